@@ -1,0 +1,50 @@
+# The two commands: `make run` and `make test` (plus `make bench` for long measurements).
+# Each installs what is missing first (scripts/tools.sh), so they work on a fresh machine.
+
+SHELL := /bin/bash
+export PATH := $(HOME)/.cargo/bin:$(CURDIR)/.tools/node_modules/.bin:$(PATH)
+export CARGO_TERM_COLOR ?= never
+
+.PHONY: run test tools test-tools lint check-wasm test-sqlite test-postgres e2e build-site clean
+
+## Serve the portal with live reload on http://127.0.0.1:3000 (SQLite under data/).
+run: tools
+	cargo leptos watch
+
+## Every check: fmt, clippy, wasm, tests on SQLite and PostgreSQL, Playwright in Chromium.
+test: test-tools lint check-wasm test-sqlite test-postgres e2e
+
+tools:
+	@scripts/tools.sh build
+
+test-tools:
+	@scripts/tools.sh test
+
+lint:
+	@echo "== cargo fmt --check =="
+	cargo fmt --all --check
+	@echo "== cargo clippy =="
+	cargo clippy --workspace --all-targets -- -D warnings
+
+check-wasm:
+	@echo "== wasm check (frontend) =="
+	cargo check -p frontend --target wasm32-unknown-unknown
+
+test-sqlite:
+	@echo "== unit and integration tests on SQLite =="
+	cargo test --workspace
+
+test-postgres:
+	@echo "== integration tests on PostgreSQL =="
+	scripts/with-postgres.sh cargo test -p server --test '*'
+
+build-site:
+	cargo leptos build
+
+e2e: build-site
+	@echo "== end-to-end tests (Playwright, headless Chromium) =="
+	cd end2end && npx playwright test
+
+clean:
+	cargo clean
+	rm -rf end2end/test-results end2end/playwright-report

@@ -1,0 +1,11 @@
+//! The portal's JSON API (`/api/v1`): request and response types shared with the server, and
+//! the typed browser client that the pages call.
+//!
+//! Every error the API returns has the body `{"error": {"code": "…", "message": "…"}}`; the
+//! client turns it, and any transport failure, into one [`ApiError`].
+
+pub mod client;
+pub mod error;
+pub mod status;
+
+pub use error::{ApiError, ErrorBody, ErrorDetail};

@@ -1,0 +1,127 @@
+//! The portal's frame: top bar, side navigation, content area and footer.
+//!
+//! Below 768 px the navigation collapses behind a menu button; the button works once the
+//! page has hydrated, and choosing a destination closes the menu again.
+
+use leptos::prelude::*;
+use leptos_router::{components::A, hooks::use_location};
+
+use crate::{BUILD_VERSION, PRODUCT_NAME};
+
+/// One entry of the side navigation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NavItem {
+    /// The visible label.
+    pub label: &'static str,
+    /// The page's path.
+    pub href: &'static str,
+}
+
+/// The destinations in the side navigation, in display order.
+pub const NAV_ITEMS: &[NavItem] = &[NavItem {
+    label: "Overview",
+    href: "/",
+}];
+
+/// Whether `href` is the current page or one of its sub-pages.
+pub fn is_current(href: &str, path: &str) -> bool {
+    if href == "/" {
+        path == "/"
+    } else {
+        path == href || path.starts_with(&format!("{href}/"))
+    }
+}
+
+/// The frame around every page.
+#[component]
+pub fn AppLayout(children: Children) -> impl IntoView {
+    let (menu_open, set_menu_open) = signal(false);
+    let location = use_location();
+    // Effects run only in the browser, so this marks the page as hydrated (tests wait for it).
+    let (hydrated, set_hydrated) = signal(false);
+    Effect::new(move |_| set_hydrated.set(true));
+    // Any navigation closes the small-screen menu.
+    Effect::new(move |_| {
+        location.pathname.track();
+        set_menu_open.set(false);
+    });
+
+    view! {
+        <a class="skip-link" href="#main">"Skip to content"</a>
+        <div
+            class="app"
+            class:menu-open=move || menu_open.get()
+            data-hydrated=move || if hydrated.get() { "true" } else { "false" }
+        >
+            <header class="topbar">
+                <button
+                    type="button"
+                    class="menu-button"
+                    aria-controls="sidenav"
+                    aria-expanded=move || if menu_open.get() { "true" } else { "false" }
+                    aria-label="Menu"
+                    on:click=move |_| set_menu_open.update(|open| *open = !*open)
+                >
+                    <svg aria-hidden="true" viewBox="0 0 24 24" width="22" height="22">
+                        <path d="M3 6h18M3 12h18M3 18h18" stroke="currentColor" stroke-width="2" stroke-linecap="round" />
+                    </svg>
+                </button>
+                <a class="brand" href="/">
+                    <svg aria-hidden="true" class="brand-mark" viewBox="0 0 24 24" width="24" height="24">
+                        <path d="M6.6 10.8a15.1 15.1 0 0 0 6.6 6.6l2.2-2.2a1 1 0 0 1 1-.25 11.4 11.4 0 0 0 3.6.57 1 1 0 0 1 1 1V20a1 1 0 0 1-1 1A17 17 0 0 1 3 4a1 1 0 0 1 1-1h3.5a1 1 0 0 1 1 1c0 1.25.2 2.45.57 3.57a1 1 0 0 1-.25 1l-2.22 2.23z" fill="currentColor" />
+                    </svg>
+                    <span>{PRODUCT_NAME}</span>
+                </a>
+                <div class="user-menu" id="user-menu"></div>
+            </header>
+            <nav id="sidenav" class="sidenav" aria-label="Main">
+                <ul>
+                    {NAV_ITEMS
+                        .iter()
+                        .map(|item| {
+                            let href = item.href;
+                            view! {
+                                <li>
+                                    <A
+                                        href=href
+                                        attr:class="nav-link"
+                                        attr:aria-current=move || {
+                                            is_current(href, &location.pathname.get()).then_some("page")
+                                        }
+                                    >
+                                        {item.label}
+                                    </A>
+                                </li>
+                            }
+                        })
+                        .collect_view()}
+                </ul>
+            </nav>
+            <main id="main" class="content" tabindex="-1">
+                {children()}
+            </main>
+            <footer class="footer">
+                <span>{PRODUCT_NAME}</span>
+                <span class="version">"Version " {BUILD_VERSION}</span>
+            </footer>
+        </div>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_current;
+
+    #[test]
+    fn overview_is_current_only_on_the_root() {
+        assert!(is_current("/", "/"));
+        assert!(!is_current("/", "/numbers"));
+    }
+
+    #[test]
+    fn sub_pages_mark_their_section() {
+        assert!(is_current("/services", "/services"));
+        assert!(is_current("/services", "/services/42"));
+        assert!(!is_current("/services", "/services-old"));
+    }
+}

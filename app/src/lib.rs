@@ -1,0 +1,62 @@
+//! The Voice Customer Portal's user interface: the HTML shell, the route table and the API
+//! types shared by the browser (hydrate) and the server (ssr).
+
+pub mod api;
+pub mod components;
+pub mod pages;
+
+use leptos::prelude::*;
+use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
+use leptos_router::{
+    components::{Route, Router, Routes},
+    path,
+};
+
+use crate::components::layout::AppLayout;
+use crate::pages::{not_found::NotFoundPage, overview::OverviewPage};
+
+/// The product name shown in the title bar and the browser tab.
+pub const PRODUCT_NAME: &str = "Voice Customer Portal";
+
+/// The build version shown in the footer.
+pub const BUILD_VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// The HTML document the server renders around the app.
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    view! {
+        <!DOCTYPE html>
+        <html lang="en">
+            <head>
+                <meta charset="utf-8" />
+                <meta name="viewport" content="width=device-width, initial-scale=1" />
+                <meta name="color-scheme" content="light dark" />
+                <AutoReload options=options.clone() />
+                <HydrationScripts options />
+                <MetaTags />
+            </head>
+            <body>
+                <App />
+            </body>
+        </html>
+    }
+}
+
+/// The portal's root component: the layout and the route table.
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+
+    view! {
+        <Stylesheet id="leptos" href="/pkg/portal.css" />
+        <Title formatter=|page: String| {
+            if page.is_empty() { PRODUCT_NAME.to_string() } else { format!("{page} · {PRODUCT_NAME}") }
+        } />
+        <Router>
+            <AppLayout>
+                <Routes fallback=NotFoundPage>
+                    <Route path=path!("/") view=OverviewPage />
+                </Routes>
+            </AppLayout>
+        </Router>
+    }
+}

@@ -1,0 +1,3 @@
+//! Authentication: password hashing and the password policy.
+
+pub mod password;

@@ -1,0 +1,185 @@
+//! The `portal` subcommands.
+
+use std::{io::BufRead, sync::Arc, time::Instant};
+
+use anyhow::Context;
+
+use crate::{
+    accounts::{self, Actor, NewUserKind},
+    config::{self, Cli, Command, OrgCommand, PortalEnv, ServeArgs, StaffCommand, UserCommand},
+    db::{self, Db},
+    http::{self, AppState},
+    telemetry,
+};
+
+/// Runs one subcommand.
+pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    let command = match cli.command {
+        Some(command) => command,
+        // No subcommand: serve with the settings from the environment.
+        None => <Cli as clap::Parser>::try_parse_from(["portal", "serve"])?
+            .command
+            .ok_or_else(|| anyhow::anyhow!("no command"))?,
+    };
+    match command {
+        Command::Serve(args) => serve(&cli.database_url, cli.portal_env, *args).await,
+        Command::Migrate => {
+            let db = open(&cli.database_url).await?;
+            db.close().await;
+            println!("database is up to date ({})", db.backend().name());
+            Ok(())
+        }
+        Command::Org(OrgCommand::Create { name, slug }) => {
+            let db = open(&cli.database_url).await?;
+            let org = accounts::create_org(&db, Actor::CLI, &name, &slug).await?;
+            println!(
+                "created organisation {} ({}) with id {}",
+                org.name, org.slug, org.id
+            );
+            Ok(())
+        }
+        Command::User(UserCommand::Create {
+            org,
+            email,
+            role,
+            password_stdin,
+        }) => {
+            let password = password_stdin.then(read_password_line).transpose()?;
+            let db = open(&cli.database_url).await?;
+            let kind = NewUserKind::Customer {
+                org_slug: &org,
+                role: role.as_str(),
+            };
+            let user =
+                accounts::create_user(&db, Actor::CLI, kind, &email, password.as_deref()).await?;
+            println!(
+                "created {} user {} in {} with id {}",
+                role.as_str(),
+                user.email,
+                org,
+                user.id
+            );
+            Ok(())
+        }
+        Command::Staff(StaffCommand::Create {
+            email,
+            password_stdin,
+        }) => {
+            let password = password_stdin.then(read_password_line).transpose()?;
+            let db = open(&cli.database_url).await?;
+            let user = accounts::create_user(
+                &db,
+                Actor::CLI,
+                NewUserKind::Staff,
+                &email,
+                password.as_deref(),
+            )
+            .await?;
+            println!("created staff account {} with id {}", user.email, user.id);
+            Ok(())
+        }
+    }
+}
+
+/// Opens and migrates the database.
+async fn open(url: &str) -> anyhow::Result<Db> {
+    let db = Db::connect(url)
+        .await
+        .with_context(|| format!("database {}", db::redact_url(url)))?;
+    db.migrate().await?;
+    Ok(db)
+}
+
+/// Reads one line from standard input and drops only its line ending.
+fn read_password_line() -> anyhow::Result<String> {
+    let mut line = String::new();
+    std::io::stdin()
+        .lock()
+        .read_line(&mut line)
+        .context("could not read the password from standard input")?;
+    let password = strip_line_ending(&line);
+    if password.is_empty() {
+        anyhow::bail!(
+            "--password-stdin was given but standard input had no password on its first line"
+        );
+    }
+    Ok(password.to_string())
+}
+
+/// `line` without one trailing `\n` or `\r\n`; every other character (spaces included) is kept.
+pub fn strip_line_ending(line: &str) -> &str {
+    line.strip_suffix('\n')
+        .map(|l| l.strip_suffix('\r').unwrap_or(l))
+        .unwrap_or(line)
+}
+
+async fn serve(database_url: &str, env: PortalEnv, args: ServeArgs) -> anyhow::Result<()> {
+    config::validate(env, &args)?;
+    load_or_create_secret_key(env, &args)?;
+    let db = open(database_url).await?;
+    tracing::info!(backend = db.backend().name(), "database ready");
+    let state = AppState {
+        db,
+        leptos: http::leptos_options(&args),
+        config: Arc::new(args),
+        env,
+        metrics: telemetry::metrics_handle(),
+        started: Instant::now(),
+    };
+    http::serve(state).await
+}
+
+/// The 32-byte key that encrypts secrets at rest: `PORTAL_SECRET_KEY`, or in development a key
+/// generated once into `data/secret.key` (with a warning, since it is not for production).
+pub fn load_or_create_secret_key(env: PortalEnv, args: &ServeArgs) -> anyhow::Result<[u8; 32]> {
+    use base64::{engine::general_purpose::STANDARD as B64, Engine};
+    use rand::RngCore;
+
+    if let Some(key) = &args.secret_key {
+        return Ok(config::decode_secret_key(key)?);
+    }
+    if env == PortalEnv::Production {
+        return Err(config::ConfigError::MissingSecretKey.into());
+    }
+    let path = args.data_dir.join("secret.key");
+    if let Ok(text) = std::fs::read_to_string(&path) {
+        return config::decode_secret_key(&text)
+            .with_context(|| format!("{} is damaged; delete it to generate a new one (TOTP enrolments made with it stop working)", path.display()));
+    }
+    let mut key = [0u8; 32];
+    rand::rngs::OsRng.fill_bytes(&mut key);
+    std::fs::create_dir_all(&args.data_dir)
+        .with_context(|| format!("could not create {}", args.data_dir.display()))?;
+    write_private_file(&path, B64.encode(key).as_bytes())
+        .with_context(|| format!("could not write {}", path.display()))?;
+    tracing::warn!(
+        "PORTAL_SECRET_KEY is not set: generated a development key into {}. Set PORTAL_SECRET_KEY in production.",
+        path.display()
+    );
+    Ok(key)
+}
+
+fn write_private_file(path: &std::path::Path, contents: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    options.open(path)?.write_all(contents)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::strip_line_ending;
+
+    #[test]
+    fn only_the_line_ending_is_dropped() {
+        assert_eq!(strip_line_ending("secret  \n"), "secret  ");
+        assert_eq!(strip_line_ending("secret\r\n"), "secret");
+        assert_eq!(strip_line_ending("  secret"), "  secret");
+        assert_eq!(strip_line_ending("secret\n\n"), "secret\n");
+    }
+}

@@ -1,0 +1,350 @@
+//! The command line and the configuration: clap + environment variables, validated once at
+//! start so a misconfigured portal stops with a message that says what to set.
+
+use std::{net::SocketAddr, path::PathBuf};
+
+use base64::{engine::general_purpose::STANDARD as B64, Engine};
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// The portal server and its administration commands.
+#[derive(Debug, Parser)]
+#[command(
+    name = "portal",
+    version,
+    about = "Voice Customer Portal: server and administration"
+)]
+pub struct Cli {
+    /// Database: `sqlite://data/portal.db?mode=rwc` (embedded) or `postgres://user@host/db`.
+    #[arg(
+        long,
+        env = "DATABASE_URL",
+        global = true,
+        default_value = "sqlite://data/portal.db?mode=rwc"
+    )]
+    pub database_url: String,
+
+    /// `development` or `production`; production refuses unsafe settings.
+    #[arg(long = "env", env = "PORTAL_ENV", global = true, value_enum, default_value_t = PortalEnv::Development)]
+    pub portal_env: PortalEnv,
+
+    /// What to do; without a subcommand the portal serves (as `cargo leptos watch` starts it).
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// The deployment kind.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum PortalEnv {
+    /// A developer's machine: generated secret, the Entra ID emulator, http on loopback.
+    Development,
+    /// A real deployment: https, real secrets, no emulator.
+    Production,
+}
+
+/// The subcommands of `portal`.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Serve the portal (migrates the database first).
+    Serve(Box<ServeArgs>),
+    /// Apply pending database migrations and exit.
+    Migrate,
+    /// Manage customer organisations.
+    #[command(subcommand)]
+    Org(OrgCommand),
+    /// Manage users of a customer organisation.
+    #[command(subcommand)]
+    User(UserCommand),
+    /// Manage carrier staff accounts.
+    #[command(subcommand)]
+    Staff(StaffCommand),
+}
+
+/// `portal org …`
+#[derive(Debug, Subcommand)]
+pub enum OrgCommand {
+    /// Create a customer organisation.
+    Create {
+        /// The customer's name as people know it.
+        #[arg(long)]
+        name: String,
+        /// The short identifier used in URLs and commands: lowercase letters, digits and dashes.
+        #[arg(long)]
+        slug: String,
+    },
+}
+
+/// `portal user …`
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Create a user in a customer organisation.
+    Create {
+        /// The organisation's slug.
+        #[arg(long)]
+        org: String,
+        /// The user's email address (their sign-in name).
+        #[arg(long)]
+        email: String,
+        /// What the user may do.
+        #[arg(long, value_enum)]
+        role: RoleArg,
+        /// Read the password from the first line of standard input.
+        #[arg(long)]
+        password_stdin: bool,
+    },
+}
+
+/// `portal staff …`
+#[derive(Debug, Subcommand)]
+pub enum StaffCommand {
+    /// Create a carrier staff account.
+    Create {
+        /// The staff member's email address.
+        #[arg(long)]
+        email: String,
+        /// Read the password from the first line of standard input.
+        #[arg(long)]
+        password_stdin: bool,
+    },
+}
+
+/// A customer user's role.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum RoleArg {
+    /// Manages the organisation's users, tokens and settings.
+    Admin,
+    /// Changes numbers and emergency addresses.
+    Engineer,
+    /// Reads.
+    Viewer,
+}
+
+impl RoleArg {
+    /// The role's name as stored and sent by the API.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RoleArg::Admin => "admin",
+            RoleArg::Engineer => "engineer",
+            RoleArg::Viewer => "viewer",
+        }
+    }
+}
+
+/// `portal serve` settings. Each flag also reads the environment variable of the same meaning.
+#[derive(Debug, Clone, Args)]
+pub struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, env = "LEPTOS_SITE_ADDR", default_value = "127.0.0.1:3000")]
+    pub site_addr: SocketAddr,
+
+    /// External base URL; redirect URIs and the CSRF origin check are built from it.
+    #[arg(
+        long,
+        env = "PORTAL_PUBLIC_URL",
+        default_value = "http://localhost:3000"
+    )]
+    pub public_url: url::Url,
+
+    /// 32 random bytes, base64; encrypts TOTP secrets at rest. Development generates one into `data/`.
+    #[arg(long, env = "PORTAL_SECRET_KEY", hide_env_values = true)]
+    pub secret_key: Option<String>,
+
+    /// Client id of the portal's multi-tenant Entra ID app registration.
+    #[arg(long, env = "ENTRA_CLIENT_ID")]
+    pub entra_client_id: Option<String>,
+
+    /// Client secret of that app registration.
+    #[arg(long, env = "ENTRA_CLIENT_SECRET", hide_env_values = true)]
+    pub entra_client_secret: Option<String>,
+
+    /// Base of the Entra ID endpoints.
+    #[arg(
+        long,
+        env = "ENTRA_AUTHORITY",
+        default_value = "https://login.microsoftonline.com"
+    )]
+    pub entra_authority: url::Url,
+
+    /// Mount the development Entra ID emulator at /dev-idp (default: on in development).
+    #[arg(long, env = "PORTAL_DEV_IDP")]
+    pub dev_idp: Option<bool>,
+
+    /// Largest accepted request body, in bytes.
+    #[arg(long, env = "PORTAL_MAX_BODY_BYTES", default_value_t = 1024 * 1024)]
+    pub max_body_bytes: usize,
+
+    /// Directory of the built site (the wasm bundle, CSS and assets).
+    #[arg(long, env = "LEPTOS_SITE_ROOT", default_value = "target/site")]
+    pub site_root: PathBuf,
+
+    /// Directory for generated development files (the development secret key).
+    #[arg(long, env = "PORTAL_DATA_DIR", default_value = "data")]
+    pub data_dir: PathBuf,
+}
+
+/// A configuration that cannot be served, with what to set instead.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum ConfigError {
+    /// Production behind plain http.
+    #[error("PORTAL_PUBLIC_URL is {0}, but production needs https. Set PORTAL_PUBLIC_URL=https://your-portal.example.com")]
+    InsecurePublicUrl(String),
+    /// The emulator in production.
+    #[error("the development Entra ID emulator cannot run in production. Unset PORTAL_DEV_IDP (or set PORTAL_DEV_IDP=false) and set ENTRA_CLIENT_ID, ENTRA_CLIENT_SECRET and ENTRA_AUTHORITY for your app registration")]
+    DevIdpInProduction,
+    /// No key in production.
+    #[error("PORTAL_SECRET_KEY is not set. Production needs a fixed key: generate one with `openssl rand -base64 32` and set PORTAL_SECRET_KEY to it")]
+    MissingSecretKey,
+    /// A key that is not 32 bytes of base64.
+    #[error("PORTAL_SECRET_KEY must be 32 random bytes encoded as base64 (44 characters); generate one with `openssl rand -base64 32`")]
+    MalformedSecretKey,
+    /// A public URL with a path, query or credentials.
+    #[error("PORTAL_PUBLIC_URL must be an http(s) origin such as https://portal.example.com, without a path, query or user name (got {0})")]
+    MalformedPublicUrl(String),
+}
+
+/// Decodes a `PORTAL_SECRET_KEY` value.
+pub fn decode_secret_key(value: &str) -> Result<[u8; 32], ConfigError> {
+    let bytes = B64
+        .decode(value.trim())
+        .map_err(|_| ConfigError::MalformedSecretKey)?;
+    bytes
+        .try_into()
+        .map_err(|_| ConfigError::MalformedSecretKey)
+}
+
+/// Whether `url` points at this machine (http is acceptable there even in production,
+/// e.g. behind a TLS-terminating proxy on the same host during a smoke test).
+fn is_loopback(url: &url::Url) -> bool {
+    match url.host() {
+        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
+    }
+}
+
+/// Checks the settings that do not depend on files or the network.
+pub fn validate(env: PortalEnv, args: &ServeArgs) -> Result<(), ConfigError> {
+    let url = &args.public_url;
+    let origin_only = matches!(url.scheme(), "http" | "https")
+        && url.username().is_empty()
+        && url.password().is_none()
+        && url.query().is_none()
+        && url.fragment().is_none()
+        && (url.path() == "/" || url.path().is_empty());
+    if !origin_only {
+        return Err(ConfigError::MalformedPublicUrl(url.to_string()));
+    }
+    if let Some(key) = &args.secret_key {
+        decode_secret_key(key)?;
+    }
+    if env == PortalEnv::Production {
+        if url.scheme() != "https" && !is_loopback(url) {
+            return Err(ConfigError::InsecurePublicUrl(url.to_string()));
+        }
+        if args.dev_idp == Some(true) {
+            return Err(ConfigError::DevIdpInProduction);
+        }
+        if args.secret_key.is_none() {
+            return Err(ConfigError::MissingSecretKey);
+        }
+    }
+    Ok(())
+}
+
+impl ServeArgs {
+    /// Whether the development Entra ID emulator is mounted.
+    pub fn dev_idp_enabled(&self, env: PortalEnv) -> bool {
+        self.dev_idp.unwrap_or(env == PortalEnv::Development)
+    }
+
+    /// The public origin, e.g. `https://portal.example.com` (no trailing slash).
+    pub fn public_origin(&self) -> String {
+        self.public_url.origin().ascii_serialization()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(extra: &[&str]) -> ServeArgs {
+        let mut argv = vec!["portal", "serve"];
+        argv.extend_from_slice(extra);
+        match Cli::try_parse_from(argv).expect("parses").command {
+            Some(Command::Serve(a)) => *a,
+            other => panic!("not serve: {other:?}"),
+        }
+    }
+
+    const KEY: &str = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
+
+    #[test]
+    fn production_refuses_http_public_url() {
+        let a = args(&[
+            "--public-url",
+            "http://portal.example.com",
+            "--secret-key",
+            KEY,
+        ]);
+        assert_eq!(
+            validate(PortalEnv::Production, &a),
+            Err(ConfigError::InsecurePublicUrl(
+                "http://portal.example.com/".into()
+            ))
+        );
+    }
+
+    #[test]
+    fn production_allows_http_on_loopback() {
+        let a = args(&["--public-url", "http://127.0.0.1:3000", "--secret-key", KEY]);
+        assert_eq!(validate(PortalEnv::Production, &a), Ok(()));
+    }
+
+    #[test]
+    fn production_refuses_the_dev_idp() {
+        let a = args(&[
+            "--public-url",
+            "https://p.example.com",
+            "--secret-key",
+            KEY,
+            "--dev-idp",
+            "true",
+        ]);
+        assert_eq!(
+            validate(PortalEnv::Production, &a),
+            Err(ConfigError::DevIdpInProduction)
+        );
+        assert!(!args(&[]).dev_idp_enabled(PortalEnv::Production));
+        assert!(args(&[]).dev_idp_enabled(PortalEnv::Development));
+    }
+
+    #[test]
+    fn production_needs_a_secret_key() {
+        let a = args(&["--public-url", "https://p.example.com"]);
+        assert_eq!(
+            validate(PortalEnv::Production, &a),
+            Err(ConfigError::MissingSecretKey)
+        );
+    }
+
+    #[test]
+    fn a_secret_key_must_be_32_bytes_of_base64() {
+        let a = args(&["--secret-key", "c2hvcnQ="]);
+        assert_eq!(
+            validate(PortalEnv::Development, &a),
+            Err(ConfigError::MalformedSecretKey)
+        );
+        assert!(decode_secret_key(KEY).is_ok());
+        assert!(decode_secret_key("not base64!").is_err());
+    }
+
+    #[test]
+    fn the_public_url_is_an_origin() {
+        let a = args(&["--public-url", "https://p.example.com/portal"]);
+        assert!(matches!(
+            validate(PortalEnv::Development, &a),
+            Err(ConfigError::MalformedPublicUrl(_))
+        ));
+        assert_eq!(args(&[]).public_origin(), "http://localhost:3000");
+    }
+}

@@ -1,0 +1,249 @@
+//! The database layer: one pool, one set of queries, SQLite or PostgreSQL chosen by URL.
+//!
+//! Queries are written once in the SQL both engines share and run through sqlx's `Any`
+//! driver (see docs/ARCHITECTURE.md for why). Conventions every query follows:
+//! - placeholders are `$1, $2, …`, first used in ascending order (SQLite reads `$N` as a named
+//!   parameter numbered by first appearance; PostgreSQL by its number, so both agree);
+//! - timestamps are `i64` UTC milliseconds, ids are UUID text;
+//! - booleans are read with [`flag`], since SQLite returns them as integers.
+
+pub mod audit;
+pub mod orgs;
+pub mod users;
+
+use std::{str::FromStr, time::Duration};
+
+use sqlx::{
+    any::{AnyConnectOptions, AnyPoolOptions, AnyRow},
+    migrate::Migrator,
+    AnyPool, ConnectOptions, Executor, Row,
+};
+
+static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("../migrations/sqlite");
+static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("../migrations/postgres");
+
+/// Which engine a [`Db`] talks to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// The embedded default: a file under `data/`, WAL mode.
+    Sqlite,
+    /// The production engine shared by several portal instances.
+    Postgres,
+}
+
+impl Backend {
+    /// The engine's name in logs and metrics.
+    pub fn name(self) -> &'static str {
+        match self {
+            Backend::Sqlite => "sqlite",
+            Backend::Postgres => "postgres",
+        }
+    }
+}
+
+/// Failure to open or migrate the database, with what to check.
+#[derive(Debug, thiserror::Error)]
+pub enum DbError {
+    /// A URL that is neither sqlite:// nor postgres://.
+    #[error("DATABASE_URL must start with sqlite:// or postgres:// (got {0:?})")]
+    UnsupportedUrl(String),
+    /// The directory for the SQLite file could not be made.
+    #[error("could not create the database directory {path}: {source}")]
+    CreateDir {
+        /// The directory.
+        path: String,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// Connecting failed.
+    #[error("could not connect to the database: {0}")]
+    Connect(#[source] sqlx::Error),
+    /// A migration failed.
+    #[error("could not migrate the database: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+}
+
+/// A pool of connections and the engine behind it. Cheap to clone.
+#[derive(Debug, Clone)]
+pub struct Db {
+    pool: AnyPool,
+    backend: Backend,
+}
+
+/// The backend named by a database URL.
+pub fn backend_of(url: &str) -> Result<Backend, DbError> {
+    if url.starts_with("sqlite:") {
+        Ok(Backend::Sqlite)
+    } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        Ok(Backend::Postgres)
+    } else {
+        Err(DbError::UnsupportedUrl(redact_url(url)))
+    }
+}
+
+/// `url` without its password, for messages and logs.
+pub fn redact_url(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut u) if u.password().is_some() => {
+            let _ = u.set_password(Some("***"));
+            u.to_string()
+        }
+        Ok(u) => u.to_string(),
+        Err(_) => "(unparseable URL)".to_string(),
+    }
+}
+
+/// The file path in a `sqlite://PATH?…` URL, unless it is in memory.
+fn sqlite_file(url: &str) -> Option<&str> {
+    let rest = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))?;
+    let path = rest.split('?').next().unwrap_or_default();
+    (!path.is_empty() && path != ":memory:").then_some(path)
+}
+
+impl Db {
+    /// Opens a pool. For SQLite the file's directory is created and WAL mode is switched on.
+    pub async fn connect(url: &str) -> Result<Db, DbError> {
+        sqlx::any::install_default_drivers();
+        let backend = backend_of(url)?;
+        if let Some(path) = sqlite_file(url) {
+            if let Some(dir) = std::path::Path::new(path).parent() {
+                if !dir.as_os_str().is_empty() {
+                    std::fs::create_dir_all(dir).map_err(|source| DbError::CreateDir {
+                        path: dir.display().to_string(),
+                        source,
+                    })?;
+                }
+            }
+        }
+        let options = AnyConnectOptions::from_str(url)
+            .map_err(DbError::Connect)?
+            .log_slow_statements(tracing::log::LevelFilter::Warn, Duration::from_millis(500))
+            .log_statements(tracing::log::LevelFilter::Trace);
+        let mut pool = AnyPoolOptions::new()
+            .acquire_timeout(Duration::from_secs(5))
+            .max_connections(match backend {
+                Backend::Sqlite => 8,
+                Backend::Postgres => 16,
+            });
+        if backend == Backend::Sqlite {
+            pool = pool.after_connect(|conn, _meta| {
+                Box::pin(async move {
+                    // WAL lets readers work while a writer commits; NORMAL sync is durable
+                    // in WAL mode except against power loss of the last transactions.
+                    conn.execute("PRAGMA journal_mode = WAL").await?;
+                    conn.execute("PRAGMA synchronous = NORMAL").await?;
+                    conn.execute("PRAGMA foreign_keys = ON").await?;
+                    Ok(())
+                })
+            });
+        }
+        let pool = pool.connect_with(options).await.map_err(DbError::Connect)?;
+        Ok(Db { pool, backend })
+    }
+
+    /// Applies pending migrations of this backend.
+    pub async fn migrate(&self) -> Result<(), DbError> {
+        let migrator = match self.backend {
+            Backend::Sqlite => &SQLITE_MIGRATIONS,
+            Backend::Postgres => &POSTGRES_MIGRATIONS,
+        };
+        migrator.run(&self.pool).await?;
+        Ok(())
+    }
+
+    /// The connection pool, for queries.
+    pub fn pool(&self) -> &AnyPool {
+        &self.pool
+    }
+
+    /// The engine behind the pool.
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// Whether the database answers a trivial query within `deadline`.
+    pub async fn ping(&self, deadline: Duration) -> bool {
+        matches!(
+            tokio::time::timeout(deadline, sqlx::query("SELECT 1").execute(&self.pool)).await,
+            Ok(Ok(_))
+        )
+    }
+
+    /// Connections open (busy + idle) and idle, for the pool gauges.
+    pub fn pool_usage(&self) -> (u32, usize) {
+        (self.pool.size(), self.pool.num_idle())
+    }
+
+    /// The pool's upper bound on connections.
+    pub fn pool_max(&self) -> u32 {
+        self.pool.options().get_max_connections()
+    }
+
+    /// Closes every connection (at shutdown).
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+/// Reads a boolean column the same way on both engines (SQLite stores 0/1 integers).
+pub fn flag(row: &AnyRow, column: &str) -> Result<bool, sqlx::Error> {
+    match row.try_get::<bool, _>(column) {
+        Ok(b) => Ok(b),
+        Err(_) => Ok(row.try_get::<i64, _>(column)? != 0),
+    }
+}
+
+/// Whether `err` is a unique-constraint violation (a duplicate).
+pub fn is_unique_violation(err: &sqlx::Error) -> bool {
+    matches!(err, sqlx::Error::Database(e) if e.is_unique_violation())
+}
+
+/// The current time as UTC milliseconds since the Unix epoch.
+pub fn now_ms() -> i64 {
+    let now = time::OffsetDateTime::now_utc();
+    (now.unix_timestamp_nanos() / 1_000_000) as i64
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_backend_follows_the_url_scheme() {
+        assert_eq!(
+            backend_of("sqlite://data/portal.db?mode=rwc").ok(),
+            Some(Backend::Sqlite)
+        );
+        assert_eq!(
+            backend_of("postgres://u@h/db").ok(),
+            Some(Backend::Postgres)
+        );
+        assert_eq!(
+            backend_of("postgresql://u@h/db").ok(),
+            Some(Backend::Postgres)
+        );
+        assert!(
+            matches!(backend_of("mysql://u:pw@h/db"), Err(DbError::UnsupportedUrl(u)) if !u.contains("pw"))
+        );
+    }
+
+    #[test]
+    fn the_sqlite_file_is_found_in_the_url() {
+        assert_eq!(
+            sqlite_file("sqlite://data/portal.db?mode=rwc"),
+            Some("data/portal.db")
+        );
+        assert_eq!(sqlite_file("sqlite::memory:"), None);
+        assert_eq!(sqlite_file("postgres://x"), None);
+    }
+
+    #[test]
+    fn passwords_are_redacted() {
+        assert_eq!(
+            redact_url("postgres://u:secret@h/db"),
+            "postgres://u:***@h/db"
+        );
+    }
+}

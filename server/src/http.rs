@@ -1,0 +1,162 @@
+//! The HTTP server: application state, router assembly, middleware order and graceful
+//! shutdown. One file per API resource lives beside this one.
+
+pub mod error;
+pub mod health;
+pub mod middleware;
+pub mod status;
+
+use std::{net::SocketAddr, sync::Arc, time::Instant};
+
+use axum::{
+    extract::{DefaultBodyLimit, FromRef},
+    http::{header, HeaderValue, Request},
+    middleware::from_fn,
+    routing::get,
+    Router,
+};
+use leptos::prelude::LeptosOptions;
+use leptos_axum::{generate_route_list, LeptosRoutes};
+use metrics_exporter_prometheus::PrometheusHandle;
+use tower_http::{
+    catch_panic::CatchPanicLayer, services::ServeDir, set_header::SetResponseHeaderLayer,
+    trace::TraceLayer,
+};
+
+use crate::{
+    config::{PortalEnv, ServeArgs},
+    db::Db,
+};
+
+pub use error::{ApiError, ApiJson, ApiResult};
+
+/// Everything a handler may need. Cheap to clone.
+#[derive(Clone)]
+pub struct AppState {
+    /// The database.
+    pub db: Db,
+    /// The validated `serve` settings.
+    pub config: Arc<ServeArgs>,
+    /// Development or production.
+    pub env: PortalEnv,
+    /// Leptos' rendering options (site root, output name).
+    pub leptos: LeptosOptions,
+    /// Renders the Prometheus metrics.
+    pub metrics: PrometheusHandle,
+    /// When the server started, for uptime.
+    pub started: Instant,
+}
+
+impl FromRef<AppState> for LeptosOptions {
+    fn from_ref(state: &AppState) -> Self {
+        state.leptos.clone()
+    }
+}
+
+/// Leptos' options for serving the site built by cargo-leptos.
+pub fn leptos_options(config: &ServeArgs) -> LeptosOptions {
+    let output_name = std::env::var("LEPTOS_OUTPUT_NAME").unwrap_or_else(|_| "portal".to_string());
+    let env = match std::env::var("LEPTOS_ENV").as_deref() {
+        Ok("PROD") | Ok("prod") | Ok("production") => leptos::config::Env::PROD,
+        _ => leptos::config::Env::DEV,
+    };
+    LeptosOptions::builder()
+        .output_name(output_name)
+        .site_root(config.site_root.display().to_string())
+        .site_pkg_dir("pkg")
+        .site_addr(config.site_addr)
+        .env(env)
+        .build()
+}
+
+/// The JSON API under `/api/v1`.
+fn api_router() -> Router<AppState> {
+    Router::new()
+        .route("/status", get(status::get_status))
+        .fallback(health::api_not_found)
+        .method_not_allowed_fallback(health::api_method_not_allowed)
+}
+
+/// The whole application: API, operational endpoints, static assets and the Leptos pages.
+pub fn router(state: AppState) -> Router {
+    let pkg_dir = state.config.site_root.join("pkg");
+    let pages = generate_route_list(app::App);
+    let leptos_state = state.leptos.clone();
+    let fallback_options = state.leptos.clone();
+
+    Router::new()
+        .route("/healthz", get(health::healthz))
+        .route("/readyz", get(health::readyz))
+        .route("/metrics", get(health::metrics))
+        .nest("/api/v1", api_router())
+        .leptos_routes(&state, pages, move || app::shell(leptos_state.clone()))
+        .route_layer(from_fn(middleware::record_route))
+        .nest_service(
+            "/pkg",
+            tower::ServiceBuilder::new()
+                .layer(SetResponseHeaderLayer::if_not_present(
+                    header::CACHE_CONTROL,
+                    HeaderValue::from_static("no-cache"),
+                ))
+                .service(ServeDir::new(pkg_dir)),
+        )
+        .fallback(leptos_axum::render_app_to_stream(move || app::shell(fallback_options.clone())))
+        .layer(DefaultBodyLimit::max(state.config.max_body_bytes))
+        .layer(CatchPanicLayer::custom(middleware::panic_response))
+        .layer(from_fn(middleware::metrics))
+        .layer(
+            TraceLayer::new_for_http().make_span_with(|req: &Request<_>| {
+                let request_id = req
+                    .headers()
+                    .get(middleware::REQUEST_ID_HEADER)
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or("-");
+                tracing::info_span!("request", id = %request_id, method = %req.method(), path = %req.uri().path())
+            }),
+        )
+        .layer(from_fn(middleware::request_id))
+        .with_state(state)
+}
+
+/// Serves until SIGTERM or SIGINT, then stops accepting and finishes in-flight requests.
+pub async fn serve(state: AppState) -> anyhow::Result<()> {
+    let addr = state.config.site_addr;
+    let db = state.db.clone();
+    let app = router(state);
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot listen on {addr}: {e} (is another portal already running? set LEPTOS_SITE_ADDR to use another port)"))?;
+    tracing::info!("portal listening on http://{addr}");
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown_signal())
+    .await?;
+    tracing::info!("in-flight requests finished; closing the database pool");
+    db.close().await;
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => tracing::info!("SIGINT received; shutting down"),
+        () = terminate => tracing::info!("SIGTERM received; shutting down"),
+    }
+}

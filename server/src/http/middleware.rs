@@ -1,0 +1,115 @@
+//! Request-wide middleware: the request id, and request metrics by route.
+
+use std::{
+    sync::{Arc, Mutex},
+    time::Instant,
+};
+
+use axum::{
+    extract::{MatchedPath, Request},
+    http::HeaderValue,
+    middleware::Next,
+    response::Response,
+};
+
+/// The header that carries the request id, in both directions.
+pub const REQUEST_ID_HEADER: &str = "x-request-id";
+
+tokio::task_local! {
+    static REQUEST_ID: String;
+}
+
+/// The id of the request being handled, if called while handling one.
+pub fn current_request_id() -> Option<String> {
+    REQUEST_ID.try_with(Clone::clone).ok()
+}
+
+/// Whether an incoming id (from a load balancer) is safe to keep and log.
+fn acceptable_request_id(v: &str) -> bool {
+    (8..=64).contains(&v.len())
+        && v.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_' || b == b'.')
+}
+
+/// Gives every request an id (keeping a well-formed one from a proxy), makes it available to
+/// the handlers and the log, and echoes it in the response's `x-request-id`.
+pub async fn request_id(mut req: Request, next: Next) -> Response {
+    let id = req
+        .headers()
+        .get(REQUEST_ID_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| acceptable_request_id(v))
+        .map(str::to_string)
+        .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+    let header = HeaderValue::from_str(&id).unwrap_or_else(|_| HeaderValue::from_static("invalid"));
+    req.headers_mut().insert(REQUEST_ID_HEADER, header.clone());
+    let mut response = REQUEST_ID.scope(id, next.run(req)).await;
+    response.headers_mut().insert(REQUEST_ID_HEADER, header);
+    response
+}
+
+/// Turns a panic in a handler into the API's `internal` error (and logs it) instead of
+/// dropping the connection.
+pub fn panic_response(panic: Box<dyn std::any::Any + Send + 'static>) -> Response {
+    let detail = panic
+        .downcast_ref::<String>()
+        .map(String::as_str)
+        .or_else(|| panic.downcast_ref::<&str>().copied())
+        .unwrap_or("(no message)");
+    axum::response::IntoResponse::into_response(super::ApiError::internal(anyhow::anyhow!(
+        "handler panicked: {detail}"
+    )))
+}
+
+/// Where the routing layer leaves the matched route for the metrics layer outside it.
+#[derive(Clone, Default)]
+struct RouteSlot(Arc<Mutex<Option<String>>>);
+
+/// Counts requests and times them by method, route template and status.
+pub async fn metrics(mut req: Request, next: Next) -> Response {
+    let slot = RouteSlot::default();
+    req.extensions_mut().insert(slot.clone());
+    let method = req.method().to_string();
+    let started = Instant::now();
+    let response = next.run(req).await;
+    let route = slot
+        .0
+        .lock()
+        .ok()
+        .and_then(|mut r| r.take())
+        .unwrap_or_else(|| "unmatched".to_string());
+    let status = response.status().as_u16().to_string();
+    metrics::counter!("http_requests_total", "method" => method.clone(), "route" => route.clone(), "status" => status).increment(1);
+    metrics::histogram!("http_request_duration_seconds", "method" => method, "route" => route)
+        .record(started.elapsed().as_secs_f64());
+    response
+}
+
+/// Runs inside routing (as a route layer) and records the matched route template.
+pub async fn record_route(req: Request, next: Next) -> Response {
+    if let (Some(path), Some(slot)) = (
+        req.extensions().get::<MatchedPath>(),
+        req.extensions().get::<RouteSlot>(),
+    ) {
+        if let Ok(mut r) = slot.0.lock() {
+            *r = Some(path.as_str().to_string());
+        }
+    }
+    next.run(req).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::acceptable_request_id;
+
+    #[test]
+    fn only_plain_request_ids_are_kept() {
+        assert!(acceptable_request_id(
+            "3f2c9a1e-7d7b-4a53-9d51-8c9f1f0b2a11"
+        ));
+        assert!(!acceptable_request_id("short"));
+        assert!(!acceptable_request_id("has space in it"));
+        assert!(!acceptable_request_id("line\nbreak-injection"));
+        assert!(!acceptable_request_id(&"a".repeat(65)));
+    }
+}

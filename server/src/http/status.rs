@@ -1,0 +1,28 @@
+//! `GET /api/v1/status`: the portal's own health for the overview page.
+
+use axum::extract::State;
+use time::format_description::well_known::Rfc3339;
+
+use app::api::status::SystemStatusResponse;
+
+use super::{health::READY_DB_DEADLINE, ApiJson, ApiResult, AppState};
+
+/// The running version, whether the database answers, the server clock and uptime.
+pub async fn get_status(State(state): State<AppState>) -> ApiResult<ApiJson<SystemStatusResponse>> {
+    let database = if state.db.ping(READY_DB_DEADLINE).await {
+        "ok"
+    } else {
+        "unreachable"
+    };
+    let server_time = time::OffsetDateTime::now_utc()
+        .replace_nanosecond(0)
+        .unwrap_or_else(|_| time::OffsetDateTime::now_utc())
+        .format(&Rfc3339)
+        .map_err(anyhow::Error::from)?;
+    Ok(ApiJson(SystemStatusResponse {
+        version: app::BUILD_VERSION.to_string(),
+        database: database.to_string(),
+        server_time,
+        uptime_secs: state.started.elapsed().as_secs(),
+    }))
+}

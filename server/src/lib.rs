@@ -1,0 +1,10 @@
+//! The Voice Customer Portal server: configuration, HTTP, authentication, the voice domain,
+//! the database and the `portal` command line.
+
+pub mod accounts;
+pub mod auth;
+pub mod cli;
+pub mod config;
+pub mod db;
+pub mod http;
+pub mod telemetry;

@@ -1,0 +1,17 @@
+//! `portal`: parse the command line, run the subcommand, exit non-zero with a clear message
+//! on failure.
+
+use clap::Parser;
+
+#[tokio::main]
+async fn main() -> std::process::ExitCode {
+    let cli = portal::config::Cli::parse();
+    portal::telemetry::init_tracing();
+    match portal::cli::run(cli).await {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,411 @@
+//! The `portal` command line: each command works, and bad input gives a clear message and a
+//! non-zero exit without writing anything.
+
+mod support;
+
+use std::{
+    io::Write,
+    process::{Command, Output, Stdio},
+    time::Duration,
+};
+
+use sqlx::Row;
+use support::test_db;
+
+fn portal(db_url: &str, args: &[&str], stdin: Option<&str>) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_portal"))
+        .args(args)
+        .env("DATABASE_URL", db_url)
+        .env("RUST_LOG", "warn")
+        .env_remove("PORTAL_ENV")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    if let Some(input) = stdin {
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(input.as_bytes())
+            .unwrap();
+    }
+    drop(child.stdin.take());
+    child.wait_with_output().unwrap()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+async fn count(db: &portal::db::Db, sql: &str) -> i64 {
+    sqlx::query(sql)
+        .fetch_one(db.pool())
+        .await
+        .unwrap()
+        .get::<i64, _>(0)
+}
+
+#[tokio::test]
+async fn org_create_and_a_duplicate_slug() {
+    let t = test_db().await;
+    let out = portal(
+        &t.url,
+        &[
+            "org",
+            "create",
+            "--name",
+            "Contoso Ltd",
+            "--slug",
+            "contoso",
+        ],
+        None,
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("contoso"));
+
+    let out = portal(
+        &t.url,
+        &["org", "create", "--name", "Other", "--slug", "contoso"],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("already exists"), "{}", stderr(&out));
+    assert_eq!(count(&t.db, "SELECT COUNT(*) FROM organisations").await, 1);
+    // One audit entry: the successful creation.
+    assert_eq!(
+        count(
+            &t.db,
+            "SELECT COUNT(*) FROM audit_log WHERE action = 'org.created'"
+        )
+        .await,
+        1
+    );
+}
+
+#[tokio::test]
+async fn org_create_refuses_a_bad_slug() {
+    let t = test_db().await;
+    let out = portal(
+        &t.url,
+        &["org", "create", "--name", "Contoso", "--slug", "Contoso UK"],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("slug"), "{}", stderr(&out));
+    assert_eq!(count(&t.db, "SELECT COUNT(*) FROM organisations").await, 0);
+}
+
+#[tokio::test]
+async fn user_create_with_a_password_from_stdin() {
+    let t = test_db().await;
+    assert!(portal(
+        &t.url,
+        &["org", "create", "--name", "Contoso", "--slug", "contoso"],
+        None
+    )
+    .status
+    .success());
+    // Leading and trailing spaces are part of the password; only the newline is dropped.
+    let out = portal(
+        &t.url,
+        &[
+            "user",
+            "create",
+            "--org",
+            "contoso",
+            "--email",
+            "Alice@Contoso.com",
+            "--role",
+            "admin",
+            "--password-stdin",
+        ],
+        Some("  tall ship sailing east  \n"),
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+
+    let row = sqlx::query("SELECT login_email, email, role, password_hash FROM users")
+        .fetch_one(t.db.pool())
+        .await
+        .unwrap();
+    assert_eq!(row.get::<String, _>("login_email"), "alice@contoso.com");
+    assert_eq!(row.get::<String, _>("email"), "Alice@Contoso.com");
+    assert_eq!(row.get::<String, _>("role"), "admin");
+    let hash: String = row.get("password_hash");
+    assert!(hash.starts_with("$argon2id$"), "{hash}");
+    assert!(portal::auth::password::verify_password(
+        "  tall ship sailing east  ",
+        &hash
+    ));
+    assert!(!portal::auth::password::verify_password(
+        "tall ship sailing east",
+        &hash
+    ));
+}
+
+#[tokio::test]
+async fn user_create_refuses_bad_input_and_writes_nothing() {
+    let t = test_db().await;
+    assert!(portal(
+        &t.url,
+        &["org", "create", "--name", "Contoso", "--slug", "contoso"],
+        None
+    )
+    .status
+    .success());
+    let cases: [(&[&str], Option<&str>, &str); 4] = [
+        (
+            &[
+                "user", "create", "--org", "nope", "--email", "a@b.com", "--role", "viewer",
+            ],
+            None,
+            "no organisation",
+        ),
+        (
+            &[
+                "user",
+                "create",
+                "--org",
+                "contoso",
+                "--email",
+                "not-an-email",
+                "--role",
+                "viewer",
+            ],
+            None,
+            "not a valid email",
+        ),
+        (
+            &[
+                "user",
+                "create",
+                "--org",
+                "contoso",
+                "--email",
+                "a@b.com",
+                "--role",
+                "viewer",
+                "--password-stdin",
+            ],
+            Some("short\n"),
+            "too short",
+        ),
+        (
+            &[
+                "user",
+                "create",
+                "--org",
+                "contoso",
+                "--email",
+                "a@b.com",
+                "--role",
+                "viewer",
+                "--password-stdin",
+            ],
+            Some(""),
+            "no password",
+        ),
+    ];
+    for (args, input, expected) in cases {
+        let out = portal(&t.url, args, input);
+        assert_eq!(out.status.code(), Some(1), "{args:?}");
+        assert!(
+            stderr(&out).contains(expected),
+            "{args:?}: {}",
+            stderr(&out)
+        );
+    }
+    let out = portal(
+        &t.url,
+        &[
+            "user", "create", "--org", "contoso", "--email", "a@b.com", "--role", "owner",
+        ],
+        None,
+    );
+    assert_ne!(out.status.code(), Some(0));
+    assert!(stderr(&out).contains("owner"), "{}", stderr(&out));
+    assert_eq!(count(&t.db, "SELECT COUNT(*) FROM users").await, 0);
+}
+
+#[tokio::test]
+async fn sign_in_emails_are_unique_across_staff_and_customers() {
+    let t = test_db().await;
+    assert!(portal(
+        &t.url,
+        &["org", "create", "--name", "Contoso", "--slug", "contoso"],
+        None
+    )
+    .status
+    .success());
+    let out = portal(
+        &t.url,
+        &["staff", "create", "--email", "noc@carrier.example"],
+        None,
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let out = portal(
+        &t.url,
+        &[
+            "user",
+            "create",
+            "--org",
+            "contoso",
+            "--email",
+            "NOC@carrier.example",
+            "--role",
+            "viewer",
+        ],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("already exists"), "{}", stderr(&out));
+    assert_eq!(count(&t.db, "SELECT COUNT(*) FROM users").await, 1);
+    assert_eq!(
+        count(
+            &t.db,
+            "SELECT COUNT(*) FROM users WHERE org_id IS NULL AND role IS NULL"
+        )
+        .await,
+        1
+    );
+}
+
+#[tokio::test]
+async fn migrate_is_idempotent() {
+    let t = test_db().await;
+    for _ in 0..2 {
+        let out = portal(&t.url, &["migrate"], None);
+        assert!(out.status.success(), "{}", stderr(&out));
+        assert!(String::from_utf8_lossy(&out.stdout).contains("up to date"));
+    }
+}
+
+#[test]
+fn an_unsupported_database_url_is_refused() {
+    let out = portal("mysql://root:hunter2@localhost/portal", &["migrate"], None);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("sqlite:// or postgres://"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(!stderr(&out).contains("hunter2"));
+}
+
+#[test]
+fn production_refuses_unsafe_settings_with_what_to_set() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}/p.db?mode=rwc", dir.path().display());
+    let key = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
+    let cases: [(&[&str], &str); 3] = [
+        (
+            &[
+                "--env",
+                "production",
+                "serve",
+                "--public-url",
+                "http://portal.example.com",
+                "--secret-key",
+                key,
+            ],
+            "PORTAL_PUBLIC_URL",
+        ),
+        (
+            &[
+                "--env",
+                "production",
+                "serve",
+                "--public-url",
+                "https://portal.example.com",
+            ],
+            "PORTAL_SECRET_KEY",
+        ),
+        (
+            &[
+                "--env",
+                "production",
+                "serve",
+                "--public-url",
+                "https://portal.example.com",
+                "--secret-key",
+                key,
+                "--dev-idp",
+                "true",
+            ],
+            "PORTAL_DEV_IDP",
+        ),
+    ];
+    for (args, expected) in cases {
+        let out = portal(&url, args, None);
+        assert_eq!(out.status.code(), Some(1), "{args:?}");
+        assert!(
+            stderr(&out).contains(expected),
+            "{args:?}: {}",
+            stderr(&out)
+        );
+    }
+}
+
+/// A free port on loopback.
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+#[tokio::test]
+async fn serve_stops_cleanly_on_sigterm() {
+    let t = test_db().await;
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_portal"))
+        .arg("serve")
+        .env("DATABASE_URL", &t.url)
+        .env("LEPTOS_SITE_ADDR", format!("127.0.0.1:{port}"))
+        .env("PORTAL_DATA_DIR", dir.path())
+        .env("LEPTOS_SITE_ROOT", dir.path())
+        .env("RUST_LOG", "info")
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+
+    // Wait until it answers.
+    let mut ready = false;
+    for _ in 0..100 {
+        if let Ok(mut s) = std::net::TcpStream::connect(("127.0.0.1", port)) {
+            s.write_all(b"GET /readyz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+                .unwrap();
+            let mut buf = String::new();
+            let _ = std::io::Read::read_to_string(&mut s, &mut buf);
+            if buf.starts_with("HTTP/1.1 200") {
+                ready = true;
+                break;
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(ready, "the server never became ready");
+
+    let killed = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let mut status = None;
+    for _ in 0..100 {
+        if let Some(s) = child.try_wait().unwrap() {
+            status = Some(s);
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let status = status.expect("still running 5 s after SIGTERM");
+    let mut log = String::new();
+    std::io::Read::read_to_string(child.stderr.as_mut().unwrap(), &mut log).unwrap();
+    assert!(status.success(), "{log}");
+    assert!(log.contains("SIGTERM received"), "{log}");
+    assert!(log.contains("in-flight requests finished"), "{log}");
+}
