@@ -19,7 +19,9 @@ use leptos::prelude::LeptosOptions;
 use leptos_axum::{generate_route_list, LeptosRoutes};
 use metrics_exporter_prometheus::PrometheusHandle;
 use tower_http::{
-    catch_panic::CatchPanicLayer, services::ServeDir, set_header::SetResponseHeaderLayer,
+    catch_panic::CatchPanicLayer,
+    services::{ServeDir, ServeFile},
+    set_header::SetResponseHeaderLayer,
     trace::TraceLayer,
 };
 
@@ -80,6 +82,7 @@ fn api_router() -> Router<AppState> {
 /// The whole application: API, operational endpoints, static assets and the Leptos pages.
 pub fn router(state: AppState) -> Router {
     let pkg_dir = state.config.site_root.join("pkg");
+    let favicon = state.config.site_root.join("favicon.svg");
     let pages = generate_route_list(app::App);
     let leptos_state = state.leptos.clone();
     let fallback_options = state.leptos.clone();
@@ -100,6 +103,7 @@ pub fn router(state: AppState) -> Router {
                 ))
                 .service(ServeDir::new(pkg_dir)),
         )
+        .route_service("/favicon.svg", ServeFile::new(favicon))
         .fallback(leptos_axum::render_app_to_stream(move || app::shell(fallback_options.clone())))
         .layer(DefaultBodyLimit::max(state.config.max_body_bytes))
         .layer(CatchPanicLayer::custom(middleware::panic_response))

@@ -1,4 +1,6 @@
 //! The JSON API's error conventions: shape, stable codes, status codes, nothing leaked.
+// Test helpers unwrap: a failed unwrap is a failed test.
+#![allow(clippy::unwrap_used)]
 
 mod support;
 

@@ -1,5 +1,7 @@
 //! The `portal` command line: each command works, and bad input gives a clear message and a
 //! non-zero exit without writing anything.
+// Test helpers unwrap: a failed unwrap is a failed test.
+#![allow(clippy::unwrap_used)]
 
 mod support;
 

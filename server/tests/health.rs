@@ -1,4 +1,6 @@
 //! `/healthz`, `/readyz`, `/metrics` and the request id.
+// Test helpers unwrap: a failed unwrap is a failed test.
+#![allow(clippy::unwrap_used)]
 
 mod support;
 

@@ -85,6 +85,7 @@ pub fn AppLayout(children: Children) -> impl IntoView {
                                     <A
                                         href=href
                                         attr:class="nav-link"
+                                        on:click=move |_| set_menu_open.set(false)
                                         attr:aria-current=move || {
                                             is_current(href, &location.pathname.get()).then_some("page")
                                         }

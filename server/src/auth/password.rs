@@ -45,11 +45,8 @@ pub fn check_policy(password: &str) -> Result<(), PasswordPolicyError> {
 
 /// Argon2id with OWASP's minimum parameters: 19 MiB, 2 passes, 1 lane.
 fn hasher() -> Argon2<'static> {
-    let params = match Params::new(19 * 1024, 2, 1, None) {
-        Ok(p) => p,
-        // The constants above are valid; fall back to the crate's defaults (stronger) if not.
-        Err(_) => Params::default(),
-    };
+    // The constants are valid; the crate's defaults (stronger) are only a formal fallback.
+    let params = Params::new(19 * 1024, 2, 1, None).unwrap_or_default();
     Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
 }
 
