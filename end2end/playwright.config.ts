@@ -7,8 +7,15 @@ import * as path from "node:path";
 
 const port = Number(process.env.E2E_PORT ?? 3107);
 const baseURL = `http://127.0.0.1:${port}`;
-const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "portal-e2e-"));
+// The config is loaded by the runner and again by each worker: the first load makes the
+// directory and the workers inherit it through the environment, so all share one database.
+if (!process.env.E2E_DATA_DIR) {
+  process.env.E2E_DATA_DIR = fs.mkdtempSync(path.join(os.tmpdir(), "portal-e2e-"));
+}
+const dataDir = process.env.E2E_DATA_DIR;
 const root = path.resolve(__dirname, "..");
+process.env.E2E_DATABASE_URL = `sqlite://${dataDir}/portal.db?mode=rwc`;
+process.env.E2E_PORTAL_BIN = `${root}/target/debug/portal`;
 
 export default defineConfig({
   testDir: "./tests",
@@ -46,7 +53,7 @@ export default defineConfig({
     stdout: "pipe",
     stderr: "pipe",
     env: {
-      DATABASE_URL: `sqlite://${dataDir}/portal.db?mode=rwc`,
+      DATABASE_URL: process.env.E2E_DATABASE_URL,
       PORTAL_DATA_DIR: dataDir,
       LEPTOS_SITE_ROOT: `${root}/target/site`,
       LEPTOS_SITE_ADDR: `127.0.0.1:${port}`,

@@ -4,6 +4,7 @@
 pub mod api;
 pub mod components;
 pub mod pages;
+pub mod return_to;
 
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
@@ -13,7 +14,10 @@ use leptos_router::{
 };
 
 use crate::components::layout::AppLayout;
-use crate::pages::{not_found::NotFoundPage, overview::OverviewPage};
+use crate::pages::{
+    mfa::MfaPage, not_found::NotFoundPage, overview::OverviewPage, security::SecurityPage,
+    sign_in::SignInPage,
+};
 
 /// The product name shown in the title bar and the browser tab.
 pub const PRODUCT_NAME: &str = "Voice Customer Portal";
@@ -56,6 +60,9 @@ pub fn App() -> impl IntoView {
             <AppLayout>
                 <Routes fallback=NotFoundPage>
                     <Route path=path!("/") view=OverviewPage />
+                    <Route path=path!("/login") view=SignInPage />
+                    <Route path=path!("/login/mfa") view=MfaPage />
+                    <Route path=path!("/security") view=SecurityPage />
                 </Routes>
             </AppLayout>
         </Router>

@@ -1,11 +1,13 @@
 // The app shell: layout, navigation at desktop and phone widths, hydration, and the 404 page.
 import { expect, test } from "@playwright/test";
-import { DESKTOP, PHONE, keepScreenshot, waitForHydration, watchForErrors } from "./support";
+import { DESKTOP, PHONE, createUser, keepScreenshot, signIn, waitForHydration, watchForErrors } from "./support";
 
-test("desktop: the layout shows navigation, the portal status and the build version", async ({ page }, testInfo) => {
+test("desktop: the layout shows navigation, the user, the portal status and the build version", async ({ page }, testInfo) => {
   const errors = watchForErrors(page);
+  const email = createUser();
   await page.setViewportSize(DESKTOP);
-  await page.goto("/");
+  await signIn(page, email);
+  await expect(page).toHaveURL(/\/$/);
   await waitForHydration(page);
 
   await expect(page.getByRole("link", { name: "Voice Customer Portal" })).toBeVisible();
@@ -14,14 +16,14 @@ test("desktop: the layout shows navigation, the portal status and the build vers
   await expect(nav.getByRole("link", { name: "Overview" })).toHaveAttribute("aria-current", "page");
   await expect(page.getByRole("button", { name: "Menu" })).toBeHidden();
   await expect(page.locator("footer")).toContainText(/Version \d+\.\d+\.\d+/);
+  await expect(page.locator(".topbar")).toContainText(email);
 
   // The status card is loaded in the browser through the typed API client.
   const status = page.getByTestId("system-status");
   await expect(status).toContainText("Reachable");
   const api = await page.request.get("/api/v1/status");
   expect(api.ok()).toBeTruthy();
-  const body = await api.json();
-  await expect(status).toContainText(body.version);
+  await expect(status).toContainText((await api.json()).version);
 
   await keepScreenshot(page, testInfo, "overview-desktop");
   errors.assertClean();
@@ -30,7 +32,8 @@ test("desktop: the layout shows navigation, the portal status and the build vers
 test("phone: the menu button opens and closes the navigation after hydration", async ({ page }, testInfo) => {
   const errors = watchForErrors(page);
   await page.setViewportSize(PHONE);
-  await page.goto("/");
+  await signIn(page, createUser());
+  await expect(page).toHaveURL(/\/$/);
   await waitForHydration(page);
 
   const menu = page.getByRole("button", { name: "Menu" });
@@ -57,6 +60,8 @@ test("phone: the menu button opens and closes the navigation after hydration", a
 });
 
 test("an unknown page answers 404 with a way back", async ({ page }, testInfo) => {
+  await signIn(page, createUser());
+  await expect(page).toHaveURL(/\/$/);
   const response = await page.goto("/no-such-page");
   expect(response?.status()).toBe(404);
   await expect(page.getByRole("heading", { name: "Page not found" })).toBeVisible();
@@ -67,10 +72,11 @@ test("an unknown page answers 404 with a way back", async ({ page }, testInfo) =
 test.describe("without JavaScript", () => {
   test.use({ javaScriptEnabled: false });
 
-  test("the server-rendered page is complete and navigable", async ({ page }) => {
+  test("a signed-out visit lands on the sign-in page, which renders completely", async ({ page }) => {
     await page.setViewportSize(DESKTOP);
     await page.goto("/");
-    await expect(page.getByRole("heading", { name: "Overview" })).toBeVisible();
-    await expect(page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Overview" })).toBeVisible();
+    await expect(page).toHaveURL(/\/login\?return_to=%2F$/);
+    await expect(page.getByLabel("Email")).toBeVisible();
+    await expect(page.getByLabel("Password", { exact: true })).toBeVisible();
   });
 });

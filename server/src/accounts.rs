@@ -136,6 +136,7 @@ pub async fn create_org(
         slug: slug.to_string(),
         name,
         created_at: db::now_ms(),
+        mfa_required: false,
     };
     let mut tx = db.pool().begin().await?;
     if let Err(e) = db::orgs::insert(&mut *tx, &org).await {
@@ -186,18 +187,23 @@ pub async fn create_user(
     password: Option<&str>,
 ) -> Result<User, AccountError> {
     let login_email = normalize_email(email)?;
-    if let Some(p) = password {
-        password::check_policy(p)?;
-    }
-    let (org_id, role, is_staff) = match kind {
+    let (org, role, is_staff) = match kind {
         NewUserKind::Customer { org_slug, role } => {
             let org = db::orgs::find_by_slug(db.pool(), org_slug)
                 .await?
                 .ok_or_else(|| AccountError::UnknownOrg(org_slug.to_string()))?;
-            (Some(org.id), Some(role.to_string()), false)
+            (Some(org), Some(role.to_string()), false)
         }
         NewUserKind::Staff => (None, None, true),
     };
+    if let Some(p) = password {
+        let mut words = vec![email, app::PRODUCT_NAME];
+        if let Some(org) = &org {
+            words.extend([org.name.as_str(), org.slug.as_str()]);
+        }
+        password::check_new_password(p, &words)?;
+    }
+    let org_id = org.map(|o| o.id);
     let password_hash = match password {
         Some(p) => {
             let p = p.to_string();

@@ -1,3 +1,11 @@
-//! Authentication: password hashing and the password policy.
+//! Authentication: passwords, TOTP, recovery codes, secrets at rest, sessions, CSRF and
+//! rate limits.
 
+pub mod csrf;
+pub mod hashing;
 pub mod password;
+pub mod rate_limit;
+pub mod recovery;
+pub mod secretbox;
+pub mod session;
+pub mod totp;

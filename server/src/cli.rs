@@ -1,15 +1,15 @@
 //! The `portal` subcommands.
 
-use std::{io::BufRead, sync::Arc, time::Instant};
+use std::io::BufRead;
 
 use anyhow::Context;
 
 use crate::{
     accounts::{self, Actor, NewUserKind},
+    clock::Clock,
     config::{self, Cli, Command, OrgCommand, PortalEnv, ServeArgs, StaffCommand, UserCommand},
     db::{self, Db},
     http::{self, AppState},
-    telemetry,
 };
 
 /// Runs one subcommand.
@@ -115,17 +115,12 @@ pub fn strip_line_ending(line: &str) -> &str {
 
 async fn serve(database_url: &str, env: PortalEnv, args: ServeArgs) -> anyhow::Result<()> {
     config::validate(env, &args)?;
-    load_or_create_secret_key(env, &args)?;
+    let secret_key = load_or_create_secret_key(env, &args)?;
     let db = open(database_url).await?;
     tracing::info!(backend = db.backend().name(), "database ready");
-    let state = AppState {
-        db,
-        leptos: http::leptos_options(&args),
-        config: Arc::new(args),
-        env,
-        metrics: telemetry::metrics_handle(),
-        started: Instant::now(),
-    };
+    let mailer = args.mailer()?;
+    let state = AppState::new(db, args, env, secret_key, Clock::system(), mailer);
+    state.passwords.warm_up().await;
     http::serve(state).await
 }
 

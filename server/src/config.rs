@@ -179,6 +179,39 @@ pub struct ServeArgs {
     /// Directory for generated development files (the development secret key).
     #[arg(long, env = "PORTAL_DATA_DIR", default_value = "data")]
     pub data_dir: PathBuf,
+
+    /// A signed-in session ends after this many seconds without a request.
+    #[arg(long, env = "PORTAL_SESSION_IDLE_SECS", default_value_t = 1800)]
+    pub session_idle_secs: i64,
+
+    /// A signed-in session ends this many seconds after sign-in, active or not.
+    #[arg(long, env = "PORTAL_SESSION_ABSOLUTE_SECS", default_value_t = 43_200)]
+    pub session_absolute_secs: i64,
+
+    /// A sign-in waiting for its authenticator code is dropped after this many seconds.
+    #[arg(long, env = "PORTAL_MFA_PENDING_SECS", default_value_t = 300)]
+    pub mfa_pending_secs: i64,
+
+    /// An SSO sign-in transaction (state, nonce, PKCE verifier) expires after this many seconds.
+    #[arg(long, env = "PORTAL_OIDC_TXN_SECS", default_value_t = 600)]
+    pub oidc_txn_secs: i64,
+
+    /// Outgoing mail server, e.g. `smtps://user:password@mail.example.com:465`. Without it
+    /// (development only) mail is written to `data/outbox/` and listed at /dev/outbox.
+    #[arg(long, env = "PORTAL_SMTP_URL", hide_env_values = true)]
+    pub smtp_url: Option<String>,
+
+    /// The sender of the portal's email.
+    #[arg(
+        long,
+        env = "PORTAL_MAIL_FROM",
+        default_value = "Voice Customer Portal <no-reply@localhost>"
+    )]
+    pub mail_from: String,
+
+    /// Comma-separated proxy addresses whose X-Forwarded-For is trusted for the client IP.
+    #[arg(long, env = "PORTAL_TRUSTED_PROXIES", value_delimiter = ',')]
+    pub trusted_proxies: Vec<std::net::IpAddr>,
 }
 
 /// A configuration that cannot be served, with what to set instead.
@@ -196,6 +229,15 @@ pub enum ConfigError {
     /// A key that is not 32 bytes of base64.
     #[error("PORTAL_SECRET_KEY must be 32 random bytes encoded as base64 (44 characters); generate one with `openssl rand -base64 32`")]
     MalformedSecretKey,
+    /// No mail server in production.
+    #[error("PORTAL_SMTP_URL is not set. Production sends invitations and password resets by email: set PORTAL_SMTP_URL=smtps://user:password@mail.example.com:465")]
+    MissingSmtp,
+    /// A sender that is not a mailbox.
+    #[error("PORTAL_MAIL_FROM must be an address such as \"Voice Portal <no-reply@portal.example.com>\" (got {0:?})")]
+    MalformedMailFrom(String),
+    /// A timeout that is zero or negative.
+    #[error("{0} must be a positive number of seconds")]
+    NonPositiveTimeout(&'static str),
     /// A public URL with a path, query or credentials.
     #[error("PORTAL_PUBLIC_URL must be an http(s) origin such as https://portal.example.com, without a path, query or user name (got {0})")]
     MalformedPublicUrl(String),
@@ -237,6 +279,19 @@ pub fn validate(env: PortalEnv, args: &ServeArgs) -> Result<(), ConfigError> {
     if let Some(key) = &args.secret_key {
         decode_secret_key(key)?;
     }
+    if args.mail_from.parse::<lettre::message::Mailbox>().is_err() {
+        return Err(ConfigError::MalformedMailFrom(args.mail_from.clone()));
+    }
+    for (name, value) in [
+        ("PORTAL_SESSION_IDLE_SECS", args.session_idle_secs),
+        ("PORTAL_SESSION_ABSOLUTE_SECS", args.session_absolute_secs),
+        ("PORTAL_MFA_PENDING_SECS", args.mfa_pending_secs),
+        ("PORTAL_OIDC_TXN_SECS", args.oidc_txn_secs),
+    ] {
+        if value <= 0 {
+            return Err(ConfigError::NonPositiveTimeout(name));
+        }
+    }
     if env == PortalEnv::Production {
         if url.scheme() != "https" && !is_loopback(url) {
             return Err(ConfigError::InsecurePublicUrl(url.to_string()));
@@ -247,11 +302,29 @@ pub fn validate(env: PortalEnv, args: &ServeArgs) -> Result<(), ConfigError> {
         if args.secret_key.is_none() {
             return Err(ConfigError::MissingSecretKey);
         }
+        if args.smtp_url.is_none() {
+            return Err(ConfigError::MissingSmtp);
+        }
     }
     Ok(())
 }
 
 impl ServeArgs {
+    /// Where mail goes: SMTP when configured, else the development outbox.
+    pub fn mailer(&self) -> anyhow::Result<crate::mail::Mailer> {
+        let from = self
+            .mail_from
+            .parse()
+            .map_err(|_| ConfigError::MalformedMailFrom(self.mail_from.clone()))?;
+        match &self.smtp_url {
+            Some(url) => crate::mail::Mailer::smtp(url, from),
+            None => Ok(crate::mail::Mailer::Outbox {
+                dir: self.data_dir.join("outbox"),
+                from,
+            }),
+        }
+    }
+
     /// Whether the development Entra ID emulator is mounted.
     pub fn dev_idp_enabled(&self, env: PortalEnv) -> bool {
         self.dev_idp.unwrap_or(env == PortalEnv::Development)
@@ -296,7 +369,14 @@ mod tests {
 
     #[test]
     fn production_allows_http_on_loopback() {
-        let a = args(&["--public-url", "http://127.0.0.1:3000", "--secret-key", KEY]);
+        let a = args(&[
+            "--public-url",
+            "http://127.0.0.1:3000",
+            "--secret-key",
+            KEY,
+            "--smtp-url",
+            "smtp://127.0.0.1:25",
+        ]);
         assert_eq!(validate(PortalEnv::Production, &a), Ok(()));
     }
 
@@ -319,6 +399,15 @@ mod tests {
     }
 
     #[test]
+    fn production_needs_a_mail_server() {
+        let a = args(&["--public-url", "https://p.example.com", "--secret-key", KEY]);
+        assert_eq!(
+            validate(PortalEnv::Production, &a),
+            Err(ConfigError::MissingSmtp)
+        );
+    }
+
+    #[test]
     fn production_needs_a_secret_key() {
         let a = args(&["--public-url", "https://p.example.com"]);
         assert_eq!(
@@ -336,6 +425,17 @@ mod tests {
         );
         assert!(decode_secret_key(KEY).is_ok());
         assert!(decode_secret_key("not base64!").is_err());
+    }
+
+    #[test]
+    fn timeouts_must_be_positive() {
+        let a = args(&["--session-idle-secs", "0"]);
+        assert_eq!(
+            validate(PortalEnv::Development, &a),
+            Err(ConfigError::NonPositiveTimeout("PORTAL_SESSION_IDLE_SECS"))
+        );
+        let a = args(&["--trusted-proxies", "10.0.0.1,::1"]);
+        assert_eq!(a.trusted_proxies.len(), 2);
     }
 
     #[test]

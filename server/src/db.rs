@@ -8,7 +8,11 @@
 //! - booleans are read with [`flag`], since SQLite returns them as integers.
 
 pub mod audit;
+pub mod mfa;
 pub mod orgs;
+pub mod rate_limits;
+pub mod sessions;
+pub mod tokens;
 pub mod users;
 
 use std::{str::FromStr, time::Duration};

@@ -1,9 +1,14 @@
 //! The HTTP server: application state, router assembly, middleware order and graceful
 //! shutdown. One file per API resource lives beside this one.
 
+pub mod auth;
+pub mod dev_outbox;
 pub mod error;
 pub mod health;
+pub mod invitations;
+pub mod me;
 pub mod middleware;
+pub mod security_headers;
 pub mod status;
 
 use std::{net::SocketAddr, sync::Arc, time::Instant};
@@ -11,7 +16,7 @@ use std::{net::SocketAddr, sync::Arc, time::Instant};
 use axum::{
     extract::{DefaultBodyLimit, FromRef},
     http::{header, HeaderValue, Request},
-    middleware::from_fn,
+    middleware::{from_fn, from_fn_with_state},
     routing::get,
     Router,
 };
@@ -26,8 +31,11 @@ use tower_http::{
 };
 
 use crate::{
+    auth::{csrf, hashing::PasswordWorkers, secretbox::SecretBox},
+    clock::Clock,
     config::{PortalEnv, ServeArgs},
     db::Db,
+    mail::Mailer,
 };
 
 pub use error::{ApiError, ApiJson, ApiResult};
@@ -47,6 +55,58 @@ pub struct AppState {
     pub metrics: PrometheusHandle,
     /// When the server started, for uptime.
     pub started: Instant,
+    /// The time (movable in tests).
+    pub clock: Clock,
+    /// Encrypts secrets at rest (TOTP secrets) with `PORTAL_SECRET_KEY`.
+    pub secrets: SecretBox,
+    /// Key of the recovery-code hashes, derived from `PORTAL_SECRET_KEY`.
+    pub recovery_pepper: [u8; 32],
+    /// Argon2id off the async runtime, bounded.
+    pub passwords: PasswordWorkers,
+    /// `PORTAL_PUBLIC_URL`'s origin, for the same-origin check.
+    pub public_origin: String,
+    /// Outgoing email.
+    pub mailer: Mailer,
+}
+
+impl AppState {
+    /// Assembles the state from validated settings and the 32-byte secret key.
+    pub fn new(
+        db: Db,
+        config: ServeArgs,
+        env: PortalEnv,
+        secret_key: [u8; 32],
+        clock: Clock,
+        mailer: Mailer,
+    ) -> AppState {
+        use hmac::{Hmac, Mac};
+        let recovery_pepper = match <Hmac<sha2::Sha256> as Mac>::new_from_slice(&secret_key) {
+            Ok(mut mac) => {
+                mac.update(b"portal recovery codes v1");
+                mac.finalize().into_bytes().into()
+            }
+            // HMAC accepts keys of any length; this arm exists only for the type system.
+            Err(_) => secret_key,
+        };
+        let workers = std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(2)
+            * 2;
+        AppState {
+            db,
+            leptos: leptos_options(&config),
+            public_origin: config.public_origin(),
+            config: Arc::new(config),
+            env,
+            metrics: crate::telemetry::metrics_handle(),
+            started: Instant::now(),
+            clock,
+            secrets: SecretBox::new(secret_key),
+            recovery_pepper,
+            passwords: PasswordWorkers::new(workers),
+            mailer,
+        }
+    }
 }
 
 impl FromRef<AppState> for LeptosOptions {
@@ -75,6 +135,9 @@ pub fn leptos_options(config: &ServeArgs) -> LeptosOptions {
 fn api_router() -> Router<AppState> {
     Router::new()
         .route("/status", get(status::get_status))
+        .nest("/auth", auth::router().merge(invitations::auth_router()))
+        .nest("/me", me::router())
+        .merge(invitations::api_router())
         .fallback(health::api_not_found)
         .method_not_allowed_fallback(health::api_method_not_allowed)
 }
@@ -92,7 +155,9 @@ pub fn router(state: AppState) -> Router {
         .route("/readyz", get(health::readyz))
         .route("/metrics", get(health::metrics))
         .nest("/api/v1", api_router())
-        .leptos_routes(&state, pages, move || app::shell(leptos_state.clone()))
+        .leptos_routes_with_context(&state, pages, security_headers::provide_page_csp, move || {
+            app::shell(leptos_state.clone())
+        })
         .route_layer(from_fn(middleware::record_route))
         .nest_service(
             "/pkg",
@@ -104,9 +169,16 @@ pub fn router(state: AppState) -> Router {
                 .service(ServeDir::new(pkg_dir)),
         )
         .route_service("/favicon.svg", ServeFile::new(favicon))
-        .fallback(leptos_axum::render_app_to_stream(move || app::shell(fallback_options.clone())))
+        .route("/dev/outbox", get(dev_outbox::list))
+        .fallback(leptos_axum::render_app_to_stream_with_context(
+            security_headers::provide_page_csp,
+            move || app::shell(fallback_options.clone()),
+        ))
         .layer(DefaultBodyLimit::max(state.config.max_body_bytes))
         .layer(CatchPanicLayer::custom(middleware::panic_response))
+        .layer(from_fn_with_state(state.clone(), security_headers::page_guard))
+        .layer(from_fn_with_state(state.clone(), csrf::csrf))
+        .layer(from_fn_with_state(state.clone(), security_headers::security_headers))
         .layer(from_fn(middleware::metrics))
         .layer(
             TraceLayer::new_for_http().make_span_with(|req: &Request<_>| {

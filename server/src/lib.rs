@@ -2,9 +2,12 @@
 //! the database and the `portal` command line.
 
 pub mod accounts;
+pub mod audit;
 pub mod auth;
 pub mod cli;
+pub mod clock;
 pub mod config;
 pub mod db;
 pub mod http;
+pub mod mail;
 pub mod telemetry;

@@ -30,16 +30,31 @@ async fn an_unknown_api_path_is_a_json_404() {
 async fn a_wrong_method_on_a_known_api_path_is_a_json_405() {
     let app = TestApp::new().await;
     let res = app
-        .send(Request::post("/api/v1/status").body(Body::empty()).unwrap())
+        .send(
+            Request::post("/api/v1/status")
+                .header("origin", support::ORIGIN)
+                .body(Body::empty())
+                .unwrap(),
+        )
         .await;
     assert_eq!(res.status, 405);
     assert_eq!(res.json()["error"]["code"], "method_not_allowed");
 }
 
 #[tokio::test]
-async fn an_unknown_page_is_an_html_404() {
+async fn an_unknown_page_is_an_html_404_for_the_signed_in() {
     let app = TestApp::new().await;
+    // Signed out, every page (known or not) leads to the sign-in page first.
     let res = app.get("/no-such-page").await;
+    assert_eq!(res.status, 303);
+    support::create_org(&app.db.db, "contoso").await;
+    support::create_user(&app.db.db, "contoso", "a@contoso.example", "viewer").await;
+    let cookie = app
+        .login("a@contoso.example", support::PASSWORD)
+        .await
+        .1
+        .unwrap();
+    let res = app.get_with("/no-such-page", &cookie).await;
     assert_eq!(res.status, 404);
     assert!(res.text().contains("Page not found"));
 }

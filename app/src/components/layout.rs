@@ -2,10 +2,19 @@
 //!
 //! Below 768 px the navigation collapses behind a menu button; the button works once the
 //! page has hydrated, and choosing a destination closes the menu again.
+//!
+//! The sign-in pages (`/login…`, `/invite/…`, `/reset-password/…`) and the enrolment that a
+//! sign-in may require (`/security?enrol=required`) get a minimal centred frame instead: the
+//! product name above the page's card, no navigation and no user menu, because there is no
+//! full session yet to use them with.
 
 use leptos::prelude::*;
-use leptos_router::{components::A, hooks::use_location};
+use leptos_router::{
+    components::A,
+    hooks::{use_location, use_query_map},
+};
 
+use crate::components::user_menu::{provide_current_user, UserMenu};
 use crate::{BUILD_VERSION, PRODUCT_NAME};
 
 /// One entry of the side navigation.
@@ -18,10 +27,36 @@ pub struct NavItem {
 }
 
 /// The destinations in the side navigation, in display order.
-pub const NAV_ITEMS: &[NavItem] = &[NavItem {
-    label: "Overview",
-    href: "/",
-}];
+pub const NAV_ITEMS: &[NavItem] = &[
+    NavItem {
+        label: "Overview",
+        href: "/",
+    },
+    NavItem {
+        label: "Security",
+        href: "/security",
+    },
+];
+
+/// Path prefixes of the pages used before a full session exists.
+const AUTH_PATH_PREFIXES: &[&str] = &["/login", "/invite", "/reset-password"];
+
+/// Whether the page at `path` gets the minimal sign-in frame. `enrol_required` is the
+/// Security page's `?enrol=required`, where a sign-in waits for an authenticator app.
+pub fn uses_auth_layout(path: &str, enrol_required: bool) -> bool {
+    let under = |prefix: &str| {
+        path == prefix
+            || path
+                .strip_prefix(prefix)
+                .is_some_and(|rest| rest.starts_with('/'))
+    };
+    AUTH_PATH_PREFIXES.iter().any(|prefix| under(prefix)) || (enrol_required && under("/security"))
+}
+
+/// Whether the query's `enrol` parameter asks for the enrolment a sign-in requires.
+pub fn is_enrolment_required(enrol: Option<&str>) -> bool {
+    enrol == Some("required")
+}
 
 /// Whether `href` is the current page or one of its sub-pages.
 pub fn is_current(href: &str, path: &str) -> bool {
@@ -37,6 +72,12 @@ pub fn is_current(href: &str, path: &str) -> bool {
 pub fn AppLayout(children: Children) -> impl IntoView {
     let (menu_open, set_menu_open) = signal(false);
     let location = use_location();
+    let query = use_query_map();
+    let auth_layout = Memo::new(move |_| {
+        let enrol = query.with(|q| is_enrolment_required(q.get("enrol").as_deref()));
+        location.pathname.with(|path| uses_auth_layout(path, enrol))
+    });
+    provide_current_user(auth_layout.into());
     // Effects run only in the browser, so this marks the page as hydrated (tests wait for it).
     let (hydrated, set_hydrated) = signal(false);
     Effect::new(move |_| set_hydrated.set(true));
@@ -51,54 +92,66 @@ pub fn AppLayout(children: Children) -> impl IntoView {
         <div
             class="app"
             class:menu-open=move || menu_open.get()
+            class:auth-layout=move || auth_layout.get()
             data-hydrated=move || if hydrated.get() { "true" } else { "false" }
         >
-            <header class="topbar">
-                <button
-                    type="button"
-                    class="menu-button"
-                    aria-controls="sidenav"
-                    aria-expanded=move || if menu_open.get() { "true" } else { "false" }
-                    aria-label="Menu"
-                    on:click=move |_| set_menu_open.update(|open| *open = !*open)
-                >
-                    <svg aria-hidden="true" viewBox="0 0 24 24" width="22" height="22">
-                        <path d="M3 6h18M3 12h18M3 18h18" stroke="currentColor" stroke-width="2" stroke-linecap="round" />
-                    </svg>
-                </button>
-                <a class="brand" href="/">
-                    <svg aria-hidden="true" class="brand-mark" viewBox="0 0 24 24" width="24" height="24">
-                        <path d="M6.6 10.8a15.1 15.1 0 0 0 6.6 6.6l2.2-2.2a1 1 0 0 1 1-.25 11.4 11.4 0 0 0 3.6.57 1 1 0 0 1 1 1V20a1 1 0 0 1-1 1A17 17 0 0 1 3 4a1 1 0 0 1 1-1h3.5a1 1 0 0 1 1 1c0 1.25.2 2.45.57 3.57a1 1 0 0 1-.25 1l-2.22 2.23z" fill="currentColor" />
-                    </svg>
-                    <span>{PRODUCT_NAME}</span>
-                </a>
-                <div class="user-menu" id="user-menu"></div>
-            </header>
-            <nav id="sidenav" class="sidenav" aria-label="Main">
-                <ul>
-                    {NAV_ITEMS
-                        .iter()
-                        .map(|item| {
-                            let href = item.href;
-                            view! {
-                                <li>
-                                    <A
-                                        href=href
-                                        attr:class="nav-link"
-                                        on:click=move |_| set_menu_open.set(false)
-                                        attr:aria-current=move || {
-                                            is_current(href, &location.pathname.get()).then_some("page")
-                                        }
-                                    >
-                                        {item.label}
-                                    </A>
-                                </li>
-                            }
-                        })
-                        .collect_view()}
-                </ul>
-            </nav>
+            <Show when=move || !auth_layout.get()>
+                <header class="topbar">
+                    <button
+                        type="button"
+                        class="menu-button"
+                        aria-controls="sidenav"
+                        aria-expanded=move || if menu_open.get() { "true" } else { "false" }
+                        aria-label="Menu"
+                        on:click=move |_| set_menu_open.update(|open| *open = !*open)
+                    >
+                        <svg aria-hidden="true" viewBox="0 0 24 24" width="22" height="22">
+                            <path d="M3 6h18M3 12h18M3 18h18" stroke="currentColor" stroke-width="2" stroke-linecap="round" />
+                        </svg>
+                    </button>
+                    <a class="brand" href="/">
+                        <BrandMark />
+                        <span>{PRODUCT_NAME}</span>
+                    </a>
+                    <div class="user-menu" id="user-menu">
+                        <UserMenu placement="topbar" />
+                    </div>
+                </header>
+                <nav id="sidenav" class="sidenav" aria-label="Main">
+                    <ul>
+                        {NAV_ITEMS
+                            .iter()
+                            .map(|item| {
+                                let href = item.href;
+                                view! {
+                                    <li>
+                                        <A
+                                            href=href
+                                            attr:class="nav-link"
+                                            on:click=move |_| set_menu_open.set(false)
+                                            attr:aria-current=move || {
+                                                is_current(href, &location.pathname.get()).then_some("page")
+                                            }
+                                        >
+                                            {item.label}
+                                        </A>
+                                    </li>
+                                }
+                            })
+                            .collect_view()}
+                    </ul>
+                    <div class="sidenav-user">
+                        <UserMenu placement="sidenav" />
+                    </div>
+                </nav>
+            </Show>
             <main id="main" class="content" tabindex="-1">
+                <Show when=move || auth_layout.get()>
+                    <p class="auth-brand">
+                        <BrandMark />
+                        <span>{PRODUCT_NAME}</span>
+                    </p>
+                </Show>
                 {children()}
             </main>
             <footer class="footer">
@@ -109,9 +162,19 @@ pub fn AppLayout(children: Children) -> impl IntoView {
     }
 }
 
+/// The product's mark (a handset), decorative.
+#[component]
+fn BrandMark() -> impl IntoView {
+    view! {
+        <svg aria-hidden="true" class="brand-mark" viewBox="0 0 24 24" width="24" height="24">
+            <path d="M6.6 10.8a15.1 15.1 0 0 0 6.6 6.6l2.2-2.2a1 1 0 0 1 1-.25 11.4 11.4 0 0 0 3.6.57 1 1 0 0 1 1 1V20a1 1 0 0 1-1 1A17 17 0 0 1 3 4a1 1 0 0 1 1-1h3.5a1 1 0 0 1 1 1c0 1.25.2 2.45.57 3.57a1 1 0 0 1-.25 1l-2.22 2.23z" fill="currentColor" />
+        </svg>
+    }
+}
+
 #[cfg(test)]
 mod tests {
-    use super::is_current;
+    use super::{is_current, is_enrolment_required, uses_auth_layout, NAV_ITEMS};
 
     #[test]
     fn overview_is_current_only_on_the_root() {
@@ -124,5 +187,44 @@ mod tests {
         assert!(is_current("/services", "/services"));
         assert!(is_current("/services", "/services/42"));
         assert!(!is_current("/services", "/services-old"));
+    }
+
+    #[test]
+    fn security_follows_the_overview_in_the_navigation() {
+        let labels: Vec<&str> = NAV_ITEMS.iter().map(|item| item.label).collect();
+        assert_eq!(labels[..2], ["Overview", "Security"]);
+        assert_eq!(NAV_ITEMS[1].href, "/security");
+    }
+
+    #[test]
+    fn sign_in_pages_use_the_minimal_frame() {
+        for path in [
+            "/login",
+            "/login/mfa",
+            "/invite/abc",
+            "/reset-password/xyz",
+            "/invite",
+        ] {
+            assert!(uses_auth_layout(path, false), "{path}");
+        }
+        for path in [
+            "/",
+            "/security",
+            "/calls",
+            "/login-history",
+            "/invitations",
+            "/users/login",
+        ] {
+            assert!(!uses_auth_layout(path, false), "{path}");
+        }
+    }
+
+    #[test]
+    fn the_required_enrolment_uses_the_minimal_frame() {
+        assert!(uses_auth_layout("/security", true));
+        assert!(!uses_auth_layout("/calls", true));
+        assert!(is_enrolment_required(Some("required")));
+        assert!(!is_enrolment_required(Some("yes")));
+        assert!(!is_enrolment_required(None));
     }
 }

@@ -31,6 +31,27 @@ pub struct User {
 
 const COLUMNS: &str = "id, org_id, email, login_email, name, role, is_staff, password_hash, created_at, deactivated_at";
 
+/// The user columns prefixed `u_`, for joins (`users u`).
+pub const COLUMNS_U: &str = "u.id AS u_id, u.org_id AS u_org_id, u.email AS u_email, u.login_email AS u_login_email, \
+    u.name AS u_name, u.role AS u_role, u.is_staff AS u_is_staff, u.password_hash AS u_password_hash, \
+    u.created_at AS u_created_at, u.deactivated_at AS u_deactivated_at";
+
+/// Reads a user from columns selected with [`COLUMNS_U`].
+pub fn from_row_u(row: &AnyRow) -> Result<User, sqlx::Error> {
+    Ok(User {
+        id: row.try_get("u_id")?,
+        org_id: row.try_get("u_org_id")?,
+        email: row.try_get("u_email")?,
+        login_email: row.try_get("u_login_email")?,
+        name: row.try_get("u_name")?,
+        role: row.try_get("u_role")?,
+        is_staff: flag(row, "u_is_staff")?,
+        password_hash: row.try_get("u_password_hash")?,
+        created_at: row.try_get("u_created_at")?,
+        deactivated_at: row.try_get("u_deactivated_at")?,
+    })
+}
+
 fn from_row(row: &AnyRow) -> Result<User, sqlx::Error> {
     Ok(User {
         id: row.try_get("id")?,
@@ -84,4 +105,44 @@ pub async fn find_by_login_email<'e, E: Executor<'e, Database = Any>>(
     .as_ref()
     .map(from_row)
     .transpose()
+}
+
+/// The user with this id.
+pub async fn find_by_id<'e, E: Executor<'e, Database = Any>>(
+    db: E,
+    id: &str,
+) -> Result<Option<User>, sqlx::Error> {
+    sqlx::query(&format!("SELECT {COLUMNS} FROM users WHERE id = $1"))
+        .bind(id)
+        .fetch_optional(db)
+        .await?
+        .as_ref()
+        .map(from_row)
+        .transpose()
+}
+
+/// Sets (or replaces) a user's password hash.
+pub async fn set_password_hash<'e, E: Executor<'e, Database = Any>>(
+    db: E,
+    id: &str,
+    hash: &str,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
+        .bind(hash)
+        .bind(id)
+        .execute(db)
+        .await?;
+    Ok(())
+}
+
+/// Deletes every session of a user (after a password reset); returns how many.
+pub async fn end_all_sessions<'e, E: Executor<'e, Database = Any>>(
+    db: E,
+    id: &str,
+) -> Result<u64, sqlx::Error> {
+    let r = sqlx::query("DELETE FROM sessions WHERE user_id = $1")
+        .bind(id)
+        .execute(db)
+        .await?;
+    Ok(r.rows_affected())
 }

@@ -2,7 +2,7 @@
 //! `PORTAL_TEST_DATABASE_URL` names a server), the real router, and request helpers.
 #![allow(dead_code, clippy::unwrap_used)]
 
-use std::{sync::Arc, time::Instant};
+use std::time::Instant;
 
 use axum::{
     body::{to_bytes, Body},
@@ -14,10 +14,10 @@ use sqlx::{Connection, Executor};
 use tower::ServiceExt;
 
 use portal::{
+    clock::Clock,
     config::{Cli, Command, PortalEnv, ServeArgs},
     db::Db,
     http::{self, AppState},
-    telemetry,
 };
 
 /// A database that exists for one test.
@@ -27,6 +27,13 @@ pub struct TestDb {
     /// Its URL, for running the CLI against it.
     pub url: String,
     _dir: tempfile::TempDir,
+}
+
+impl TestDb {
+    /// The test's own temporary directory.
+    pub fn dir_path(&self) -> std::path::PathBuf {
+        self._dir.path().to_path_buf()
+    }
 }
 
 /// Creates and migrates a fresh database on the backend under test.
@@ -67,6 +74,10 @@ pub struct TestApp {
     pub db: TestDb,
     /// The router under test.
     pub router: Router,
+    /// The state behind the router.
+    pub state: AppState,
+    /// The app's clock; tests move it.
+    pub clock: Clock,
 }
 
 /// A response with its body read.
@@ -106,17 +117,24 @@ impl TestApp {
     /// A fresh app with extra `serve` flags.
     pub async fn with_args(args: &[&str]) -> TestApp {
         let db = test_db().await;
-        let config = serve_args(args);
-        let state = AppState {
-            db: db.db.clone(),
-            leptos: http::leptos_options(&config),
-            config: Arc::new(config),
-            env: PortalEnv::Development,
-            metrics: telemetry::metrics_handle(),
-            started: Instant::now(),
-        };
+        let data_dir = db.dir_path().join("data");
+        let mut all_args = vec!["--data-dir", data_dir.to_str().unwrap()];
+        all_args.extend_from_slice(args);
+        let config = serve_args(&all_args);
+        let clock = Clock::system();
+        let mailer = config.mailer().unwrap();
+        let state = AppState::new(
+            db.db.clone(),
+            config,
+            PortalEnv::Development,
+            [7u8; 32],
+            clock.clone(),
+            mailer,
+        );
         TestApp {
-            router: http::router(state),
+            router: http::router(state.clone()),
+            state,
+            clock,
             db,
         }
     }
@@ -152,4 +170,110 @@ pub async fn send(router: Router, request: Request<Body>) -> TestResponse {
 /// When the process started, for tests that time things.
 pub fn now() -> Instant {
     Instant::now()
+}
+
+/// The origin the test app's pages have (`PORTAL_PUBLIC_URL`'s default).
+pub const ORIGIN: &str = "http://localhost:3000";
+
+/// A password that passes the policy.
+pub const PASSWORD: &str = "violet tugboat orbit sandwich";
+
+/// Creates an organisation; returns its id.
+pub async fn create_org(db: &Db, slug: &str) -> String {
+    portal::accounts::create_org(
+        db,
+        portal::accounts::Actor::CLI,
+        &format!("Org {slug}"),
+        slug,
+    )
+    .await
+    .unwrap()
+    .id
+}
+
+/// Creates a customer user with [`PASSWORD`]; returns the user.
+pub async fn create_user(
+    db: &Db,
+    org_slug: &str,
+    email: &str,
+    role: &str,
+) -> portal::db::users::User {
+    portal::accounts::create_user(
+        db,
+        portal::accounts::Actor::CLI,
+        portal::accounts::NewUserKind::Customer { org_slug, role },
+        email,
+        Some(PASSWORD),
+    )
+    .await
+    .unwrap()
+}
+
+/// The session cookie a response set (`name=value`), if any.
+pub fn session_cookie(res: &TestResponse) -> Option<String> {
+    res.headers
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| {
+            v.starts_with("__Host-portal_session=") && !v.starts_with("__Host-portal_session=;")
+        })
+        .and_then(|v| v.split(';').next())
+        .map(str::to_string)
+}
+
+impl TestApp {
+    /// A same-origin JSON request with an optional session cookie.
+    pub async fn json(
+        &self,
+        method: &str,
+        path: &str,
+        cookie: Option<&str>,
+        body: serde_json::Value,
+    ) -> TestResponse {
+        let mut req = Request::builder()
+            .method(method)
+            .uri(path)
+            .header("content-type", "application/json")
+            .header("origin", ORIGIN);
+        if let Some(c) = cookie {
+            req = req.header("cookie", c);
+        }
+        self.send(req.body(Body::from(body.to_string())).unwrap())
+            .await
+    }
+
+    /// `GET path` with a session cookie.
+    pub async fn get_with(&self, path: &str, cookie: &str) -> TestResponse {
+        self.send(
+            Request::get(path)
+                .header("cookie", cookie)
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await
+    }
+
+    /// Signs in with a password; returns the response and the new session cookie.
+    pub async fn login(&self, email: &str, password: &str) -> (TestResponse, Option<String>) {
+        let res = self
+            .json(
+                "POST",
+                "/api/v1/auth/login",
+                None,
+                serde_json::json!({"email": email, "password": password}),
+            )
+            .await;
+        let cookie = session_cookie(&res);
+        (res, cookie)
+    }
+}
+
+/// The current TOTP code for a base32 secret at the app's clock, `offset_steps` away.
+pub fn totp_code(secret_b32: &str, clock: &Clock, offset_steps: i64) -> String {
+    let secret = totp_rs::Secret::Encoded(secret_b32.to_string())
+        .to_bytes()
+        .unwrap();
+    let step = (clock.now_secs() / 30) as i64 + offset_steps;
+    portal::auth::totp::code_at_step(&secret, step as u64, 6, portal::auth::totp::Algorithm::Sha1)
 }

@@ -1,0 +1,338 @@
+//! Sign-in, MFA and sessions: `/api/v1/auth/…` and `/api/v1/me…`.
+
+use serde::{Deserialize, Serialize};
+
+use super::{client, ApiError};
+
+/// `POST /api/v1/auth/login`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LoginRequest {
+    /// The sign-in address.
+    pub email: String,
+    /// The password.
+    pub password: String,
+}
+
+/// Where a sign-in stands after a step.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SignInStatus {
+    /// Every factor passed; the session is full.
+    SignedIn,
+    /// The password was right; the authenticator code is needed (`POST /api/v1/auth/mfa`).
+    MfaRequired,
+    /// The organisation requires MFA and the user has none: enrol first (`/api/v1/me/mfa/totp`).
+    MfaEnrolmentRequired,
+}
+
+/// The answer to a sign-in step.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SignInResponse {
+    /// Where the sign-in stands.
+    pub status: SignInStatus,
+    /// After a recovery code was used: how many unused codes remain.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recovery_codes_remaining: Option<u32>,
+}
+
+/// `POST /api/v1/auth/mfa`: a 6-digit code, or a recovery code.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MfaRequest {
+    /// The code as typed (spaces and dashes are ignored).
+    pub code: String,
+}
+
+/// The signed-in user, as `GET /api/v1/me` returns it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MeUser {
+    /// Opaque id.
+    pub id: String,
+    /// Display address.
+    pub email: String,
+    /// Display name (may be empty).
+    pub name: String,
+    /// `admin`, `engineer` or `viewer`; `None` for staff.
+    pub role: Option<String>,
+    /// Carrier staff.
+    pub staff: bool,
+    /// Whether the user has a confirmed authenticator app.
+    pub mfa_enabled: bool,
+    /// How this session signed in: `password`, `password+totp` or `entra`.
+    pub auth_method: String,
+}
+
+/// An organisation in brief.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrganisationSummary {
+    /// Opaque id.
+    pub id: String,
+    /// Short identifier.
+    pub slug: String,
+    /// Name.
+    pub name: String,
+}
+
+/// `GET /api/v1/me`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MeResponse {
+    /// The user.
+    pub user: MeUser,
+    /// Their organisation; `None` for staff.
+    pub organisation: Option<OrganisationSummary>,
+}
+
+/// `POST /api/v1/me/mfa/totp`: start enrolment (needs the password again).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TotpEnrolRequest {
+    /// The user's password.
+    pub password: String,
+}
+
+/// A pending enrolment: what the authenticator app needs.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TotpEnrolResponse {
+    /// The secret in base32, for typing into the app.
+    pub secret: String,
+    /// The `otpauth://totp/…` URI the QR code encodes.
+    pub otpauth_uri: String,
+    /// The QR code as an SVG document.
+    pub qr_svg: String,
+}
+
+/// `POST /api/v1/me/mfa/totp/confirm`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TotpConfirmRequest {
+    /// A current code from the app.
+    pub code: String,
+}
+
+/// Fresh recovery codes, shown once.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RecoveryCodesResponse {
+    /// Ten single-use codes.
+    pub recovery_codes: Vec<String>,
+}
+
+/// `DELETE /api/v1/me/mfa/totp` and `POST /api/v1/me/mfa/recovery-codes`: password and a code.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReauthRequest {
+    /// The user's password.
+    pub password: String,
+    /// A current code from the app.
+    pub code: String,
+}
+
+/// One of the user's sessions.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SessionInfo {
+    /// Opaque id (not the cookie value).
+    pub id: String,
+    /// When it signed in (RFC 3339, UTC).
+    pub created_at: String,
+    /// Last request (RFC 3339, UTC).
+    pub last_seen_at: String,
+    /// Client IP at sign-in.
+    pub ip: Option<String>,
+    /// A short description of the browser and system, e.g. "Chrome on Windows".
+    pub device: String,
+    /// How it signed in: `password`, `password+totp` or `entra`.
+    pub auth_method: String,
+    /// Whether this is the session making the request.
+    pub current: bool,
+}
+
+/// `GET /api/v1/me/sessions`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SessionsResponse {
+    /// Newest first.
+    pub sessions: Vec<SessionInfo>,
+}
+
+/// Status-only answer (`{"status": "ok"}`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OkResponse {
+    /// Always `ok`.
+    pub status: String,
+}
+
+/// Signs in with email and password.
+pub async fn login(email: String, password: String) -> Result<SignInResponse, ApiError> {
+    client::send_json(
+        gloo_net::http::Method::POST,
+        "/auth/login",
+        &LoginRequest { email, password },
+    )
+    .await
+}
+
+/// Completes a pending sign-in with a code.
+pub async fn submit_mfa_code(code: String) -> Result<SignInResponse, ApiError> {
+    client::send_json(
+        gloo_net::http::Method::POST,
+        "/auth/mfa",
+        &MfaRequest { code },
+    )
+    .await
+}
+
+/// Signs out (ends the session on the server).
+pub async fn logout() -> Result<OkResponse, ApiError> {
+    client::send_json(
+        gloo_net::http::Method::POST,
+        "/auth/logout",
+        &serde_json::json!({}),
+    )
+    .await
+}
+
+/// The signed-in user.
+pub async fn me() -> Result<MeResponse, ApiError> {
+    client::get("/me").await
+}
+
+/// Starts TOTP enrolment.
+pub async fn start_totp_enrolment(password: String) -> Result<TotpEnrolResponse, ApiError> {
+    client::send_json(
+        gloo_net::http::Method::POST,
+        "/me/mfa/totp",
+        &TotpEnrolRequest { password },
+    )
+    .await
+}
+
+/// Confirms TOTP enrolment; returns the recovery codes.
+pub async fn confirm_totp(code: String) -> Result<RecoveryCodesResponse, ApiError> {
+    client::send_json(
+        gloo_net::http::Method::POST,
+        "/me/mfa/totp/confirm",
+        &TotpConfirmRequest { code },
+    )
+    .await
+}
+
+/// Turns TOTP off.
+pub async fn disable_totp(password: String, code: String) -> Result<OkResponse, ApiError> {
+    client::send_json(
+        gloo_net::http::Method::DELETE,
+        "/me/mfa/totp",
+        &ReauthRequest { password, code },
+    )
+    .await
+}
+
+/// Replaces the recovery codes.
+pub async fn regenerate_recovery_codes(
+    password: String,
+    code: String,
+) -> Result<RecoveryCodesResponse, ApiError> {
+    client::send_json(
+        gloo_net::http::Method::POST,
+        "/me/mfa/recovery-codes",
+        &ReauthRequest { password, code },
+    )
+    .await
+}
+
+/// The user's sessions.
+pub async fn sessions() -> Result<SessionsResponse, ApiError> {
+    client::get("/me/sessions").await
+}
+
+/// Ends one of the user's sessions.
+pub async fn revoke_session(id: String) -> Result<OkResponse, ApiError> {
+    client::send_json(
+        gloo_net::http::Method::DELETE,
+        &format!("/me/sessions/{id}"),
+        &serde_json::json!({}),
+    )
+    .await
+}
+
+/// `POST /api/v1/users/invitations`: an organisation admin invites someone.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InvitationRequest {
+    /// The invitee's email address.
+    pub email: String,
+    /// `admin`, `engineer` or `viewer`.
+    pub role: String,
+}
+
+/// The invitation that was sent.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InvitationResponse {
+    /// The new user's id.
+    pub user_id: String,
+    /// Their email address.
+    pub email: String,
+    /// When the link expires (RFC 3339, UTC).
+    pub expires_at: String,
+}
+
+/// `GET /api/v1/auth/invitations/{token}`: what an invitation link is for.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InvitationInfo {
+    /// The invitee's email address (their sign-in name).
+    pub email: String,
+    /// The organisation they join.
+    pub organisation: String,
+    /// When the link expires (RFC 3339, UTC).
+    pub expires_at: String,
+}
+
+/// A new password for an invitation or reset link.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SetPasswordRequest {
+    /// The new password.
+    pub password: String,
+}
+
+/// `POST /api/v1/auth/password-reset`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PasswordResetRequest {
+    /// The sign-in address.
+    pub email: String,
+}
+
+/// `POST /api/v1/me/password`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChangePasswordRequest {
+    /// The current password.
+    pub current_password: String,
+    /// The new password.
+    pub new_password: String,
+}
+
+/// What an invitation link is for.
+pub async fn invitation(token: String) -> Result<InvitationInfo, ApiError> {
+    client::get(&format!("/auth/invitations/{token}")).await
+}
+
+/// Accepts an invitation by choosing a password.
+pub async fn accept_invitation(token: String, password: String) -> Result<OkResponse, ApiError> {
+    client::send_json(
+        gloo_net::http::Method::POST,
+        &format!("/auth/invitations/{token}/accept"),
+        &SetPasswordRequest { password },
+    )
+    .await
+}
+
+/// Asks for a password-reset email.
+pub async fn request_password_reset(email: String) -> Result<OkResponse, ApiError> {
+    client::send_json(
+        gloo_net::http::Method::POST,
+        "/auth/password-reset",
+        &PasswordResetRequest { email },
+    )
+    .await
+}
+
+/// Sets a new password with a reset link.
+pub async fn reset_password(token: String, password: String) -> Result<OkResponse, ApiError> {
+    client::send_json(
+        gloo_net::http::Method::POST,
+        &format!("/auth/password-reset/{token}"),
+        &SetPasswordRequest { password },
+    )
+    .await
+}

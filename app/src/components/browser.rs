@@ -1,0 +1,115 @@
+//! The few browser APIs the pages need beyond Leptos: full page loads, the clipboard and
+//! local date formatting.
+//!
+//! Each one is called from event handlers or from data that only loads in the browser; on
+//! other targets (the server, unit tests) they do nothing or return their input, so they can
+//! never panic there.
+
+/// Leaves the single-page app and loads `url` from the server (after a sign-in or sign-out the
+/// whole page, user menu included, must start over with the new session).
+pub fn full_page_load(url: &str) {
+    #[cfg(target_arch = "wasm32")]
+    {
+        if let Some(window) = web_sys::window() {
+            // `assign` only fails for URLs the browser cannot parse; ours are local paths.
+            let _ = window.location().assign(url);
+        }
+    }
+    #[cfg(not(target_arch = "wasm32"))]
+    {
+        let _ = url;
+    }
+}
+
+/// Whether the asynchronous Clipboard API is available (it needs a secure context).
+pub fn clipboard_available() -> bool {
+    #[cfg(target_arch = "wasm32")]
+    {
+        web_sys::window()
+            .map(|window| !window.navigator().clipboard().is_undefined())
+            .unwrap_or(false)
+    }
+    #[cfg(not(target_arch = "wasm32"))]
+    {
+        false
+    }
+}
+
+/// [`clipboard_available`] as a signal: `false` on the server and at hydration (so both
+/// render the same), then the browser's answer.
+pub fn use_clipboard_available() -> leptos::prelude::ReadSignal<bool> {
+    use leptos::prelude::*;
+    let (available, set_available) = signal(false);
+    Effect::new(move |_| set_available.set(clipboard_available()));
+    available
+}
+
+/// Puts `text` on the clipboard and then calls `done` with whether that worked (the browser
+/// may refuse, e.g. without permission).
+pub fn copy_to_clipboard(text: &str, done: impl FnOnce(bool) + 'static) {
+    #[cfg(target_arch = "wasm32")]
+    {
+        use std::{cell::RefCell, rc::Rc};
+        use wasm_bindgen::closure::Closure;
+
+        if !clipboard_available() {
+            done(false);
+            return;
+        }
+        let Some(window) = web_sys::window() else {
+            done(false);
+            return;
+        };
+        let promise = window.navigator().clipboard().write_text(text);
+        // Exactly one of the two callbacks runs; both share the one `done`.
+        let done = Rc::new(RefCell::new(Some(done)));
+        let on_ok = {
+            let done = Rc::clone(&done);
+            Closure::once_aborting(move |_: wasm_bindgen::JsValue| {
+                if let Some(done) = done.borrow_mut().take() {
+                    done(true);
+                }
+            })
+        };
+        let on_err = Closure::once_aborting(move |_: wasm_bindgen::JsValue| {
+            if let Some(done) = done.borrow_mut().take() {
+                done(false);
+            }
+        });
+        let _ = promise.then2(&on_ok, &on_err);
+        // Handing the closures to the JS garbage collector: the promise owns them now.
+        on_ok.forget();
+        on_err.forget();
+    }
+    #[cfg(not(target_arch = "wasm32"))]
+    {
+        let _ = text;
+        done(false);
+    }
+}
+
+/// An RFC 3339 timestamp as a date and time in the browser's time zone and language
+/// (e.g. "27 Nov 2025, 10:37"); the input unchanged when it cannot be read, and on the server.
+pub fn format_local_datetime(rfc3339: &str) -> String {
+    #[cfg(target_arch = "wasm32")]
+    {
+        use wasm_bindgen::JsValue;
+        use web_sys::js_sys::{Date, Object, Reflect};
+
+        let date = Date::new(&JsValue::from_str(rfc3339));
+        if date.get_time().is_nan() {
+            return rfc3339.to_string();
+        }
+        let options = Object::new();
+        let _ = Reflect::set(&options, &"dateStyle".into(), &"medium".into());
+        let _ = Reflect::set(&options, &"timeStyle".into(), &"short".into());
+        let locale = web_sys::window()
+            .and_then(|window| window.navigator().language())
+            .unwrap_or_else(|| "default".to_string());
+        String::from(date.to_locale_string(&locale, &options))
+    }
+    #[cfg(not(target_arch = "wasm32"))]
+    {
+        rfc3339.to_string()
+    }
+}

@@ -1,0 +1,351 @@
+//! Form building blocks shared by the sign-in, MFA and security pages: a labelled field, the
+//! authenticator-code input, a submit button that shows progress, and the alert region; plus
+//! the checks on codes a person types.
+
+use leptos::{html, prelude::*};
+
+/// Digits in an authenticator-app (TOTP) code.
+pub const TOTP_DIGITS: usize = 6;
+
+/// Characters in a recovery code, without its dash (`xxxxx-xxxxx`).
+pub const RECOVERY_CODE_CHARS: usize = 10;
+
+/// Why a typed code was not sent.
+pub const TOTP_CODE_HINT: &str = "Enter the 6-digit code from your authenticator app.";
+
+/// Why a typed recovery code was not sent.
+pub const RECOVERY_CODE_HINT: &str =
+    "Enter one of your recovery codes: 10 letters and digits, like abcde-23456.";
+
+/// The 6-digit code as sent to the server, if `raw` is one; spaces and dashes are ignored
+/// (apps often show `123 456`).
+pub fn normalize_totp_code(raw: &str) -> Result<String, &'static str> {
+    let code: String = raw
+        .chars()
+        .filter(|c| !c.is_whitespace() && *c != '-')
+        .collect();
+    if code.len() == TOTP_DIGITS && code.bytes().all(|b| b.is_ascii_digit()) {
+        Ok(code)
+    } else {
+        Err(TOTP_CODE_HINT)
+    }
+}
+
+/// The recovery code as sent to the server (`xxxxx-xxxxx`, lower case), if `raw` has that
+/// shape; spaces are ignored and the dash is optional. Whether the code is valid is the
+/// server's decision: this only catches typing slips before a try is spent.
+pub fn normalize_recovery_code(raw: &str) -> Result<String, &'static str> {
+    let chars: String = raw
+        .chars()
+        .filter(|c| !c.is_whitespace() && *c != '-')
+        .map(|c| c.to_ascii_lowercase())
+        .collect();
+    if chars.len() == RECOVERY_CODE_CHARS && chars.bytes().all(|b| b.is_ascii_alphanumeric()) {
+        let (first, second) = chars.split_at(RECOVERY_CODE_CHARS / 2);
+        Ok(format!("{first}-{second}"))
+    } else {
+        Err(RECOVERY_CODE_HINT)
+    }
+}
+
+/// The id of a field's hint text.
+pub fn hint_id(field_id: &str) -> String {
+    format!("{field_id}-hint")
+}
+
+/// The id of a field's error text.
+pub fn error_id(field_id: &str) -> String {
+    format!("{field_id}-error")
+}
+
+/// The ids an input's `aria-describedby` lists: its hint (when it has one) and its error
+/// (while there is one).
+pub fn described_by(field_id: &str, has_hint: bool, has_error: bool) -> Option<String> {
+    let ids: Vec<String> = [
+        has_hint.then(|| hint_id(field_id)),
+        has_error.then(|| error_id(field_id)),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    (!ids.is_empty()).then(|| ids.join(" "))
+}
+
+/// `false` on the server and until the page has hydrated, then `true`.
+///
+/// Forms disable their submit button until then: before hydration a submit would be a plain
+/// HTML form post that the portal does not handle. Effects run only in the browser, so the
+/// server and the first client render agree.
+pub fn use_hydrated() -> ReadSignal<bool> {
+    let (hydrated, set_hydrated) = signal(false);
+    Effect::new(move |_| set_hydrated.set(true));
+    hydrated
+}
+
+/// A label, the control (`children`), an optional hint and the field's error.
+///
+/// The control itself is written by the page, so it keeps every attribute it needs; it
+/// should use `id=for_id` and `aria-describedby=described_by(...)`.
+#[component]
+pub fn Field(
+    /// The visible label.
+    label: &'static str,
+    /// The id of the control the label is for.
+    #[prop(into)]
+    for_id: String,
+    /// A short help text below the label.
+    #[prop(optional)]
+    hint: Option<&'static str>,
+    /// The error shown below the control.
+    #[prop(optional, into)]
+    error: Signal<Option<String>>,
+    /// The control.
+    children: Children,
+) -> impl IntoView {
+    let hint_view = hint.map(|text| {
+        view! { <p class="field-hint" id=hint_id(&for_id)>{text}</p> }
+    });
+    let error_element_id = error_id(&for_id);
+    view! {
+        <div class="field" class:has-error=move || error.with(Option::is_some)>
+            <label class="field-label" for=for_id.clone()>{label}</label>
+            {hint_view}
+            {children()}
+            {move || {
+                error
+                    .get()
+                    .map(|message| {
+                        view! { <p class="field-error" id=error_element_id.clone()>{message}</p> }
+                    })
+            }}
+        </div>
+    }
+}
+
+/// Which kind of code an MFA input takes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CodeKind {
+    /// A 6-digit code from the authenticator app.
+    Totp,
+    /// A recovery code, `xxxxx-xxxxx`.
+    Recovery,
+}
+
+/// The input for an authenticator or recovery code, with the attributes that make phones
+/// offer the right keyboard and autofill (`one-time-code`).
+#[component]
+pub fn CodeInput(
+    /// The input's id (a [`Field`]'s `for_id`).
+    #[prop(into)]
+    id: String,
+    /// Which kind of code.
+    kind: CodeKind,
+    /// The typed value.
+    value: RwSignal<String>,
+    /// Focus on page load.
+    #[prop(optional)]
+    autofocus: bool,
+    /// Whether the field shows an error.
+    #[prop(optional, into)]
+    invalid: Signal<bool>,
+    /// The field has a hint (for `aria-describedby`).
+    #[prop(optional)]
+    has_hint: bool,
+    /// Lets the page focus the input.
+    #[prop(optional)]
+    input_ref: NodeRef<html::Input>,
+) -> impl IntoView {
+    let describe_id = id.clone();
+    let describedby = move || described_by(&describe_id, has_hint, invalid.get());
+    let aria_invalid = move || invalid.get().then_some("true");
+    match kind {
+        CodeKind::Totp => view! {
+            <input
+                id=id
+                name="code"
+                class="input code-input"
+                type="text"
+                inputmode="numeric"
+                autocomplete="one-time-code"
+                pattern="[0-9]{3} ?[0-9]{3}"
+                maxlength="7"
+                size="8"
+                required
+                autofocus=autofocus
+                spellcheck="false"
+                aria-invalid=aria_invalid
+                aria-describedby=describedby
+                node_ref=input_ref
+                bind:value=value
+            />
+        }
+        .into_any(),
+        CodeKind::Recovery => view! {
+            <input
+                id=id
+                name="recovery-code"
+                class="input code-input"
+                type="text"
+                autocomplete="off"
+                autocapitalize="none"
+                pattern="[A-Za-z0-9]{5}[\\- ]?[A-Za-z0-9]{5}"
+                maxlength="11"
+                size="12"
+                required
+                autofocus=autofocus
+                spellcheck="false"
+                aria-invalid=aria_invalid
+                aria-describedby=describedby
+                node_ref=input_ref
+                bind:value=value
+            />
+        }
+        .into_any(),
+    }
+}
+
+/// A form's submit button: disabled until hydrated and while `busy`, when it also shows
+/// `busy_label` and a spinner.
+#[component]
+pub fn SubmitButton(
+    /// The label at rest.
+    label: &'static str,
+    /// The label while the request runs ("Signing in…").
+    busy_label: &'static str,
+    /// Whether the request runs.
+    #[prop(into)]
+    busy: Signal<bool>,
+    /// Extra classes (e.g. `full-width`).
+    #[prop(optional)]
+    class: &'static str,
+) -> impl IntoView {
+    let hydrated = use_hydrated();
+    view! {
+        <button
+            type="submit"
+            class=format!("button {class}")
+            disabled=move || busy.get() || !hydrated.get()
+            aria-busy=move || busy.get().then_some("true")
+        >
+            {move || {
+                if busy.get() {
+                    view! {
+                        <span class="spinner" aria-hidden="true"></span>
+                        <span>{busy_label}</span>
+                    }
+                        .into_any()
+                } else {
+                    view! { <span>{label}</span> }.into_any()
+                }
+            }}
+        </button>
+    }
+}
+
+/// Where a form's errors appear. The alert element is inserted when there is a message, so
+/// screen readers announce it.
+#[component]
+pub fn FormAlert(
+    /// The message; `None` shows nothing.
+    #[prop(into)]
+    message: Signal<Option<String>>,
+) -> impl IntoView {
+    view! {
+        <div class="form-alert-region">
+            {move || {
+                message
+                    .get()
+                    .map(|text| view! { <p class="alert error" role="alert">{text}</p> })
+            }}
+        </div>
+    }
+}
+
+/// A message shown when the page needs JavaScript (it talks to the API from the browser).
+#[component]
+pub fn NeedsJavaScript() -> impl IntoView {
+    view! {
+        <noscript>
+            <p class="alert warn">
+                "This page needs JavaScript. Turn it on in your browser's settings and reload the page."
+            </p>
+        </noscript>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn totp_codes_are_six_digits_with_optional_spacing() {
+        assert_eq!(normalize_totp_code("123456"), Ok("123456".to_string()));
+        assert_eq!(normalize_totp_code(" 123 456 "), Ok("123456".to_string()));
+        assert_eq!(normalize_totp_code("123-456"), Ok("123456".to_string()));
+    }
+
+    #[test]
+    fn other_totp_input_is_refused() {
+        for raw in [
+            "",
+            "12345",
+            "1234567",
+            "12345a",
+            "１２３４５６",
+            "abcde-23456",
+        ] {
+            assert_eq!(normalize_totp_code(raw), Err(TOTP_CODE_HINT), "{raw:?}");
+        }
+    }
+
+    #[test]
+    fn recovery_codes_are_normalised_to_the_displayed_shape() {
+        assert_eq!(
+            normalize_recovery_code("abcde-23456"),
+            Ok("abcde-23456".to_string())
+        );
+        assert_eq!(
+            normalize_recovery_code("ABCDE23456"),
+            Ok("abcde-23456".to_string())
+        );
+        assert_eq!(
+            normalize_recovery_code(" abcde 23456 "),
+            Ok("abcde-23456".to_string())
+        );
+    }
+
+    #[test]
+    fn other_recovery_input_is_refused() {
+        for raw in [
+            "",
+            "abcde-2345",
+            "abcde-234567",
+            "abcde_23456",
+            "äbcde-23456",
+            "123456",
+        ] {
+            assert_eq!(
+                normalize_recovery_code(raw),
+                Err(RECOVERY_CODE_HINT),
+                "{raw:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn described_by_lists_hint_and_error() {
+        assert_eq!(described_by("code", false, false), None);
+        assert_eq!(
+            described_by("code", true, false),
+            Some("code-hint".to_string())
+        );
+        assert_eq!(
+            described_by("code", false, true),
+            Some("code-error".to_string())
+        );
+        assert_eq!(
+            described_by("code", true, true),
+            Some("code-hint code-error".to_string())
+        );
+    }
+}

@@ -1,0 +1,344 @@
+//! `/login/mfa`: the second step of a password sign-in, a code from the authenticator app or
+//! one of the recovery codes.
+//!
+//! The pending sign-in lives on the server for 5 minutes and survives 4 wrong codes; after
+//! that it is gone and the person has to start again at `/login`.
+
+use leptos::{ev::SubmitEvent, html, prelude::*};
+use leptos_meta::Title;
+use leptos_router::hooks::{use_navigate, use_query_map};
+
+use crate::api::{
+    auth::{submit_mfa_code, SignInResponse, SignInStatus},
+    ApiError,
+};
+use crate::components::form::{
+    normalize_recovery_code, normalize_totp_code, CodeInput, CodeKind, Field, FormAlert,
+    NeedsJavaScript, SubmitButton,
+};
+use crate::pages::sign_in::{go_to, next_step, NextStep};
+use crate::return_to::{sanitize_return_to, with_return_to};
+
+/// Where a new sign-in starts.
+const SIGN_IN_PATH: &str = "/login";
+
+/// At or below this many unused recovery codes the person is told to make new ones.
+pub const FEW_RECOVERY_CODES: u32 = 2;
+
+/// What a failed code submission means for the page.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MfaFailure {
+    /// The code was wrong; the pending sign-in is still there.
+    WrongCode,
+    /// The pending sign-in is gone (too many wrong codes, too slow, or none): start again.
+    SignInGone,
+    /// Anything else (rate limit, network): the message says what to do.
+    Other,
+}
+
+/// Sorts an error from `POST /api/v1/auth/mfa`.
+pub fn classify_mfa_error(error: &ApiError) -> MfaFailure {
+    match error.code() {
+        Some("invalid_code") => MfaFailure::WrongCode,
+        Some("unauthenticated" | "mfa_expired") => MfaFailure::SignInGone,
+        _ => MfaFailure::Other,
+    }
+}
+
+/// The message after a recovery code was accepted, and whether it is a warning (few left).
+pub fn recovery_codes_left_message(remaining: u32) -> (String, bool) {
+    let codes = if remaining == 1 { "code" } else { "codes" };
+    let mut message =
+        format!("Recovery code accepted. You have {remaining} recovery {codes} left.");
+    let warn = remaining <= FEW_RECOVERY_CODES;
+    if warn {
+        message.push_str(
+            " Generate new recovery codes on the Security page so you are not locked out.",
+        );
+    }
+    (message, warn)
+}
+
+/// Where the page stands.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum MfaView {
+    /// Asking for a code.
+    Form,
+    /// Signed in with a recovery code; shows how many are left before continuing.
+    RecoveryAccepted(u32),
+    /// The pending sign-in is gone; the message says why.
+    SignInGone(String),
+}
+
+/// Handles a successful answer: where to go, or what to show first.
+fn after_success(answer: &SignInResponse, return_to: &str) -> Result<NextStep, MfaView> {
+    match (answer.status, answer.recovery_codes_remaining) {
+        (SignInStatus::SignedIn, Some(remaining)) => Err(MfaView::RecoveryAccepted(remaining)),
+        (status, _) => Ok(next_step(status, return_to)),
+    }
+}
+
+/// The code form.
+#[component]
+pub fn MfaPage() -> impl IntoView {
+    let query = use_query_map();
+    let return_to =
+        Memo::new(move |_| query.with(|q| sanitize_return_to(q.get("return_to").as_deref())));
+    let navigate = use_navigate();
+
+    let page = RwSignal::new(MfaView::Form);
+    let kind = RwSignal::new(CodeKind::Totp);
+    let code = RwSignal::new(String::new());
+    let (busy, set_busy) = signal(false);
+    let (error, set_error) = signal(None::<String>);
+    let (field_error, set_field_error) = signal(None::<String>);
+    let input_ref = NodeRef::<html::Input>::new();
+
+    let focus_input = move || {
+        request_animation_frame(move || {
+            if let Some(input) = input_ref.get_untracked() {
+                let _ = input.focus();
+            }
+        });
+    };
+
+    let toggle_kind = move |_| {
+        kind.update(|k| {
+            *k = match k {
+                CodeKind::Totp => CodeKind::Recovery,
+                CodeKind::Recovery => CodeKind::Totp,
+            }
+        });
+        code.set(String::new());
+        set_error.set(None);
+        set_field_error.set(None);
+        focus_input();
+    };
+
+    let submit = move |ev: SubmitEvent| {
+        ev.prevent_default();
+        if busy.get_untracked() {
+            return;
+        }
+        let typed = code.get_untracked();
+        let normalized = match kind.get_untracked() {
+            CodeKind::Totp => normalize_totp_code(&typed),
+            CodeKind::Recovery => normalize_recovery_code(&typed),
+        };
+        let normalized = match normalized {
+            Ok(value) => value,
+            Err(hint) => {
+                set_field_error.set(Some(hint.to_string()));
+                focus_input();
+                return;
+            }
+        };
+        set_field_error.set(None);
+        set_error.set(None);
+        set_busy.set(true);
+        let return_to = return_to.get_untracked();
+        let navigate = navigate.clone();
+        leptos::task::spawn_local(async move {
+            match submit_mfa_code(normalized).await {
+                Ok(answer) => match after_success(&answer, &return_to) {
+                    Ok(step) => {
+                        if matches!(step, NextStep::Navigate(_)) {
+                            set_busy.set(false);
+                        }
+                        go_to(step, navigate);
+                    }
+                    Err(view) => {
+                        set_busy.set(false);
+                        page.set(view);
+                    }
+                },
+                Err(e) => {
+                    set_busy.set(false);
+                    match classify_mfa_error(&e) {
+                        MfaFailure::SignInGone => page.set(MfaView::SignInGone(e.to_string())),
+                        MfaFailure::WrongCode => {
+                            code.set(String::new());
+                            set_error.set(Some(e.to_string()));
+                            focus_input();
+                        }
+                        MfaFailure::Other => set_error.set(Some(e.to_string())),
+                    }
+                }
+            }
+        });
+    };
+
+    let sign_in_again = move || with_return_to(SIGN_IN_PATH, &return_to.get());
+
+    view! {
+        <Title text="Enter your code" />
+        <section class="auth-card" aria-labelledby="mfa-title">
+            <h1 id="mfa-title">"Two-step verification"</h1>
+            <NeedsJavaScript />
+            {move || match page.get() {
+                MfaView::Form => {
+                    view! {
+                        <form class="form" method="post" on:submit=submit.clone() aria-busy=move || busy.get().then_some("true")>
+                            <p class="muted">
+                                {move || match kind.get() {
+                                    CodeKind::Totp => "Open your authenticator app and enter the 6-digit code it shows for the portal.",
+                                    CodeKind::Recovery => "Enter one of the recovery codes you saved when you set up your authenticator app. Each code works once.",
+                                }}
+                            </p>
+                            {move || {
+                                let kind = kind.get();
+                                let label = match kind {
+                                    CodeKind::Totp => "Authentication code",
+                                    CodeKind::Recovery => "Recovery code",
+                                };
+                                view! {
+                                    <Field label=label for_id="mfa-code" error=field_error>
+                                        <CodeInput
+                                            id="mfa-code"
+                                            kind=kind
+                                            value=code
+                                            autofocus=true
+                                            invalid=Signal::derive(move || field_error.with(Option::is_some))
+                                            input_ref=input_ref
+                                        />
+                                    </Field>
+                                }
+                            }}
+                            <FormAlert message=error />
+                            <SubmitButton label="Verify" busy_label="Verifying…" busy=busy class="full-width" />
+                            <button type="button" class="button link" on:click=toggle_kind>
+                                {move || match kind.get() {
+                                    CodeKind::Totp => "Use a recovery code instead",
+                                    CodeKind::Recovery => "Use your authenticator app instead",
+                                }}
+                            </button>
+                        </form>
+                        <p class="muted small auth-footer-link">
+                            <a href=sign_in_again rel="external">"Start again"</a>
+                        </p>
+                    }
+                        .into_any()
+                }
+                MfaView::RecoveryAccepted(remaining) => {
+                    let (message, warn) = recovery_codes_left_message(remaining);
+                    view! {
+                        <div class="alert" class:ok=!warn class:warn=warn role="status">
+                            <p>{message}</p>
+                            {warn.then(|| view! {
+                                <p>
+                                    <a href="/security" rel="external">"Go to the Security page"</a>
+                                </p>
+                            })}
+                        </div>
+                        <p>
+                            <a class="button full-width" href=move || return_to.get() rel="external">
+                                "Continue"
+                            </a>
+                        </p>
+                    }
+                        .into_any()
+                }
+                MfaView::SignInGone(message) => {
+                    view! {
+                        <div class="alert error" role="alert">
+                            <p>{message}</p>
+                            <p>"For your security, sign in again with your email and password."</p>
+                        </div>
+                        <p>
+                            <a class="button full-width" href=sign_in_again rel="external">
+                                "Sign in again"
+                            </a>
+                        </p>
+                    }
+                        .into_any()
+                }
+            }}
+        </section>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn api_error(status: u16, code: &str) -> ApiError {
+        ApiError::Api {
+            status,
+            code: code.to_string(),
+            message: "m".to_string(),
+            field: None,
+            request_id: None,
+        }
+    }
+
+    #[test]
+    fn errors_are_sorted_by_what_the_person_can_do() {
+        assert_eq!(
+            classify_mfa_error(&api_error(401, "invalid_code")),
+            MfaFailure::WrongCode
+        );
+        assert_eq!(
+            classify_mfa_error(&api_error(401, "unauthenticated")),
+            MfaFailure::SignInGone
+        );
+        assert_eq!(
+            classify_mfa_error(&api_error(401, "mfa_expired")),
+            MfaFailure::SignInGone
+        );
+        assert_eq!(
+            classify_mfa_error(&api_error(429, "rate_limited")),
+            MfaFailure::Other
+        );
+        assert_eq!(
+            classify_mfa_error(&ApiError::Network("offline".to_string())),
+            MfaFailure::Other
+        );
+    }
+
+    #[test]
+    fn many_recovery_codes_left_is_good_news() {
+        let (message, warn) = recovery_codes_left_message(7);
+        assert_eq!(
+            message,
+            "Recovery code accepted. You have 7 recovery codes left."
+        );
+        assert!(!warn);
+    }
+
+    #[test]
+    fn few_recovery_codes_left_is_a_warning() {
+        let (message, warn) = recovery_codes_left_message(2);
+        assert!(message.starts_with("Recovery code accepted. You have 2 recovery codes left."));
+        assert!(message.contains("Security page"));
+        assert!(warn);
+        let (message, warn) = recovery_codes_left_message(1);
+        assert!(message.starts_with("Recovery code accepted. You have 1 recovery code left."));
+        assert!(warn);
+        let (message, _) = recovery_codes_left_message(0);
+        assert!(message.starts_with("Recovery code accepted. You have 0 recovery codes left."));
+    }
+
+    #[test]
+    fn a_recovery_code_sign_in_stops_to_say_how_many_are_left() {
+        let answer = SignInResponse {
+            status: SignInStatus::SignedIn,
+            recovery_codes_remaining: Some(3),
+        };
+        assert_eq!(
+            after_success(&answer, "/calls"),
+            Err(MfaView::RecoveryAccepted(3))
+        );
+    }
+
+    #[test]
+    fn a_code_sign_in_goes_straight_on() {
+        let answer = SignInResponse {
+            status: SignInStatus::SignedIn,
+            recovery_codes_remaining: None,
+        };
+        assert_eq!(
+            after_success(&answer, "/calls"),
+            Ok(NextStep::Load("/calls".to_string()))
+        );
+    }
+}

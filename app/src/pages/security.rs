@@ -1,0 +1,58 @@
+//! `/security`: the signed-in person's authenticator app, recovery codes and sessions.
+//!
+//! With `?enrol=required` it is the step a sign-in waits on when the organisation requires an
+//! authenticator app: the page starts at the password prompt, shows no sessions (the half
+//! finished sign-in has no full session yet) and ends with a "Continue" to `return_to`.
+
+pub mod authenticator;
+pub mod sessions;
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::use_query_map;
+
+use crate::components::{form::NeedsJavaScript, layout::is_enrolment_required};
+use crate::return_to::sanitize_return_to;
+
+use self::{authenticator::AuthenticatorSection, sessions::SessionsSection};
+
+/// The Security page.
+#[component]
+pub fn SecurityPage() -> impl IntoView {
+    // The mode is read once: the page is only reached through links and full page loads,
+    // and the server and the browser see the same URL, so both render the same.
+    let query = use_query_map();
+    let enrol_required = query.with_untracked(|q| is_enrolment_required(q.get("enrol").as_deref()));
+    let return_to = query.with_untracked(|q| sanitize_return_to(q.get("return_to").as_deref()));
+
+    let heading = if enrol_required {
+        "Set up an authenticator app"
+    } else {
+        "Security"
+    };
+
+    view! {
+        <Title text=heading />
+        <section class="page security-page" class:auth-card=enrol_required>
+            <h1>{heading}</h1>
+            <NeedsJavaScript />
+            {enrol_required
+                .then(|| {
+                    view! {
+                        <div class="alert warn" data-testid="enrolment-required">
+                            <p>
+                                <strong>
+                                    "Your organisation requires an authenticator app before you can use the portal."
+                                </strong>
+                            </p>
+                            <p>
+                                "Install an authenticator app on your phone (for example Microsoft Authenticator or Google Authenticator), then follow the steps below. It takes about a minute."
+                            </p>
+                        </div>
+                    }
+                })}
+            <AuthenticatorSection enrol_required=enrol_required return_to=return_to />
+            {(!enrol_required).then(|| view! { <SessionsSection /> })}
+        </section>
+    }
+}

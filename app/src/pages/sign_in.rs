@@ -1,0 +1,242 @@
+//! `/login`: sign in with email and password.
+//!
+//! The first step of a password sign-in; depending on the answer the browser then loads the
+//! page it came from (`?return_to=`), asks for the authenticator code (`/login/mfa`) or sets
+//! up an authenticator app first (`/security?enrol=required`). Single sign-on refusals come
+//! back here as `?error=CODE`.
+
+use leptos::{ev::SubmitEvent, html, prelude::*};
+use leptos_meta::Title;
+use leptos_router::{
+    hooks::{use_navigate, use_query_map},
+    NavigateOptions,
+};
+
+use crate::api::{
+    auth::{login, SignInStatus},
+    ApiError,
+};
+use crate::components::{
+    browser::full_page_load,
+    form::{Field, FormAlert, NeedsJavaScript, SubmitButton},
+};
+use crate::return_to::{sanitize_return_to, with_return_to};
+
+/// The path of the MFA step.
+pub const MFA_PATH: &str = "/login/mfa";
+
+/// The Security page in its required-enrolment mode.
+pub const ENROL_REQUIRED_PATH: &str = "/security?enrol=required";
+
+/// What the browser does after a successful sign-in step.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NextStep {
+    /// A full page load (the session is complete; everything starts over with it).
+    Load(String),
+    /// A move inside the app to the next sign-in step.
+    Navigate(String),
+}
+
+/// Where a sign-in step that answered `status` leads; `return_to` is already sanitised.
+pub fn next_step(status: SignInStatus, return_to: &str) -> NextStep {
+    match status {
+        SignInStatus::SignedIn => NextStep::Load(return_to.to_string()),
+        SignInStatus::MfaRequired => NextStep::Navigate(with_return_to(MFA_PATH, return_to)),
+        SignInStatus::MfaEnrolmentRequired => {
+            NextStep::Navigate(with_return_to(ENROL_REQUIRED_PATH, return_to))
+        }
+    }
+}
+
+/// Follows a [`NextStep`].
+pub fn go_to(step: NextStep, navigate: impl Fn(&str, NavigateOptions)) {
+    match step {
+        NextStep::Load(url) => full_page_load(&url),
+        NextStep::Navigate(url) => navigate(&url, NavigateOptions::default()),
+    }
+}
+
+/// The message for a `?error=CODE` that sent the person back to this page (a refused single
+/// sign-on, an ended session). Unknown codes get a general message: the code comes from the
+/// URL, so its text is never shown.
+pub fn sign_in_error_message(code: &str) -> &'static str {
+    match code {
+        "sso_not_enabled" => "Single sign-on is not turned on for your organisation. Sign in with your email and password, or ask your organisation's administrator.",
+        "tenant_not_linked" | "unknown_tenant" => "Your Microsoft Entra ID organisation is not connected to the portal. Ask your organisation's administrator to connect it, or sign in with your email and password.",
+        "user_not_found" | "user_not_provisioned" | "not_invited" | "provisioning_disabled" => "There is no portal account for you yet. Ask your organisation's administrator to invite you.",
+        "account_disabled" | "user_deactivated" => "Your portal account has been deactivated. Contact your organisation's administrator.",
+        "access_denied" | "consent_required" => "Signing in with Microsoft was cancelled or not allowed. Try again, or ask your organisation's administrator.",
+        "state_mismatch" | "invalid_state" | "sso_expired" | "login_expired" => "The single sign-on attempt took too long or was started in another window. Try again.",
+        "session_expired" | "unauthenticated" => "Your session has ended. Sign in again.",
+        "mfa_expired" => "Signing in took too long. Sign in again.",
+        _ => "Signing in did not work. Try again; if it keeps happening, contact your organisation's administrator.",
+    }
+}
+
+/// The sign-in form.
+#[component]
+pub fn SignInPage() -> impl IntoView {
+    let query = use_query_map();
+    let return_to =
+        Memo::new(move |_| query.with(|q| sanitize_return_to(q.get("return_to").as_deref())));
+    let redirect_error =
+        Memo::new(move |_| query.with(|q| q.get("error").map(|code| sign_in_error_message(&code))));
+
+    let email = RwSignal::new(String::new());
+    let password = RwSignal::new(String::new());
+    let (busy, set_busy) = signal(false);
+    let (error, set_error) = signal(None::<String>);
+    let (error_field, set_error_field) = signal(None::<String>);
+    let navigate = use_navigate();
+    let password_input = NodeRef::<html::Input>::new();
+
+    let submit = move |ev: SubmitEvent| {
+        ev.prevent_default();
+        if busy.get_untracked() {
+            return;
+        }
+        set_busy.set(true);
+        set_error.set(None);
+        set_error_field.set(None);
+        let email = email.get_untracked().trim().to_string();
+        let typed_password = password.get_untracked();
+        let return_to = return_to.get_untracked();
+        let navigate = navigate.clone();
+        leptos::task::spawn_local(async move {
+            match login(email, typed_password).await {
+                Ok(answer) => {
+                    let step = next_step(answer.status, &return_to);
+                    // A full page load keeps the button busy until the new page replaces this one.
+                    if matches!(step, NextStep::Navigate(_)) {
+                        set_busy.set(false);
+                    }
+                    go_to(step, navigate);
+                }
+                Err(e) => {
+                    set_error_field.set(match &e {
+                        ApiError::Api { field, .. } => field.clone(),
+                        _ => None,
+                    });
+                    if e.code() == Some("invalid_credentials") {
+                        // Retype the password; the address is usually right.
+                        password.set(String::new());
+                        if let Some(input) = password_input.get_untracked() {
+                            let _ = input.focus();
+                        }
+                    }
+                    set_error.set(Some(e.to_string()));
+                    set_busy.set(false);
+                }
+            }
+        });
+    };
+
+    let email_invalid = move || error_field.get().as_deref() == Some("email");
+    let password_invalid = move || error_field.get().as_deref() == Some("password");
+
+    view! {
+        <Title text="Sign in" />
+        <section class="auth-card" aria-labelledby="sign-in-title">
+            <h1 id="sign-in-title">"Sign in"</h1>
+            <NeedsJavaScript />
+            {move || {
+                redirect_error
+                    .get()
+                    .map(|message| view! { <p class="alert error" role="alert">{message}</p> })
+            }}
+            <form class="form" method="post" on:submit=submit aria-busy=move || busy.get().then_some("true")>
+                <Field label="Email address" for_id="sign-in-email">
+                    <input
+                        id="sign-in-email"
+                        name="email"
+                        class="input"
+                        type="email"
+                        autocomplete="username"
+                        spellcheck="false"
+                        autocapitalize="none"
+                        required
+                        autofocus
+                        aria-invalid=move || email_invalid().then_some("true")
+                        bind:value=email
+                    />
+                </Field>
+                <Field label="Password" for_id="sign-in-password">
+                    <input
+                        id="sign-in-password"
+                        name="password"
+                        class="input"
+                        type="password"
+                        autocomplete="current-password"
+                        required
+                        aria-invalid=move || password_invalid().then_some("true")
+                        node_ref=password_input
+                        bind:value=password
+                    />
+                </Field>
+                <FormAlert message=error />
+                <SubmitButton label="Sign in" busy_label="Signing in…" busy=busy class="full-width" />
+            </form>
+            <div class="auth-alternatives" data-testid="sign-in-alternatives">
+                <hr class="divider" />
+                <p class="muted small">
+                    "Trouble signing in? Contact your organisation's portal administrator."
+                </p>
+            </div>
+        </section>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_complete_sign_in_loads_the_return_page() {
+        assert_eq!(
+            next_step(SignInStatus::SignedIn, "/calls?result=failed"),
+            NextStep::Load("/calls?result=failed".to_string())
+        );
+        assert_eq!(
+            next_step(SignInStatus::SignedIn, "/"),
+            NextStep::Load("/".to_string())
+        );
+    }
+
+    #[test]
+    fn the_code_step_keeps_the_return_page() {
+        assert_eq!(
+            next_step(SignInStatus::MfaRequired, "/calls?result=failed"),
+            NextStep::Navigate("/login/mfa?return_to=/calls%3Fresult%3Dfailed".to_string())
+        );
+        assert_eq!(
+            next_step(SignInStatus::MfaRequired, "/"),
+            NextStep::Navigate("/login/mfa".to_string())
+        );
+    }
+
+    #[test]
+    fn a_required_enrolment_goes_to_the_security_page() {
+        assert_eq!(
+            next_step(SignInStatus::MfaEnrolmentRequired, "/numbers"),
+            NextStep::Navigate("/security?enrol=required&return_to=/numbers".to_string())
+        );
+        assert_eq!(
+            next_step(SignInStatus::MfaEnrolmentRequired, "/"),
+            NextStep::Navigate("/security?enrol=required".to_string())
+        );
+    }
+
+    #[test]
+    fn known_error_codes_have_their_own_message() {
+        assert!(sign_in_error_message("tenant_not_linked").contains("not connected"));
+        assert!(sign_in_error_message("account_disabled").contains("deactivated"));
+        assert!(sign_in_error_message("session_expired").contains("Sign in again"));
+    }
+
+    #[test]
+    fn unknown_error_codes_get_a_general_message_without_the_code() {
+        let message = sign_in_error_message("call_0800_FRAUD");
+        assert!(message.starts_with("Signing in did not work"));
+        assert!(!message.contains("FRAUD"));
+    }
+}

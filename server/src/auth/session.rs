@@ -1,0 +1,218 @@
+//! Server-side sessions: the cookie, the stored row, expiry, and the extractors handlers use.
+//!
+//! The cookie holds 256 random bits; the database holds only their SHA-256, so a copy of
+//! the table cannot be replayed. A new id is issued at every step up (password accepted,
+//! code accepted, enrolment finished) and the old row is deleted in the same transaction.
+
+use axum::{
+    extract::{FromRequestParts, OptionalFromRequestParts},
+    http::{header, request::Parts, HeaderMap, HeaderValue, StatusCode},
+};
+use base64::{engine::general_purpose::URL_SAFE_NO_PAD as B64URL, Engine};
+use rand::RngCore;
+use sha2::{Digest, Sha256};
+
+use crate::{
+    db::{self, sessions::Session, users::User},
+    http::{ApiError, AppState},
+};
+
+/// The session cookie's name (`__Host-`: Secure, Path=/, no Domain, so no subdomain can set it).
+pub const SESSION_COOKIE: &str = "__Host-portal_session";
+
+/// Session states as stored.
+pub mod states {
+    /// Signed in.
+    pub const FULL: &str = "full";
+    /// Password passed; waiting for the authenticator code.
+    pub const MFA_PENDING: &str = "mfa_pending";
+    /// Password passed; the organisation requires enrolling an authenticator first.
+    pub const MFA_ENROLMENT: &str = "mfa_enrolment";
+}
+
+/// A fresh cookie value and the hash stored for it.
+pub fn new_token() -> (String, String) {
+    let mut bytes = [0u8; 32];
+    rand::rngs::OsRng.fill_bytes(&mut bytes);
+    let token = B64URL.encode(bytes);
+    let hash = hash_token(&token);
+    (token, hash)
+}
+
+/// The stored form of a cookie value.
+pub fn hash_token(token: &str) -> String {
+    let digest = Sha256::digest(token.as_bytes());
+    digest.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The value of cookie `name` in the request's `Cookie` headers.
+pub fn cookie_value<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v.trim())
+        .filter(|v| !v.is_empty())
+}
+
+/// `Set-Cookie` for a session cookie that lives `max_age_secs`.
+pub fn session_cookie(token: &str, max_age_secs: i64) -> HeaderValue {
+    HeaderValue::from_str(&format!(
+        "{SESSION_COOKIE}={token}; Path=/; HttpOnly; Secure; SameSite=Lax; Max-Age={}",
+        max_age_secs.max(0)
+    ))
+    .unwrap_or_else(|_| clear_session_cookie())
+}
+
+/// `Set-Cookie` that deletes the session cookie.
+pub fn clear_session_cookie() -> HeaderValue {
+    HeaderValue::from_static(
+        "__Host-portal_session=; Path=/; HttpOnly; Secure; SameSite=Lax; Max-Age=0",
+    )
+}
+
+/// A session that passed every expiry check, with its user.
+#[derive(Debug, Clone)]
+pub struct Authenticated {
+    /// The session row.
+    pub session: Session,
+    /// Its user.
+    pub user: User,
+}
+
+/// Looks up the request's session and applies the expiry rules; an expired session is deleted.
+pub async fn resolve(
+    state: &AppState,
+    headers: &HeaderMap,
+) -> Result<Option<Authenticated>, ApiError> {
+    let Some(token) = cookie_value(headers, SESSION_COOKIE) else {
+        return Ok(None);
+    };
+    let Some((mut session, user)) =
+        db::sessions::find_with_user(state.db.pool(), &hash_token(token)).await?
+    else {
+        return Ok(None);
+    };
+    let now = state.clock.now_ms();
+    let idle_ms = state.config.session_idle_secs * 1000;
+    let idle_expired =
+        session.state != states::MFA_PENDING && now - session.last_seen_at >= idle_ms;
+    if now >= session.expires_at || idle_expired || user.deactivated_at.is_some() {
+        db::sessions::delete(state.db.pool(), &session.id).await?;
+        return Ok(None);
+    }
+    // Writing on every request would cost a write per read; a coarse last-seen is enough for
+    // an idle timeout measured in minutes.
+    let touch_every_ms = (idle_ms / 4).min(60_000);
+    if now - session.last_seen_at >= touch_every_ms {
+        db::sessions::touch(state.db.pool(), &session.id, now).await?;
+        session.last_seen_at = now;
+    }
+    Ok(Some(Authenticated { session, user }))
+}
+
+/// The request's session in any state (full or part-way through sign-in).
+impl OptionalFromRequestParts<AppState> for Authenticated {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Option<Self>, Self::Rejection> {
+        if let Some(found) = parts.extensions.get::<Authenticated>() {
+            return Ok(Some(found.clone()));
+        }
+        let found = resolve(state, &parts.headers).await?;
+        if let Some(a) = &found {
+            parts.extensions.insert(a.clone());
+        }
+        Ok(found)
+    }
+}
+
+/// A fully signed-in session; anything else is refused with 401 and a code saying why.
+#[derive(Debug, Clone)]
+pub struct SignedIn(pub Authenticated);
+
+impl FromRequestParts<AppState> for SignedIn {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let found =
+            <Authenticated as OptionalFromRequestParts<AppState>>::from_request_parts(parts, state)
+                .await?;
+        match found {
+            Some(a) if a.session.state == states::FULL => Ok(SignedIn(a)),
+            Some(a) if a.session.state == states::MFA_PENDING => Err(ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                "mfa_required",
+                "Enter the code from your authenticator app to finish signing in.",
+            )),
+            Some(_) => Err(ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                "mfa_enrolment_required",
+                "Your organisation requires an authenticator app: set one up on the Security page to continue.",
+            )),
+            None => Err(unauthenticated()),
+        }
+    }
+}
+
+/// 401 `unauthenticated`.
+pub fn unauthenticated() -> ApiError {
+    ApiError::new(
+        StatusCode::UNAUTHORIZED,
+        "unauthenticated",
+        "You are not signed in, or your session has ended. Sign in again.",
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokens_are_256_bit_and_stored_hashed() {
+        let (a, ha) = new_token();
+        let (b, _) = new_token();
+        assert_ne!(a, b);
+        assert_eq!(B64URL.decode(&a).map(|v| v.len()).ok(), Some(32));
+        assert_eq!(ha.len(), 64);
+        assert_eq!(hash_token(&a), ha);
+        assert!(!ha.contains(&a));
+    }
+
+    #[test]
+    fn the_session_cookie_is_found_among_others() {
+        let mut h = HeaderMap::new();
+        h.append(
+            header::COOKIE,
+            HeaderValue::from_static("a=1; __Host-portal_session=tok; b=2"),
+        );
+        assert_eq!(cookie_value(&h, SESSION_COOKIE), Some("tok"));
+        assert_eq!(cookie_value(&h, "missing"), None);
+    }
+
+    #[test]
+    fn the_cookie_has_every_protective_attribute() {
+        let v = session_cookie("abc", 100);
+        let v = v.to_str().unwrap_or_default();
+        for part in [
+            "__Host-portal_session=abc",
+            "Path=/",
+            "HttpOnly",
+            "Secure",
+            "SameSite=Lax",
+            "Max-Age=100",
+        ] {
+            assert!(v.contains(part), "{v}");
+        }
+        assert!(!v.contains("Domain"));
+    }
+}

@@ -1,0 +1,153 @@
+//! Queries of `user_totp` and `recovery_codes`.
+
+use sqlx::{Any, Executor, Row};
+
+/// A user's authenticator enrolment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TotpEnrolment {
+    /// The sealed secret.
+    pub secret_sealed: String,
+    /// When it was confirmed; `None` while pending.
+    pub confirmed_at: Option<i64>,
+    /// The last accepted time step (-1: none yet).
+    pub last_step: i64,
+}
+
+/// The user's enrolment, confirmed or pending.
+pub async fn find_totp<'e, E: Executor<'e, Database = Any>>(
+    db: E,
+    user_id: &str,
+) -> Result<Option<TotpEnrolment>, sqlx::Error> {
+    let row = sqlx::query(
+        "SELECT secret_sealed, confirmed_at, last_step FROM user_totp WHERE user_id = $1",
+    )
+    .bind(user_id)
+    .fetch_optional(db)
+    .await?;
+    row.map(|r| {
+        Ok(TotpEnrolment {
+            secret_sealed: r.try_get("secret_sealed")?,
+            confirmed_at: r.try_get("confirmed_at")?,
+            last_step: r.try_get("last_step")?,
+        })
+    })
+    .transpose()
+}
+
+/// Starts (or restarts) a pending enrolment. Never replaces a confirmed one: returns false then.
+pub async fn upsert_pending_totp<'e, E: Executor<'e, Database = Any>>(
+    db: E,
+    user_id: &str,
+    secret_sealed: &str,
+    now: i64,
+) -> Result<bool, sqlx::Error> {
+    let r = sqlx::query(
+        "INSERT INTO user_totp (user_id, secret_sealed, confirmed_at, last_step, created_at) VALUES ($1, $2, NULL, -1, $3) \
+         ON CONFLICT (user_id) DO UPDATE SET secret_sealed = excluded.secret_sealed, last_step = -1, created_at = excluded.created_at \
+         WHERE user_totp.confirmed_at IS NULL",
+    )
+    .bind(user_id)
+    .bind(secret_sealed)
+    .bind(now)
+    .execute(db)
+    .await?;
+    Ok(r.rows_affected() == 1)
+}
+
+/// Uses time step `step` of a confirmed enrolment, atomically: true for exactly one caller,
+/// and only if no later or equal step was used before (so a code cannot be replayed).
+pub async fn claim_step<'e, E: Executor<'e, Database = Any>>(
+    db: E,
+    user_id: &str,
+    step: i64,
+) -> Result<bool, sqlx::Error> {
+    let r = sqlx::query(
+        "UPDATE user_totp SET last_step = $1 WHERE user_id = $2 AND last_step < $1 AND confirmed_at IS NOT NULL",
+    )
+    .bind(step)
+    .bind(user_id)
+    .execute(db)
+    .await?;
+    Ok(r.rows_affected() == 1)
+}
+
+/// Confirms a pending enrolment with time step `step`, atomically (same rule as [`claim_step`]).
+pub async fn confirm_with_step<'e, E: Executor<'e, Database = Any>>(
+    db: E,
+    user_id: &str,
+    step: i64,
+    now: i64,
+) -> Result<bool, sqlx::Error> {
+    let r = sqlx::query(
+        "UPDATE user_totp SET last_step = $1, confirmed_at = $2 WHERE user_id = $3 AND last_step < $1 AND confirmed_at IS NULL",
+    )
+    .bind(step)
+    .bind(now)
+    .bind(user_id)
+    .execute(db)
+    .await?;
+    Ok(r.rows_affected() == 1)
+}
+
+/// Removes the enrolment and the recovery codes.
+pub async fn delete_totp(conn: &mut sqlx::AnyConnection, user_id: &str) -> Result<(), sqlx::Error> {
+    sqlx::query("DELETE FROM recovery_codes WHERE user_id = $1")
+        .bind(user_id)
+        .execute(&mut *conn)
+        .await?;
+    sqlx::query("DELETE FROM user_totp WHERE user_id = $1")
+        .bind(user_id)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+/// Replaces all of a user's recovery codes with `hashes`.
+pub async fn replace_recovery_codes(
+    tx: &mut sqlx::Transaction<'_, Any>,
+    user_id: &str,
+    hashes: &[String],
+) -> Result<(), sqlx::Error> {
+    sqlx::query("DELETE FROM recovery_codes WHERE user_id = $1")
+        .bind(user_id)
+        .execute(&mut **tx)
+        .await?;
+    for hash in hashes {
+        sqlx::query(
+            "INSERT INTO recovery_codes (user_id, code_hash, used_at) VALUES ($1, $2, NULL)",
+        )
+        .bind(user_id)
+        .bind(hash)
+        .execute(&mut **tx)
+        .await?;
+    }
+    Ok(())
+}
+
+/// Marks an unused recovery code used, atomically; true for exactly one caller.
+pub async fn use_recovery_code<'e, E: Executor<'e, Database = Any>>(
+    db: E,
+    user_id: &str,
+    code_hash: &str,
+    now: i64,
+) -> Result<bool, sqlx::Error> {
+    let r = sqlx::query("UPDATE recovery_codes SET used_at = $1 WHERE user_id = $2 AND code_hash = $3 AND used_at IS NULL")
+        .bind(now)
+        .bind(user_id)
+        .bind(code_hash)
+        .execute(db)
+        .await?;
+    Ok(r.rows_affected() == 1)
+}
+
+/// How many unused recovery codes the user has.
+pub async fn unused_recovery_codes<'e, E: Executor<'e, Database = Any>>(
+    db: E,
+    user_id: &str,
+) -> Result<i64, sqlx::Error> {
+    sqlx::query("SELECT COUNT(*) AS n FROM recovery_codes WHERE user_id = $1 AND used_at IS NULL")
+        .bind(user_id)
+        .fetch_one(db)
+        .await?
+        .try_get("n")
+}

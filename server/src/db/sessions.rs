@@ -1,0 +1,220 @@
+//! Queries of the `sessions` table.
+
+use sqlx::{any::AnyRow, Any, Executor, Row};
+
+use super::users::{self, User};
+
+/// A stored session (the cookie value itself is never stored, only its hash).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Session {
+    /// Opaque id, shown in the sessions list.
+    pub id: String,
+    /// The user.
+    pub user_id: String,
+    /// `full`, `mfa_pending` or `mfa_enrolment`.
+    pub state: String,
+    /// `password`, `password+totp` or `entra`.
+    pub auth_method: String,
+    /// Sign-in time, UTC ms.
+    pub created_at: i64,
+    /// Last request, UTC ms.
+    pub last_seen_at: i64,
+    /// Absolute end, UTC ms.
+    pub expires_at: i64,
+    /// Wrong codes entered while pending.
+    pub mfa_failures: i64,
+    /// Client IP at sign-in.
+    pub ip: Option<String>,
+    /// Client user agent at sign-in.
+    pub user_agent: Option<String>,
+}
+
+/// A session to create.
+#[derive(Debug, Clone)]
+pub struct NewSession<'a> {
+    /// Opaque id.
+    pub id: &'a str,
+    /// SHA-256 hex of the cookie value.
+    pub token_hash: &'a str,
+    /// The user.
+    pub user_id: &'a str,
+    /// `full`, `mfa_pending` or `mfa_enrolment`.
+    pub state: &'a str,
+    /// How the user signed in.
+    pub auth_method: &'a str,
+    /// Now, UTC ms.
+    pub now: i64,
+    /// Absolute end, UTC ms.
+    pub expires_at: i64,
+    /// Client IP.
+    pub ip: Option<&'a str>,
+    /// Client user agent.
+    pub user_agent: Option<&'a str>,
+}
+
+const COLUMNS: &str =
+    "s.id AS s_id, s.user_id AS s_user_id, s.state AS s_state, s.auth_method AS s_auth_method, \
+    s.created_at AS s_created_at, s.last_seen_at AS s_last_seen_at, s.expires_at AS s_expires_at, \
+    s.mfa_failures AS s_mfa_failures, s.ip AS s_ip, s.user_agent AS s_user_agent";
+
+fn from_row(row: &AnyRow) -> Result<Session, sqlx::Error> {
+    Ok(Session {
+        id: row.try_get("s_id")?,
+        user_id: row.try_get("s_user_id")?,
+        state: row.try_get("s_state")?,
+        auth_method: row.try_get("s_auth_method")?,
+        created_at: row.try_get("s_created_at")?,
+        last_seen_at: row.try_get("s_last_seen_at")?,
+        expires_at: row.try_get("s_expires_at")?,
+        mfa_failures: row.try_get("s_mfa_failures")?,
+        ip: row.try_get("s_ip")?,
+        user_agent: row.try_get("s_user_agent")?,
+    })
+}
+
+/// Stores a new session.
+pub async fn insert<'e, E: Executor<'e, Database = Any>>(
+    db: E,
+    s: &NewSession<'_>,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO sessions (id, token_hash, user_id, state, auth_method, created_at, last_seen_at, expires_at, mfa_failures, ip, user_agent) \
+         VALUES ($1, $2, $3, $4, $5, $6, $6, $7, 0, $8, $9)",
+    )
+    .bind(s.id)
+    .bind(s.token_hash)
+    .bind(s.user_id)
+    .bind(s.state)
+    .bind(s.auth_method)
+    .bind(s.now)
+    .bind(s.expires_at)
+    .bind(s.ip)
+    .bind(s.user_agent)
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+/// The session whose cookie hashes to `token_hash`, with its user.
+pub async fn find_with_user<'e, E: Executor<'e, Database = Any>>(
+    db: E,
+    token_hash: &str,
+) -> Result<Option<(Session, User)>, sqlx::Error> {
+    let sql = format!(
+        "SELECT {COLUMNS}, {} FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = $1",
+        users::COLUMNS_U
+    );
+    match sqlx::query(&sql)
+        .bind(token_hash)
+        .fetch_optional(db)
+        .await?
+    {
+        Some(row) => Ok(Some((from_row(&row)?, users::from_row_u(&row)?))),
+        None => Ok(None),
+    }
+}
+
+/// Records activity (callers throttle how often).
+pub async fn touch<'e, E: Executor<'e, Database = Any>>(
+    db: E,
+    id: &str,
+    now: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE sessions SET last_seen_at = $1 WHERE id = $2")
+        .bind(now)
+        .bind(id)
+        .execute(db)
+        .await?;
+    Ok(())
+}
+
+/// Deletes one session; returns whether it existed.
+pub async fn delete<'e, E: Executor<'e, Database = Any>>(
+    db: E,
+    id: &str,
+) -> Result<bool, sqlx::Error> {
+    let r = sqlx::query("DELETE FROM sessions WHERE id = $1")
+        .bind(id)
+        .execute(db)
+        .await?;
+    Ok(r.rows_affected() > 0)
+}
+
+/// Deletes one of `user_id`'s sessions; returns whether it existed (and was theirs).
+pub async fn delete_for_user<'e, E: Executor<'e, Database = Any>>(
+    db: E,
+    user_id: &str,
+    id: &str,
+) -> Result<bool, sqlx::Error> {
+    let r = sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND id = $2")
+        .bind(user_id)
+        .bind(id)
+        .execute(db)
+        .await?;
+    Ok(r.rows_affected() > 0)
+}
+
+/// Deletes every session of `user_id` except `keep_id`; returns how many.
+pub async fn delete_others<'e, E: Executor<'e, Database = Any>>(
+    db: E,
+    user_id: &str,
+    keep_id: &str,
+) -> Result<u64, sqlx::Error> {
+    let r = sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND id <> $2")
+        .bind(user_id)
+        .bind(keep_id)
+        .execute(db)
+        .await?;
+    Ok(r.rows_affected())
+}
+
+/// `user_id`'s signed-in sessions that have not expired, newest first.
+pub async fn list_for_user<'e, E: Executor<'e, Database = Any>>(
+    db: E,
+    user_id: &str,
+    now: i64,
+    idle_cutoff: i64,
+) -> Result<Vec<Session>, sqlx::Error> {
+    let sql = format!(
+        "SELECT {COLUMNS} FROM sessions s WHERE s.user_id = $1 AND s.state = 'full' \
+         AND s.expires_at > $2 AND s.last_seen_at > $3 ORDER BY s.created_at DESC, s.id"
+    );
+    sqlx::query(&sql)
+        .bind(user_id)
+        .bind(now)
+        .bind(idle_cutoff)
+        .fetch_all(db)
+        .await?
+        .iter()
+        .map(from_row)
+        .collect()
+}
+
+/// Counts a wrong code against a pending sign-in; returns the new count.
+pub async fn add_mfa_failure<'e, E: Executor<'e, Database = Any>>(
+    db: E,
+    id: &str,
+) -> Result<i64, sqlx::Error> {
+    let row = sqlx::query(
+        "UPDATE sessions SET mfa_failures = mfa_failures + 1 WHERE id = $1 RETURNING mfa_failures",
+    )
+    .bind(id)
+    .fetch_optional(db)
+    .await?;
+    Ok(match row {
+        Some(r) => r.try_get("mfa_failures")?,
+        None => i64::MAX,
+    })
+}
+
+/// Removes sessions past their absolute end (housekeeping).
+pub async fn delete_expired<'e, E: Executor<'e, Database = Any>>(
+    db: E,
+    now: i64,
+) -> Result<u64, sqlx::Error> {
+    let r = sqlx::query("DELETE FROM sessions WHERE expires_at <= $1")
+        .bind(now)
+        .execute(db)
+        .await?;
+    Ok(r.rows_affected())
+}

@@ -1,0 +1,370 @@
+//! `/api/v1/auth/…`: password sign-in, the authenticator-code step, sign-out.
+
+use axum::{
+    extract::State,
+    http::{header, HeaderMap, StatusCode},
+    response::{IntoResponse, Response},
+    routing::post,
+    Router,
+};
+use serde_json::json;
+
+use app::api::auth::{LoginRequest, MfaRequest, OkResponse, SignInResponse, SignInStatus};
+
+use crate::{
+    accounts,
+    audit::{self, Event, RequestMeta},
+    auth::{
+        rate_limit::{self, LOGIN_PER_ACCOUNT, LOGIN_PER_IP, MFA_PER_ACCOUNT},
+        recovery,
+        session::{self, states, Authenticated},
+        totp,
+    },
+    db::{self, sessions::NewSession, users::User},
+};
+
+use super::{ApiError, ApiJson, ApiResult, AppState};
+
+/// The routes of this file, under `/api/v1/auth`.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/login", post(login))
+        .route("/mfa", post(mfa))
+        .route("/logout", post(logout))
+}
+
+/// Most wrong codes a pending sign-in survives.
+pub const MAX_CODES_PER_SIGN_IN: i64 = 5;
+
+fn invalid_credentials() -> ApiError {
+    ApiError::new(
+        StatusCode::UNAUTHORIZED,
+        "invalid_credentials",
+        "The email or password is not right. Check them and try again.",
+    )
+}
+
+/// Creates a session for `user` in `state_name`, replacing `previous` (so the id changes at
+/// every step), and answers with its cookie.
+pub async fn start_session(
+    state: &AppState,
+    user: &User,
+    state_name: &str,
+    auth_method: &str,
+    meta: &RequestMeta,
+    previous: Option<&str>,
+) -> ApiResult<HeaderMap> {
+    let now = state.clock.now_ms();
+    let cfg = &state.config;
+    let lifetime_secs = match state_name {
+        states::FULL => cfg.session_absolute_secs,
+        states::MFA_PENDING => cfg.mfa_pending_secs,
+        _ => cfg.session_idle_secs.min(cfg.session_absolute_secs),
+    };
+    let (token, token_hash) = session::new_token();
+    let id = uuid::Uuid::new_v4().to_string();
+    let mut tx = state.db.pool().begin().await?;
+    if let Some(previous) = previous {
+        db::sessions::delete(&mut *tx, previous).await?;
+    }
+    db::sessions::insert(
+        &mut *tx,
+        &NewSession {
+            id: &id,
+            token_hash: &token_hash,
+            user_id: &user.id,
+            state: state_name,
+            auth_method,
+            now,
+            expires_at: now + lifetime_secs * 1000,
+            ip: meta.ip.as_deref(),
+            user_agent: meta.user_agent.as_deref(),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    let mut headers = HeaderMap::new();
+    headers.insert(
+        header::SET_COOKIE,
+        session::session_cookie(&token, lifetime_secs),
+    );
+    Ok(headers)
+}
+
+/// `POST /api/v1/auth/login`.
+async fn login(
+    State(state): State<AppState>,
+    meta: RequestMeta,
+    current: Option<Authenticated>,
+    ApiJson(req): ApiJson<LoginRequest>,
+) -> ApiResult<Response> {
+    let login_email = accounts::normalize_email(&req.email).map_err(|_| {
+        ApiError::invalid_field("email", "Enter your email address, like name@example.com.")
+    })?;
+    if req.password.is_empty() {
+        return Err(ApiError::invalid_field("password", "Enter your password."));
+    }
+    let ip_key = meta.ip.clone().unwrap_or_else(|| "unknown".to_string());
+    for (limit, key) in [
+        (LOGIN_PER_IP, ip_key.as_str()),
+        (LOGIN_PER_ACCOUNT, login_email.as_str()),
+    ] {
+        if let Err(e) = rate_limit::check(&state, limit, key).await {
+            audit::record(
+                state.db.pool(),
+                state.clock.now_ms(),
+                &meta,
+                Event {
+                    actor: None,
+                    action: "auth.rate_limited",
+                    target: Some(&login_email),
+                    org_id: None,
+                    details: json!({"limit": limit.scope}),
+                },
+            )
+            .await?;
+            return Err(e);
+        }
+    }
+
+    let user = db::users::find_by_login_email(state.db.pool(), &login_email).await?;
+    let hash = user.as_ref().and_then(|u| u.password_hash.as_deref());
+    let password_ok = state.passwords.verify(&req.password, hash).await?;
+    let refusal = match &user {
+        None => Some("unknown_user"),
+        Some(_) if hash.is_none() => Some("no_password"),
+        Some(_) if !password_ok => Some("wrong_password"),
+        Some(u) if u.deactivated_at.is_some() => Some("deactivated"),
+        Some(_) => None,
+    };
+    if let Some(reason) = refusal {
+        rate_limit::record_failure(&state, LOGIN_PER_IP, &ip_key).await?;
+        rate_limit::record_failure(&state, LOGIN_PER_ACCOUNT, &login_email).await?;
+        audit::record(
+            state.db.pool(),
+            state.clock.now_ms(),
+            &meta,
+            Event {
+                actor: user.as_ref(),
+                action: "auth.login_failed",
+                target: Some(&login_email),
+                org_id: None,
+                details: json!({"reason": reason, "method": "password"}),
+            },
+        )
+        .await?;
+        return Err(invalid_credentials());
+    }
+    let Some(user) = user else {
+        return Err(invalid_credentials());
+    };
+    db::rate_limits::clear(state.db.pool(), LOGIN_PER_ACCOUNT.scope, &login_email).await?;
+
+    let totp_enrolled = db::mfa::find_totp(state.db.pool(), &user.id)
+        .await?
+        .is_some_and(|t| t.confirmed_at.is_some());
+    let org_requires_mfa = match &user.org_id {
+        Some(org_id) => db::orgs::find_by_id(state.db.pool(), org_id)
+            .await?
+            .is_some_and(|o| o.mfa_required),
+        None => false,
+    };
+    let (next_state, status) = if totp_enrolled {
+        (states::MFA_PENDING, SignInStatus::MfaRequired)
+    } else if org_requires_mfa {
+        (states::MFA_ENROLMENT, SignInStatus::MfaEnrolmentRequired)
+    } else {
+        (states::FULL, SignInStatus::SignedIn)
+    };
+    let previous = current.as_ref().map(|c| c.session.id.as_str());
+    let headers = start_session(&state, &user, next_state, "password", &meta, previous).await?;
+    audit::record(
+        state.db.pool(),
+        state.clock.now_ms(),
+        &meta,
+        Event {
+            actor: Some(&user),
+            action: if next_state == states::FULL {
+                "auth.login"
+            } else {
+                "auth.password_accepted"
+            },
+            target: Some(&user.id),
+            org_id: None,
+            details: json!({"method": "password", "next": next_state}),
+        },
+    )
+    .await?;
+    Ok((
+        headers,
+        ApiJson(SignInResponse {
+            status,
+            recovery_codes_remaining: None,
+        }),
+    )
+        .into_response())
+}
+
+/// `POST /api/v1/auth/mfa`: a TOTP code or a recovery code completes a pending sign-in.
+async fn mfa(
+    State(state): State<AppState>,
+    meta: RequestMeta,
+    current: Option<Authenticated>,
+    ApiJson(req): ApiJson<MfaRequest>,
+) -> ApiResult<Response> {
+    let Some(Authenticated {
+        session: pending,
+        user,
+    }) = current.filter(|a| a.session.state == states::MFA_PENDING)
+    else {
+        return Err(ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "mfa_expired",
+            "There is no sign-in waiting for a code (it may have timed out). Sign in again with your password.",
+        ));
+    };
+    rate_limit::check(&state, MFA_PER_ACCOUNT, &user.id).await?;
+    let now = state.clock.now_ms();
+
+    let outcome = if let Some(code) = totp::normalize_code(&req.code) {
+        verify_totp_challenge(&state, &user, &code)
+            .await?
+            .then_some(None)
+    } else if let Some(code) = recovery::normalize(&req.code) {
+        let hash = recovery::hash_code(&code, &state.recovery_pepper);
+        if db::mfa::use_recovery_code(state.db.pool(), &user.id, &hash, now).await? {
+            let left = db::mfa::unused_recovery_codes(state.db.pool(), &user.id).await?;
+            Some(Some(u32::try_from(left).unwrap_or(0)))
+        } else {
+            None
+        }
+    } else {
+        None
+    };
+
+    let Some(recovery_left) = outcome else {
+        rate_limit::record_failure(&state, MFA_PER_ACCOUNT, &user.id).await?;
+        let failures = db::sessions::add_mfa_failure(state.db.pool(), &pending.id).await?;
+        let dropped = failures >= MAX_CODES_PER_SIGN_IN;
+        if dropped {
+            db::sessions::delete(state.db.pool(), &pending.id).await?;
+        }
+        audit::record(
+            state.db.pool(),
+            now,
+            &meta,
+            Event {
+                actor: Some(&user),
+                action: "auth.mfa_failed",
+                target: Some(&user.id),
+                org_id: None,
+                details: json!({"failures": failures, "sign_in_dropped": dropped}),
+            },
+        )
+        .await?;
+        return Err(if dropped {
+            ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                "mfa_expired",
+                "Too many wrong codes. For your security this sign-in was cancelled: sign in again with your password.",
+            )
+        } else {
+            ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                "invalid_code",
+                "That code is not right. Enter the current 6-digit code from your authenticator app, or one of your recovery codes.",
+            )
+        });
+    };
+
+    let headers = start_session(
+        &state,
+        &user,
+        states::FULL,
+        "password+totp",
+        &meta,
+        Some(&pending.id),
+    )
+    .await?;
+    audit::record(
+        state.db.pool(),
+        now,
+        &meta,
+        Event {
+            actor: Some(&user),
+            action: if recovery_left.is_some() {
+                "auth.recovery_code_used"
+            } else {
+                "auth.login"
+            },
+            target: Some(&user.id),
+            org_id: None,
+            details: json!({"method": "password+totp", "recovery_codes_remaining": recovery_left}),
+        },
+    )
+    .await?;
+    Ok((
+        headers,
+        ApiJson(SignInResponse {
+            status: SignInStatus::SignedIn,
+            recovery_codes_remaining: recovery_left,
+        }),
+    )
+        .into_response())
+}
+
+/// Checks a 6-digit code against the user's confirmed enrolment and uses its time step.
+pub async fn verify_totp_challenge(state: &AppState, user: &User, code: &str) -> ApiResult<bool> {
+    let Some(enrolment) = db::mfa::find_totp(state.db.pool(), &user.id).await? else {
+        return Ok(false);
+    };
+    if enrolment.confirmed_at.is_none() {
+        return Ok(false);
+    }
+    let secret = state
+        .secrets
+        .open(&enrolment.secret_sealed, user.id.as_bytes())
+        .map_err(|e| {
+            ApiError::internal(anyhow::anyhow!(
+                "cannot open the TOTP secret of {}: {e}",
+                user.id
+            ))
+        })?;
+    let last = u64::try_from(enrolment.last_step).ok();
+    let Some(step) = totp::verify(&secret, code, state.clock.now_secs(), last) else {
+        return Ok(false);
+    };
+    let step = i64::try_from(step).map_err(anyhow::Error::from)?;
+    Ok(db::mfa::claim_step(state.db.pool(), &user.id, step).await?)
+}
+
+/// `POST /api/v1/auth/logout`: ends the session on the server and clears the cookie.
+async fn logout(
+    State(state): State<AppState>,
+    meta: RequestMeta,
+    current: Option<Authenticated>,
+) -> ApiResult<Response> {
+    if let Some(Authenticated { session, user }) = current {
+        db::sessions::delete(state.db.pool(), &session.id).await?;
+        audit::record(
+            state.db.pool(),
+            state.clock.now_ms(),
+            &meta,
+            Event {
+                actor: Some(&user),
+                action: "auth.logout",
+                target: Some(&session.id),
+                org_id: None,
+                details: json!({}),
+            },
+        )
+        .await?;
+    }
+    Ok((
+        [(header::SET_COOKIE, session::clear_session_cookie())],
+        ApiJson(OkResponse {
+            status: "ok".into(),
+        }),
+    )
+        .into_response())
+}

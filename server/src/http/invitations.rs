@@ -1,0 +1,427 @@
+//! Emailed links: invitations (an organisation admin invites someone, who chooses a password)
+//! and password resets. Links are single use, stored hashed, and a reset never bypasses MFA:
+//! it sets the password and ends every session; signing in still asks for the code.
+
+use axum::{
+    extract::{Path, State},
+    http::StatusCode,
+    routing::{get, post},
+    Router,
+};
+use serde_json::json;
+
+use app::api::auth::{
+    ChangePasswordRequest, InvitationInfo, InvitationRequest, InvitationResponse, OkResponse,
+    PasswordResetRequest, SetPasswordRequest,
+};
+
+use crate::{
+    accounts::{self, AccountError, NewUserKind},
+    audit::{self, Event, RequestMeta},
+    auth::{
+        password::{self, PasswordPolicyError},
+        rate_limit::{self, Limit},
+        session::{self, SignedIn},
+    },
+    clock::rfc3339_ms,
+    db::{self, users::User},
+    mail::Mail,
+};
+
+use super::{ApiError, ApiJson, ApiResult, AppState};
+
+/// Invitation links last a week.
+pub const INVITE_TTL_SECS: i64 = 7 * 24 * 3600;
+/// Reset links last 30 minutes.
+pub const RESET_TTL_SECS: i64 = 30 * 60;
+
+/// Reset requests per client IP.
+pub const RESET_PER_IP: Limit = Limit {
+    scope: "reset_ip",
+    max_failures: 20,
+};
+/// Reset requests per account.
+pub const RESET_PER_ACCOUNT: Limit = Limit {
+    scope: "reset_account",
+    max_failures: 5,
+};
+
+/// Routes under `/api/v1/auth`.
+pub fn auth_router() -> Router<AppState> {
+    Router::new()
+        .route("/invitations/{token}", get(get_invitation))
+        .route("/invitations/{token}/accept", post(accept_invitation))
+        .route("/password-reset", post(request_reset))
+        .route("/password-reset/{token}", post(complete_reset))
+}
+
+/// Routes under `/api/v1`.
+pub fn api_router() -> Router<AppState> {
+    Router::new().route("/users/invitations", post(invite))
+}
+
+fn invalid_link() -> ApiError {
+    ApiError::new(
+        StatusCode::NOT_FOUND,
+        "invalid_link",
+        "This link is not valid any more: it was already used, has expired, or was replaced by a newer one. Ask for a new one.",
+    )
+}
+
+fn policy_error(e: PasswordPolicyError) -> ApiError {
+    let mut message = e.to_string();
+    if let Some(first) = message.get(..1) {
+        message = first.to_uppercase() + &message[1..];
+    }
+    ApiError::new(
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "weak_password",
+        format!("{message}."),
+    )
+    .with_field("password")
+}
+
+/// The words a user's password must not be built from.
+async fn personal_words(state: &AppState, user: &User) -> ApiResult<Vec<String>> {
+    let mut words = vec![
+        user.email.clone(),
+        user.name.clone(),
+        app::PRODUCT_NAME.to_string(),
+    ];
+    if let Some(org_id) = &user.org_id {
+        if let Some(org) = db::orgs::find_by_id(state.db.pool(), org_id).await? {
+            words.push(org.name);
+            words.push(org.slug);
+        }
+    }
+    Ok(words)
+}
+
+/// Checks and hashes a password the user chose.
+async fn new_password_hash(state: &AppState, user: &User, password: &str) -> ApiResult<String> {
+    let words = personal_words(state, user).await?;
+    let words: Vec<&str> = words.iter().map(String::as_str).collect();
+    password::check_new_password(password, &words).map_err(policy_error)?;
+    Ok(state.passwords.hash(password).await?)
+}
+
+/// Stores a link for `user` and returns the token to put in the URL.
+async fn issue_link(
+    state: &AppState,
+    user_id: &str,
+    purpose: &str,
+    ttl_secs: i64,
+) -> ApiResult<(String, i64)> {
+    let (token, token_hash) = session::new_token();
+    let now = state.clock.now_ms();
+    let expires_at = now + ttl_secs * 1000;
+    let mut tx = state.db.pool().begin().await?;
+    db::tokens::insert(&mut tx, &token_hash, user_id, purpose, now, expires_at).await?;
+    tx.commit().await?;
+    Ok((token, expires_at))
+}
+
+/// `POST /api/v1/users/invitations` (organisation admins).
+async fn invite(
+    State(state): State<AppState>,
+    meta: RequestMeta,
+    SignedIn(a): SignedIn,
+    ApiJson(req): ApiJson<InvitationRequest>,
+) -> ApiResult<(StatusCode, ApiJson<InvitationResponse>)> {
+    let (Some(org_id), Some("admin")) = (a.user.org_id.as_deref(), a.user.role.as_deref()) else {
+        return Err(ApiError::forbidden(
+            "forbidden",
+            "Only an administrator of your organisation can invite people.",
+        ));
+    };
+    if !matches!(req.role.as_str(), "admin" | "engineer" | "viewer") {
+        return Err(ApiError::invalid_field(
+            "role",
+            "Choose a role: admin, engineer or viewer.",
+        ));
+    }
+    let org = db::orgs::find_by_id(state.db.pool(), org_id)
+        .await?
+        .ok_or_else(|| {
+            ApiError::internal(anyhow::anyhow!(
+                "the admin's organisation {org_id} is missing"
+            ))
+        })?;
+    let actor = accounts::Actor {
+        user_id: Some(&a.user.id),
+        label: &a.user.email,
+    };
+    let user = match accounts::create_user(
+        &state.db,
+        actor,
+        NewUserKind::Customer {
+            org_slug: &org.slug,
+            role: &req.role,
+        },
+        &req.email,
+        None,
+    )
+    .await
+    {
+        Ok(u) => u,
+        Err(AccountError::InvalidEmail(_)) => {
+            return Err(ApiError::invalid_field(
+                "email",
+                "Enter a valid email address, like name@example.com.",
+            ))
+        }
+        Err(AccountError::EmailTaken(_)) => {
+            return Err(ApiError::new(
+                StatusCode::CONFLICT,
+                "email_taken",
+                "Someone with this email address already has an account.",
+            )
+            .with_field("email"))
+        }
+        Err(e) => return Err(ApiError::internal(anyhow::Error::from(e))),
+    };
+    let (token, expires_at) = issue_link(&state, &user.id, "invite", INVITE_TTL_SECS).await?;
+    let link = format!("{}/invite/{token}", state.public_origin);
+    state
+        .mailer
+        .send(&Mail {
+            to: user.email.clone(),
+            subject: format!("{} invited you to the {}", a.user.email, app::PRODUCT_NAME),
+            body: format!(
+                "Hello,\n\n{} invited you to manage {}'s voice services in the {}.\n\nChoose your password here (the link works once, for 7 days):\n{link}\n\nIf you did not expect this, ignore this email.\n",
+                a.user.email,
+                org.name,
+                app::PRODUCT_NAME
+            ),
+        })
+        .await?;
+    audit::record(
+        state.db.pool(),
+        state.clock.now_ms(),
+        &meta,
+        Event {
+            actor: Some(&a.user),
+            action: "user.invited",
+            target: Some(&user.id),
+            org_id: Some(org_id),
+            details: json!({"after": {"email": user.email, "role": req.role}}),
+        },
+    )
+    .await?;
+    Ok((
+        StatusCode::CREATED,
+        ApiJson(InvitationResponse {
+            user_id: user.id,
+            email: user.email,
+            expires_at: rfc3339_ms(expires_at),
+        }),
+    ))
+}
+
+/// `GET /api/v1/auth/invitations/{token}`.
+async fn get_invitation(
+    State(state): State<AppState>,
+    Path(token): Path<String>,
+) -> ApiResult<ApiJson<InvitationInfo>> {
+    let now = state.clock.now_ms();
+    let target = db::tokens::peek(state.db.pool(), &session::hash_token(&token), "invite", now)
+        .await?
+        .ok_or_else(invalid_link)?;
+    let user = db::users::find_by_id(state.db.pool(), &target.user_id)
+        .await?
+        .ok_or_else(invalid_link)?;
+    let organisation = match &user.org_id {
+        Some(id) => db::orgs::find_by_id(state.db.pool(), id)
+            .await?
+            .map(|o| o.name)
+            .unwrap_or_default(),
+        None => String::new(),
+    };
+    Ok(ApiJson(InvitationInfo {
+        email: user.email,
+        organisation,
+        expires_at: rfc3339_ms(target.expires_at),
+    }))
+}
+
+/// Sets the password of the user a link is for, using the link; ends their sessions.
+async fn set_password_with_link(
+    state: &AppState,
+    meta: &RequestMeta,
+    token: &str,
+    purpose: &str,
+    password: &str,
+) -> ApiResult<()> {
+    let token_hash = session::hash_token(token);
+    let now = state.clock.now_ms();
+    let target = db::tokens::peek(state.db.pool(), &token_hash, purpose, now)
+        .await?
+        .ok_or_else(invalid_link)?;
+    let user = db::users::find_by_id(state.db.pool(), &target.user_id)
+        .await?
+        .ok_or_else(invalid_link)?;
+    if user.deactivated_at.is_some() {
+        return Err(invalid_link());
+    }
+    let hash = new_password_hash(state, &user, password).await?;
+    let mut tx = state.db.pool().begin().await?;
+    if db::tokens::consume(&mut *tx, &token_hash, purpose, state.clock.now_ms())
+        .await?
+        .is_none()
+    {
+        return Err(invalid_link());
+    }
+    db::users::set_password_hash(&mut *tx, &user.id, &hash).await?;
+    let ended = db::users::end_all_sessions(&mut *tx, &user.id).await?;
+    audit::record(
+        &mut *tx,
+        now,
+        meta,
+        Event {
+            actor: Some(&user),
+            action: if purpose == "invite" {
+                "password.set"
+            } else {
+                "password.reset"
+            },
+            target: Some(&user.id),
+            org_id: None,
+            details: json!({"via": purpose, "sessions_ended": ended}),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// `POST /api/v1/auth/invitations/{token}/accept`.
+async fn accept_invitation(
+    State(state): State<AppState>,
+    meta: RequestMeta,
+    Path(token): Path<String>,
+    ApiJson(req): ApiJson<SetPasswordRequest>,
+) -> ApiResult<ApiJson<OkResponse>> {
+    set_password_with_link(&state, &meta, &token, "invite", &req.password).await?;
+    Ok(ApiJson(OkResponse {
+        status: "ok".into(),
+    }))
+}
+
+/// `POST /api/v1/auth/password-reset`: always the same answer, whether or not the address has
+/// an account, so it cannot be used to find out who has one.
+async fn request_reset(
+    State(state): State<AppState>,
+    meta: RequestMeta,
+    ApiJson(req): ApiJson<PasswordResetRequest>,
+) -> ApiResult<(StatusCode, ApiJson<OkResponse>)> {
+    let login_email = accounts::normalize_email(&req.email).map_err(|_| {
+        ApiError::invalid_field("email", "Enter your email address, like name@example.com.")
+    })?;
+    let ip_key = meta.ip.clone().unwrap_or_else(|| "unknown".to_string());
+    rate_limit::check(&state, RESET_PER_IP, &ip_key).await?;
+    rate_limit::check(&state, RESET_PER_ACCOUNT, &login_email).await?;
+    // Every request counts against the limits: the endpoint sends mail.
+    rate_limit::record_failure(&state, RESET_PER_IP, &ip_key).await?;
+    rate_limit::record_failure(&state, RESET_PER_ACCOUNT, &login_email).await?;
+
+    let user = db::users::find_by_login_email(state.db.pool(), &login_email).await?;
+    if let Some(user) = user.filter(|u| u.deactivated_at.is_none()) {
+        let (token, _) = issue_link(&state, &user.id, "reset", RESET_TTL_SECS).await?;
+        let link = format!("{}/reset-password/{token}", state.public_origin);
+        state
+            .mailer
+            .send(&Mail {
+                to: user.email.clone(),
+                subject: format!("Reset your {} password", app::PRODUCT_NAME),
+                body: format!(
+                    "Hello,\n\nSomeone (hopefully you) asked to reset the password of {} in the {}.\n\nChoose a new password here (the link works once, for 30 minutes):\n{link}\n\nIf you have an authenticator app set up, you will still need it to sign in.\nIf you did not ask for this, ignore this email: your password stays as it is.\n",
+                    user.email,
+                    app::PRODUCT_NAME
+                ),
+            })
+            .await?;
+        audit::record(
+            state.db.pool(),
+            state.clock.now_ms(),
+            &meta,
+            Event {
+                actor: Some(&user),
+                action: "password.reset_requested",
+                target: Some(&user.id),
+                org_id: None,
+                details: json!({}),
+            },
+        )
+        .await?;
+    }
+    Ok((
+        StatusCode::ACCEPTED,
+        ApiJson(OkResponse {
+            status: "ok".into(),
+        }),
+    ))
+}
+
+/// `POST /api/v1/auth/password-reset/{token}`.
+async fn complete_reset(
+    State(state): State<AppState>,
+    meta: RequestMeta,
+    Path(token): Path<String>,
+    ApiJson(req): ApiJson<SetPasswordRequest>,
+) -> ApiResult<ApiJson<OkResponse>> {
+    set_password_with_link(&state, &meta, &token, "reset", &req.password).await?;
+    Ok(ApiJson(OkResponse {
+        status: "ok".into(),
+    }))
+}
+
+/// `POST /api/v1/me/password`: changes the password and ends every other session.
+pub async fn change_password(
+    State(state): State<AppState>,
+    meta: RequestMeta,
+    SignedIn(a): SignedIn,
+    ApiJson(req): ApiJson<ChangePasswordRequest>,
+) -> ApiResult<ApiJson<OkResponse>> {
+    if !state
+        .passwords
+        .verify(&req.current_password, a.user.password_hash.as_deref())
+        .await?
+    {
+        return Err(ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "invalid_password",
+            "Your current password is not right.",
+        )
+        .with_field("current_password"));
+    }
+    let hash = new_password_hash(&state, &a.user, &req.new_password)
+        .await
+        .map_err(|e| {
+            if e.code() == "weak_password" {
+                e.with_field("new_password")
+            } else {
+                e
+            }
+        })?;
+    let now = state.clock.now_ms();
+    let mut tx = state.db.pool().begin().await?;
+    db::users::set_password_hash(&mut *tx, &a.user.id, &hash).await?;
+    let ended = db::sessions::delete_others(&mut *tx, &a.user.id, &a.session.id).await?;
+    audit::record(
+        &mut *tx,
+        now,
+        &meta,
+        Event {
+            actor: Some(&a.user),
+            action: "password.changed",
+            target: Some(&a.user.id),
+            org_id: None,
+            details: json!({"other_sessions_ended": ended}),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(ApiJson(OkResponse {
+        status: "ok".into(),
+    }))
+}

@@ -1,0 +1,480 @@
+//! `/api/v1/me…`: the signed-in user, their authenticator app, recovery codes and sessions.
+
+use axum::{
+    extract::{Path, State},
+    http::StatusCode,
+    response::{IntoResponse, Response},
+    routing::{delete, get, post},
+    Router,
+};
+use serde_json::json;
+
+use app::api::auth::{
+    MeResponse, MeUser, OkResponse, OrganisationSummary, ReauthRequest, RecoveryCodesResponse,
+    SessionInfo, SessionsResponse, TotpConfirmRequest, TotpEnrolRequest, TotpEnrolResponse,
+};
+
+use crate::{
+    audit::{self, Event, RequestMeta},
+    auth::{
+        recovery,
+        session::{states, Authenticated, SignedIn},
+        totp,
+    },
+    clock::rfc3339_ms,
+    db::{self, users::User},
+};
+
+use super::{
+    auth::start_session, auth::verify_totp_challenge, ApiError, ApiJson, ApiResult, AppState,
+};
+
+/// The routes of this file, under `/api/v1/me`.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/", get(get_me))
+        .route("/mfa/totp", post(start_enrolment).delete(disable_totp))
+        .route("/mfa/totp/confirm", post(confirm_enrolment))
+        .route("/mfa/recovery-codes", post(regenerate_recovery_codes))
+        .route("/sessions", get(list_sessions))
+        .route("/sessions/{id}", delete(revoke_session))
+        .route("/password", post(super::invitations::change_password))
+}
+
+/// The display name of a sign-in method.
+fn auth_method_label(method: &str) -> &str {
+    method
+}
+
+/// `GET /api/v1/me`.
+async fn get_me(
+    State(state): State<AppState>,
+    SignedIn(a): SignedIn,
+) -> ApiResult<ApiJson<MeResponse>> {
+    let mfa_enabled = db::mfa::find_totp(state.db.pool(), &a.user.id)
+        .await?
+        .is_some_and(|t| t.confirmed_at.is_some());
+    let organisation = match &a.user.org_id {
+        Some(id) => db::orgs::find_by_id(state.db.pool(), id)
+            .await?
+            .map(|o| OrganisationSummary {
+                id: o.id,
+                slug: o.slug,
+                name: o.name,
+            }),
+        None => None,
+    };
+    Ok(ApiJson(MeResponse {
+        user: MeUser {
+            id: a.user.id,
+            email: a.user.email,
+            name: a.user.name,
+            role: a.user.role,
+            staff: a.user.is_staff,
+            mfa_enabled,
+            auth_method: auth_method_label(&a.session.auth_method).to_string(),
+        },
+        organisation,
+    }))
+}
+
+/// A session that may manage the authenticator: signed in, or signing in and required to enrol.
+fn enrolling_or_signed_in(current: Option<Authenticated>) -> ApiResult<Authenticated> {
+    match current {
+        Some(a) if a.session.state == states::FULL || a.session.state == states::MFA_ENROLMENT => {
+            Ok(a)
+        }
+        Some(_) => Err(ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "mfa_required",
+            "Enter the code from your authenticator app to finish signing in.",
+        )),
+        None => Err(crate::auth::session::unauthenticated()),
+    }
+}
+
+/// Checks the user's password again for a sensitive change.
+async fn require_password(state: &AppState, user: &User, password: &str) -> ApiResult<()> {
+    if state
+        .passwords
+        .verify(password, user.password_hash.as_deref())
+        .await?
+    {
+        Ok(())
+    } else {
+        Err(ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "invalid_password",
+            "That password is not right.",
+        )
+        .with_field("password"))
+    }
+}
+
+/// Checks a current authenticator code for a sensitive change (uses its time step).
+async fn require_code(state: &AppState, user: &User, code: &str) -> ApiResult<()> {
+    let valid = match totp::normalize_code(code) {
+        Some(code) => verify_totp_challenge(state, user, &code).await?,
+        None => false,
+    };
+    if valid {
+        Ok(())
+    } else {
+        Err(ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "invalid_code",
+            "That code is not right. Enter the current 6-digit code from your authenticator app.",
+        )
+        .with_field("code"))
+    }
+}
+
+async fn is_enrolled(state: &AppState, user_id: &str) -> ApiResult<bool> {
+    Ok(db::mfa::find_totp(state.db.pool(), user_id)
+        .await?
+        .is_some_and(|t| t.confirmed_at.is_some()))
+}
+
+/// `POST /api/v1/me/mfa/totp`: starts an enrolment (pending until confirmed).
+async fn start_enrolment(
+    State(state): State<AppState>,
+    meta: RequestMeta,
+    current: Option<Authenticated>,
+    ApiJson(req): ApiJson<TotpEnrolRequest>,
+) -> ApiResult<ApiJson<TotpEnrolResponse>> {
+    let a = enrolling_or_signed_in(current)?;
+    require_password(&state, &a.user, &req.password).await?;
+    if is_enrolled(&state, &a.user.id).await? {
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "mfa_already_enabled",
+            "An authenticator app is already set up. Turn it off first to set up another.",
+        ));
+    }
+    let secret = totp::generate_secret();
+    let sealed = state
+        .secrets
+        .seal(&secret, a.user.id.as_bytes())
+        .map_err(|e| ApiError::internal(anyhow::anyhow!("sealing a TOTP secret failed: {e}")))?;
+    let now = state.clock.now_ms();
+    let mut tx = state.db.pool().begin().await?;
+    if !db::mfa::upsert_pending_totp(&mut *tx, &a.user.id, &sealed, now).await? {
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "mfa_already_enabled",
+            "An authenticator app is already set up.",
+        ));
+    }
+    audit::record(
+        &mut *tx,
+        now,
+        &meta,
+        Event {
+            actor: Some(&a.user),
+            action: "mfa.enrolment_started",
+            target: Some(&a.user.id),
+            org_id: None,
+            details: json!({}),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    let otpauth_uri = totp::otpauth_uri(&secret, app::PRODUCT_NAME, &a.user.email)
+        .map_err(anyhow::Error::from)?;
+    let qr_svg = totp::qr_svg(&otpauth_uri).map_err(anyhow::Error::from)?;
+    Ok(ApiJson(TotpEnrolResponse {
+        secret: totp::secret_base32(&secret),
+        otpauth_uri,
+        qr_svg,
+    }))
+}
+
+/// Makes 10 new recovery codes, stores their hashes in `tx`, returns them for showing once.
+async fn new_recovery_codes(
+    state: &AppState,
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    user_id: &str,
+) -> ApiResult<Vec<String>> {
+    let codes = recovery::generate_codes();
+    let hashes: Vec<String> = codes
+        .iter()
+        .filter_map(|c| recovery::normalize(c))
+        .map(|c| recovery::hash_code(&c, &state.recovery_pepper))
+        .collect();
+    db::mfa::replace_recovery_codes(tx, user_id, &hashes).await?;
+    Ok(codes)
+}
+
+/// `POST /api/v1/me/mfa/totp/confirm`: the first code confirms the enrolment; returns the
+/// recovery codes, and finishes a sign-in that was waiting for enrolment.
+async fn confirm_enrolment(
+    State(state): State<AppState>,
+    meta: RequestMeta,
+    current: Option<Authenticated>,
+    ApiJson(req): ApiJson<TotpConfirmRequest>,
+) -> ApiResult<Response> {
+    let a = enrolling_or_signed_in(current)?;
+    let Some(enrolment) = db::mfa::find_totp(state.db.pool(), &a.user.id)
+        .await?
+        .filter(|t| t.confirmed_at.is_none())
+    else {
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "no_pending_enrolment",
+            "There is no authenticator set-up waiting for confirmation. Start the set-up again.",
+        ));
+    };
+    let secret = state
+        .secrets
+        .open(&enrolment.secret_sealed, a.user.id.as_bytes())
+        .map_err(|e| {
+            ApiError::internal(anyhow::anyhow!("cannot open a pending TOTP secret: {e}"))
+        })?;
+    let step = totp::normalize_code(&req.code)
+        .and_then(|code| {
+            totp::verify(
+                &secret,
+                &code,
+                state.clock.now_secs(),
+                u64::try_from(enrolment.last_step).ok(),
+            )
+        })
+        .and_then(|s| i64::try_from(s).ok());
+    let invalid = || {
+        ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_code",
+            "That code is not right. Check that your phone's clock is set automatically and enter the current code.",
+        )
+        .with_field("code")
+    };
+    let Some(step) = step else {
+        return Err(invalid());
+    };
+    let now = state.clock.now_ms();
+    let mut tx = state.db.pool().begin().await?;
+    if !db::mfa::confirm_with_step(&mut *tx, &a.user.id, step, now).await? {
+        return Err(invalid());
+    }
+    let codes = new_recovery_codes(&state, &mut tx, &a.user.id).await?;
+    audit::record(
+        &mut *tx,
+        now,
+        &meta,
+        Event {
+            actor: Some(&a.user),
+            action: "mfa.enabled",
+            target: Some(&a.user.id),
+            org_id: None,
+            details: json!({"method": "totp"}),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    let body = ApiJson(RecoveryCodesResponse {
+        recovery_codes: codes,
+    });
+    if a.session.state == states::MFA_ENROLMENT {
+        let headers = start_session(
+            &state,
+            &a.user,
+            states::FULL,
+            "password+totp",
+            &meta,
+            Some(&a.session.id),
+        )
+        .await?;
+        return Ok((headers, body).into_response());
+    }
+    Ok(body.into_response())
+}
+
+/// `DELETE /api/v1/me/mfa/totp`: turns the authenticator off (password and a code).
+async fn disable_totp(
+    State(state): State<AppState>,
+    meta: RequestMeta,
+    SignedIn(a): SignedIn,
+    ApiJson(req): ApiJson<ReauthRequest>,
+) -> ApiResult<ApiJson<OkResponse>> {
+    if !is_enrolled(&state, &a.user.id).await? {
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "mfa_not_enabled",
+            "No authenticator app is set up.",
+        ));
+    }
+    if let Some(org_id) = &a.user.org_id {
+        if db::orgs::find_by_id(state.db.pool(), org_id)
+            .await?
+            .is_some_and(|o| o.mfa_required)
+        {
+            return Err(ApiError::forbidden(
+                "mfa_required_by_organisation",
+                "Your organisation requires an authenticator app, so it cannot be turned off. Generate new recovery codes instead, or ask your administrator.",
+            ));
+        }
+    }
+    require_password(&state, &a.user, &req.password).await?;
+    require_code(&state, &a.user, &req.code).await?;
+    let now = state.clock.now_ms();
+    let mut tx = state.db.pool().begin().await?;
+    db::mfa::delete_totp(&mut tx, &a.user.id).await?;
+    audit::record(
+        &mut *tx,
+        now,
+        &meta,
+        Event {
+            actor: Some(&a.user),
+            action: "mfa.disabled",
+            target: Some(&a.user.id),
+            org_id: None,
+            details: json!({"method": "totp"}),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(ApiJson(OkResponse {
+        status: "ok".into(),
+    }))
+}
+
+/// `POST /api/v1/me/mfa/recovery-codes`: replaces the recovery codes (password and a code).
+async fn regenerate_recovery_codes(
+    State(state): State<AppState>,
+    meta: RequestMeta,
+    SignedIn(a): SignedIn,
+    ApiJson(req): ApiJson<ReauthRequest>,
+) -> ApiResult<ApiJson<RecoveryCodesResponse>> {
+    if !is_enrolled(&state, &a.user.id).await? {
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "mfa_not_enabled",
+            "Set up an authenticator app first.",
+        ));
+    }
+    require_password(&state, &a.user, &req.password).await?;
+    require_code(&state, &a.user, &req.code).await?;
+    let now = state.clock.now_ms();
+    let mut tx = state.db.pool().begin().await?;
+    let codes = new_recovery_codes(&state, &mut tx, &a.user.id).await?;
+    audit::record(
+        &mut *tx,
+        now,
+        &meta,
+        Event {
+            actor: Some(&a.user),
+            action: "mfa.recovery_codes_regenerated",
+            target: Some(&a.user.id),
+            org_id: None,
+            details: json!({}),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(ApiJson(RecoveryCodesResponse {
+        recovery_codes: codes,
+    }))
+}
+
+/// "Chrome on Windows" from a user agent string.
+pub fn describe_device(user_agent: Option<&str>) -> String {
+    let Some(ua) = user_agent else {
+        return "Unknown device".to_string();
+    };
+    let browser = if ua.contains("Edg/") {
+        "Edge"
+    } else if ua.contains("Firefox/") {
+        "Firefox"
+    } else if ua.contains("Chrome/") || ua.contains("Chromium/") {
+        "Chrome"
+    } else if ua.contains("Safari/") {
+        "Safari"
+    } else if ua.starts_with("curl/") {
+        "curl"
+    } else {
+        "Browser"
+    };
+    let system = if ua.contains("Windows") {
+        Some("Windows")
+    } else if ua.contains("iPhone") || ua.contains("iPad") {
+        Some("iOS")
+    } else if ua.contains("Mac OS X") || ua.contains("Macintosh") {
+        Some("macOS")
+    } else if ua.contains("Android") {
+        Some("Android")
+    } else if ua.contains("Linux") || ua.contains("X11") {
+        Some("Linux")
+    } else {
+        None
+    };
+    match system {
+        Some(s) => format!("{browser} on {s}"),
+        None => browser.to_string(),
+    }
+}
+
+/// `GET /api/v1/me/sessions`.
+async fn list_sessions(
+    State(state): State<AppState>,
+    SignedIn(a): SignedIn,
+) -> ApiResult<ApiJson<SessionsResponse>> {
+    let now = state.clock.now_ms();
+    let idle_cutoff = now - state.config.session_idle_secs * 1000;
+    let sessions = db::sessions::list_for_user(state.db.pool(), &a.user.id, now, idle_cutoff)
+        .await?
+        .into_iter()
+        .map(|s| SessionInfo {
+            current: s.id == a.session.id,
+            created_at: rfc3339_ms(s.created_at),
+            last_seen_at: rfc3339_ms(s.last_seen_at),
+            device: describe_device(s.user_agent.as_deref()),
+            auth_method: s.auth_method,
+            ip: s.ip,
+            id: s.id,
+        })
+        .collect();
+    Ok(ApiJson(SessionsResponse { sessions }))
+}
+
+/// `DELETE /api/v1/me/sessions/{id}`: ends one of the user's own sessions.
+async fn revoke_session(
+    State(state): State<AppState>,
+    meta: RequestMeta,
+    SignedIn(a): SignedIn,
+    Path(id): Path<String>,
+) -> ApiResult<ApiJson<OkResponse>> {
+    if !db::sessions::delete_for_user(state.db.pool(), &a.user.id, &id).await? {
+        return Err(ApiError::not_found("You have no session with this id."));
+    }
+    audit::record(
+        state.db.pool(),
+        state.clock.now_ms(),
+        &meta,
+        Event {
+            actor: Some(&a.user),
+            action: "session.revoked",
+            target: Some(&id),
+            org_id: None,
+            details: json!({"own": id == a.session.id}),
+        },
+    )
+    .await?;
+    Ok(ApiJson(OkResponse {
+        status: "ok".into(),
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::describe_device;
+
+    #[test]
+    fn devices_are_described_briefly() {
+        let chrome = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0 Safari/537.36";
+        assert_eq!(describe_device(Some(chrome)), "Chrome on Windows");
+        let safari = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.0 Mobile/15E148 Safari/604.1";
+        assert_eq!(describe_device(Some(safari)), "Safari on iOS");
+        assert_eq!(describe_device(Some("curl/8.5.0")), "curl");
+        assert_eq!(describe_device(None), "Unknown device");
+    }
+}

@@ -1,0 +1,394 @@
+//! Invitations, password resets and password changes: single-use emailed links, stored hashed,
+//! expiring, and never a way around MFA.
+
+// Test helpers unwrap: a failed unwrap is a failed test.
+#![allow(clippy::unwrap_used)]
+
+mod support;
+
+use serde_json::json;
+use support::{create_org, create_user, totp_code, TestApp, PASSWORD};
+
+/// The newest link to this portal in the development outbox.
+async fn last_link(app: &TestApp, path_prefix: &str) -> String {
+    let dir = app.db.dir_path().join("data").join("outbox");
+    let messages = portal::mail::read_outbox(&dir).await.unwrap();
+    let body = &messages.first().expect("a message was sent").body;
+    let start = body.find(path_prefix).expect("the message has the link");
+    body[start..].split_whitespace().next().unwrap().to_string()
+}
+
+async fn token_count(app: &TestApp) -> i64 {
+    sqlx::query_scalar("SELECT COUNT(*) FROM user_tokens")
+        .fetch_one(app.db.db.pool())
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn an_admin_invites_and_the_invitee_sets_a_password_once() {
+    let app = TestApp::new().await;
+    create_org(&app.db.db, "contoso").await;
+    create_user(&app.db.db, "contoso", "admin@contoso.example", "admin").await;
+    let admin = app
+        .login("admin@contoso.example", PASSWORD)
+        .await
+        .1
+        .unwrap();
+
+    let res = app
+        .json(
+            "POST",
+            "/api/v1/users/invitations",
+            Some(&admin),
+            json!({"email": "New.Person@contoso.example", "role": "engineer"}),
+        )
+        .await;
+    assert_eq!(res.status, 201, "{}", res.text());
+    let link = last_link(&app, "http://localhost:3000/invite/").await;
+    let token = link.rsplit('/').next().unwrap().to_string();
+    // Only the hash is stored.
+    let stored: String = sqlx::query_scalar("SELECT token_hash FROM user_tokens")
+        .fetch_one(app.db.db.pool())
+        .await
+        .unwrap();
+    assert_ne!(stored, token);
+
+    let info = app.get(&format!("/api/v1/auth/invitations/{token}")).await;
+    assert_eq!(info.status, 200);
+    assert_eq!(info.json()["email"], "New.Person@contoso.example");
+    assert_eq!(info.json()["organisation"], "Org contoso");
+
+    // The invitee cannot sign in before choosing a password.
+    assert_eq!(
+        app.login("new.person@contoso.example", PASSWORD)
+            .await
+            .0
+            .status,
+        401
+    );
+    let weak = app
+        .json(
+            "POST",
+            &format!("/api/v1/auth/invitations/{token}/accept"),
+            None,
+            json!({"password": "password1234"}),
+        )
+        .await;
+    assert_eq!(weak.status, 422);
+    assert_eq!(weak.json()["error"]["code"], "weak_password");
+    let ok = app
+        .json(
+            "POST",
+            &format!("/api/v1/auth/invitations/{token}/accept"),
+            None,
+            json!({"password": "quiet harbour lantern 42"}),
+        )
+        .await;
+    assert_eq!(ok.status, 200, "{}", ok.text());
+    let again = app
+        .json(
+            "POST",
+            &format!("/api/v1/auth/invitations/{token}/accept"),
+            None,
+            json!({"password": "another harbour lantern 43"}),
+        )
+        .await;
+    assert_eq!(again.status, 404);
+    assert_eq!(again.json()["error"]["code"], "invalid_link");
+
+    let (res, cookie) = app
+        .login("new.person@contoso.example", "quiet harbour lantern 42")
+        .await;
+    assert_eq!(res.status, 200);
+    let me = app.get_with("/api/v1/me", &cookie.unwrap()).await.json();
+    assert_eq!(me["user"]["role"], "engineer");
+}
+
+#[tokio::test]
+async fn only_admins_invite_and_taken_emails_are_refused() {
+    let app = TestApp::new().await;
+    create_org(&app.db.db, "contoso").await;
+    create_user(&app.db.db, "contoso", "admin@contoso.example", "admin").await;
+    create_user(&app.db.db, "contoso", "viewer@contoso.example", "viewer").await;
+    let viewer = app
+        .login("viewer@contoso.example", PASSWORD)
+        .await
+        .1
+        .unwrap();
+    let res = app
+        .json(
+            "POST",
+            "/api/v1/users/invitations",
+            Some(&viewer),
+            json!({"email": "x@contoso.example", "role": "viewer"}),
+        )
+        .await;
+    assert_eq!(res.status, 403);
+    let admin = app
+        .login("admin@contoso.example", PASSWORD)
+        .await
+        .1
+        .unwrap();
+    let res = app
+        .json(
+            "POST",
+            "/api/v1/users/invitations",
+            Some(&admin),
+            json!({"email": "viewer@contoso.example", "role": "viewer"}),
+        )
+        .await;
+    assert_eq!(res.status, 409);
+    assert_eq!(res.json()["error"]["field"], "email");
+    let res = app
+        .json(
+            "POST",
+            "/api/v1/users/invitations",
+            Some(&admin),
+            json!({"email": "y@contoso.example", "role": "owner"}),
+        )
+        .await;
+    assert_eq!(res.status, 422);
+    assert_eq!(token_count(&app).await, 0);
+}
+
+#[tokio::test]
+async fn a_reset_link_works_once_within_30_minutes_and_ends_sessions() {
+    let app = TestApp::new().await;
+    create_org(&app.db.db, "contoso").await;
+    create_user(&app.db.db, "contoso", "alice@contoso.example", "admin").await;
+    let old_session = app
+        .login("alice@contoso.example", PASSWORD)
+        .await
+        .1
+        .unwrap();
+
+    // The same answer for an address without an account, and no mail.
+    let unknown = app
+        .json(
+            "POST",
+            "/api/v1/auth/password-reset",
+            None,
+            json!({"email": "nobody@contoso.example"}),
+        )
+        .await;
+    let known = app
+        .json(
+            "POST",
+            "/api/v1/auth/password-reset",
+            None,
+            json!({"email": "alice@contoso.example"}),
+        )
+        .await;
+    assert_eq!(unknown.status, 202);
+    assert_eq!(
+        (unknown.status, unknown.body.clone()),
+        (known.status, known.body.clone())
+    );
+    assert_eq!(token_count(&app).await, 1);
+
+    let link = last_link(&app, "http://localhost:3000/reset-password/").await;
+    let token = link.rsplit('/').next().unwrap().to_string();
+    app.clock.advance_secs(29 * 60);
+    let res = app
+        .json(
+            "POST",
+            &format!("/api/v1/auth/password-reset/{token}"),
+            None,
+            json!({"password": "fresh meadow compass 77"}),
+        )
+        .await;
+    assert_eq!(res.status, 200, "{}", res.text());
+    assert_eq!(
+        app.get_with("/api/v1/me", &old_session).await.status,
+        401,
+        "every session ends"
+    );
+    assert_eq!(
+        app.login("alice@contoso.example", PASSWORD).await.0.status,
+        401
+    );
+    assert_eq!(
+        app.login("alice@contoso.example", "fresh meadow compass 77")
+            .await
+            .0
+            .status,
+        200
+    );
+    let reused = app
+        .json(
+            "POST",
+            &format!("/api/v1/auth/password-reset/{token}"),
+            None,
+            json!({"password": "other meadow compass 78"}),
+        )
+        .await;
+    assert_eq!(reused.status, 404);
+
+    // A link older than 30 minutes does nothing.
+    app.json(
+        "POST",
+        "/api/v1/auth/password-reset",
+        None,
+        json!({"email": "alice@contoso.example"}),
+    )
+    .await;
+    let link = last_link(&app, "http://localhost:3000/reset-password/").await;
+    let token = link.rsplit('/').next().unwrap().to_string();
+    app.clock.advance_secs(30 * 60 + 1);
+    let late = app
+        .json(
+            "POST",
+            &format!("/api/v1/auth/password-reset/{token}"),
+            None,
+            json!({"password": "late meadow compass 79"}),
+        )
+        .await;
+    assert_eq!(late.status, 404);
+    assert_eq!(
+        app.login("alice@contoso.example", "fresh meadow compass 77")
+            .await
+            .0
+            .status,
+        200
+    );
+}
+
+#[tokio::test]
+async fn a_reset_never_bypasses_mfa() {
+    let app = TestApp::new().await;
+    create_org(&app.db.db, "contoso").await;
+    create_user(&app.db.db, "contoso", "alice@contoso.example", "admin").await;
+    let cookie = app
+        .login("alice@contoso.example", PASSWORD)
+        .await
+        .1
+        .unwrap();
+    let res = app
+        .json(
+            "POST",
+            "/api/v1/me/mfa/totp",
+            Some(&cookie),
+            json!({"password": PASSWORD}),
+        )
+        .await;
+    let secret = res.json()["secret"].as_str().unwrap().to_string();
+    let res = app
+        .json(
+            "POST",
+            "/api/v1/me/mfa/totp/confirm",
+            Some(&cookie),
+            json!({"code": totp_code(&secret, &app.clock, 0)}),
+        )
+        .await;
+    assert_eq!(res.status, 200);
+
+    app.json(
+        "POST",
+        "/api/v1/auth/password-reset",
+        None,
+        json!({"email": "alice@contoso.example"}),
+    )
+    .await;
+    let token = last_link(&app, "http://localhost:3000/reset-password/")
+        .await
+        .rsplit('/')
+        .next()
+        .unwrap()
+        .to_string();
+    let res = app
+        .json(
+            "POST",
+            &format!("/api/v1/auth/password-reset/{token}"),
+            None,
+            json!({"password": "fresh meadow compass 77"}),
+        )
+        .await;
+    assert_eq!(res.status, 200);
+    let (res, _) = app
+        .login("alice@contoso.example", "fresh meadow compass 77")
+        .await;
+    assert_eq!(res.json()["status"], "mfa_required");
+}
+
+#[tokio::test]
+async fn reset_requests_are_rate_limited_per_account() {
+    let app = TestApp::new().await;
+    create_org(&app.db.db, "contoso").await;
+    create_user(&app.db.db, "contoso", "alice@contoso.example", "admin").await;
+    for _ in 0..5 {
+        let res = app
+            .json(
+                "POST",
+                "/api/v1/auth/password-reset",
+                None,
+                json!({"email": "alice@contoso.example"}),
+            )
+            .await;
+        assert_eq!(res.status, 202);
+    }
+    let res = app
+        .json(
+            "POST",
+            "/api/v1/auth/password-reset",
+            None,
+            json!({"email": "alice@contoso.example"}),
+        )
+        .await;
+    assert_eq!(res.status, 429);
+    assert!(res.header("retry-after").is_some());
+}
+
+#[tokio::test]
+async fn changing_the_password_ends_every_other_session() {
+    let app = TestApp::new().await;
+    create_org(&app.db.db, "contoso").await;
+    create_user(&app.db.db, "contoso", "alice@contoso.example", "admin").await;
+    let here = app
+        .login("alice@contoso.example", PASSWORD)
+        .await
+        .1
+        .unwrap();
+    let elsewhere = app
+        .login("alice@contoso.example", PASSWORD)
+        .await
+        .1
+        .unwrap();
+    let wrong = app
+        .json("POST", "/api/v1/me/password", Some(&here), json!({"current_password": "nope nope nope", "new_password": "fresh meadow compass 77"}))
+        .await;
+    assert_eq!(wrong.json()["error"]["code"], "invalid_password");
+    let res = app
+        .json(
+            "POST",
+            "/api/v1/me/password",
+            Some(&here),
+            json!({"current_password": PASSWORD, "new_password": "fresh meadow compass 77"}),
+        )
+        .await;
+    assert_eq!(res.status, 200, "{}", res.text());
+    assert_eq!(app.get_with("/api/v1/me", &here).await.status, 200);
+    assert_eq!(app.get_with("/api/v1/me", &elsewhere).await.status, 401);
+}
+
+#[tokio::test]
+async fn the_development_outbox_lists_sent_mail() {
+    let app = TestApp::new().await;
+    create_org(&app.db.db, "contoso").await;
+    create_user(&app.db.db, "contoso", "alice@contoso.example", "admin").await;
+    app.json(
+        "POST",
+        "/api/v1/auth/password-reset",
+        None,
+        json!({"email": "alice@contoso.example"}),
+    )
+    .await;
+    let page = app.get("/dev/outbox").await;
+    assert_eq!(page.status, 200);
+    assert!(page
+        .text()
+        .contains("Reset your Voice Customer Portal password"));
+    assert!(page
+        .text()
+        .contains("<a href=\"http://localhost:3000/reset-password/"));
+}
