@@ -5,7 +5,7 @@ SHELL := /bin/bash
 export PATH := $(HOME)/.cargo/bin:$(CURDIR)/.tools/node_modules/.bin:$(PATH)
 export CARGO_TERM_COLOR ?= never
 
-.PHONY: run test tools test-tools lint check-wasm test-sqlite test-postgres e2e build-site clean
+.PHONY: run test bench tools test-tools lint check-wasm test-sqlite test-postgres e2e build-site clean
 
 ## Serve the portal with live reload on http://127.0.0.1:3000 (SQLite under data/).
 run: tools
@@ -48,3 +48,7 @@ e2e: build-site
 clean:
 	cargo clean
 	rm -rf end2end/test-results end2end/playwright-report
+
+## Long measurements (not part of `make test`); writes bench/RESULTS.md.
+bench: tools
+	bench/run.sh

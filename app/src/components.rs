@@ -3,6 +3,8 @@
 pub mod browser;
 pub mod form;
 pub mod layout;
+pub mod new_password;
+pub mod password_link;
 pub mod recovery_codes;
 pub mod status;
 pub mod user_menu;

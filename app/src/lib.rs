@@ -15,7 +15,8 @@ use leptos_router::{
 
 use crate::components::layout::AppLayout;
 use crate::pages::{
-    mfa::MfaPage, not_found::NotFoundPage, overview::OverviewPage, security::SecurityPage,
+    forgot_password::ForgotPasswordPage, invite::InvitePage, mfa::MfaPage, not_found::NotFoundPage,
+    overview::OverviewPage, reset_password::ResetPasswordPage, security::SecurityPage,
     sign_in::SignInPage,
 };
 
@@ -62,6 +63,9 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/") view=OverviewPage />
                     <Route path=path!("/login") view=SignInPage />
                     <Route path=path!("/login/mfa") view=MfaPage />
+                    <Route path=path!("/login/forgot") view=ForgotPasswordPage />
+                    <Route path=path!("/invite/:token") view=InvitePage />
+                    <Route path=path!("/reset-password/:token") view=ResetPasswordPage />
                     <Route path=path!("/security") view=SecurityPage />
                 </Routes>
             </AppLayout>

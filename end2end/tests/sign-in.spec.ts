@@ -42,7 +42,7 @@ test("enrol TOTP, then sign in with a code and with a recovery code", async ({ p
   // Enrol: password, then the QR code and the key, then a code computed from the key.
   await expect(page.getByTestId("mfa-status")).toHaveAttribute("data-mfa", "off");
   await page.getByRole("button", { name: "Set up authenticator app" }).click();
-  await page.getByLabel("Password").fill(PASSWORD);
+  await page.getByRole("textbox", { name: "Password" }).fill(PASSWORD);
   await page.getByRole("button", { name: "Continue" }).click();
   await expect(page.getByRole("img", { name: /QR code/ })).toBeVisible();
   const secret = (await page.getByTestId("totp-secret").innerText()).replace(/\s/g, "");

@@ -164,6 +164,36 @@ pub async fn create_org(
     Ok(org)
 }
 
+/// Sets an organisation's "authenticator app required for password sign-ins" policy.
+pub async fn set_mfa_policy(
+    db: &Db,
+    actor: Actor<'_>,
+    slug: &str,
+    required: bool,
+) -> Result<(), AccountError> {
+    let org = db::orgs::find_by_slug(db.pool(), slug)
+        .await?
+        .ok_or_else(|| AccountError::UnknownOrg(slug.to_string()))?;
+    let mut tx = db.pool().begin().await?;
+    db::orgs::set_mfa_required(&mut *tx, &org.id, required).await?;
+    db::audit::insert(
+        &mut *tx,
+        db::now_ms(),
+        &NewAuditEntry {
+            actor_user_id: actor.user_id,
+            actor_label: actor.label,
+            org_id: Some(&org.id),
+            action: "org.mfa_policy_changed",
+            target: Some(&org.slug),
+            details: json!({"before": {"mfa_required": org.mfa_required}, "after": {"mfa_required": required}}),
+            ..Default::default()
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
 /// What a new user is: a customer user with a role, or staff.
 #[derive(Debug, Clone, Copy)]
 pub enum NewUserKind<'a> {

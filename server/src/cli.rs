@@ -38,6 +38,19 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             );
             Ok(())
         }
+        Command::Org(OrgCommand::MfaPolicy { org, required }) => {
+            let db = open(&cli.database_url).await?;
+            accounts::set_mfa_policy(&db, Actor::CLI, &org, required).await?;
+            println!(
+                "{org}: password sign-ins {} an authenticator app",
+                if required {
+                    "now require"
+                } else {
+                    "no longer require"
+                }
+            );
+            Ok(())
+        }
         Command::User(UserCommand::Create {
             org,
             email,
@@ -121,6 +134,7 @@ async fn serve(database_url: &str, env: PortalEnv, args: ServeArgs) -> anyhow::R
     let mailer = args.mailer()?;
     let state = AppState::new(db, args, env, secret_key, Clock::system(), mailer);
     state.passwords.warm_up().await;
+    tokio::spawn(crate::housekeeping::run_forever(state.clone()));
     http::serve(state).await
 }
 

@@ -71,6 +71,15 @@ pub enum OrgCommand {
         #[arg(long)]
         slug: String,
     },
+    /// Require (or stop requiring) an authenticator app for the organisation's password sign-ins.
+    MfaPolicy {
+        /// The organisation's slug.
+        #[arg(long)]
+        org: String,
+        /// `true` to require an authenticator app, `false` to leave it to each user.
+        #[arg(long, action = clap::ArgAction::Set)]
+        required: bool,
+    },
 }
 
 /// `portal user …`

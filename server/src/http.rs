@@ -1,6 +1,7 @@
 //! The HTTP server: application state, router assembly, middleware order and graceful
 //! shutdown. One file per API resource lives beside this one.
 
+pub mod audit_log;
 pub mod auth;
 pub mod dev_outbox;
 pub mod error;
@@ -138,6 +139,7 @@ fn api_router() -> Router<AppState> {
         .nest("/auth", auth::router().merge(invitations::auth_router()))
         .nest("/me", me::router())
         .merge(invitations::api_router())
+        .merge(audit_log::router())
         .fallback(health::api_not_found)
         .method_not_allowed_fallback(health::api_method_not_allowed)
 }

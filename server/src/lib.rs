@@ -8,6 +8,7 @@ pub mod cli;
 pub mod clock;
 pub mod config;
 pub mod db;
+pub mod housekeeping;
 pub mod http;
 pub mod mail;
 pub mod telemetry;

@@ -704,3 +704,25 @@ async fn pages_carry_a_nonce_csp_and_every_response_the_baseline_headers() {
         .header("strict-transport-security")
         .is_some());
 }
+
+#[tokio::test]
+async fn housekeeping_removes_only_stale_rows() {
+    let app = app_with_user().await;
+    let live = app
+        .login("alice@contoso.example", PASSWORD)
+        .await
+        .1
+        .unwrap();
+    app.clock.advance_secs(1000);
+    let fresh = app
+        .login("alice@contoso.example", PASSWORD)
+        .await
+        .1
+        .unwrap();
+    app.clock.advance_secs(900);
+    // `live` has been idle for 1900 s (> 1800), `fresh` for 900 s.
+    let removed = portal::housekeeping::run_once(&app.state).await.unwrap();
+    assert_eq!(removed, 1);
+    assert_eq!(app.get_with("/api/v1/me", &fresh).await.status, 200);
+    assert_eq!(app.get_with("/api/v1/me", &live).await.status, 401);
+}

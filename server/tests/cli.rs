@@ -411,3 +411,56 @@ async fn serve_stops_cleanly_on_sigterm() {
     assert!(log.contains("SIGTERM received"), "{log}");
     assert!(log.contains("in-flight requests finished"), "{log}");
 }
+
+#[tokio::test]
+async fn org_mfa_policy_sets_the_flag_and_refuses_an_unknown_org() {
+    let t = test_db().await;
+    assert!(portal(
+        &t.url,
+        &["org", "create", "--name", "Contoso", "--slug", "contoso"],
+        None
+    )
+    .status
+    .success());
+    let out = portal(
+        &t.url,
+        &[
+            "org",
+            "mfa-policy",
+            "--org",
+            "contoso",
+            "--required",
+            "true",
+        ],
+        None,
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(
+        count(
+            &t.db,
+            "SELECT COUNT(*) FROM organisations WHERE mfa_required = TRUE"
+        )
+        .await,
+        1
+    );
+    let out = portal(
+        &t.url,
+        &["org", "mfa-policy", "--org", "nope", "--required", "true"],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("no organisation"), "{}", stderr(&out));
+    let out = portal(
+        &t.url,
+        &[
+            "org",
+            "mfa-policy",
+            "--org",
+            "contoso",
+            "--required",
+            "maybe",
+        ],
+        None,
+    );
+    assert_ne!(out.status.code(), Some(0));
+}

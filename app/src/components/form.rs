@@ -82,7 +82,8 @@ pub fn use_hydrated() -> ReadSignal<bool> {
     hydrated
 }
 
-/// A label, the control (`children`), an optional hint and the field's error.
+/// A label, the control (`children`), an optional hint and the field's error. The error is
+/// inserted as an alert, so screen readers announce it when it appears.
 ///
 /// The control itself is written by the page, so it keeps every attribute it needs; it
 /// should use `id=for_id` and `aria-describedby=described_by(...)`.
@@ -115,7 +116,7 @@ pub fn Field(
                 error
                     .get()
                     .map(|message| {
-                        view! { <p class="field-error" id=error_element_id.clone()>{message}</p> }
+                        view! { <p class="field-error" id=error_element_id.clone() role="alert">{message}</p> }
                     })
             }}
         </div>

@@ -1,10 +1,12 @@
-//! `/security`: the signed-in person's authenticator app, recovery codes and sessions.
+//! `/security`: the signed-in person's authenticator app, recovery codes, password and
+//! sessions.
 //!
 //! With `?enrol=required` it is the step a sign-in waits on when the organisation requires an
 //! authenticator app: the page starts at the password prompt, shows no sessions (the half
 //! finished sign-in has no full session yet) and ends with a "Continue" to `return_to`.
 
 pub mod authenticator;
+pub mod password;
 pub mod sessions;
 
 use leptos::prelude::*;
@@ -14,7 +16,9 @@ use leptos_router::hooks::use_query_map;
 use crate::components::{form::NeedsJavaScript, layout::is_enrolment_required};
 use crate::return_to::sanitize_return_to;
 
-use self::{authenticator::AuthenticatorSection, sessions::SessionsSection};
+use self::{
+    authenticator::AuthenticatorSection, password::PasswordSection, sessions::SessionsSection,
+};
 
 /// The Security page.
 #[component]
@@ -24,6 +28,9 @@ pub fn SecurityPage() -> impl IntoView {
     let query = use_query_map();
     let enrol_required = query.with_untracked(|q| is_enrolment_required(q.get("enrol").as_deref()));
     let return_to = query.with_untracked(|q| sanitize_return_to(q.get("return_to").as_deref()));
+
+    // A password change ends the other sessions: the sessions list then reloads.
+    let sessions_changed = Trigger::new();
 
     let heading = if enrol_required {
         "Set up an authenticator app"
@@ -52,7 +59,13 @@ pub fn SecurityPage() -> impl IntoView {
                     }
                 })}
             <AuthenticatorSection enrol_required=enrol_required return_to=return_to />
-            {(!enrol_required).then(|| view! { <SessionsSection /> })}
+            {(!enrol_required)
+                .then(|| {
+                    view! {
+                        <PasswordSection sessions_changed=sessions_changed />
+                        <SessionsSection reload=sessions_changed />
+                    }
+                })}
         </section>
     }
 }

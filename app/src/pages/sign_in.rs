@@ -20,6 +20,7 @@ use crate::components::{
     browser::full_page_load,
     form::{Field, FormAlert, NeedsJavaScript, SubmitButton},
 };
+use crate::pages::forgot_password::FORGOT_PASSWORD_PATH;
 use crate::return_to::{sanitize_return_to, with_return_to};
 
 /// The path of the MFA step.
@@ -176,6 +177,9 @@ pub fn SignInPage() -> impl IntoView {
                 <FormAlert message=error />
                 <SubmitButton label="Sign in" busy_label="Signing in…" busy=busy class="full-width" />
             </form>
+            <p class="auth-footer-link">
+                <a href=FORGOT_PASSWORD_PATH>"Forgot your password?"</a>
+            </p>
             <div class="auth-alternatives" data-testid="sign-in-alternatives">
                 <hr class="divider" />
                 <p class="muted small">

@@ -5,7 +5,10 @@
 //! for one minute after its latest failure, doubling with each further failure (up to the
 //! window's length): progressive, and never permanent, since failures age out of the window.
 
+use serde_json::json;
+
 use crate::{
+    audit::{self, Event, RequestMeta},
     db,
     http::{ApiError, AppState},
 };
@@ -55,15 +58,34 @@ pub fn blocked_for(limit: Limit, failures: i64, latest: Option<i64>, now: i64) -
     })
 }
 
-/// Refuses with 429 (and `Retry-After`) while `key` is blocked under `limit`.
-pub async fn check(state: &AppState, limit: Limit, key: &str) -> Result<(), ApiError> {
+/// Refuses with 429 (and `Retry-After`) while `key` is blocked under `limit`; every refusal
+/// is written to the audit log with the limit and the key.
+pub async fn check(
+    state: &AppState,
+    meta: &RequestMeta,
+    limit: Limit,
+    key: &str,
+) -> Result<(), ApiError> {
     let now = state.clock.now_ms();
     let (failures, latest) =
         db::rate_limits::recent(state.db.pool(), limit.scope, key, now - WINDOW_MS).await?;
-    match blocked_for(limit, failures, latest, now) {
-        None => Ok(()),
-        Some(secs) => Err(too_many(secs)),
-    }
+    let Some(secs) = blocked_for(limit, failures, latest, now) else {
+        return Ok(());
+    };
+    audit::record(
+        state.db.pool(),
+        now,
+        meta,
+        Event {
+            actor: None,
+            action: "auth.rate_limited",
+            target: Some(key),
+            org_id: None,
+            details: json!({"limit": limit.scope, "failures": failures, "retry_after_secs": secs}),
+        },
+    )
+    .await?;
+    Err(too_many(secs))
 }
 
 /// The 429 answer.
@@ -73,7 +95,7 @@ pub fn too_many(retry_after_secs: u64) -> ApiError {
         axum::http::StatusCode::TOO_MANY_REQUESTS,
         "rate_limited",
         format!(
-            "Too many failed attempts. Wait {minutes} minute{} and try again.",
+            "Too many attempts. Wait {minutes} minute{} and try again.",
             if minutes == 1 { "" } else { "s" }
         ),
     )

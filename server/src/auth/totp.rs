@@ -249,6 +249,18 @@ mod tests {
                 code_at_step(SEED_SHA512, step, 8, Algorithm::Sha512),
                 sha512
             );
+            // The 6-digit code is the same truncation modulo 10^6: the last six digits. The
+            // vectors also pass through the verification used at sign-in.
+            assert_eq!(
+                verify(SEED_SHA1, &sha1[2..], time, None),
+                Some(step),
+                "t={time}"
+            );
+            assert_eq!(
+                verify(SEED_SHA1, &sha1[2..], time, Some(step)),
+                None,
+                "replay t={time}"
+            );
         }
     }
 

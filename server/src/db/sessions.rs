@@ -207,14 +207,19 @@ pub async fn add_mfa_failure<'e, E: Executor<'e, Database = Any>>(
     })
 }
 
-/// Removes sessions past their absolute end (housekeeping).
+/// Removes sessions past their absolute end or idle since before `idle_cutoff` (housekeeping;
+/// such sessions are refused anyway, this only keeps the table small).
 pub async fn delete_expired<'e, E: Executor<'e, Database = Any>>(
     db: E,
     now: i64,
+    idle_cutoff: i64,
 ) -> Result<u64, sqlx::Error> {
-    let r = sqlx::query("DELETE FROM sessions WHERE expires_at <= $1")
-        .bind(now)
-        .execute(db)
-        .await?;
+    let r = sqlx::query(
+        "DELETE FROM sessions WHERE expires_at <= $1 OR (state <> 'mfa_pending' AND last_seen_at <= $2)",
+    )
+    .bind(now)
+    .bind(idle_cutoff)
+    .execute(db)
+    .await?;
     Ok(r.rows_affected())
 }

@@ -82,3 +82,15 @@ pub async fn consume<'e, E: Executor<'e, Database = Any>>(
     .await?;
     row.map(|r| r.try_get("user_id")).transpose()
 }
+
+/// Deletes links that expired before `before` (housekeeping).
+pub async fn delete_expired<'e, E: Executor<'e, Database = Any>>(
+    db: E,
+    before: i64,
+) -> Result<u64, sqlx::Error> {
+    let r = sqlx::query("DELETE FROM user_tokens WHERE expires_at < $1")
+        .bind(before)
+        .execute(db)
+        .await?;
+    Ok(r.rows_affected())
+}

@@ -105,27 +105,8 @@ async fn login(
         return Err(ApiError::invalid_field("password", "Enter your password."));
     }
     let ip_key = meta.ip.clone().unwrap_or_else(|| "unknown".to_string());
-    for (limit, key) in [
-        (LOGIN_PER_IP, ip_key.as_str()),
-        (LOGIN_PER_ACCOUNT, login_email.as_str()),
-    ] {
-        if let Err(e) = rate_limit::check(&state, limit, key).await {
-            audit::record(
-                state.db.pool(),
-                state.clock.now_ms(),
-                &meta,
-                Event {
-                    actor: None,
-                    action: "auth.rate_limited",
-                    target: Some(&login_email),
-                    org_id: None,
-                    details: json!({"limit": limit.scope}),
-                },
-            )
-            .await?;
-            return Err(e);
-        }
-    }
+    rate_limit::check(&state, &meta, LOGIN_PER_IP, &ip_key).await?;
+    rate_limit::check(&state, &meta, LOGIN_PER_ACCOUNT, &login_email).await?;
 
     let user = db::users::find_by_login_email(state.db.pool(), &login_email).await?;
     let hash = user.as_ref().and_then(|u| u.password_hash.as_deref());
@@ -223,7 +204,7 @@ async fn mfa(
             "There is no sign-in waiting for a code (it may have timed out). Sign in again with your password.",
         ));
     };
-    rate_limit::check(&state, MFA_PER_ACCOUNT, &user.id).await?;
+    rate_limit::check(&state, &meta, MFA_PER_ACCOUNT, &user.id).await?;
     let now = state.clock.now_ms();
 
     let outcome = if let Some(code) = totp::normalize_code(&req.code) {

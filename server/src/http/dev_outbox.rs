@@ -63,7 +63,12 @@ pub async fn list(State(state): State<AppState>) -> Response {
         ));
     }
     html.push_str("</section></main></body></html>");
-    (StatusCode::OK, Html(html)).into_response()
+    // Static HTML with our stylesheet and no script.
+    let csp = (
+        axum::http::header::CONTENT_SECURITY_POLICY,
+        "default-src 'none'; style-src 'self'; frame-ancestors 'none'; base-uri 'none'",
+    );
+    (StatusCode::OK, [csp], Html(html)).into_response()
 }
 
 #[cfg(test)]

@@ -73,6 +73,9 @@ fn policy_error(e: PasswordPolicyError) -> ApiError {
     if let Some(first) = message.get(..1) {
         message = first.to_uppercase() + &message[1..];
     }
+    if message.ends_with('.') {
+        message.pop();
+    }
     ApiError::new(
         StatusCode::UNPROCESSABLE_ENTITY,
         "weak_password",
@@ -318,8 +321,8 @@ async fn request_reset(
         ApiError::invalid_field("email", "Enter your email address, like name@example.com.")
     })?;
     let ip_key = meta.ip.clone().unwrap_or_else(|| "unknown".to_string());
-    rate_limit::check(&state, RESET_PER_IP, &ip_key).await?;
-    rate_limit::check(&state, RESET_PER_ACCOUNT, &login_email).await?;
+    rate_limit::check(&state, &meta, RESET_PER_IP, &ip_key).await?;
+    rate_limit::check(&state, &meta, RESET_PER_ACCOUNT, &login_email).await?;
     // Every request counts against the limits: the endpoint sends mail.
     rate_limit::record_failure(&state, RESET_PER_IP, &ip_key).await?;
     rate_limit::record_failure(&state, RESET_PER_ACCOUNT, &login_email).await?;

@@ -41,11 +41,6 @@ pub fn router() -> Router<AppState> {
         .route("/password", post(super::invitations::change_password))
 }
 
-/// The display name of a sign-in method.
-fn auth_method_label(method: &str) -> &str {
-    method
-}
-
 /// `GET /api/v1/me`.
 async fn get_me(
     State(state): State<AppState>,
@@ -72,7 +67,7 @@ async fn get_me(
             role: a.user.role,
             staff: a.user.is_staff,
             mfa_enabled,
-            auth_method: auth_method_label(&a.session.auth_method).to_string(),
+            auth_method: a.session.auth_method,
         },
         organisation,
     }))

@@ -54,8 +54,17 @@ pub fn revoke_outcome(current: bool, result: Result<(), ApiError>) -> RevokeOutc
 
 /// The "Sessions" section.
 #[component]
-pub fn SessionsSection() -> impl IntoView {
-    let list = LocalResource::new(sessions);
+pub fn SessionsSection(
+    /// Reloads the list when notified (after a change elsewhere on the page ended sessions).
+    #[prop(optional, into)]
+    reload: Option<Trigger>,
+) -> impl IntoView {
+    let list = LocalResource::new(move || {
+        if let Some(reload) = reload {
+            reload.track();
+        }
+        sessions()
+    });
     let (error, set_error) = signal(None::<String>);
     let revoking = RwSignal::new(None::<String>);
 

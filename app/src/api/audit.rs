@@ -1,0 +1,44 @@
+//! `GET /api/v1/audit`: the audit log, newest first, for organisation admins and staff.
+
+use serde::{Deserialize, Serialize};
+
+/// One entry of the audit log.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AuditEntry {
+    /// Increasing id (also the pagination cursor).
+    pub id: i64,
+    /// When (RFC 3339, UTC).
+    pub at: String,
+    /// The acting user's id, when a user acted.
+    pub actor_id: Option<String>,
+    /// Who acted: an email, `cli`, or `anonymous`.
+    pub actor: String,
+    /// The organisation concerned.
+    pub organisation_id: Option<String>,
+    /// Stable action name, e.g. `auth.login_failed`.
+    pub action: String,
+    /// What was acted on.
+    pub target: Option<String>,
+    /// Client IP.
+    pub ip: Option<String>,
+    /// Client user agent.
+    pub user_agent: Option<String>,
+    /// Before/after values, reasons.
+    pub details: serde_json::Value,
+}
+
+/// A page of the audit log.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AuditPage {
+    /// Newest first.
+    pub entries: Vec<AuditEntry>,
+    /// Pass as `cursor` for the next (older) page; `None` at the end.
+    pub next_cursor: Option<i64>,
+}
+
+/// `PUT /api/v1/organisation/mfa-policy`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MfaPolicyRequest {
+    /// Whether password sign-ins of the organisation's users need an authenticator app.
+    pub required: bool,
+}

@@ -1,0 +1,335 @@
+//! The form behind an emailed link, an invitation (`/invite/{token}`) or a password reset
+//! (`/reset-password/{token}`): choose a password and send it with the link's token.
+//!
+//! The token is checked by the server when the password is sent; the browser only refuses
+//! one that cannot be a token (a link cut short by a mail program, or one crafted to make the
+//! request go to another API path).
+
+use leptos::{ev::SubmitEvent, html, prelude::*};
+
+use crate::api::{
+    auth::{accept_invitation, reset_password},
+    ApiError,
+};
+use crate::components::{
+    form::{FormAlert, SubmitButton},
+    new_password::{check_new_password, NewPasswordFields},
+};
+
+/// The longest token accepted from a link (the server issues 43 characters).
+pub const MAX_LINK_TOKEN_CHARS: usize = 128;
+
+/// What the page says about a link that is not a token at all.
+pub const MALFORMED_LINK_MESSAGE: &str = "This link is not complete. Open it again from the email; if your email program split it over two lines, copy the whole address into the browser.";
+
+/// What a link is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LinkPurpose {
+    /// An invitation: the first password of a new account.
+    Invitation,
+    /// A password reset.
+    Reset,
+}
+
+/// Where a link page stands.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LinkState {
+    /// Asking for the password.
+    Form,
+    /// The password is set.
+    Done,
+    /// The link cannot be used; the message says why.
+    Invalid(String),
+}
+
+/// Whether `token` can be a link token: base64url characters, not empty, not too long. Other
+/// characters (`/`, `.`, `%`, `?`) could steer the API request elsewhere, so they never reach it.
+pub fn is_link_token(token: &str) -> bool {
+    !token.is_empty()
+        && token.len() <= MAX_LINK_TOKEN_CHARS
+        && token
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
+/// The state a link page starts in: the form, or at once the message for a malformed token.
+pub fn initial_link_state(token: &str) -> LinkState {
+    if is_link_token(token) {
+        LinkState::Form
+    } else {
+        LinkState::Invalid(MALFORMED_LINK_MESSAGE.to_string())
+    }
+}
+
+/// What a failed submission means for the page.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LinkFailure {
+    /// The link was used, expired or replaced: the form is of no more use.
+    InvalidLink(String),
+    /// The server refused the password itself (too guessable, too long): shown at the field.
+    Password(String),
+    /// Anything else (network, server error): shown above the button.
+    Other(String),
+}
+
+/// Sorts an error from accepting an invitation or completing a reset.
+pub fn classify_link_error(error: &ApiError) -> LinkFailure {
+    match error {
+        _ if error.code() == Some("invalid_link") => LinkFailure::InvalidLink(error.to_string()),
+        ApiError::Api {
+            field: Some(field), ..
+        } if field == "password" => LinkFailure::Password(error.to_string()),
+        _ => LinkFailure::Other(error.to_string()),
+    }
+}
+
+/// The password form of a link page. Sets `state` to [`LinkState::Done`] or
+/// [`LinkState::Invalid`] when the server has answered.
+#[component]
+pub fn LinkPasswordForm(
+    /// What the link is for (chooses the API call).
+    purpose: LinkPurpose,
+    /// The token from the link (checked with [`is_link_token`]).
+    #[prop(into)]
+    token: String,
+    /// The page's state.
+    state: RwSignal<LinkState>,
+    /// The account's address, shown read-only (and offered to password managers as the user
+    /// name the new password belongs to).
+    #[prop(optional, into)]
+    email: Option<String>,
+    /// The submit button's label.
+    submit_label: &'static str,
+) -> impl IntoView {
+    let token = StoredValue::new(token);
+    let password = RwSignal::new(String::new());
+    let confirm = RwSignal::new(String::new());
+    let (busy, set_busy) = signal(false);
+    let password_error = RwSignal::new(None::<String>);
+    let confirm_error = RwSignal::new(None::<String>);
+    let (error, set_error) = signal(None::<String>);
+    let password_ref = NodeRef::<html::Input>::new();
+    let confirm_ref = NodeRef::<html::Input>::new();
+
+    let focus = move |input: NodeRef<html::Input>| {
+        if let Some(input) = input.get_untracked() {
+            let _ = input.focus();
+        }
+    };
+
+    let submit = move |ev: SubmitEvent| {
+        ev.prevent_default();
+        if busy.get_untracked() {
+            return;
+        }
+        set_error.set(None);
+        let typed = password.get_untracked();
+        let check = check_new_password(&typed, &confirm.get_untracked());
+        password_error.set(check.password.map(str::to_string));
+        confirm_error.set(check.confirm.map(str::to_string));
+        if !check.is_ok() {
+            focus(if check.password.is_some() {
+                password_ref
+            } else {
+                confirm_ref
+            });
+            return;
+        }
+        set_busy.set(true);
+        let token = token.get_value();
+        leptos::task::spawn_local(async move {
+            let result = match purpose {
+                LinkPurpose::Invitation => accept_invitation(token, typed).await,
+                LinkPurpose::Reset => reset_password(token, typed).await,
+            };
+            set_busy.set(false);
+            match result {
+                Ok(_) => state.set(LinkState::Done),
+                Err(e) => match classify_link_error(&e) {
+                    LinkFailure::InvalidLink(message) => state.set(LinkState::Invalid(message)),
+                    LinkFailure::Password(message) => {
+                        // A different password is needed: both fields start over.
+                        password.set(String::new());
+                        confirm.set(String::new());
+                        password_error.set(Some(message));
+                        focus(password_ref);
+                    }
+                    LinkFailure::Other(message) => set_error.set(Some(message)),
+                },
+            }
+        });
+    };
+
+    let email_field = email.map(|email| {
+        view! {
+            <div class="field">
+                <label class="field-label" for="link-email">"Email address"</label>
+                <input
+                    id="link-email"
+                    name="username"
+                    class="input"
+                    type="email"
+                    autocomplete="username"
+                    readonly
+                    aria-describedby="link-email-hint"
+                    value=email
+                />
+                <p class="field-hint" id="link-email-hint">"You sign in with this address."</p>
+            </div>
+        }
+    });
+
+    view! {
+        <form class="form" method="post" on:submit=submit aria-busy=move || busy.get().then_some("true")>
+            {email_field}
+            <NewPasswordFields
+                id_prefix="link"
+                label="New password"
+                confirm_label="Confirm the new password"
+                password=password
+                confirm=confirm
+                password_error=password_error
+                confirm_error=confirm_error
+                password_ref=password_ref
+                confirm_ref=confirm_ref
+            />
+            <FormAlert message=error />
+            <SubmitButton label=submit_label busy_label="Saving…" busy=busy class="full-width" />
+        </form>
+    }
+}
+
+/// The confirmation after a link set the password, with the way on to the sign-in page.
+/// Keyboard focus moves to the message (the form that had it is gone).
+#[component]
+pub fn LinkDone(
+    /// What the link was for (chooses the words).
+    purpose: LinkPurpose,
+) -> impl IntoView {
+    let message = NodeRef::<html::Div>::new();
+    message.on_load(|element| {
+        let _ = element.focus();
+    });
+    let (headline, detail) = link_done_text(purpose);
+    view! {
+        <div class="alert ok" role="status" tabindex="-1" node_ref=message data-testid="password-set">
+            <p><strong>{headline}</strong></p>
+            <p>{detail}</p>
+        </div>
+        <p>
+            <a class="button full-width" href="/login">"Sign in"</a>
+        </p>
+    }
+}
+
+/// The headline and the sentence after a link set the password.
+pub fn link_done_text(purpose: LinkPurpose) -> (&'static str, &'static str) {
+    match purpose {
+        LinkPurpose::Invitation => (
+            "Your password is set.",
+            "Sign in with your email address and your new password.",
+        ),
+        LinkPurpose::Reset => (
+            "Your password has been changed.",
+            "Sign in with it; if you use an authenticator app you will still need it.",
+        ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn api_error(status: u16, code: &str, field: Option<&str>) -> ApiError {
+        ApiError::Api {
+            status,
+            code: code.to_string(),
+            message: "The server's words.".to_string(),
+            field: field.map(str::to_string),
+            request_id: None,
+        }
+    }
+
+    #[test]
+    fn issued_tokens_are_accepted() {
+        // What the server issues: 32 bytes in unpadded base64url.
+        assert!(is_link_token("q1Zx-7_kP0aB9cD3eF5gH7iJ1kL3mN5oP7qR9sT1uVw"));
+        assert!(is_link_token("a"));
+        assert!(is_link_token(&"a".repeat(MAX_LINK_TOKEN_CHARS)));
+    }
+
+    #[test]
+    fn anything_that_could_change_the_request_is_refused() {
+        for token in [
+            "",
+            "..",
+            "../../me/password",
+            "abc/def",
+            "abc%2Fdef",
+            "abc?x=1",
+            "abc#x",
+            "abc def",
+            "abc=",
+            "äbc",
+        ] {
+            assert!(!is_link_token(token), "{token:?}");
+        }
+        assert!(!is_link_token(&"a".repeat(MAX_LINK_TOKEN_CHARS + 1)));
+    }
+
+    #[test]
+    fn a_malformed_token_starts_with_the_message() {
+        assert_eq!(initial_link_state("abc"), LinkState::Form);
+        assert_eq!(
+            initial_link_state("abc/def"),
+            LinkState::Invalid(MALFORMED_LINK_MESSAGE.to_string())
+        );
+    }
+
+    #[test]
+    fn a_used_link_ends_the_form() {
+        assert_eq!(
+            classify_link_error(&api_error(404, "invalid_link", None)),
+            LinkFailure::InvalidLink("The server's words.".to_string())
+        );
+    }
+
+    #[test]
+    fn a_refused_password_goes_to_its_field() {
+        assert_eq!(
+            classify_link_error(&api_error(422, "weak_password", Some("password"))),
+            LinkFailure::Password("The server's words.".to_string())
+        );
+        assert_eq!(
+            classify_link_error(&api_error(422, "invalid_field", Some("password"))),
+            LinkFailure::Password("The server's words.".to_string())
+        );
+    }
+
+    #[test]
+    fn other_failures_are_shown_above_the_button() {
+        assert_eq!(
+            classify_link_error(&api_error(500, "internal", None)),
+            LinkFailure::Other("The server's words.".to_string())
+        );
+        assert!(matches!(
+            classify_link_error(&ApiError::Network("offline".to_string())),
+            LinkFailure::Other(_)
+        ));
+        assert!(matches!(
+            classify_link_error(&api_error(422, "malformed_json", Some("body"))),
+            LinkFailure::Other(_)
+        ));
+    }
+
+    #[test]
+    fn the_confirmation_fits_the_link() {
+        assert_eq!(
+            link_done_text(LinkPurpose::Invitation).0,
+            "Your password is set."
+        );
+        let (headline, detail) = link_done_text(LinkPurpose::Reset);
+        assert_eq!(headline, "Your password has been changed.");
+        assert!(detail.contains("authenticator app"));
+    }
+}

@@ -1,0 +1,230 @@
+//! `/invite/{token}`: accept an invitation by choosing a password.
+//!
+//! The invitation (whose address, which organisation, until when) loads in the browser; the
+//! server renders the frame and a placeholder. After the password is set the person signs in
+//! as usual; nothing about the account is put in the sign-in URL.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::use_params_map;
+
+use crate::api::{
+    auth::{invitation, InvitationInfo},
+    ApiError,
+};
+use crate::components::{
+    browser::format_local_datetime,
+    form::NeedsJavaScript,
+    password_link::{
+        is_link_token, LinkDone, LinkPasswordForm, LinkPurpose, LinkState, MALFORMED_LINK_MESSAGE,
+    },
+};
+use crate::PRODUCT_NAME;
+
+/// The heading before the invitation has loaded (and when it cannot be used).
+pub const DEFAULT_HEADING: &str = "Accept your invitation";
+
+/// What loading the invitation gave.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum InvitationLoad {
+    /// The invitation can be accepted.
+    Ready(InvitationInfo),
+    /// The link is used, expired, replaced or malformed; the message says so.
+    Invalid(String),
+    /// It could not be loaded (network, server error); trying again may help.
+    Failed(String),
+}
+
+impl From<Result<InvitationInfo, ApiError>> for InvitationLoad {
+    fn from(result: Result<InvitationInfo, ApiError>) -> Self {
+        match result {
+            Ok(info) => InvitationLoad::Ready(info),
+            Err(error) if error.code() == Some("invalid_link") => {
+                InvitationLoad::Invalid(error.to_string())
+            }
+            Err(error) => InvitationLoad::Failed(error.to_string()),
+        }
+    }
+}
+
+/// The page heading: "Join {organisation}" once the invitation is known.
+pub fn invitation_heading(info: Option<&InvitationInfo>) -> String {
+    match info {
+        Some(info) if !info.organisation.trim().is_empty() => {
+            format!("Join {}", info.organisation.trim())
+        }
+        Some(_) => format!("Join the {PRODUCT_NAME}"),
+        None => DEFAULT_HEADING.to_string(),
+    }
+}
+
+/// The invitation page.
+#[component]
+pub fn InvitePage() -> impl IntoView {
+    // The token is read once: the page is reached from an emailed link, and the server and
+    // the browser see the same URL, so both render the same.
+    let token = use_params_map()
+        .with_untracked(|params| params.get("token"))
+        .unwrap_or_default();
+    let state = RwSignal::new(LinkState::Form);
+    let token = StoredValue::new(token);
+
+    let info = LocalResource::new(move || {
+        let token = token.get_value();
+        async move {
+            if is_link_token(&token) {
+                InvitationLoad::from(invitation(token).await)
+            } else {
+                InvitationLoad::Invalid(MALFORMED_LINK_MESSAGE.to_string())
+            }
+        }
+    });
+
+    // `None` on the server and until the invitation has loaded, so both render the same.
+    let heading = move || match info.get() {
+        Some(InvitationLoad::Ready(info)) => invitation_heading(Some(&info)),
+        _ => invitation_heading(None),
+    };
+
+    let skeleton = || {
+        view! { <div class="skeleton" aria-busy="true" aria-label="Loading your invitation"></div> }
+    };
+
+    view! {
+        <Title text=DEFAULT_HEADING />
+        <section class="auth-card" aria-labelledby="invite-title">
+            <h1 id="invite-title">{heading}</h1>
+            <NeedsJavaScript />
+            <Transition fallback=skeleton>
+                {move || Suspend::new(async move {
+                    match info.await {
+                        InvitationLoad::Ready(details) => {
+                            view! { <InvitationBody info=details token=token.get_value() state=state /> }
+                                .into_any()
+                        }
+                        InvitationLoad::Invalid(message) => {
+                            view! { <InvalidInvitation message=message /> }.into_any()
+                        }
+                        InvitationLoad::Failed(message) => {
+                            view! {
+                                <div class="alert error" role="alert">
+                                    <p>"The invitation could not be loaded. " {message}</p>
+                                    <p>
+                                        <button type="button" class="button secondary small" on:click=move |_| info.refetch()>
+                                            "Try again"
+                                        </button>
+                                    </p>
+                                </div>
+                            }
+                                .into_any()
+                        }
+                    }
+                })}
+            </Transition>
+        </section>
+    }
+}
+
+/// The form, the confirmation, or the message for a link that stopped working meanwhile.
+#[component]
+fn InvitationBody(
+    info: InvitationInfo,
+    token: String,
+    state: RwSignal<LinkState>,
+) -> impl IntoView {
+    let InvitationInfo {
+        email, expires_at, ..
+    } = info;
+    let expires = format_local_datetime(&expires_at);
+    move || match state.get() {
+        LinkState::Form => view! {
+            <p class="muted">
+                "Choose the password you will sign in with. This invitation works until "
+                <time datetime=expires_at.clone()>{expires.clone()}</time>
+                "."
+            </p>
+            <LinkPasswordForm
+                purpose=LinkPurpose::Invitation
+                token=token.clone()
+                state=state
+                email=email.clone()
+                submit_label="Set password"
+            />
+        }
+        .into_any(),
+        LinkState::Done => view! { <LinkDone purpose=LinkPurpose::Invitation /> }.into_any(),
+        LinkState::Invalid(message) => view! { <InvalidInvitation message=message /> }.into_any(),
+    }
+}
+
+/// Why the invitation cannot be used, and what to do instead.
+#[component]
+fn InvalidInvitation(message: String) -> impl IntoView {
+    view! {
+        <div class="alert error" role="alert" data-testid="invalid-link">
+            <p>{message}</p>
+            <p>
+                "If you have already chosen your password, sign in. Otherwise ask your organisation's administrator to invite you again."
+            </p>
+        </div>
+        <p>
+            <a class="button secondary full-width" href="/login">"Go to sign in"</a>
+        </p>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn info(organisation: &str) -> InvitationInfo {
+        InvitationInfo {
+            email: "ana@contoso.example".to_string(),
+            organisation: organisation.to_string(),
+            expires_at: "2025-12-04T10:37:00Z".to_string(),
+        }
+    }
+
+    fn api_error(status: u16, code: &str) -> ApiError {
+        ApiError::Api {
+            status,
+            code: code.to_string(),
+            message: "The server's words.".to_string(),
+            field: None,
+            request_id: None,
+        }
+    }
+
+    #[test]
+    fn the_heading_names_the_organisation() {
+        assert_eq!(
+            invitation_heading(Some(&info("Contoso Ltd"))),
+            "Join Contoso Ltd"
+        );
+        assert_eq!(
+            invitation_heading(Some(&info("  "))),
+            "Join the Voice Customer Portal"
+        );
+        assert_eq!(invitation_heading(None), DEFAULT_HEADING);
+    }
+
+    #[test]
+    fn a_used_invitation_is_invalid_and_other_failures_can_be_retried() {
+        assert_eq!(
+            InvitationLoad::from(Err(api_error(404, "invalid_link"))),
+            InvitationLoad::Invalid("The server's words.".to_string())
+        );
+        assert_eq!(
+            InvitationLoad::from(Err(api_error(500, "internal"))),
+            InvitationLoad::Failed("The server's words.".to_string())
+        );
+        assert!(matches!(
+            InvitationLoad::from(Err(ApiError::Network("offline".to_string()))),
+            InvitationLoad::Failed(_)
+        ));
+        assert_eq!(
+            InvitationLoad::from(Ok(info("Contoso Ltd"))),
+            InvitationLoad::Ready(info("Contoso Ltd"))
+        );
+    }
+}

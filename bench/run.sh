@@ -1,0 +1,103 @@
+#!/usr/bin/env bash
+# `make bench`: measurements too long for tests. Writes bench/RESULTS.md.
+#  1. sign-in server time against one Argon2id verification, and TOTP verification time
+#     (server/benches/auth.rs, in-process, no network);
+#  2. requests per second of the session-authenticated GET /api/v1/me against a bare axum
+#     handler returning a body of the same size (server/examples/bare_json.rs), both with wrk,
+#     64 connections, 20 s, in the same run on the same machine.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export PATH="$HOME/.cargo/bin:$PATH"
+
+if ! command -v wrk >/dev/null 2>&1; then
+  echo "bench: installing wrk (Debian package)"
+  [ "$(id -u)" = 0 ] || { echo "bench: wrk is missing; install it (apt-get install wrk)" >&2; exit 1; }
+  DEBIAN_FRONTEND=noninteractive apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null
+fi
+
+DURATION=${BENCH_SECONDS:-20}
+CONNECTIONS=64
+work=$(mktemp -d /tmp/portal-bench.XXXXXX)
+pids=()
+cleanup() {
+  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  rm -rf "$work"
+}
+trap cleanup EXIT INT TERM
+
+echo "== building (profile perf) =="
+cargo build --profile perf -p server --bin portal --example bare_json
+cargo bench --profile perf -p server --bench auth --no-run
+
+echo "== sign-in and TOTP costs =="
+cargo bench --profile perf -p server --bench auth | tee "$work/auth.txt"
+val() { sed -n "s/^$1=//p" "$work/auth.txt"; }
+
+free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+portal_port=$(free_port)
+bare_port=$(free_port)
+export DATABASE_URL="sqlite://$work/portal.db?mode=rwc"
+bin=target/perf/portal
+$bin org create --name "Bench Ltd" --slug bench >/dev/null
+echo "violet tugboat orbit sandwich" | $bin user create --org bench --email bench@bench.example --role viewer --password-stdin >/dev/null
+
+RUST_LOG=error LEPTOS_SITE_ADDR="127.0.0.1:$portal_port" PORTAL_PUBLIC_URL="http://127.0.0.1:$portal_port" \
+  PORTAL_DATA_DIR="$work/data" LEPTOS_SITE_ROOT="$work/site" $bin serve &
+pids+=($!)
+for _ in $(seq 100); do curl -fs "http://127.0.0.1:$portal_port/readyz" >/dev/null && break; sleep 0.1; done
+
+cookie=$(curl -fs -D - -o /dev/null -H 'content-type: application/json' -H "origin: http://127.0.0.1:$portal_port" \
+  -d '{"email":"bench@bench.example","password":"violet tugboat orbit sandwich"}' \
+  "http://127.0.0.1:$portal_port/api/v1/auth/login" | sed -n 's/^set-cookie: \(__Host-portal_session=[^;]*\).*/\1/ip' | tr -d '\r')
+[ -n "$cookie" ] || { echo "bench: sign-in failed" >&2; exit 1; }
+me_bytes=$(curl -fs -H "cookie: $cookie" "http://127.0.0.1:$portal_port/api/v1/me" | wc -c)
+
+cargo run -q --profile perf -p server --example bare_json -- "127.0.0.1:$bare_port" "$me_bytes" &
+pids+=($!)
+for _ in $(seq 100); do curl -fs "http://127.0.0.1:$bare_port/" >/dev/null && break; sleep 0.1; done
+bare_bytes=$(curl -fs "http://127.0.0.1:$bare_port/" | wc -c)
+
+rps() { sed -n 's/^Requests\/sec: *\([0-9.]*\).*/\1/p' "$1"; }
+echo "== wrk: bare axum handler ($bare_bytes bytes) =="
+wrk -t2 -c$CONNECTIONS -d${DURATION}s --latency "http://127.0.0.1:$bare_port/" | tee "$work/bare.txt"
+echo "== wrk: GET /api/v1/me with a session ($me_bytes bytes) =="
+wrk -t2 -c$CONNECTIONS -d${DURATION}s --latency -H "cookie: $cookie" "http://127.0.0.1:$portal_port/api/v1/me" | tee "$work/me.txt"
+non2xx=$(sed -n 's/^ *Non-2xx or 3xx responses: *\([0-9]*\).*/\1/p' "$work/me.txt")
+bare_rps=$(rps "$work/bare.txt")
+me_rps=$(rps "$work/me.txt")
+ratio=$(python3 -c "print(f'{$me_rps / $bare_rps:.3f}')")
+
+verdict() { python3 -c "print('met' if $1 else 'NOT met')"; }
+cpu=$(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -n 1)
+cat > bench/RESULTS.md <<MD
+# Benchmark results
+
+Written by \`make bench\` (bench/run.sh) on $(date -u +%Y-%m-%d) at commit $(git rev-parse --short HEAD),
+on $(nproc) cores ($cpu), build profile \`perf\` (release optimisation, no LTO).
+
+## Sign-in (issue: local sign-in)
+
+| measure | value | target | |
+| --- | --- | --- | --- |
+| one Argon2id verification (19 MiB, t=2, p=1), mean | $(val argon2_verify_ms_mean) ms | | |
+| password sign-in, server time (request in, response out, in-process), mean | $(val login_ms_mean) ms | | |
+| sign-in ÷ verification | $(val login_over_verify) | ≤ 1.3 | $(verdict "$(val login_over_verify) <= 1.3") |
+| TOTP verification (±1 step window), mean | $(val totp_verify_us_mean) µs | < 1000 µs | $(verdict "$(val totp_verify_us_mean) < 1000") |
+
+Medians: verification $(val argon2_verify_ms_median) ms, sign-in $(val login_ms_median) ms (40 interleaved rounds).
+
+## Session-authenticated \`GET /api/v1/me\`
+
+wrk, 2 threads, $CONNECTIONS connections, ${DURATION} s each, one after the other, on this machine
+(wrk shares the 2 cores with the server). SQLite database.
+
+| server | body | requests/s |
+| --- | --- | --- |
+| bare axum handler, fixed JSON | $bare_bytes bytes | $bare_rps |
+| portal \`GET /api/v1/me\` (cookie → session lookup, user, organisation, MFA state) | $me_bytes bytes | $me_rps |
+
+Ratio: **$ratio** (target ≥ 0.5: $(verdict "$ratio >= 0.5")). Non-2xx answers during the run: ${non2xx:-0}.
+MD
+echo "== written bench/RESULTS.md =="
+cat bench/RESULTS.md

@@ -1,0 +1,219 @@
+//! `GET /api/v1/audit` (organisation admins: their organisation; staff: every organisation, or
+//! one with `?org=SLUG`) and the organisation's MFA policy, which admins set.
+
+use axum::{
+    extract::State,
+    http::StatusCode,
+    routing::{get, put},
+    Router,
+};
+use serde::Deserialize;
+use serde_json::json;
+use sqlx::Row;
+
+use app::api::audit::{AuditEntry, AuditPage, MfaPolicyRequest};
+use app::api::auth::OkResponse;
+
+use crate::{
+    audit::{self, Event, RequestMeta},
+    auth::session::SignedIn,
+    clock::rfc3339_ms,
+    db,
+};
+
+use super::{error::ApiQuery, ApiError, ApiJson, ApiResult, AppState};
+
+/// Routes under `/api/v1`.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/audit", get(list))
+        .route("/organisation/mfa-policy", put(set_mfa_policy))
+}
+
+/// Filters of `GET /api/v1/audit`.
+#[derive(Debug, Default, Deserialize)]
+pub struct AuditQuery {
+    /// Staff only: one organisation by slug.
+    pub org: Option<String>,
+    /// Actions starting with this, e.g. `auth.` or `auth.login_failed`.
+    pub action: Option<String>,
+    /// Exact actor label (an email, `cli`).
+    pub actor: Option<String>,
+    /// From this time (RFC 3339), inclusive.
+    pub from: Option<String>,
+    /// Before this time (RFC 3339).
+    pub to: Option<String>,
+    /// Entries older than this id (from `next_cursor`).
+    pub cursor: Option<i64>,
+    /// Page size, 1–200 (default 50).
+    pub limit: Option<i64>,
+}
+
+fn parse_time(field: &str, value: &str) -> ApiResult<i64> {
+    use time::format_description::well_known::Rfc3339;
+    time::OffsetDateTime::parse(value, &Rfc3339)
+        .map(|t| (t.unix_timestamp_nanos() / 1_000_000) as i64)
+        .map_err(|_| {
+            ApiError::invalid_field(
+                field,
+                format!("{field} must be an RFC 3339 time such as 2026-01-31T00:00:00Z"),
+            )
+        })
+}
+
+/// `GET /api/v1/audit`.
+async fn list(
+    State(state): State<AppState>,
+    SignedIn(a): SignedIn,
+    ApiQuery(q): ApiQuery<AuditQuery>,
+) -> ApiResult<ApiJson<AuditPage>> {
+    let org_scope: Option<String> = if a.user.is_staff {
+        match &q.org {
+            Some(slug) => Some(
+                db::orgs::find_by_slug(state.db.pool(), slug)
+                    .await?
+                    .ok_or_else(|| ApiError::not_found("There is no organisation with this slug."))?
+                    .id,
+            ),
+            None => None,
+        }
+    } else if a.user.role.as_deref() == Some("admin") {
+        a.user.org_id.clone()
+    } else {
+        return Err(ApiError::forbidden(
+            "forbidden",
+            "Only administrators can read the audit log.",
+        ));
+    };
+    let limit = q.limit.unwrap_or(50);
+    if !(1..=200).contains(&limit) {
+        return Err(ApiError::invalid_field(
+            "limit",
+            "limit must be between 1 and 200",
+        ));
+    }
+
+    // Placeholders are numbered in the order the conditions are added (see db.rs).
+    let mut sql = String::from(
+        "SELECT id, at, actor_user_id, actor_label, org_id, action, target, ip, user_agent, details FROM audit_log WHERE 1 = 1",
+    );
+    let mut binds: Vec<Bind> = Vec::new();
+    let mut add = |sql: &mut String, clause: &str, value: Bind| {
+        binds.push(value);
+        sql.push_str(&clause.replace('?', &format!("${}", binds.len())));
+    };
+    if let Some(org) = &org_scope {
+        add(&mut sql, " AND org_id = ?", Bind::Text(org.clone()));
+    }
+    if let Some(action) = q.action.as_deref().filter(|s| !s.is_empty()) {
+        // A prefix match without LIKE's wildcards: compare the leading characters.
+        add(
+            &mut sql,
+            " AND substr(action, 1, CAST(? AS INTEGER)",
+            Bind::Int(action.chars().count() as i64),
+        );
+        add(&mut sql, ") = ?", Bind::Text(action.to_string()));
+    }
+    if let Some(actor) = q.actor.as_deref().filter(|s| !s.is_empty()) {
+        add(
+            &mut sql,
+            " AND actor_label = ?",
+            Bind::Text(actor.to_string()),
+        );
+    }
+    if let Some(from) = &q.from {
+        add(
+            &mut sql,
+            " AND at >= ?",
+            Bind::Int(parse_time("from", from)?),
+        );
+    }
+    if let Some(to) = &q.to {
+        add(&mut sql, " AND at < ?", Bind::Int(parse_time("to", to)?));
+    }
+    if let Some(cursor) = q.cursor {
+        add(&mut sql, " AND id < ?", Bind::Int(cursor));
+    }
+    add(&mut sql, " ORDER BY id DESC LIMIT ?", Bind::Int(limit + 1));
+
+    let mut query = sqlx::query(&sql);
+    for b in &binds {
+        query = match b {
+            Bind::Text(t) => query.bind(t.clone()),
+            Bind::Int(i) => query.bind(*i),
+        };
+    }
+    let rows = query.fetch_all(state.db.pool()).await?;
+    let mut entries = Vec::with_capacity(rows.len());
+    for row in rows.iter().take(limit as usize) {
+        let details: String = row.try_get("details")?;
+        entries.push(AuditEntry {
+            id: row.try_get("id")?,
+            at: rfc3339_ms(row.try_get("at")?),
+            actor_id: row.try_get("actor_user_id")?,
+            actor: row.try_get("actor_label")?,
+            organisation_id: row.try_get("org_id")?,
+            action: row.try_get("action")?,
+            target: row.try_get("target")?,
+            ip: row.try_get("ip")?,
+            user_agent: row.try_get("user_agent")?,
+            details: serde_json::from_str(&details).unwrap_or(serde_json::Value::Null),
+        });
+    }
+    let next_cursor = (rows.len() as i64 > limit)
+        .then(|| entries.last().map(|e| e.id))
+        .flatten();
+    Ok(ApiJson(AuditPage {
+        entries,
+        next_cursor,
+    }))
+}
+
+enum Bind {
+    Text(String),
+    Int(i64),
+}
+
+/// `PUT /api/v1/organisation/mfa-policy`: an admin requires (or stops requiring) an
+/// authenticator app for the organisation's password sign-ins.
+async fn set_mfa_policy(
+    State(state): State<AppState>,
+    meta: RequestMeta,
+    SignedIn(a): SignedIn,
+    ApiJson(req): ApiJson<MfaPolicyRequest>,
+) -> ApiResult<ApiJson<OkResponse>> {
+    let (Some(org_id), Some("admin")) = (a.user.org_id.as_deref(), a.user.role.as_deref()) else {
+        return Err(ApiError::forbidden(
+            "forbidden",
+            "Only an administrator of your organisation can change this.",
+        ));
+    };
+    let org = db::orgs::find_by_id(state.db.pool(), org_id)
+        .await?
+        .ok_or_else(|| {
+            ApiError::new(
+                StatusCode::NOT_FOUND,
+                "not_found",
+                "Your organisation no longer exists.",
+            )
+        })?;
+    let mut tx = state.db.pool().begin().await?;
+    db::orgs::set_mfa_required(&mut *tx, org_id, req.required).await?;
+    audit::record(
+        &mut *tx,
+        state.clock.now_ms(),
+        &meta,
+        Event {
+            actor: Some(&a.user),
+            action: "org.mfa_policy_changed",
+            target: Some(&org.slug),
+            org_id: Some(org_id),
+            details: json!({"before": {"mfa_required": org.mfa_required}, "after": {"mfa_required": req.required}}),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(ApiJson(OkResponse {
+        status: "ok".into(),
+    }))
+}
