@@ -8,4 +8,5 @@ pub mod rate_limit;
 pub mod recovery;
 pub mod secretbox;
 pub mod session;
+pub mod session_cache;
 pub mod totp;

@@ -32,7 +32,7 @@ use tower_http::{
 };
 
 use crate::{
-    auth::{csrf, hashing::PasswordWorkers, secretbox::SecretBox},
+    auth::{csrf, hashing::PasswordWorkers, secretbox::SecretBox, session_cache::SessionCache},
     clock::Clock,
     config::{PortalEnv, ServeArgs},
     db::Db,
@@ -41,9 +41,21 @@ use crate::{
 
 pub use error::{ApiError, ApiJson, ApiResult};
 
-/// Everything a handler may need. Cheap to clone.
+/// Everything a handler may need. One pointer: every extractor and middleware layer clones
+/// the state per request, so cloning must not copy the fields.
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(Arc<AppStateInner>);
+
+impl std::ops::Deref for AppState {
+    type Target = AppStateInner;
+
+    fn deref(&self) -> &AppStateInner {
+        &self.0
+    }
+}
+
+/// The fields of [`AppState`].
+pub struct AppStateInner {
     /// The database.
     pub db: Db,
     /// The validated `serve` settings.
@@ -68,6 +80,8 @@ pub struct AppState {
     pub public_origin: String,
     /// Outgoing email.
     pub mailer: Mailer,
+    /// Recently resolved sessions of this instance.
+    pub sessions: Arc<SessionCache>,
 }
 
 impl AppState {
@@ -93,7 +107,7 @@ impl AppState {
             .map(|n| n.get())
             .unwrap_or(2)
             * 2;
-        AppState {
+        AppState(Arc::new(AppStateInner {
             db,
             leptos: leptos_options(&config),
             public_origin: config.public_origin(),
@@ -106,7 +120,8 @@ impl AppState {
             recovery_pepper,
             passwords: PasswordWorkers::new(workers),
             mailer,
-        }
+            sessions: Arc::new(SessionCache::default()),
+        }))
     }
 }
 

@@ -726,3 +726,22 @@ async fn housekeeping_removes_only_stale_rows() {
     assert_eq!(app.get_with("/api/v1/me", &fresh).await.status, 200);
     assert_eq!(app.get_with("/api/v1/me", &live).await.status, 401);
 }
+
+#[tokio::test]
+async fn a_session_ended_by_another_instance_stops_working_within_the_cache_lifetime() {
+    let app = app_with_user().await;
+    let cookie = app
+        .login("alice@contoso.example", PASSWORD)
+        .await
+        .1
+        .unwrap();
+    assert_eq!(app.get_with("/api/v1/me", &cookie).await.status, 200);
+    // Another instance signs the session out: only the database changes.
+    sqlx::query("DELETE FROM sessions")
+        .execute(app.db.db.pool())
+        .await
+        .unwrap();
+    app.clock
+        .advance_secs(portal::auth::session_cache::TTL_MS / 1000);
+    assert_eq!(app.get_with("/api/v1/me", &cookie).await.status, 401);
+}

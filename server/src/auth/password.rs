@@ -8,7 +8,7 @@
 //! who knows common passwords, keyboard patterns and the user's own details would need.
 
 use argon2::{
-    password_hash::{rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString},
+    password_hash::{rand_core::OsRng, PasswordHash, PasswordHasher, SaltString},
     Algorithm, Argon2, Params, Version,
 };
 use unicode_normalization::UnicodeNormalization;
@@ -168,17 +168,81 @@ pub fn hash_password(password: &str) -> Result<String, argon2::password_hash::Er
 
 /// Whether `password` matches the PHC string `hash`. CPU-heavy: call it from a blocking thread.
 pub fn verify_password(password: &str, hash: &str) -> bool {
-    match PasswordHash::new(hash) {
-        Ok(parsed) => hasher()
-            .verify_password(normalize(password).as_bytes(), &parsed)
-            .is_ok(),
-        Err(_) => false,
+    verify_reusing_memory(password, hash).unwrap_or(false)
+}
+
+/// Largest Argon2 memory cost accepted from a stored hash (256 MiB), so a corrupted row cannot
+/// make a verification allocate without bound.
+const MAX_VERIFY_KIB: u32 = 256 * 1024;
+
+thread_local! {
+    /// Argon2's working memory, kept per thread. Allocating 19 MiB afresh for every
+    /// verification costs the kernel ~5 000 page faults (zeroing every page), a third of the
+    /// hash's own time; reusing the blocks makes a sign-in cost about one hash.
+    static ARGON2_BLOCKS: std::cell::RefCell<Vec<argon2::Block>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// The PHC verification of `argon2`'s `PasswordVerifier`, with reused working memory and a
+/// constant-time comparison of the result.
+fn verify_reusing_memory(password: &str, hash: &str) -> Option<bool> {
+    use subtle::ConstantTimeEq;
+
+    let parsed = PasswordHash::new(hash).ok()?;
+    let algorithm = Algorithm::try_from(parsed.algorithm).ok()?;
+    let version = match parsed.version {
+        Some(v) => Version::try_from(v).ok()?,
+        None => Version::default(),
+    };
+    let params = Params::try_from(&parsed).ok()?;
+    if params.m_cost() > MAX_VERIFY_KIB {
+        return None;
     }
+    let mut salt_buf = [0u8; 64];
+    let salt = parsed.salt?.decode_b64(&mut salt_buf).ok()?;
+    let expected = parsed.hash?;
+    let mut actual = vec![0u8; expected.len()];
+    let normalized = normalize(password);
+    let needed = params.block_count();
+    ARGON2_BLOCKS.with(|blocks| {
+        let mut blocks = blocks.borrow_mut();
+        if blocks.len() < needed {
+            blocks.resize(needed, argon2::Block::default());
+        }
+        Argon2::new(algorithm, version, params)
+            .hash_password_into_with_memory(
+                normalized.as_bytes(),
+                salt,
+                &mut actual,
+                &mut blocks[..needed],
+            )
+            .ok()
+    })?;
+    Some(bool::from(actual.as_slice().ct_eq(expected.as_bytes())))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn verification_agrees_with_the_crate_for_other_parameters() {
+        use argon2::PasswordVerifier;
+        // A hash made with different costs (as after a future parameter change) still verifies.
+        let params = Params::new(4096, 3, 1, None).expect("params");
+        let argon = Argon2::new(Algorithm::Argon2id, Version::V0x13, params);
+        let salt = SaltString::generate(&mut OsRng);
+        let hash = argon
+            .hash_password(b"old parameters pass", &salt)
+            .expect("hash")
+            .to_string();
+        assert!(verify_password("old parameters pass", &hash));
+        assert!(!verify_password("old parameters fail", &hash));
+        let ours = hash_password("round trip both ways").expect("hash");
+        let parsed = PasswordHash::new(&ours).expect("phc");
+        assert!(hasher()
+            .verify_password(b"round trip both ways", &parsed)
+            .is_ok());
+    }
 
     #[test]
     fn a_hash_verifies_its_password_only() {

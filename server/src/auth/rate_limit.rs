@@ -59,18 +59,19 @@ pub fn blocked_for(limit: Limit, failures: i64, latest: Option<i64>, now: i64) -
 }
 
 /// Refuses with 429 (and `Retry-After`) while `key` is blocked under `limit`; every refusal
-/// is written to the audit log with the limit and the key.
+/// is written to the audit log with the limit and the key. Otherwise returns how many
+/// failures the window holds.
 pub async fn check(
     state: &AppState,
     meta: &RequestMeta,
     limit: Limit,
     key: &str,
-) -> Result<(), ApiError> {
+) -> Result<i64, ApiError> {
     let now = state.clock.now_ms();
     let (failures, latest) =
         db::rate_limits::recent(state.db.pool(), limit.scope, key, now - WINDOW_MS).await?;
     let Some(secs) = blocked_for(limit, failures, latest, now) else {
-        return Ok(());
+        return Ok(failures);
     };
     audit::record(
         state.db.pool(),

@@ -4,6 +4,8 @@
 //! the table cannot be replayed. A new id is issued at every step up (password accepted,
 //! code accepted, enrolment finished) and the old row is deleted in the same transaction.
 
+use std::sync::Arc;
+
 use axum::{
     extract::{FromRequestParts, OptionalFromRequestParts},
     http::{header, request::Parts, HeaderMap, HeaderValue, StatusCode},
@@ -77,10 +79,12 @@ pub fn clear_session_cookie() -> HeaderValue {
 /// A session that passed every expiry check, with its user.
 #[derive(Debug, Clone)]
 pub struct Authenticated {
-    /// The session row.
-    pub session: Session,
-    /// Its user.
-    pub user: User,
+    /// The session row (shared with the session cache).
+    pub session: Arc<Session>,
+    /// Its user (shared with the session cache).
+    pub user: Arc<User>,
+    /// The hash of the cookie value (the session cache's key).
+    pub token_hash: String,
 }
 
 /// Looks up the request's session and applies the expiry rules; an expired session is deleted.
@@ -91,17 +95,23 @@ pub async fn resolve(
     let Some(token) = cookie_value(headers, SESSION_COOKIE) else {
         return Ok(None);
     };
-    let Some((mut session, user)) =
-        db::sessions::find_with_user(state.db.pool(), &hash_token(token)).await?
-    else {
-        return Ok(None);
-    };
+    let token_hash = hash_token(token);
     let now = state.clock.now_ms();
+    let cached = state.sessions.get(&token_hash, now);
+    let from_cache = cached.is_some();
+    let (mut session, user) = match cached {
+        Some(a) => (a.session, a.user),
+        None => match db::sessions::find_with_user(state.db.pool(), &token_hash).await? {
+            Some((session, user)) => (Arc::new(session), Arc::new(user)),
+            None => return Ok(None),
+        },
+    };
     let idle_ms = state.config.session_idle_secs * 1000;
     let idle_expired =
         session.state != states::MFA_PENDING && now - session.last_seen_at >= idle_ms;
     if now >= session.expires_at || idle_expired || user.deactivated_at.is_some() {
         db::sessions::delete(state.db.pool(), &session.id).await?;
+        state.sessions.forget_session(&session.id);
         return Ok(None);
     }
     // Writing on every request would cost a write per read; a coarse last-seen is enough for
@@ -109,9 +119,20 @@ pub async fn resolve(
     let touch_every_ms = (idle_ms / 4).min(60_000);
     if now - session.last_seen_at >= touch_every_ms {
         db::sessions::touch(state.db.pool(), &session.id, now).await?;
-        session.last_seen_at = now;
+        Arc::make_mut(&mut session).last_seen_at = now;
+        state.sessions.touch(&token_hash, now);
     }
-    Ok(Some(Authenticated { session, user }))
+    let auth = Authenticated {
+        session,
+        user,
+        token_hash,
+    };
+    if !from_cache {
+        state
+            .sessions
+            .put(&auth.token_hash.clone(), auth.clone(), now);
+    }
+    Ok(Some(auth))
 }
 
 /// The request's session in any state (full or part-way through sign-in).
@@ -125,11 +146,7 @@ impl OptionalFromRequestParts<AppState> for Authenticated {
         if let Some(found) = parts.extensions.get::<Authenticated>() {
             return Ok(Some(found.clone()));
         }
-        let found = resolve(state, &parts.headers).await?;
-        if let Some(a) = &found {
-            parts.extensions.insert(a.clone());
-        }
-        Ok(found)
+        resolve(state, &parts.headers).await
     }
 }
 

@@ -83,6 +83,9 @@ pub async fn start_session(
     )
     .await?;
     tx.commit().await?;
+    if let Some(previous) = previous {
+        state.sessions.forget_session(previous);
+    }
     let mut headers = HeaderMap::new();
     headers.insert(
         header::SET_COOKIE,
@@ -106,7 +109,8 @@ async fn login(
     }
     let ip_key = meta.ip.clone().unwrap_or_else(|| "unknown".to_string());
     rate_limit::check(&state, &meta, LOGIN_PER_IP, &ip_key).await?;
-    rate_limit::check(&state, &meta, LOGIN_PER_ACCOUNT, &login_email).await?;
+    let account_failures =
+        rate_limit::check(&state, &meta, LOGIN_PER_ACCOUNT, &login_email).await?;
 
     let user = db::users::find_by_login_email(state.db.pool(), &login_email).await?;
     let hash = user.as_ref().and_then(|u| u.password_hash.as_deref());
@@ -139,7 +143,9 @@ async fn login(
     let Some(user) = user else {
         return Err(invalid_credentials());
     };
-    db::rate_limits::clear(state.db.pool(), LOGIN_PER_ACCOUNT.scope, &login_email).await?;
+    if account_failures > 0 {
+        db::rate_limits::clear(state.db.pool(), LOGIN_PER_ACCOUNT.scope, &login_email).await?;
+    }
 
     let totp_enrolled = db::mfa::find_totp(state.db.pool(), &user.id)
         .await?
@@ -196,6 +202,7 @@ async fn mfa(
     let Some(Authenticated {
         session: pending,
         user,
+        ..
     }) = current.filter(|a| a.session.state == states::MFA_PENDING)
     else {
         return Err(ApiError::new(
@@ -229,6 +236,7 @@ async fn mfa(
         let dropped = failures >= MAX_CODES_PER_SIGN_IN;
         if dropped {
             db::sessions::delete(state.db.pool(), &pending.id).await?;
+            state.sessions.forget_session(&pending.id);
         }
         audit::record(
             state.db.pool(),
@@ -325,8 +333,9 @@ async fn logout(
     meta: RequestMeta,
     current: Option<Authenticated>,
 ) -> ApiResult<Response> {
-    if let Some(Authenticated { session, user }) = current {
+    if let Some(Authenticated { session, user, .. }) = current {
         db::sessions::delete(state.db.pool(), &session.id).await?;
+        state.sessions.forget_session(&session.id);
         audit::record(
             state.db.pool(),
             state.clock.now_ms(),

@@ -294,6 +294,7 @@ async fn set_password_with_link(
     )
     .await?;
     tx.commit().await?;
+    state.sessions.forget_user(&user.id);
     Ok(())
 }
 
@@ -424,6 +425,7 @@ pub async fn change_password(
     )
     .await?;
     tx.commit().await?;
+    state.sessions.forget_user(&a.user.id);
     Ok(ApiJson(OkResponse {
         status: "ok".into(),
     }))

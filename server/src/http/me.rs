@@ -41,11 +41,27 @@ pub fn router() -> Router<AppState> {
         .route("/password", post(super::invitations::change_password))
 }
 
-/// `GET /api/v1/me`.
-async fn get_me(
-    State(state): State<AppState>,
-    SignedIn(a): SignedIn,
-) -> ApiResult<ApiJson<MeResponse>> {
+/// `GET /api/v1/me`. The serialised answer is kept with the session in the session cache,
+/// so repeated calls (every page asks) cost no database round trip and no serialisation.
+async fn get_me(State(state): State<AppState>, SignedIn(a): SignedIn) -> ApiResult<Response> {
+    let now = state.clock.now_ms();
+    let body = match state.sessions.me(&a.token_hash, now) {
+        Some(body) => body,
+        None => {
+            let me = build_me(&state, &a).await?;
+            let body = bytes::Bytes::from(serde_json::to_vec(&me).map_err(anyhow::Error::from)?);
+            state.sessions.set_me(&a.token_hash, body.clone());
+            body
+        }
+    };
+    Ok((
+        [(axum::http::header::CONTENT_TYPE, "application/json")],
+        body,
+    )
+        .into_response())
+}
+
+async fn build_me(state: &AppState, a: &Authenticated) -> ApiResult<MeResponse> {
     let mfa_enabled = db::mfa::find_totp(state.db.pool(), &a.user.id)
         .await?
         .is_some_and(|t| t.confirmed_at.is_some());
@@ -59,18 +75,18 @@ async fn get_me(
             }),
         None => None,
     };
-    Ok(ApiJson(MeResponse {
+    Ok(MeResponse {
         user: MeUser {
-            id: a.user.id,
-            email: a.user.email,
-            name: a.user.name,
-            role: a.user.role,
+            id: a.user.id.clone(),
+            email: a.user.email.clone(),
+            name: a.user.name.clone(),
+            role: a.user.role.clone(),
             staff: a.user.is_staff,
             mfa_enabled,
-            auth_method: a.session.auth_method,
+            auth_method: a.session.auth_method.clone(),
         },
         organisation,
-    }))
+    })
 }
 
 /// A session that may manage the authenticator: signed in, or signing in and required to enrol.
@@ -266,6 +282,7 @@ async fn confirm_enrolment(
     )
     .await?;
     tx.commit().await?;
+    state.sessions.forget_user(&a.user.id);
     let body = ApiJson(RecoveryCodesResponse {
         recovery_codes: codes,
     });
@@ -328,6 +345,7 @@ async fn disable_totp(
     )
     .await?;
     tx.commit().await?;
+    state.sessions.forget_user(&a.user.id);
     Ok(ApiJson(OkResponse {
         status: "ok".into(),
     }))
@@ -441,6 +459,7 @@ async fn revoke_session(
     if !db::sessions::delete_for_user(state.db.pool(), &a.user.id, &id).await? {
         return Err(ApiError::not_found("You have no session with this id."));
     }
+    state.sessions.forget_session(&id);
     audit::record(
         state.db.pool(),
         state.clock.now_ms(),

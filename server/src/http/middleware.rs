@@ -1,13 +1,14 @@
 //! Request-wide middleware: the request id, and request metrics by route.
 
 use std::{
-    sync::{Arc, Mutex},
+    collections::HashMap,
+    sync::{OnceLock, RwLock},
     time::Instant,
 };
 
 use axum::{
     extract::{MatchedPath, Request},
-    http::HeaderValue,
+    http::{HeaderValue, Method},
     middleware::Next,
     response::Response,
 };
@@ -61,41 +62,61 @@ pub fn panic_response(panic: Box<dyn std::any::Any + Send + 'static>) -> Respons
     )))
 }
 
-/// Where the routing layer leaves the matched route for the metrics layer outside it.
-#[derive(Clone, Default)]
-struct RouteSlot(Arc<Mutex<Option<String>>>);
+/// The metric handles of one (method, status) pair, by route template. Looking handles up
+/// here instead of through the `metrics!` macros avoids building label strings and hashing
+/// them in the registry on every request.
+type HandlesByRoute = HashMap<String, (metrics::Counter, metrics::Histogram)>;
+
+fn request_metrics(
+    method: &Method,
+    route: &str,
+    status: u16,
+) -> (metrics::Counter, metrics::Histogram) {
+    static CACHE: OnceLock<RwLock<HashMap<(Method, u16), HandlesByRoute>>> = OnceLock::new();
+    let cache = CACHE.get_or_init(Default::default);
+    let key = (method.clone(), status);
+    if let Ok(map) = cache.read() {
+        if let Some(handles) = map.get(&key).and_then(|routes| routes.get(route)) {
+            return handles.clone();
+        }
+    }
+    let handles = (
+        metrics::counter!("http_requests_total", "method" => method.to_string(), "route" => route.to_string(), "status" => status.to_string()),
+        metrics::histogram!("http_request_duration_seconds", "method" => method.to_string(), "route" => route.to_string()),
+    );
+    if let Ok(mut map) = cache.write() {
+        map.entry(key)
+            .or_default()
+            .insert(route.to_string(), handles.clone());
+    }
+    handles
+}
 
 /// Counts requests and times them by method, route template and status.
-pub async fn metrics(mut req: Request, next: Next) -> Response {
-    let slot = RouteSlot::default();
-    req.extensions_mut().insert(slot.clone());
-    let method = req.method().to_string();
+pub async fn metrics(req: Request, next: Next) -> Response {
+    let method = req.method().clone();
     let started = Instant::now();
     let response = next.run(req).await;
-    let route = slot
-        .0
-        .lock()
-        .ok()
-        .and_then(|mut r| r.take())
-        .unwrap_or_else(|| "unmatched".to_string());
-    let status = response.status().as_u16().to_string();
-    metrics::counter!("http_requests_total", "method" => method.clone(), "route" => route.clone(), "status" => status).increment(1);
-    metrics::histogram!("http_request_duration_seconds", "method" => method, "route" => route)
-        .record(started.elapsed().as_secs_f64());
+    let route = response
+        .extensions()
+        .get::<MatchedPath>()
+        .map(MatchedPath::as_str)
+        .unwrap_or("unmatched");
+    let (counter, histogram) = request_metrics(&method, route, response.status().as_u16());
+    counter.increment(1);
+    histogram.record(started.elapsed().as_secs_f64());
     response
 }
 
-/// Runs inside routing (as a route layer) and records the matched route template.
+/// Runs inside routing (as a route layer) and hands the matched route template to the
+/// metrics layer outside it, on the response.
 pub async fn record_route(req: Request, next: Next) -> Response {
-    if let (Some(path), Some(slot)) = (
-        req.extensions().get::<MatchedPath>(),
-        req.extensions().get::<RouteSlot>(),
-    ) {
-        if let Ok(mut r) = slot.0.lock() {
-            *r = Some(path.as_str().to_string());
-        }
+    let path = req.extensions().get::<MatchedPath>().cloned();
+    let mut response = next.run(req).await;
+    if let Some(path) = path {
+        response.extensions_mut().insert(path);
     }
-    next.run(req).await
+    response
 }
 
 #[cfg(test)]
