@@ -32,7 +32,7 @@ use tower_http::{
 };
 
 use crate::{
-    auth::{csrf, hashing::PasswordWorkers, secretbox::SecretBox, session_cache::SessionCache},
+    auth::{hashing::PasswordWorkers, secretbox::SecretBox, session_cache::SessionCache},
     clock::Clock,
     config::{PortalEnv, ServeArgs},
     db::Db,
@@ -193,10 +193,6 @@ pub fn router(state: AppState) -> Router {
         ))
         .layer(DefaultBodyLimit::max(state.config.max_body_bytes))
         .layer(CatchPanicLayer::custom(middleware::panic_response))
-        .layer(from_fn_with_state(state.clone(), security_headers::page_guard))
-        .layer(from_fn_with_state(state.clone(), csrf::csrf))
-        .layer(from_fn_with_state(state.clone(), security_headers::security_headers))
-        .layer(from_fn(middleware::metrics))
         .layer(
             TraceLayer::new_for_http().make_span_with(|req: &Request<_>| {
                 let request_id = req
@@ -207,7 +203,7 @@ pub fn router(state: AppState) -> Router {
                 tracing::info_span!("request", id = %request_id, method = %req.method(), path = %req.uri().path())
             }),
         )
-        .layer(from_fn(middleware::request_id))
+        .layer(from_fn_with_state(state.clone(), middleware::edge))
         .with_state(state)
 }
 

@@ -7,9 +7,8 @@
 //! that header on their own.
 
 use axum::{
-    extract::{Request, State},
+    extract::Request,
     http::{header, Method, StatusCode},
-    middleware::Next,
     response::{IntoResponse, Response},
 };
 
@@ -34,25 +33,25 @@ pub fn same_origin(headers: &axum::http::HeaderMap, public_origin: &str) -> bool
         .is_some_and(|v| v == "same-origin")
 }
 
-/// The middleware.
-pub async fn csrf(State(state): State<AppState>, req: Request, next: Next) -> Response {
-    if guarded(req.method(), req.uri().path()) {
-        let headers = req.headers();
-        let bearer_only = headers.get(header::COOKIE).is_none()
-            && headers
-                .get(header::AUTHORIZATION)
-                .and_then(|v| v.to_str().ok())
-                .is_some_and(|v| v.starts_with("Bearer "));
-        if !bearer_only && !same_origin(headers, &state.public_origin) {
-            return ApiError::new(
-                StatusCode::FORBIDDEN,
-                "csrf",
-                "This request did not come from the portal's own pages, so it was refused. Reload the page and try again.",
-            )
-            .into_response();
-        }
+/// The refusal for a request that breaks the rule, if it does.
+pub fn refusal(state: &AppState, req: &Request) -> Option<Response> {
+    if !guarded(req.method(), req.uri().path()) {
+        return None;
     }
-    next.run(req).await
+    let headers = req.headers();
+    let bearer_only = headers.get(header::COOKIE).is_none()
+        && headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.starts_with("Bearer "));
+    (!bearer_only && !same_origin(headers, &state.public_origin)).then(|| {
+        ApiError::new(
+            StatusCode::FORBIDDEN,
+            "csrf",
+            "This request did not come from the portal's own pages, so it was refused. Reload the page and try again.",
+        )
+        .into_response()
+    })
 }
 
 #[cfg(test)]

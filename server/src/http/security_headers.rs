@@ -2,9 +2,8 @@
 //! per-response nonce Leptos puts on its hydration script), and the sign-in guard of pages.
 
 use axum::{
-    extract::{Request, State},
+    extract::Request,
     http::{header, HeaderValue, StatusCode},
-    middleware::Next,
     response::{IntoResponse, Redirect, Response},
 };
 use leptos::prelude::use_context;
@@ -47,9 +46,7 @@ pub fn provide_page_csp() {
 }
 
 /// Adds the headers every response carries.
-pub async fn security_headers(State(state): State<AppState>, req: Request, next: Next) -> Response {
-    let mut response = next.run(req).await;
-    let h = response.headers_mut();
+pub fn apply(state: &AppState, h: &mut axum::http::HeaderMap) {
     h.insert(
         header::X_CONTENT_TYPE_OPTIONS,
         HeaderValue::from_static("nosniff"),
@@ -79,7 +76,6 @@ pub async fn security_headers(State(state): State<AppState>, req: Request, next:
             HeaderValue::from_static("max-age=31536000; includeSubDomains"),
         );
     }
-    response
 }
 
 /// Pages anyone may open; every other page needs a signed-in session.
@@ -107,35 +103,41 @@ fn redirect_with_return_to(target: &str, path_and_query: &str, extra: &str) -> R
 }
 
 /// Sends a visitor of a portal page who is not signed in to `/login?return_to=…`, one waiting
-/// for a code to `/login/mfa`, and one who must enrol an authenticator to `/security`.
-pub async fn page_guard(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
-    let path = req.uri().path().to_string();
-    if req.method() != axum::http::Method::GET || !is_page(&path) || is_public_page(&path) {
-        return next.run(req).await;
+/// for a code to `/login/mfa`, and one who must enrol an authenticator to `/security`: the
+/// redirect, or `None` to let the request through (with its session in the extensions).
+pub async fn guard(state: &AppState, req: &mut Request) -> Option<Response> {
+    let path = req.uri().path();
+    if req.method() != axum::http::Method::GET || !is_page(path) || is_public_page(path) {
+        return None;
     }
+    let path = path.to_string();
     let path_and_query = req
         .uri()
         .path_and_query()
         .map(|pq| pq.as_str().to_string())
         .unwrap_or_else(|| "/".to_string());
-    let found = match session::resolve(&state, req.headers()).await {
+    let found = match session::resolve(state, req.headers()).await {
         Ok(found) => found,
-        Err(e) => return e.into_response(),
+        Err(e) => return Some(e.into_response()),
     };
     match found {
         Some(a) if a.session.state == states::FULL => {
             req.extensions_mut().insert::<Authenticated>(a);
-            next.run(req).await
+            None
         }
         Some(a) if a.session.state == states::MFA_ENROLMENT => {
             if path == "/security" {
                 req.extensions_mut().insert::<Authenticated>(a);
-                next.run(req).await
+                None
             } else {
-                redirect_with_return_to("/security", &path_and_query, "enrol=required&")
+                Some(redirect_with_return_to(
+                    "/security",
+                    &path_and_query,
+                    "enrol=required&",
+                ))
             }
         }
-        Some(_) => redirect_with_return_to("/login/mfa", &path_and_query, ""),
+        Some(_) => Some(redirect_with_return_to("/login/mfa", &path_and_query, "")),
         None => {
             let mut r = redirect_with_return_to("/login", &path_and_query, "");
             if req.headers().contains_key(header::COOKIE) {
@@ -143,7 +145,7 @@ pub async fn page_guard(State(state): State<AppState>, mut req: Request, next: N
                     .append(header::SET_COOKIE, session::clear_session_cookie());
             }
             *r.status_mut() = StatusCode::SEE_OTHER;
-            r
+            Some(r)
         }
     }
 }
