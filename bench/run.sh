@@ -73,7 +73,7 @@ cpu=$(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -n 1)
 cat > bench/RESULTS.md <<MD
 # Benchmark results
 
-Written by \`make bench\` (bench/run.sh) on $(date -u +%Y-%m-%d) at commit $(git rev-parse --short HEAD),
+Written by \`make bench\` (bench/run.sh) on $(date -u +%Y-%m-%d) at commit $(git rev-parse --short HEAD)$( [ -n "$(git status --porcelain --untracked-files=no)" ] && echo ' plus uncommitted changes'),
 on $(nproc) cores ($cpu), build profile \`perf\` (release optimisation, no LTO).
 
 ## Sign-in (issue: local sign-in)
