@@ -80,6 +80,19 @@ pub struct Event<'a> {
     pub details: serde_json::Value,
 }
 
+impl<'a> Event<'a> {
+    /// A user acting on their own account (sign-in steps, MFA and password changes).
+    pub fn own(user: &'a User, action: &'a str, details: serde_json::Value) -> Self {
+        Event {
+            actor: Some(user),
+            action,
+            target: Some(&user.id),
+            org_id: None,
+            details,
+        }
+    }
+}
+
 /// Writes `event` with the request's origin; pass a transaction to commit it with the change.
 pub async fn record<'e, E: Executor<'e, Database = Any>>(
     db: E,

@@ -180,13 +180,7 @@ async fn start_enrolment(
         &mut *tx,
         now,
         &meta,
-        Event {
-            actor: Some(&a.user),
-            action: "mfa.enrolment_started",
-            target: Some(&a.user.id),
-            org_id: None,
-            details: json!({}),
-        },
+        Event::own(&a.user, "mfa.enrolment_started", json!({})),
     )
     .await?;
     tx.commit().await?;
@@ -272,13 +266,7 @@ async fn confirm_enrolment(
         &mut *tx,
         now,
         &meta,
-        Event {
-            actor: Some(&a.user),
-            action: "mfa.enabled",
-            target: Some(&a.user.id),
-            org_id: None,
-            details: json!({"method": "totp"}),
-        },
+        Event::own(&a.user, "mfa.enabled", json!({"method": "totp"})),
     )
     .await?;
     tx.commit().await?;
@@ -335,13 +323,7 @@ async fn disable_totp(
         &mut *tx,
         now,
         &meta,
-        Event {
-            actor: Some(&a.user),
-            action: "mfa.disabled",
-            target: Some(&a.user.id),
-            org_id: None,
-            details: json!({"method": "totp"}),
-        },
+        Event::own(&a.user, "mfa.disabled", json!({"method": "totp"})),
     )
     .await?;
     tx.commit().await?;
@@ -374,13 +356,7 @@ async fn regenerate_recovery_codes(
         &mut *tx,
         now,
         &meta,
-        Event {
-            actor: Some(&a.user),
-            action: "mfa.recovery_codes_regenerated",
-            target: Some(&a.user.id),
-            org_id: None,
-            details: json!({}),
-        },
+        Event::own(&a.user, "mfa.recovery_codes_regenerated", json!({})),
     )
     .await?;
     tx.commit().await?;
