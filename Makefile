@@ -9,7 +9,7 @@ export CARGO_TERM_COLOR ?= never
 
 ## Serve the portal with live reload on http://127.0.0.1:3000 (SQLite under data/).
 run: tools
-	cargo leptos watch
+	PORTAL_SEED_DEMO=true cargo leptos watch
 
 ## Every check: fmt, clippy, wasm, tests on SQLite and PostgreSQL, Playwright in Chromium.
 test: test-tools lint check-wasm test-sqlite test-postgres e2e

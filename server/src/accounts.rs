@@ -131,13 +131,12 @@ pub async fn create_org(
 ) -> Result<Organisation, AccountError> {
     validate_slug(slug)?;
     let name = validate_org_name(name)?;
-    let org = Organisation {
-        id: uuid::Uuid::new_v4().to_string(),
-        slug: slug.to_string(),
+    let org = Organisation::new(
+        uuid::Uuid::new_v4().to_string(),
+        slug.to_string(),
         name,
-        created_at: db::now_ms(),
-        mfa_required: false,
-    };
+        db::now_ms(),
+    );
     let mut tx = db.pool().begin().await?;
     if let Err(e) = db::orgs::insert(&mut *tx, &org).await {
         return Err(if db::is_unique_violation(&e) {

@@ -2,6 +2,7 @@
 //! rate limits.
 
 pub mod csrf;
+pub mod entra;
 pub mod hashing;
 pub mod password;
 pub mod rate_limit;

@@ -7,7 +7,9 @@ use anyhow::Context;
 use crate::{
     accounts::{self, Actor, NewUserKind},
     clock::Clock,
-    config::{self, Cli, Command, OrgCommand, PortalEnv, ServeArgs, StaffCommand, UserCommand},
+    config::{
+        self, Cli, Command, OrgCommand, PortalEnv, ServeArgs, SsoCommand, StaffCommand, UserCommand,
+    },
     db::{self, Db},
     http::{self, AppState},
 };
@@ -49,6 +51,23 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                     "no longer require"
                 }
             );
+            Ok(())
+        }
+        Command::Org(OrgCommand::Sso(command)) => {
+            let db = open(&cli.database_url).await?;
+            let message = sso_command(&db, command).await;
+            db.close().await;
+            println!("{}", message?);
+            Ok(())
+        }
+        Command::SeedDemo => {
+            if cli.portal_env == PortalEnv::Production {
+                anyhow::bail!("{}", config::ConfigError::DemoInProduction);
+            }
+            let db = open(&cli.database_url).await?;
+            let report = crate::demo::seed(&db).await;
+            db.close().await;
+            println!("{}", report?);
             Ok(())
         }
         Command::User(UserCommand::Create {
@@ -94,6 +113,54 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     }
 }
 
+/// `portal org sso …`: what was done, in a sentence.
+async fn sso_command(db: &Db, command: SsoCommand) -> anyhow::Result<String> {
+    let ended = |n: u64| match n {
+        0 => String::new(),
+        1 => "; 1 session ended".to_string(),
+        n => format!("; {n} sessions ended"),
+    };
+    Ok(match command {
+        SsoCommand::Enable { org } => {
+            crate::sso::set_enabled(db, Actor::CLI, &org, true).await?;
+            format!(
+                "{org}: single sign-on enabled; its admins can now connect their Entra ID tenant"
+            )
+        }
+        SsoCommand::Disable { org } => {
+            let n = crate::sso::set_enabled(db, Actor::CLI, &org, false).await?;
+            format!("{org}: single sign-on disabled{}", ended(n))
+        }
+        SsoCommand::LinkTenant { org, tenant } => {
+            let t = crate::sso::link_tenant(db, Actor::CLI, &org, &tenant, "cli").await?;
+            format!("{org}: tenant {} linked", t.tenant_id)
+        }
+        SsoCommand::UnlinkTenant { org, tenant } => {
+            let n = crate::sso::unlink_tenant(db, Actor::CLI, &org, &tenant).await?;
+            format!(
+                "{org}: tenant {} unlinked{}",
+                tenant.trim().to_ascii_lowercase(),
+                ended(n)
+            )
+        }
+        SsoCommand::DisableTenant { org, tenant } => {
+            let n = crate::sso::set_tenant_disabled(db, Actor::CLI, &org, &tenant, true).await?;
+            format!(
+                "{org}: tenant {} disabled{}",
+                tenant.trim().to_ascii_lowercase(),
+                ended(n)
+            )
+        }
+        SsoCommand::EnableTenant { org, tenant } => {
+            crate::sso::set_tenant_disabled(db, Actor::CLI, &org, &tenant, false).await?;
+            format!(
+                "{org}: tenant {} enabled",
+                tenant.trim().to_ascii_lowercase()
+            )
+        }
+    })
+}
+
 /// Opens and migrates the database.
 async fn open(url: &str) -> anyhow::Result<Db> {
     let db = Db::connect(url)
@@ -131,6 +198,9 @@ async fn serve(database_url: &str, env: PortalEnv, args: ServeArgs) -> anyhow::R
     let secret_key = load_or_create_secret_key(env, &args)?;
     let db = open(database_url).await?;
     tracing::info!(backend = db.backend().name(), "database ready");
+    if args.seed_demo {
+        tracing::info!("{}", crate::demo::seed(&db).await?);
+    }
     let mailer = args.mailer()?;
     let state = AppState::new(db, args, env, secret_key, Clock::system(), mailer);
     state.passwords.warm_up().await;

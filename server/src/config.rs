@@ -57,6 +57,8 @@ pub enum Command {
     /// Manage carrier staff accounts.
     #[command(subcommand)]
     Staff(StaffCommand),
+    /// Fill an empty database with demo customers, users and SSO tenants (development).
+    SeedDemo,
 }
 
 /// `portal org …`
@@ -79,6 +81,62 @@ pub enum OrgCommand {
         /// `true` to require an authenticator app, `false` to leave it to each user.
         #[arg(long, action = clap::ArgAction::Set)]
         required: bool,
+    },
+    /// Single sign-on with Microsoft Entra ID for a customer.
+    #[command(subcommand)]
+    Sso(SsoCommand),
+}
+
+/// `portal org sso …`
+#[derive(Debug, Subcommand)]
+pub enum SsoCommand {
+    /// Turn SSO on: the customer's admins can then connect their Entra tenant.
+    Enable {
+        /// The organisation's slug.
+        #[arg(long)]
+        org: String,
+    },
+    /// Turn SSO off; the customer's SSO sessions end at once.
+    Disable {
+        /// The organisation's slug.
+        #[arg(long)]
+        org: String,
+    },
+    /// Link an Entra tenant to the customer (without the admin-consent step).
+    LinkTenant {
+        /// The organisation's slug.
+        #[arg(long)]
+        org: String,
+        /// The tenant id (a GUID).
+        #[arg(long)]
+        tenant: String,
+    },
+    /// Unlink a tenant; its sessions end at once.
+    UnlinkTenant {
+        /// The organisation's slug.
+        #[arg(long)]
+        org: String,
+        /// The tenant id (a GUID).
+        #[arg(long)]
+        tenant: String,
+    },
+    /// Disable a linked tenant; its sessions end at once and its users cannot sign in.
+    DisableTenant {
+        /// The organisation's slug.
+        #[arg(long)]
+        org: String,
+        /// The tenant id (a GUID).
+        #[arg(long)]
+        tenant: String,
+    },
+    /// Enable a disabled tenant again.
+    EnableTenant {
+        /// The organisation's slug.
+        #[arg(long)]
+        org: String,
+        /// The tenant id (a GUID).
+        #[arg(long)]
+        tenant: String,
     },
 }
 
@@ -173,6 +231,14 @@ pub struct ServeArgs {
     )]
     pub entra_authority: url::Url,
 
+    /// Seconds before a call to the identity provider (discovery, keys, token) gives up.
+    #[arg(long, env = "ENTRA_TIMEOUT_SECS", default_value_t = 10)]
+    pub entra_timeout_secs: u64,
+
+    /// Seed the demo data into an empty database before serving (development; `make run`).
+    #[arg(long, env = "PORTAL_SEED_DEMO", default_value_t = false)]
+    pub seed_demo: bool,
+
     /// Mount the development Entra ID emulator at /dev-idp (default: on in development).
     #[arg(long, env = "PORTAL_DEV_IDP")]
     pub dev_idp: Option<bool>,
@@ -247,6 +313,12 @@ pub enum ConfigError {
     /// A timeout that is zero or negative.
     #[error("{0} must be a positive number of seconds")]
     NonPositiveTimeout(&'static str),
+    /// Demo data in production.
+    #[error("PORTAL_SEED_DEMO puts demo accounts with published passwords into the database; it cannot be used in production")]
+    DemoInProduction,
+    /// Only half of the app registration's credentials.
+    #[error("set both ENTRA_CLIENT_ID and ENTRA_CLIENT_SECRET (the portal's Entra ID app registration), or neither to turn sign-in with Microsoft off")]
+    PartialEntraCredentials,
     /// A public URL with a path, query or credentials.
     #[error("PORTAL_PUBLIC_URL must be an http(s) origin such as https://portal.example.com, without a path, query or user name (got {0})")]
     MalformedPublicUrl(String),
@@ -301,12 +373,18 @@ pub fn validate(env: PortalEnv, args: &ServeArgs) -> Result<(), ConfigError> {
             return Err(ConfigError::NonPositiveTimeout(name));
         }
     }
+    if args.entra_client_id.is_some() != args.entra_client_secret.is_some() {
+        return Err(ConfigError::PartialEntraCredentials);
+    }
     if env == PortalEnv::Production {
         if url.scheme() != "https" && !is_loopback(url) {
             return Err(ConfigError::InsecurePublicUrl(url.to_string()));
         }
         if args.dev_idp == Some(true) {
             return Err(ConfigError::DevIdpInProduction);
+        }
+        if args.seed_demo {
+            return Err(ConfigError::DemoInProduction);
         }
         if args.secret_key.is_none() {
             return Err(ConfigError::MissingSecretKey);

@@ -12,6 +12,7 @@ pub mod mfa;
 pub mod orgs;
 pub mod rate_limits;
 pub mod sessions;
+pub mod sso;
 pub mod tokens;
 pub mod users;
 

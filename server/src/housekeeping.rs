@@ -16,7 +16,8 @@ pub async fn run_once(state: &AppState) -> Result<u64, sqlx::Error> {
     let sessions = db::sessions::delete_expired(state.db.pool(), now, idle_cutoff).await?;
     let failures = db::rate_limits::prune(state.db.pool(), now - WINDOW_MS).await?;
     let links = db::tokens::delete_expired(state.db.pool(), now - 24 * 3600 * 1000).await?;
-    Ok(sessions + failures + links)
+    let flows = db::sso::delete_expired_transactions(state.db.pool(), now).await?;
+    Ok(sessions + failures + links + flows)
 }
 
 /// Runs [`run_once`] every [`INTERVAL`] until the process ends; failures are logged and retried.

@@ -8,8 +8,11 @@ pub mod error;
 pub mod health;
 pub mod invitations;
 pub mod me;
+pub mod microsoft;
 pub mod middleware;
+pub mod provider;
 pub mod security_headers;
+pub mod sso;
 pub mod status;
 
 use std::{net::SocketAddr, sync::Arc, time::Instant};
@@ -32,10 +35,16 @@ use tower_http::{
 };
 
 use crate::{
-    auth::{hashing::PasswordWorkers, secretbox::SecretBox, session_cache::SessionCache},
+    auth::{
+        entra::{Entra, EntraConfig},
+        hashing::PasswordWorkers,
+        secretbox::SecretBox,
+        session_cache::SessionCache,
+    },
     clock::Clock,
     config::{PortalEnv, ServeArgs},
     db::Db,
+    devidp::{DevIdp, DevIdpConfig},
     mail::Mailer,
 };
 
@@ -82,6 +91,10 @@ pub struct AppStateInner {
     pub mailer: Mailer,
     /// Recently resolved sessions of this instance.
     pub sessions: Arc<SessionCache>,
+    /// The Entra ID relying party; `None` when single sign-on is not configured.
+    pub entra: Option<Arc<Entra>>,
+    /// The development Entra ID emulator, when mounted at `/dev-idp`.
+    pub dev_idp: Option<DevIdp>,
 }
 
 impl AppState {
@@ -107,7 +120,10 @@ impl AppState {
             .map(|n| n.get())
             .unwrap_or(2)
             * 2;
+        let (entra, dev_idp) = sso_setup(&config, env);
         AppState(Arc::new(AppStateInner {
+            entra,
+            dev_idp,
             db,
             leptos: leptos_options(&config),
             public_origin: config.public_origin(),
@@ -123,6 +139,68 @@ impl AppState {
             sessions: Arc::new(SessionCache::default()),
         }))
     }
+}
+
+/// The client id the portal uses with its own development emulator.
+pub const DEV_IDP_CLIENT_ID: &str = "portal-dev";
+
+/// The relying party for the configured app registration, or for the development emulator
+/// (which then runs in this process with a client secret made up at start).
+fn sso_setup(config: &ServeArgs, env: PortalEnv) -> (Option<Arc<Entra>>, Option<DevIdp>) {
+    let origin = config.public_origin();
+    let callback_url = format!("{origin}/auth/microsoft/callback");
+    let consent_callback_url = format!("{origin}/auth/microsoft/consent/callback");
+    let timeout = std::time::Duration::from_secs(config.entra_timeout_secs.max(1));
+    let mut dev_idp = None;
+    let rp = match (&config.entra_client_id, &config.entra_client_secret) {
+        (Some(id), Some(secret)) => Some(EntraConfig {
+            authority: config
+                .entra_authority
+                .as_str()
+                .trim_end_matches('/')
+                .to_string(),
+            client_id: id.clone(),
+            client_secret: secret.clone(),
+            callback_url,
+            consent_callback_url,
+            timeout,
+        }),
+        _ if config.dev_idp_enabled(env) => {
+            let secret = crate::auth::session::new_token().0;
+            let base_url = format!("{origin}/dev-idp");
+            match DevIdp::new(DevIdpConfig {
+                base_url: base_url.clone(),
+                client_id: DEV_IDP_CLIENT_ID.to_string(),
+                client_secret: secret.clone(),
+                redirect_uris: vec![callback_url.clone(), consent_callback_url.clone()],
+            }) {
+                Ok(idp) => {
+                    dev_idp = Some(idp);
+                    Some(EntraConfig {
+                        authority: base_url,
+                        client_id: DEV_IDP_CLIENT_ID.to_string(),
+                        client_secret: secret,
+                        callback_url,
+                        consent_callback_url,
+                        timeout,
+                    })
+                }
+                Err(e) => {
+                    tracing::error!("the development Entra ID emulator could not start: {e:#}");
+                    None
+                }
+            }
+        }
+        _ => None,
+    };
+    let entra = rp.and_then(|c| match Entra::new(c) {
+        Ok(e) => Some(Arc::new(e)),
+        Err(e) => {
+            tracing::error!("single sign-on is off: {e:#}");
+            None
+        }
+    });
+    (entra, dev_idp)
 }
 
 impl FromRef<AppState> for LeptosOptions {
@@ -155,6 +233,8 @@ fn api_router() -> Router<AppState> {
         .nest("/me", me::router())
         .merge(invitations::api_router())
         .merge(audit_log::router())
+        .merge(sso::router())
+        .nest("/provider", provider::router())
         .fallback(health::api_not_found)
         .method_not_allowed_fallback(health::api_method_not_allowed)
 }
@@ -167,14 +247,19 @@ pub fn router(state: AppState) -> Router {
     let leptos_state = state.leptos.clone();
     let fallback_options = state.leptos.clone();
 
-    Router::new()
+    let dev_idp = state.dev_idp.as_ref().map(DevIdp::router);
+    let router = Router::new()
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .route("/metrics", get(health::metrics))
         .nest("/api/v1", api_router())
-        .leptos_routes_with_context(&state, pages, security_headers::provide_page_csp, move || {
-            app::shell(leptos_state.clone())
-        })
+        .nest("/auth/microsoft", microsoft::router())
+        .leptos_routes_with_context(
+            &state,
+            pages,
+            security_headers::provide_page_csp,
+            move || app::shell(leptos_state.clone()),
+        )
         .route_layer(from_fn(middleware::record_route))
         .nest_service(
             "/pkg",
@@ -186,7 +271,12 @@ pub fn router(state: AppState) -> Router {
                 .service(ServeDir::new(pkg_dir)),
         )
         .route_service("/favicon.svg", ServeFile::new(favicon))
-        .route("/dev/outbox", get(dev_outbox::list))
+        .route("/dev/outbox", get(dev_outbox::list));
+    let router = match dev_idp {
+        Some(idp) => router.nest_service("/dev-idp", idp),
+        None => router,
+    };
+    router
         .fallback(leptos_axum::render_app_to_stream_with_context(
             security_headers::provide_page_csp,
             move || app::shell(fallback_options.clone()),

@@ -50,6 +50,8 @@ pub struct NewSession<'a> {
     pub ip: Option<&'a str>,
     /// Client user agent.
     pub user_agent: Option<&'a str>,
+    /// The Entra tenant of an SSO session.
+    pub tenant_id: Option<&'a str>,
 }
 
 const COLUMNS: &str =
@@ -78,8 +80,8 @@ pub async fn insert<'e, E: Executor<'e, Database = Any>>(
     s: &NewSession<'_>,
 ) -> Result<(), sqlx::Error> {
     sqlx::query(
-        "INSERT INTO sessions (id, token_hash, user_id, state, auth_method, created_at, last_seen_at, expires_at, mfa_failures, ip, user_agent) \
-         VALUES ($1, $2, $3, $4, $5, $6, $6, $7, 0, $8, $9)",
+        "INSERT INTO sessions (id, token_hash, user_id, state, auth_method, created_at, last_seen_at, expires_at, mfa_failures, ip, user_agent, tenant_id) \
+         VALUES ($1, $2, $3, $4, $5, $6, $6, $7, 0, $8, $9, $10)",
     )
     .bind(s.id)
     .bind(s.token_hash)
@@ -90,6 +92,7 @@ pub async fn insert<'e, E: Executor<'e, Database = Any>>(
     .bind(s.expires_at)
     .bind(s.ip)
     .bind(s.user_agent)
+    .bind(s.tenant_id)
     .execute(db)
     .await?;
     Ok(())
@@ -219,6 +222,33 @@ pub async fn delete_expired<'e, E: Executor<'e, Database = Any>>(
     )
     .bind(now)
     .bind(idle_cutoff)
+    .execute(db)
+    .await?;
+    Ok(r.rows_affected())
+}
+
+/// Ends every session that signed in through `tenant_id`; returns how many.
+pub async fn delete_for_tenant<'e, E: Executor<'e, Database = Any>>(
+    db: E,
+    tenant_id: &str,
+) -> Result<u64, sqlx::Error> {
+    let r = sqlx::query("DELETE FROM sessions WHERE tenant_id = $1")
+        .bind(tenant_id)
+        .execute(db)
+        .await?;
+    Ok(r.rows_affected())
+}
+
+/// Ends every SSO session of an organisation's users; returns how many.
+pub async fn delete_sso_for_org<'e, E: Executor<'e, Database = Any>>(
+    db: E,
+    org_id: &str,
+) -> Result<u64, sqlx::Error> {
+    let r = sqlx::query(
+        "DELETE FROM sessions WHERE tenant_id IS NOT NULL \
+         AND user_id IN (SELECT id FROM users WHERE org_id = $1)",
+    )
+    .bind(org_id)
     .execute(db)
     .await?;
     Ok(r.rows_affected())

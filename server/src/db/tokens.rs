@@ -94,3 +94,20 @@ pub async fn delete_expired<'e, E: Executor<'e, Database = Any>>(
         .await?;
     Ok(r.rows_affected())
 }
+
+/// Uses every pending invitation of `user_id` (an SSO sign-in accepted it); returns whether
+/// there was one.
+pub async fn consume_pending_invitation<'e, E: Executor<'e, Database = Any>>(
+    db: E,
+    user_id: &str,
+    now: i64,
+) -> Result<bool, sqlx::Error> {
+    let r = sqlx::query(
+        "UPDATE user_tokens SET used_at = $1 WHERE user_id = $2 AND purpose = 'invite' AND used_at IS NULL AND expires_at > $1",
+    )
+    .bind(now)
+    .bind(user_id)
+    .execute(db)
+    .await?;
+    Ok(r.rows_affected() > 0)
+}

@@ -53,6 +53,7 @@ pub async fn start_session(
     auth_method: &str,
     meta: &RequestMeta,
     previous: Option<&str>,
+    tenant_id: Option<&str>,
 ) -> ApiResult<HeaderMap> {
     let now = state.clock.now_ms();
     let cfg = &state.config;
@@ -79,6 +80,7 @@ pub async fn start_session(
             expires_at: now + lifetime_secs * 1000,
             ip: meta.ip.as_deref(),
             user_agent: meta.user_agent.as_deref(),
+            tenant_id,
         },
     )
     .await?;
@@ -147,15 +149,38 @@ async fn login(
         db::rate_limits::clear(state.db.pool(), LOGIN_PER_ACCOUNT.scope, &login_email).await?;
     }
 
+    // "Require SSO" switches password sign-in off for the customer's users (never staff).
+    // Said only after the password was right, so it does not reveal who has an account.
+    let org = match &user.org_id {
+        Some(org_id) => db::orgs::find_by_id(state.db.pool(), org_id).await?,
+        None => None,
+    };
+    if !user.is_staff
+        && org
+            .as_ref()
+            .is_some_and(|o| o.sso_enabled && o.sso_required)
+    {
+        audit::record(
+            state.db.pool(),
+            state.clock.now_ms(),
+            &meta,
+            Event::own(
+                &user,
+                "auth.login_failed",
+                json!({"reason": "sso_required", "method": "password"}),
+            ),
+        )
+        .await?;
+        return Err(ApiError::forbidden(
+            "sso_required",
+            "Your organisation signs in with Microsoft. Use \"Sign in with Microsoft\".",
+        ));
+    }
+
     let totp_enrolled = db::mfa::find_totp(state.db.pool(), &user.id)
         .await?
         .is_some_and(|t| t.confirmed_at.is_some());
-    let org_requires_mfa = match &user.org_id {
-        Some(org_id) => db::orgs::find_by_id(state.db.pool(), org_id)
-            .await?
-            .is_some_and(|o| o.mfa_required),
-        None => false,
-    };
+    let org_requires_mfa = org.as_ref().is_some_and(|o| o.mfa_required);
     let (next_state, status) = if totp_enrolled {
         (states::MFA_PENDING, SignInStatus::MfaRequired)
     } else if org_requires_mfa {
@@ -164,7 +189,8 @@ async fn login(
         (states::FULL, SignInStatus::SignedIn)
     };
     let previous = current.as_ref().map(|c| c.session.id.as_str());
-    let headers = start_session(&state, &user, next_state, "password", &meta, previous).await?;
+    let headers =
+        start_session(&state, &user, next_state, "password", &meta, previous, None).await?;
     audit::record(
         state.db.pool(),
         state.clock.now_ms(),
@@ -273,6 +299,7 @@ async fn mfa(
         "password+totp",
         &meta,
         Some(&pending.id),
+        None,
     )
     .await?;
     audit::record(

@@ -282,6 +282,7 @@ async fn confirm_enrolment(
             "password+totp",
             &meta,
             Some(&a.session.id),
+            None,
         )
         .await?;
         return Ok((headers, body).into_response());

@@ -119,6 +119,14 @@ impl TestApp {
         let db = test_db().await;
         let data_dir = db.dir_path().join("data");
         let mut all_args = vec!["--data-dir", data_dir.to_str().unwrap()];
+        // The development emulator makes an RSA key at start: only the tests that use it
+        // (they say --dev-idp or configure an authority) pay for that.
+        if !args
+            .iter()
+            .any(|a| *a == "--dev-idp" || *a == "--entra-client-id")
+        {
+            all_args.extend_from_slice(&["--dev-idp", "false"]);
+        }
         all_args.extend_from_slice(args);
         let config = serve_args(&all_args);
         let clock = Clock::system();

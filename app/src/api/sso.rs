@@ -1,0 +1,233 @@
+//! Single sign-on with Microsoft Entra ID: the customer's settings (`/api/v1/organisation/sso`),
+//! the carrier's provider console (`/api/v1/provider/…`) and a user's linked identities
+//! (`/api/v1/me/identities`).
+//!
+//! The browser flows themselves are redirects, not JSON: `/auth/microsoft/login`,
+//! `/auth/microsoft/consent` and `/auth/microsoft/link` are plain links.
+
+use serde::{Deserialize, Serialize};
+
+use super::{client, ApiError};
+
+/// Where the "Sign in with Microsoft" button goes (add `?return_to=/path`).
+pub const MICROSOFT_LOGIN_PATH: &str = "/auth/microsoft/login";
+/// Where an admin's "Connect Microsoft Entra ID" button goes.
+pub const MICROSOFT_CONSENT_PATH: &str = "/auth/microsoft/consent";
+/// Where a signed-in local user's "Link your Microsoft account" button goes.
+pub const MICROSOFT_LINK_PATH: &str = "/auth/microsoft/link";
+
+/// A Microsoft Entra tenant linked to a customer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LinkedTenant {
+    /// The tenant id (a GUID, lower case).
+    pub tenant_id: String,
+    /// When it was linked (RFC 3339, UTC).
+    pub linked_at: String,
+    /// Who linked it: an email, or `cli`.
+    pub linked_by: String,
+    /// A disabled tenant stays linked but its users cannot sign in.
+    pub disabled: bool,
+}
+
+/// A customer's single sign-on settings, as `GET /api/v1/organisation/sso` returns them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SsoSettings {
+    /// The carrier has turned SSO on for this customer (only staff change this).
+    pub enabled: bool,
+    /// Unknown users of a linked tenant get an account on their first sign-in.
+    pub jit_provisioning: bool,
+    /// The role such users get: `admin`, `engineer` or `viewer`.
+    pub default_role: String,
+    /// Password sign-in is off for this customer's users.
+    pub require_sso: bool,
+    /// Linked tenants, oldest first.
+    pub tenants: Vec<LinkedTenant>,
+}
+
+/// `PUT /api/v1/organisation/sso` (organisation admins).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SsoSettingsUpdate {
+    /// See [`SsoSettings::jit_provisioning`].
+    pub jit_provisioning: bool,
+    /// See [`SsoSettings::default_role`].
+    pub default_role: String,
+    /// See [`SsoSettings::require_sso`].
+    pub require_sso: bool,
+}
+
+/// A customer as the provider console lists it (`GET /api/v1/provider/organisations`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProviderOrganisation {
+    /// Opaque id.
+    pub id: String,
+    /// Short identifier.
+    pub slug: String,
+    /// Name.
+    pub name: String,
+    /// How many users it has.
+    pub users: i64,
+    /// Its SSO settings and tenants.
+    pub sso: SsoSettings,
+}
+
+/// `GET /api/v1/provider/organisations` (staff).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProviderOrganisations {
+    /// Every customer, by name.
+    pub organisations: Vec<ProviderOrganisation>,
+}
+
+/// `PUT /api/v1/provider/organisations/{slug}/sso` (staff): turn SSO on or off.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SsoEnableRequest {
+    /// On or off. Off ends the customer's SSO sessions at once.
+    pub enabled: bool,
+}
+
+/// `POST /api/v1/provider/organisations/{slug}/sso/tenants` (staff): link a tenant.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LinkTenantRequest {
+    /// The tenant id (a GUID).
+    pub tenant_id: String,
+}
+
+/// `PUT /api/v1/provider/organisations/{slug}/sso/tenants/{tenant}` (staff).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TenantStateRequest {
+    /// `true` disables the tenant (its live sessions end at once); `false` enables it again.
+    pub disabled: bool,
+}
+
+/// A Microsoft identity linked to the signed-in user.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LinkedIdentity {
+    /// The Entra tenant.
+    pub tenant_id: String,
+    /// The address the identity provider sent at the last sign-in (display only).
+    pub email: String,
+    /// When it was linked (RFC 3339, UTC).
+    pub linked_at: String,
+}
+
+/// `GET /api/v1/me/identities`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IdentitiesResponse {
+    /// The user's Microsoft identities.
+    pub identities: Vec<LinkedIdentity>,
+    /// Whether linking is possible now (the user's organisation has SSO on and a tenant).
+    pub can_link: bool,
+}
+
+/// `GET /api/v1/organisation/sso`.
+pub async fn settings() -> Result<SsoSettings, ApiError> {
+    client::get("/organisation/sso").await
+}
+
+/// `PUT /api/v1/organisation/sso`.
+pub async fn update_settings(update: SsoSettingsUpdate) -> Result<SsoSettings, ApiError> {
+    client::send_json(gloo_net::http::Method::PUT, "/organisation/sso", &update).await
+}
+
+/// `GET /api/v1/provider/organisations`.
+pub async fn provider_organisations() -> Result<ProviderOrganisations, ApiError> {
+    client::get("/provider/organisations").await
+}
+
+/// `PUT /api/v1/provider/organisations/{slug}/sso`.
+pub async fn set_sso_enabled(slug: String, enabled: bool) -> Result<SsoSettings, ApiError> {
+    client::send_json(
+        gloo_net::http::Method::PUT,
+        &format!("/provider/organisations/{slug}/sso"),
+        &SsoEnableRequest { enabled },
+    )
+    .await
+}
+
+/// `POST /api/v1/provider/organisations/{slug}/sso/tenants`.
+pub async fn link_tenant(slug: String, tenant_id: String) -> Result<SsoSettings, ApiError> {
+    client::send_json(
+        gloo_net::http::Method::POST,
+        &format!("/provider/organisations/{slug}/sso/tenants"),
+        &LinkTenantRequest { tenant_id },
+    )
+    .await
+}
+
+/// `PUT /api/v1/provider/organisations/{slug}/sso/tenants/{tenant}`.
+pub async fn set_tenant_disabled(
+    slug: String,
+    tenant_id: String,
+    disabled: bool,
+) -> Result<SsoSettings, ApiError> {
+    client::send_json(
+        gloo_net::http::Method::PUT,
+        &format!("/provider/organisations/{slug}/sso/tenants/{tenant_id}"),
+        &TenantStateRequest { disabled },
+    )
+    .await
+}
+
+/// `DELETE /api/v1/provider/organisations/{slug}/sso/tenants/{tenant}`.
+pub async fn unlink_tenant(slug: String, tenant_id: String) -> Result<SsoSettings, ApiError> {
+    client::send_json(
+        gloo_net::http::Method::DELETE,
+        &format!("/provider/organisations/{slug}/sso/tenants/{tenant_id}"),
+        &serde_json::json!({}),
+    )
+    .await
+}
+
+/// `GET /api/v1/me/identities`.
+pub async fn identities() -> Result<IdentitiesResponse, ApiError> {
+    client::get("/me/identities").await
+}
+
+/// Messages for the `error` codes that SSO flows put on `/login?error=CODE`, `/sso?error=CODE`
+/// and `/security?error=CODE`: what happened and whom to ask. `None` for an unknown code.
+pub fn flow_error_message(code: &str) -> Option<&'static str> {
+    Some(match code {
+        "tenant_not_linked" => "Your organisation's Microsoft Entra ID tenant is not connected to this portal. Ask your IT administrator to connect it, or your account manager at the carrier.",
+        "tenant_disabled" => "Sign-in with Microsoft is switched off for your organisation's tenant. Ask your account manager at the carrier.",
+        "sso_disabled" => "Single sign-on is not switched on for your organisation. Ask your account manager at the carrier to enable it.",
+        "consumer_account" => "Personal Microsoft accounts cannot sign in. Use your work or school account.",
+        "user_not_provisioned" => "Your organisation has not given you access to the portal yet. Ask your organisation's portal administrator to invite you.",
+        "account_deactivated" => "Your portal account is deactivated. Ask your organisation's portal administrator.",
+        "access_denied" => "Sign-in with Microsoft was cancelled or refused. Try again, or ask your IT administrator.",
+        "consent_required" => "Your organisation's administrator has not granted the portal access yet. Ask them to connect Microsoft Entra ID from the portal's Single sign-on page.",
+        "idp_error" => "Microsoft Entra ID returned an error. Try again in a moment; if it keeps happening, contact the carrier's support.",
+        "idp_unavailable" => "Microsoft Entra ID could not be reached or did not answer in time. Try again in a moment.",
+        "invalid_token" => "The sign-in answer from Microsoft could not be verified, so it was refused. Try again; if it keeps happening, contact the carrier's support.",
+        "expired" => "The sign-in took too long or was already used. Start again.",
+        "state_mismatch" => "This sign-in was not started from this browser, so it was refused. Start again from the portal.",
+        "tenant_mismatch" => "The administrator who signed in belongs to a different tenant than the one that granted consent, so nothing was linked. Sign in with an administrator of the tenant you are connecting.",
+        "tenant_taken" => "That Microsoft Entra ID tenant is already connected to another customer. Contact the carrier's support.",
+        "invalid_tenant" => "That is not a Microsoft Entra ID organisation tenant.",
+        "identity_taken" => "That Microsoft account is already linked to another portal user.",
+        "wrong_tenant" => "That Microsoft account belongs to a tenant that is not connected to your organisation.",
+        "sso_required" => "Your organisation signs in with Microsoft. Use \"Sign in with Microsoft\".",
+        "not_configured" => "Sign-in with Microsoft is not configured on this portal. Contact the carrier's support.",
+        "forbidden" => "Only an administrator of your organisation can do that.",
+        _ => return None,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_flow_error_has_a_message_and_unknown_codes_have_none() {
+        for code in [
+            "tenant_not_linked",
+            "consumer_account",
+            "state_mismatch",
+            "sso_required",
+        ] {
+            assert!(
+                flow_error_message(code).is_some_and(|m| m.ends_with('.')),
+                "{code}"
+            );
+        }
+        assert_eq!(flow_error_message("<script>"), None);
+    }
+}

@@ -1,0 +1,107 @@
+//! Demo data for development (`portal seed-demo`, and `make run` through `PORTAL_SEED_DEMO`):
+//! carrier staff, and two customers whose Entra tenants exist in the development emulator —
+//! Contoso, linked, so its people sign in with one click; Fabrikam, SSO enabled but not
+//! linked, so a newcomer sees the refusal and can run the admin-consent set-up.
+//!
+//! Seeding an already seeded database changes nothing.
+
+use crate::{
+    accounts::{self, Actor, NewUserKind},
+    db::{self, sso::Identity, users::User, Db},
+    devidp::{self, CONTOSO_TENANT},
+};
+
+/// The password of every demo account that has one (published: development only).
+pub const DEMO_PASSWORD: &str = "violet tugboat orbit sandwich";
+
+/// Seeds the demo data into `db` unless it is there; returns what was done, for people.
+pub async fn seed(db: &Db) -> anyhow::Result<String> {
+    if db::orgs::find_by_slug(db.pool(), "contoso")
+        .await?
+        .is_some()
+    {
+        return Ok("demo data already present: nothing changed".to_string());
+    }
+    let cli = Actor::CLI;
+    accounts::create_user(
+        db,
+        cli,
+        NewUserKind::Staff,
+        "noc@carrier.example",
+        Some(DEMO_PASSWORD),
+    )
+    .await?;
+
+    accounts::create_org(db, cli, "Contoso Ltd", "contoso").await?;
+    accounts::create_user(
+        db,
+        cli,
+        NewUserKind::Customer {
+            org_slug: "contoso",
+            role: "admin",
+        },
+        "admin@contoso.example",
+        Some(DEMO_PASSWORD),
+    )
+    .await?;
+    crate::sso::set_enabled(db, cli, "contoso", true).await?;
+    crate::sso::link_tenant(db, cli, "contoso", CONTOSO_TENANT, "demo").await?;
+    let contoso = db::orgs::find_by_slug(db.pool(), "contoso")
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("the contoso organisation vanished while seeding"))?;
+    // Adele (an admin) and Megan (an engineer) already have portal accounts behind their
+    // Microsoft identities; Lee Gu has none, and is provisioned at first sign-in as a viewer.
+    for (key, role) in [("adele", "admin"), ("megan", "engineer")] {
+        let Some(person) = devidp::demo_identities().iter().find(|i| i.key == key) else {
+            continue;
+        };
+        let now = db::now_ms();
+        let user = User {
+            id: uuid::Uuid::new_v4().to_string(),
+            org_id: Some(contoso.id.clone()),
+            email: person.email.to_string(),
+            login_email: None,
+            name: person.name.to_string(),
+            role: Some(role.to_string()),
+            is_staff: false,
+            password_hash: None,
+            created_at: now,
+            deactivated_at: None,
+        };
+        let mut tx = db.pool().begin().await?;
+        db::users::insert(&mut *tx, &user).await?;
+        db::sso::insert_identity(
+            &mut *tx,
+            &Identity {
+                tenant_id: person.tenant.to_string(),
+                object_id: person.oid.to_string(),
+                user_id: user.id.clone(),
+                email: person.email.to_string(),
+                created_at: now,
+            },
+        )
+        .await?;
+        tx.commit().await?;
+    }
+
+    accounts::create_org(db, cli, "Fabrikam Inc", "fabrikam").await?;
+    accounts::create_user(
+        db,
+        cli,
+        NewUserKind::Customer {
+            org_slug: "fabrikam",
+            role: "admin",
+        },
+        "admin@fabrikam.example",
+        Some(DEMO_PASSWORD),
+    )
+    .await?;
+    crate::sso::set_enabled(db, cli, "fabrikam", true).await?;
+
+    Ok(format!(
+        "demo data seeded. Password of every demo account: \"{DEMO_PASSWORD}\".\n\
+         - carrier staff: noc@carrier.example (provider console)\n\
+         - Contoso Ltd: admin@contoso.example; with \"Sign in with Microsoft\": Adele Vance (admin), Megan Bowen (engineer), Lee Gu (new: provisioned as viewer)\n\
+         - Fabrikam Inc: admin@fabrikam.example; its tenant is not linked yet, so Alex Wilber is refused until an admin connects it on the Single sign-on page"
+    ))
+}
