@@ -16,8 +16,8 @@ use leptos_router::{
 use crate::components::layout::AppLayout;
 use crate::pages::{
     forgot_password::ForgotPasswordPage, invite::InvitePage, mfa::MfaPage, not_found::NotFoundPage,
-    overview::OverviewPage, reset_password::ResetPasswordPage, security::SecurityPage,
-    sign_in::SignInPage,
+    overview::OverviewPage, provider::ProviderPage, reset_password::ResetPasswordPage,
+    security::SecurityPage, sign_in::SignInPage, sso::SsoPage,
 };
 
 /// The product name shown in the title bar and the browser tab.
@@ -67,6 +67,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/invite/:token") view=InvitePage />
                     <Route path=path!("/reset-password/:token") view=ResetPasswordPage />
                     <Route path=path!("/security") view=SecurityPage />
+                    <Route path=path!("/sso") view=SsoPage />
+                    <Route path=path!("/provider") view=ProviderPage />
                 </Routes>
             </AppLayout>
         </Router>

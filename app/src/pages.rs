@@ -5,6 +5,8 @@ pub mod invite;
 pub mod mfa;
 pub mod not_found;
 pub mod overview;
+pub mod provider;
 pub mod reset_password;
 pub mod security;
 pub mod sign_in;
+pub mod sso;

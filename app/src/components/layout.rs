@@ -3,6 +3,10 @@
 //! Below 768 px the navigation collapses behind a menu button; the button works once the
 //! page has hydrated, and choosing a destination closes the menu again.
 //!
+//! The navigation starts with the pages everyone has; "Single sign-on" (organisation admins)
+//! and "Provider console" (carrier staff) join once `/me` has loaded in the browser, so the
+//! server and the first client render agree and nobody else ever sees them.
+//!
 //! The sign-in pages (`/login…`, `/invite/…`, `/reset-password/…`) and the enrolment that a
 //! sign-in may require (`/security?enrol=required`) get a minimal centred frame instead: the
 //! product name above the page's card, no navigation and no user menu, because there is no
@@ -14,7 +18,8 @@ use leptos_router::{
     hooks::{use_location, use_query_map},
 };
 
-use crate::components::user_menu::{provide_current_user, UserMenu};
+use crate::api::auth::MeResponse;
+use crate::components::user_menu::{provide_current_user, MeState, UserMenu};
 use crate::{BUILD_VERSION, PRODUCT_NAME};
 
 /// One entry of the side navigation.
@@ -37,6 +42,53 @@ pub const NAV_ITEMS: &[NavItem] = &[
         href: "/security",
     },
 ];
+
+/// The customer's single sign-on settings, for organisation admins.
+pub const SSO_NAV_ITEM: NavItem = NavItem {
+    label: "Single sign-on",
+    href: "/sso",
+};
+
+/// The carrier's console of customers, for staff.
+pub const PROVIDER_NAV_ITEM: NavItem = NavItem {
+    label: "Provider console",
+    href: "/provider",
+};
+
+/// Whether `me` administers a customer organisation (staff are not organisation admins).
+pub fn is_organisation_admin(me: &MeResponse) -> bool {
+    !me.user.staff && me.user.role.as_deref() == Some("admin")
+}
+
+/// Whether `me` is carrier staff.
+pub fn is_staff(me: &MeResponse) -> bool {
+    me.user.staff
+}
+
+/// The navigation entries that depend on who is signed in, after [`NAV_ITEMS`]; none while
+/// `/me` is unknown.
+pub fn role_nav_items(me: Option<&MeResponse>) -> Vec<NavItem> {
+    let Some(me) = me else {
+        return Vec::new();
+    };
+    let mut items = Vec::new();
+    if is_organisation_admin(me) {
+        items.push(SSO_NAV_ITEM);
+    }
+    if is_staff(me) {
+        items.push(PROVIDER_NAV_ITEM);
+    }
+    items
+}
+
+/// The whole navigation for `me`: [`NAV_ITEMS`], then [`role_nav_items`].
+pub fn nav_items(me: Option<&MeResponse>) -> Vec<NavItem> {
+    NAV_ITEMS
+        .iter()
+        .copied()
+        .chain(role_nav_items(me))
+        .collect()
+}
 
 /// Path prefixes of the pages used before a full session exists.
 const AUTH_PATH_PREFIXES: &[&str] = &["/login", "/invite", "/reset-password"];
@@ -77,7 +129,11 @@ pub fn AppLayout(children: Children) -> impl IntoView {
         let enrol = query.with(|q| is_enrolment_required(q.get("enrol").as_deref()));
         location.pathname.with(|path| uses_auth_layout(path, enrol))
     });
-    provide_current_user(auth_layout.into());
+    let current = provide_current_user(auth_layout.into());
+    let role_items = move || match current.me.get() {
+        Some(MeState::SignedIn(me)) => role_nav_items(Some(&me)),
+        _ => Vec::new(),
+    };
     // Effects run only in the browser, so this marks the page as hydrated (tests wait for it).
     let (hydrated, set_hydrated) = signal(false);
     Effect::new(move |_| set_hydrated.set(true));
@@ -121,24 +177,14 @@ pub fn AppLayout(children: Children) -> impl IntoView {
                     <ul>
                         {NAV_ITEMS
                             .iter()
-                            .map(|item| {
-                                let href = item.href;
-                                view! {
-                                    <li>
-                                        <A
-                                            href=href
-                                            attr:class="nav-link"
-                                            on:click=move |_| set_menu_open.set(false)
-                                            attr:aria-current=move || {
-                                                is_current(href, &location.pathname.get()).then_some("page")
-                                            }
-                                        >
-                                            {item.label}
-                                        </A>
-                                    </li>
-                                }
-                            })
+                            .map(|item| view! { <NavLink item=*item close_menu=set_menu_open /> })
                             .collect_view()}
+                        {move || {
+                            role_items()
+                                .into_iter()
+                                .map(|item| view! { <NavLink item=item close_menu=set_menu_open /> })
+                                .collect_view()
+                        }}
                     </ul>
                     <div class="sidenav-user">
                         <UserMenu placement="sidenav" />
@@ -162,6 +208,25 @@ pub fn AppLayout(children: Children) -> impl IntoView {
     }
 }
 
+/// One entry of the side navigation, marked `aria-current="page"` on its page.
+#[component]
+fn NavLink(item: NavItem, close_menu: WriteSignal<bool>) -> impl IntoView {
+    let location = use_location();
+    let href = item.href;
+    view! {
+        <li>
+            <A
+                href=href
+                attr:class="nav-link"
+                on:click=move |_| close_menu.set(false)
+                attr:aria-current=move || is_current(href, &location.pathname.get()).then_some("page")
+            >
+                {item.label}
+            </A>
+        </li>
+    }
+}
+
 /// The product's mark (a handset), decorative.
 #[component]
 fn BrandMark() -> impl IntoView {
@@ -174,7 +239,31 @@ fn BrandMark() -> impl IntoView {
 
 #[cfg(test)]
 mod tests {
-    use super::{is_current, is_enrolment_required, uses_auth_layout, NAV_ITEMS};
+    use super::*;
+    use crate::api::auth::{MeUser, OrganisationSummary};
+
+    fn me(role: Option<&str>, staff: bool) -> MeResponse {
+        MeResponse {
+            user: MeUser {
+                id: "u1".to_string(),
+                email: "ana@example.com".to_string(),
+                name: "Ana".to_string(),
+                role: role.map(str::to_string),
+                staff,
+                mfa_enabled: false,
+                auth_method: "password".to_string(),
+            },
+            organisation: (!staff).then(|| OrganisationSummary {
+                id: "o1".to_string(),
+                slug: "contoso".to_string(),
+                name: "Contoso".to_string(),
+            }),
+        }
+    }
+
+    fn labels(items: &[NavItem]) -> Vec<&'static str> {
+        items.iter().map(|item| item.label).collect()
+    }
 
     #[test]
     fn overview_is_current_only_on_the_root() {
@@ -194,6 +283,35 @@ mod tests {
         let labels: Vec<&str> = NAV_ITEMS.iter().map(|item| item.label).collect();
         assert_eq!(labels[..2], ["Overview", "Security"]);
         assert_eq!(NAV_ITEMS[1].href, "/security");
+    }
+
+    #[test]
+    fn organisation_admins_also_get_single_sign_on() {
+        let items = nav_items(Some(&me(Some("admin"), false)));
+        assert_eq!(labels(&items), ["Overview", "Security", "Single sign-on"]);
+        assert_eq!(items[2].href, "/sso");
+    }
+
+    #[test]
+    fn staff_also_get_the_provider_console() {
+        let items = nav_items(Some(&me(None, true)));
+        assert_eq!(labels(&items), ["Overview", "Security", "Provider console"]);
+        assert_eq!(items[2].href, "/provider");
+        // A role on a staff account does not make it an organisation admin.
+        assert!(!is_organisation_admin(&me(Some("admin"), true)));
+    }
+
+    #[test]
+    fn other_users_and_unknown_users_get_the_common_pages_only() {
+        for role in ["engineer", "viewer"] {
+            assert_eq!(
+                labels(&nav_items(Some(&me(Some(role), false)))),
+                ["Overview", "Security"],
+                "{role}"
+            );
+        }
+        assert_eq!(labels(&nav_items(None)), ["Overview", "Security"]);
+        assert!(role_nav_items(None).is_empty());
     }
 
     #[test]

@@ -1,11 +1,15 @@
-//! `/security`: the signed-in person's authenticator app, recovery codes, password and
-//! sessions.
+//! `/security`: the signed-in person's authenticator app, recovery codes, linked Microsoft
+//! account, password and sessions.
 //!
 //! With `?enrol=required` it is the step a sign-in waits on when the organisation requires an
 //! authenticator app: the page starts at the password prompt, shows no sessions (the half
 //! finished sign-in has no full session yet) and ends with a "Continue" to `return_to`.
+//!
+//! `?linked=microsoft` and `?error=CODE` are the return of the "Link your Microsoft account"
+//! flow; the Microsoft account section shows what they mean.
 
 pub mod authenticator;
+pub mod microsoft;
 pub mod password;
 pub mod sessions;
 
@@ -17,7 +21,10 @@ use crate::components::{form::NeedsJavaScript, layout::is_enrolment_required};
 use crate::return_to::sanitize_return_to;
 
 use self::{
-    authenticator::AuthenticatorSection, password::PasswordSection, sessions::SessionsSection,
+    authenticator::AuthenticatorSection,
+    microsoft::{link_outcome, MicrosoftSection},
+    password::PasswordSection,
+    sessions::SessionsSection,
 };
 
 /// The Security page.
@@ -28,6 +35,8 @@ pub fn SecurityPage() -> impl IntoView {
     let query = use_query_map();
     let enrol_required = query.with_untracked(|q| is_enrolment_required(q.get("enrol").as_deref()));
     let return_to = query.with_untracked(|q| sanitize_return_to(q.get("return_to").as_deref()));
+    let microsoft_outcome = query
+        .with_untracked(|q| link_outcome(q.get("linked").as_deref(), q.get("error").as_deref()));
 
     // A password change ends the other sessions: the sessions list then reloads.
     let sessions_changed = Trigger::new();
@@ -62,6 +71,7 @@ pub fn SecurityPage() -> impl IntoView {
             {(!enrol_required)
                 .then(|| {
                     view! {
+                        <MicrosoftSection outcome=microsoft_outcome />
                         <PasswordSection sessions_changed=sessions_changed />
                         <SessionsSection reload=sessions_changed />
                     }

@@ -2,8 +2,9 @@
 //!
 //! The first step of a password sign-in; depending on the answer the browser then loads the
 //! page it came from (`?return_to=`), asks for the authenticator code (`/login/mfa`) or sets
-//! up an authenticator app first (`/security?enrol=required`). Single sign-on refusals come
-//! back here as `?error=CODE`.
+//! up an authenticator app first (`/security?enrol=required`). Above the form, "Sign in with
+//! Microsoft" starts single sign-on with Microsoft Entra ID (a plain link, so it works without
+//! JavaScript); its refusals come back here as `?error=CODE` and are shown prominently.
 
 use leptos::{ev::SubmitEvent, html, prelude::*};
 use leptos_meta::Title;
@@ -14,11 +15,13 @@ use leptos_router::{
 
 use crate::api::{
     auth::{login, SignInStatus},
+    sso::{flow_error_message, MICROSOFT_LOGIN_PATH},
     ApiError,
 };
 use crate::components::{
     browser::full_page_load,
     form::{Field, FormAlert, NeedsJavaScript, SubmitButton},
+    microsoft_button::MicrosoftButton,
 };
 use crate::pages::forgot_password::FORGOT_PASSWORD_PATH;
 use crate::return_to::{sanitize_return_to, with_return_to};
@@ -57,21 +60,39 @@ pub fn go_to(step: NextStep, navigate: impl Fn(&str, NavigateOptions)) {
     }
 }
 
-/// The message for a `?error=CODE` that sent the person back to this page (a refused single
-/// sign-on, an ended session). Unknown codes get a general message: the code comes from the
-/// URL, so its text is never shown.
+/// The general message for an unknown `?error=CODE`.
+pub const GENERAL_SIGN_IN_ERROR: &str = "Signing in did not work. Try again; if it keeps happening, contact your organisation's administrator.";
+
+/// The message for a `?error=CODE` that sent the person back to this page: a refused single
+/// sign-on (the messages of [`flow_error_message`], which say why and whom to ask) or an ended
+/// session. Unknown codes get [`GENERAL_SIGN_IN_ERROR`]: the code comes from the URL, so its
+/// text is never shown.
 pub fn sign_in_error_message(code: &str) -> &'static str {
     match code {
-        "sso_not_enabled" => "Single sign-on is not turned on for your organisation. Sign in with your email and password, or ask your organisation's administrator.",
-        "tenant_not_linked" | "unknown_tenant" => "Your Microsoft Entra ID organisation is not connected to the portal. Ask your organisation's administrator to connect it, or sign in with your email and password.",
-        "user_not_found" | "user_not_provisioned" | "not_invited" | "provisioning_disabled" => "There is no portal account for you yet. Ask your organisation's administrator to invite you.",
-        "account_disabled" | "user_deactivated" => "Your portal account has been deactivated. Contact your organisation's administrator.",
-        "access_denied" | "consent_required" => "Signing in with Microsoft was cancelled or not allowed. Try again, or ask your organisation's administrator.",
-        "state_mismatch" | "invalid_state" | "sso_expired" | "login_expired" => "The single sign-on attempt took too long or was started in another window. Try again.",
         "session_expired" | "unauthenticated" => "Your session has ended. Sign in again.",
         "mfa_expired" => "Signing in took too long. Sign in again.",
-        _ => "Signing in did not work. Try again; if it keeps happening, contact your organisation's administrator.",
+        _ => flow_error_message(canonical_flow_code(code)).unwrap_or(GENERAL_SIGN_IN_ERROR),
     }
+}
+
+/// Older or alternative spellings of the single sign-on codes, mapped to the codes that
+/// [`flow_error_message`] knows; other codes are returned unchanged.
+fn canonical_flow_code(code: &str) -> &str {
+    match code {
+        "sso_not_enabled" => "sso_disabled",
+        "unknown_tenant" => "tenant_not_linked",
+        "user_not_found" | "not_invited" | "provisioning_disabled" => "user_not_provisioned",
+        "account_disabled" | "user_deactivated" => "account_deactivated",
+        "invalid_state" => "state_mismatch",
+        "sso_expired" | "login_expired" => "expired",
+        other => other,
+    }
+}
+
+/// Where "Sign in with Microsoft" leads: the Microsoft flow, with the (sanitised) page to
+/// return to.
+pub fn microsoft_sign_in_href(return_to: &str) -> String {
+    with_return_to(MICROSOFT_LOGIN_PATH, return_to)
 }
 
 /// The sign-in form.
@@ -82,6 +103,7 @@ pub fn SignInPage() -> impl IntoView {
         Memo::new(move |_| query.with(|q| sanitize_return_to(q.get("return_to").as_deref())));
     let redirect_error =
         Memo::new(move |_| query.with(|q| q.get("error").map(|code| sign_in_error_message(&code))));
+    let microsoft_href = Signal::derive(move || microsoft_sign_in_href(&return_to.get()));
 
     let email = RwSignal::new(String::new());
     let password = RwSignal::new(String::new());
@@ -143,8 +165,20 @@ pub fn SignInPage() -> impl IntoView {
             {move || {
                 redirect_error
                     .get()
-                    .map(|message| view! { <p class="alert error" role="alert">{message}</p> })
+                    .map(|message| {
+                        view! {
+                            <div class="alert error sign-in-refusal" role="alert" data-testid="sign-in-error">
+                                <p>{message}</p>
+                            </div>
+                        }
+                    })
             }}
+            <div class="sso-sign-in">
+                <MicrosoftButton href=microsoft_href class="full-width" />
+            </div>
+            <p class="or-divider">
+                <span>"or"</span>
+            </p>
             <form class="form" method="post" on:submit=submit aria-busy=move || busy.get().then_some("true")>
                 <Field label="Email address" for_id="sign-in-email">
                     <input
@@ -238,9 +272,54 @@ mod tests {
     }
 
     #[test]
+    fn single_sign_on_refusals_use_the_flow_messages() {
+        for code in [
+            "tenant_not_linked",
+            "tenant_disabled",
+            "sso_disabled",
+            "consumer_account",
+            "user_not_provisioned",
+            "sso_required",
+            "idp_unavailable",
+            "state_mismatch",
+        ] {
+            assert_eq!(
+                Some(sign_in_error_message(code)),
+                flow_error_message(code),
+                "{code}"
+            );
+        }
+        // The refused tenant says why and whom to ask.
+        let message = sign_in_error_message("tenant_not_linked");
+        assert!(message.contains("not connected") && message.contains("Ask"));
+    }
+
+    #[test]
+    fn older_spellings_map_to_the_flow_messages() {
+        assert_eq!(
+            Some(sign_in_error_message("unknown_tenant")),
+            flow_error_message("tenant_not_linked")
+        );
+        assert_eq!(
+            Some(sign_in_error_message("user_deactivated")),
+            flow_error_message("account_deactivated")
+        );
+    }
+
+    #[test]
     fn unknown_error_codes_get_a_general_message_without_the_code() {
         let message = sign_in_error_message("call_0800_FRAUD");
         assert!(message.starts_with("Signing in did not work"));
         assert!(!message.contains("FRAUD"));
+        assert_eq!(sign_in_error_message(""), GENERAL_SIGN_IN_ERROR);
+    }
+
+    #[test]
+    fn the_microsoft_button_keeps_the_return_page() {
+        assert_eq!(microsoft_sign_in_href("/"), "/auth/microsoft/login");
+        assert_eq!(
+            microsoft_sign_in_href("/calls?result=failed"),
+            "/auth/microsoft/login?return_to=/calls%3Fresult%3Dfailed"
+        );
     }
 }

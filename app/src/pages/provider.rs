@@ -1,0 +1,1012 @@
+//! `/provider`: the carrier staff's console of customers and their single sign-on.
+//!
+//! A table lists every customer (name, slug, users, SSO on/off, linked tenants); below it each
+//! customer has a card to enable or disable SSO, link a Microsoft Entra tenant by its id, and
+//! disable, enable or unlink each tenant. Disabling SSO and unlinking a tenant end SSO
+//! sessions at once, so both ask for a confirmation in place first. The list reloads after
+//! every change.
+//!
+//! Buttons carry the customer (and tenant) in their accessible name ("Enable SSO for
+//! Contoso"), so every one of them is unambiguous on a page full of customers.
+
+use leptos::{ev::SubmitEvent, html, prelude::*};
+use leptos_meta::Title;
+
+use crate::api::{
+    sso::{
+        link_tenant, provider_organisations, set_sso_enabled, set_tenant_disabled, unlink_tenant,
+        LinkedTenant, ProviderOrganisation, ProviderOrganisations, SsoSettings,
+    },
+    ApiError,
+};
+use crate::components::{
+    browser::format_local_datetime,
+    form::{described_by, hint_id, NeedsJavaScript},
+    layout::is_staff,
+    user_menu::{use_current_user, SIGN_IN_PATH},
+};
+use crate::pages::sso::{
+    is_forbidden, linked_by_label, normalize_tenant_id, page_access, tenant_state_label,
+    AccessProblem, LoadingCard, PageAccess,
+};
+use crate::return_to::with_return_to;
+
+/// This page's path.
+pub const PROVIDER_PATH: &str = "/provider";
+
+/// What a user who is not carrier staff sees.
+pub const PROVIDER_FORBIDDEN_MESSAGE: &str =
+    "Only carrier staff can use the provider console. If you need access, ask the carrier's portal team.";
+
+/// A change the console makes to a customer's single sign-on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ProviderAction {
+    /// Turn SSO on (`enabled`) or off for a customer.
+    SetSso {
+        /// The customer's slug.
+        slug: String,
+        /// The customer's name.
+        name: String,
+        /// The new state.
+        enabled: bool,
+    },
+    /// Link a tenant to a customer.
+    Link {
+        /// The customer's slug.
+        slug: String,
+        /// The customer's name.
+        name: String,
+        /// The tenant id (a GUID, lower case).
+        tenant_id: String,
+    },
+    /// Disable (`disabled`) or enable a linked tenant.
+    SetTenantDisabled {
+        /// The customer's slug.
+        slug: String,
+        /// The customer's name.
+        name: String,
+        /// The tenant id.
+        tenant_id: String,
+        /// The new state.
+        disabled: bool,
+    },
+    /// Unlink a tenant from a customer.
+    Unlink {
+        /// The customer's slug.
+        slug: String,
+        /// The customer's name.
+        name: String,
+        /// The tenant id.
+        tenant_id: String,
+    },
+}
+
+impl ProviderAction {
+    /// The customer it changes.
+    pub fn slug(&self) -> &str {
+        match self {
+            ProviderAction::SetSso { slug, .. }
+            | ProviderAction::Link { slug, .. }
+            | ProviderAction::SetTenantDisabled { slug, .. }
+            | ProviderAction::Unlink { slug, .. } => slug,
+        }
+    }
+
+    /// Whether it ends sessions, so the person confirms it first.
+    pub fn needs_confirmation(&self) -> bool {
+        matches!(
+            self,
+            ProviderAction::SetSso { enabled: false, .. } | ProviderAction::Unlink { .. }
+        )
+    }
+
+    /// The visible label of its button.
+    pub fn button_label(&self) -> &'static str {
+        match self {
+            ProviderAction::SetSso { enabled: true, .. } => "Enable SSO",
+            ProviderAction::SetSso { enabled: false, .. } => "Disable SSO",
+            ProviderAction::Link { .. } => "Link tenant",
+            ProviderAction::SetTenantDisabled { disabled: true, .. } => "Disable",
+            ProviderAction::SetTenantDisabled {
+                disabled: false, ..
+            } => "Enable",
+            ProviderAction::Unlink { .. } => "Unlink",
+        }
+    }
+
+    /// The accessible name of its button: the label with the customer (and tenant).
+    pub fn button_name(&self) -> String {
+        match self {
+            ProviderAction::SetSso {
+                name,
+                enabled: true,
+                ..
+            } => format!("Enable SSO for {name}"),
+            ProviderAction::SetSso {
+                name,
+                enabled: false,
+                ..
+            } => format!("Disable SSO for {name}"),
+            ProviderAction::Link { name, .. } => format!("Link tenant to {name}"),
+            ProviderAction::SetTenantDisabled {
+                name,
+                tenant_id,
+                disabled: true,
+                ..
+            } => format!("Disable tenant {tenant_id} for {name}"),
+            ProviderAction::SetTenantDisabled {
+                name,
+                tenant_id,
+                disabled: false,
+                ..
+            } => format!("Enable tenant {tenant_id} for {name}"),
+            ProviderAction::Unlink {
+                name, tenant_id, ..
+            } => format!("Unlink tenant {tenant_id} from {name}"),
+        }
+    }
+
+    /// What the confirmation says, and the accessible name of its "Confirm" button; `None`
+    /// when no confirmation is needed.
+    pub fn confirmation(&self) -> Option<(String, String)> {
+        match self {
+            ProviderAction::SetSso {
+                name,
+                enabled: false,
+                ..
+            } => Some((
+                format!("Disabling single sign-on for {name} ends the SSO sessions of all its users at once, and nobody can sign in with Microsoft until it is enabled again. Linked tenants stay linked."),
+                format!("Confirm disabling SSO for {name}"),
+            )),
+            ProviderAction::Unlink {
+                name, tenant_id, ..
+            } => Some((
+                format!("Unlinking tenant {tenant_id} from {name} ends the SSO sessions of that tenant's users at once; they cannot sign in with Microsoft until the tenant is linked again."),
+                format!("Confirm unlinking tenant {tenant_id} from {name}"),
+            )),
+            _ => None,
+        }
+    }
+
+    /// The message after it worked.
+    pub fn done_notice(&self) -> String {
+        match self {
+            ProviderAction::SetSso {
+                name,
+                enabled: true,
+                ..
+            } => format!("Single sign-on is now enabled for {name}."),
+            ProviderAction::SetSso {
+                name,
+                enabled: false,
+                ..
+            } => format!("Single sign-on is now disabled for {name}; its SSO sessions have ended."),
+            ProviderAction::Link {
+                name, tenant_id, ..
+            } => format!("Tenant {tenant_id} is now linked to {name}."),
+            ProviderAction::SetTenantDisabled {
+                name,
+                tenant_id,
+                disabled: true,
+                ..
+            } => format!(
+                "Tenant {tenant_id} is now disabled for {name}; its users' SSO sessions have ended."
+            ),
+            ProviderAction::SetTenantDisabled {
+                name,
+                tenant_id,
+                disabled: false,
+                ..
+            } => format!("Tenant {tenant_id} is enabled again for {name}."),
+            ProviderAction::Unlink {
+                name, tenant_id, ..
+            } => format!("Tenant {tenant_id} is no longer linked to {name}."),
+        }
+    }
+
+    /// The message after it failed with `error` (the server's message says why).
+    pub fn failure_message(&self, error: &ApiError) -> String {
+        if is_forbidden(error) {
+            return PROVIDER_FORBIDDEN_MESSAGE.to_string();
+        }
+        let what = match self {
+            ProviderAction::SetSso {
+                name,
+                enabled: true,
+                ..
+            } => format!("Single sign-on could not be enabled for {name}."),
+            ProviderAction::SetSso {
+                name,
+                enabled: false,
+                ..
+            } => format!("Single sign-on could not be disabled for {name}."),
+            ProviderAction::Link {
+                name, tenant_id, ..
+            } => format!("Tenant {tenant_id} could not be linked to {name}."),
+            ProviderAction::SetTenantDisabled {
+                tenant_id,
+                disabled: true,
+                ..
+            } => format!("Tenant {tenant_id} could not be disabled."),
+            ProviderAction::SetTenantDisabled {
+                tenant_id,
+                disabled: false,
+                ..
+            } => format!("Tenant {tenant_id} could not be enabled."),
+            ProviderAction::Unlink { tenant_id, .. } => {
+                format!("Tenant {tenant_id} could not be unlinked.")
+            }
+        };
+        format!("{what} {error}")
+    }
+}
+
+/// An element id made from a slug: letters, digits, `-` and `_` kept, anything else `-`.
+pub fn id_fragment(slug: &str) -> String {
+    slug.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                c.to_ascii_lowercase()
+            } else {
+                '-'
+            }
+        })
+        .collect()
+}
+
+/// "1 user", "12 users".
+pub fn users_label(users: i64) -> String {
+    if users == 1 {
+        "1 user".to_string()
+    } else {
+        format!("{users} users")
+    }
+}
+
+/// Sends `action` to the API.
+async fn perform(action: ProviderAction) -> Result<SsoSettings, ApiError> {
+    match action {
+        ProviderAction::SetSso { slug, enabled, .. } => set_sso_enabled(slug, enabled).await,
+        ProviderAction::Link {
+            slug, tenant_id, ..
+        } => link_tenant(slug, tenant_id).await,
+        ProviderAction::SetTenantDisabled {
+            slug,
+            tenant_id,
+            disabled,
+            ..
+        } => set_tenant_disabled(slug, tenant_id, disabled).await,
+        ProviderAction::Unlink {
+            slug, tenant_id, ..
+        } => unlink_tenant(slug, tenant_id).await,
+    }
+}
+
+/// The last outcome, shown on its customer's card.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct OrgMessage {
+    slug: String,
+    text: String,
+    success: bool,
+}
+
+/// The console's shared state, handed to each card.
+#[derive(Clone, Copy)]
+struct Console {
+    list: LocalResource<Result<ProviderOrganisations, ApiError>>,
+    /// The action waiting for its confirmation.
+    pending: RwSignal<Option<ProviderAction>>,
+    /// The action in flight (one at a time).
+    running: RwSignal<Option<ProviderAction>>,
+    message: RwSignal<Option<OrgMessage>>,
+}
+
+impl Console {
+    /// A button was clicked: ask for confirmation first, or go ahead.
+    fn request(self, action: ProviderAction) {
+        self.message.set(None);
+        if action.needs_confirmation() {
+            self.pending.set(Some(action));
+        } else {
+            self.run(action);
+        }
+    }
+
+    /// Sends `action`, then shows the outcome and reloads the list after a success.
+    fn run(self, action: ProviderAction) {
+        if self.running.with_untracked(Option::is_some) {
+            return;
+        }
+        self.pending.set(None);
+        self.message.set(None);
+        self.running.set(Some(action.clone()));
+        leptos::task::spawn_local(async move {
+            let result = perform(action.clone()).await;
+            self.running.set(None);
+            match result {
+                Ok(_) => self.succeeded(&action),
+                Err(error) => self.failed(&action, &error),
+            }
+        });
+    }
+
+    fn succeeded(self, action: &ProviderAction) {
+        self.message.set(Some(OrgMessage {
+            slug: action.slug().to_string(),
+            text: action.done_notice(),
+            success: true,
+        }));
+        self.list.refetch();
+    }
+
+    fn failed(self, action: &ProviderAction, error: &ApiError) {
+        self.message.set(Some(OrgMessage {
+            slug: action.slug().to_string(),
+            text: action.failure_message(error),
+            success: false,
+        }));
+    }
+
+    fn is_pending(self, action: &ProviderAction) -> bool {
+        self.pending.with(|p| p.as_ref() == Some(action))
+    }
+}
+
+/// The provider console.
+#[component]
+pub fn ProviderPage() -> impl IntoView {
+    let me = use_current_user().me;
+    view! {
+        <Title text="Provider console" />
+        <section class="page provider-page">
+            <h1>"Provider console"</h1>
+            <NeedsJavaScript />
+            <Transition fallback=|| view! { <LoadingCard label="Loading the provider console" /> }>
+                {move || Suspend::new(async move {
+                    match page_access(&me.await, is_staff) {
+                        PageAccess::Allowed => view! { <ProviderConsole /> }.into_any(),
+                        access => {
+                            view! {
+                                <AccessProblem
+                                    access=access
+                                    forbidden_message=PROVIDER_FORBIDDEN_MESSAGE
+                                    return_to=PROVIDER_PATH
+                                    me=me
+                                />
+                            }
+                                .into_any()
+                        }
+                    }
+                })}
+            </Transition>
+        </section>
+    }
+}
+
+/// The customers and their cards.
+#[component]
+fn ProviderConsole() -> impl IntoView {
+    let console = Console {
+        list: LocalResource::new(provider_organisations),
+        pending: RwSignal::new(None),
+        running: RwSignal::new(None),
+        message: RwSignal::new(None),
+    };
+    view! {
+        <p class="muted">
+            "Every customer of the portal. Enable single sign-on for a customer, then link its Microsoft Entra ID tenant here or let its administrator connect it from their Single sign-on page."
+        </p>
+        <Transition fallback=|| view! { <LoadingCard label="Loading customers" /> }>
+            {move || Suspend::new(async move {
+                match console.list.await {
+                    Ok(ProviderOrganisations { organisations }) if organisations.is_empty() => {
+                        view! {
+                            <p class="empty-state card">
+                                "There are no customers yet. Create one with " <code>"portal org create"</code> "."
+                            </p>
+                        }
+                            .into_any()
+                    }
+                    Ok(ProviderOrganisations { organisations }) => {
+                        let cards = organisations
+                            .iter()
+                            .cloned()
+                            .map(|org| view! { <CustomerCard console=console org=org /> })
+                            .collect_view();
+                        view! {
+                            <CustomersTable organisations=organisations />
+                            {cards}
+                        }
+                            .into_any()
+                    }
+                    Err(error) if is_forbidden(&error) => {
+                        view! {
+                            <div class="alert warn" role="alert" data-testid="forbidden">
+                                <p>{PROVIDER_FORBIDDEN_MESSAGE}</p>
+                            </div>
+                        }
+                            .into_any()
+                    }
+                    Err(error) if error.status() == Some(401) => {
+                        view! {
+                            <div class="alert error" role="alert">
+                                <p>{error.to_string()}</p>
+                                <p>
+                                    <a href=with_return_to(SIGN_IN_PATH, PROVIDER_PATH) rel="external">"Sign in again"</a>
+                                </p>
+                            </div>
+                        }
+                            .into_any()
+                    }
+                    Err(error) => {
+                        view! {
+                            <div class="alert error" role="alert">
+                                <p>"The customers could not be loaded. " {error.to_string()}</p>
+                                <p>
+                                    <button type="button" class="button secondary small" on:click=move |_| console.list.refetch()>
+                                        "Try again"
+                                    </button>
+                                </p>
+                            </div>
+                        }
+                            .into_any()
+                    }
+                }
+            })}
+        </Transition>
+    }
+}
+
+/// Every customer in brief.
+#[component]
+fn CustomersTable(organisations: Vec<ProviderOrganisation>) -> impl IntoView {
+    let rows = organisations
+        .into_iter()
+        .map(|org| {
+            let enabled = org.sso.enabled;
+            view! {
+                <tr data-slug=org.slug.clone()>
+                    <th scope="row" data-label="Customer">{org.name}</th>
+                    <td data-label="Slug"><span class="mono">{org.slug.clone()}</span></td>
+                    <td data-label="Users">{org.users}</td>
+                    <td data-label="SSO">
+                        <span class="badge" class:ok=enabled>{if enabled { "On" } else { "Off" }}</span>
+                    </td>
+                    <td data-label="Tenants">{org.sso.tenants.len()}</td>
+                </tr>
+            }
+        })
+        .collect_view();
+    view! {
+        <section class="card" aria-labelledby="customers-title">
+            <header class="card-header">
+                <h2 id="customers-title">"Customers"</h2>
+            </header>
+            <div class="table-wrap">
+                <table class="data-table stacked-table customers-table" data-testid="customers">
+                    <caption class="visually-hidden">"Customers, by name"</caption>
+                    <thead>
+                        <tr>
+                            <th scope="col">"Customer"</th>
+                            <th scope="col">"Slug"</th>
+                            <th scope="col">"Users"</th>
+                            <th scope="col">"SSO"</th>
+                            <th scope="col">"Tenants"</th>
+                        </tr>
+                    </thead>
+                    <tbody>{rows}</tbody>
+                </table>
+            </div>
+        </section>
+    }
+}
+
+/// One customer: SSO on/off, its tenants, and the form to link one.
+#[component]
+fn CustomerCard(console: Console, org: ProviderOrganisation) -> impl IntoView {
+    let ProviderOrganisation {
+        slug,
+        name,
+        users,
+        sso,
+        ..
+    } = org;
+    let enabled = sso.enabled;
+    let title_id = format!("org-{}-title", id_fragment(&slug));
+    let toggle = ProviderAction::SetSso {
+        slug: slug.clone(),
+        name: name.clone(),
+        enabled: !enabled,
+    };
+    let toggle_view = {
+        let toggle = toggle.clone();
+        move || {
+            if console.is_pending(&toggle) {
+                view! { <ConfirmPanel console=console action=toggle.clone() /> }.into_any()
+            } else {
+                view! {
+                    <div class="actions">
+                        <ActionButton
+                            console=console
+                            action=toggle.clone()
+                            class=if enabled { "secondary danger" } else { "" }
+                        />
+                    </div>
+                }
+                .into_any()
+            }
+        }
+    };
+    let message_slug = slug.clone();
+    let message = move || {
+        console
+            .message
+            .with(|m| m.as_ref().filter(|m| m.slug == message_slug).cloned())
+    };
+    let success = {
+        let message = message.clone();
+        move || {
+            message()
+                .filter(|m| m.success)
+                .map(|m| view! { <p class="alert ok">{m.text}</p> })
+        }
+    };
+    let failure = move || {
+        message()
+            .filter(|m| !m.success)
+            .map(|m| view! { <p class="alert error" role="alert">{m.text}</p> })
+    };
+
+    view! {
+        <section
+            class="card provider-org"
+            aria-labelledby=title_id.clone()
+            data-slug=slug.clone()
+            data-sso=if enabled { "on" } else { "off" }
+        >
+            <header class="card-header">
+                <h2 id=title_id.clone()>{name.clone()}</h2>
+                <span class="mono muted small">{slug.clone()}</span>
+            </header>
+            <div role="status" class="status-region">{success}</div>
+            <div class="form-alert-region">{failure}</div>
+            <p class="status-line">
+                <span class="badge" class:ok=enabled>{if enabled { "SSO on" } else { "SSO off" }}</span>
+                {users_label(users)}
+            </p>
+            {toggle_view}
+            <h3>"Microsoft Entra tenants"</h3>
+            <ProviderTenantsTable console=console slug=slug.clone() name=name.clone() tenants=sso.tenants />
+            <LinkTenantForm console=console slug=slug.clone() name=name sso_enabled=enabled />
+        </section>
+    }
+}
+
+/// A customer's tenants, with their actions.
+#[component]
+fn ProviderTenantsTable(
+    console: Console,
+    slug: String,
+    name: String,
+    tenants: Vec<LinkedTenant>,
+) -> impl IntoView {
+    if tenants.is_empty() {
+        return view! { <p class="empty-state">"No tenant is linked."</p> }.into_any();
+    }
+    let rows = tenants
+        .into_iter()
+        .map(|tenant| {
+            let LinkedTenant {
+                tenant_id,
+                linked_at,
+                linked_by,
+                disabled,
+            } = tenant;
+            let state_action = ProviderAction::SetTenantDisabled {
+                slug: slug.clone(),
+                name: name.clone(),
+                tenant_id: tenant_id.clone(),
+                disabled: !disabled,
+            };
+            let unlink = ProviderAction::Unlink {
+                slug: slug.clone(),
+                name: name.clone(),
+                tenant_id: tenant_id.clone(),
+            };
+            let confirming = {
+                let unlink = unlink.clone();
+                move || console.is_pending(&unlink)
+            };
+            let unlink_button = {
+                let unlink = unlink.clone();
+                let confirming = confirming.clone();
+                move || {
+                    (!confirming()).then(|| {
+                        view! { <ActionButton console=console action=unlink.clone() class="secondary danger" /> }
+                    })
+                }
+            };
+            let confirm_row = move || {
+                confirming().then(|| {
+                    view! {
+                        <tr class="confirm-row">
+                            <td colspan="5">
+                                <ConfirmPanel console=console action=unlink.clone() />
+                            </td>
+                        </tr>
+                    }
+                })
+            };
+            view! {
+                <tr data-tenant-id=tenant_id.clone()>
+                    <td data-label="Tenant ID"><span class="mono tenant-id">{tenant_id.clone()}</span></td>
+                    <td data-label="Linked">
+                        <time datetime=linked_at.clone()>{format_local_datetime(&linked_at)}</time>
+                    </td>
+                    <td data-label="Linked by">{linked_by_label(&linked_by)}</td>
+                    <td data-label="Status">
+                        <span class="badge" class:ok=!disabled class:bad=disabled>
+                            {tenant_state_label(disabled)}
+                        </span>
+                    </td>
+                    <td class="actions-cell">
+                        <div class="actions">
+                            <ActionButton console=console action=state_action class="secondary" />
+                            {unlink_button}
+                        </div>
+                    </td>
+                </tr>
+                {confirm_row}
+            }
+        })
+        .collect_view();
+    view! {
+        <div class="table-wrap">
+            <table class="data-table stacked-table">
+                <caption class="visually-hidden">{format!("Tenants linked to {name}")}</caption>
+                <thead>
+                    <tr>
+                        <th scope="col">"Tenant ID"</th>
+                        <th scope="col">"Linked"</th>
+                        <th scope="col">"Linked by"</th>
+                        <th scope="col">"Status"</th>
+                        <th scope="col"><span class="visually-hidden">"Actions"</span></th>
+                    </tr>
+                </thead>
+                <tbody>{rows}</tbody>
+            </table>
+        </div>
+    }
+    .into_any()
+}
+
+/// A button for one action, named after its customer (and tenant).
+#[component]
+fn ActionButton(
+    console: Console,
+    action: ProviderAction,
+    /// Extra classes (`secondary`, `danger`).
+    #[prop(optional)]
+    class: &'static str,
+) -> impl IntoView {
+    let label = action.button_label();
+    let name = action.button_name();
+    let busy_action = action.clone();
+    let is_busy = move || console.running.with(|r| r.as_ref() == Some(&busy_action));
+    view! {
+        <button
+            type="button"
+            class=format!("button small {class}")
+            aria-label=name
+            disabled=move || console.running.with(Option::is_some)
+            aria-busy=move || is_busy().then_some("true")
+            on:click=move |_| console.request(action.clone())
+        >
+            {label}
+        </button>
+    }
+}
+
+/// "Are you sure?" in place of the button, for the actions that end sessions.
+#[component]
+fn ConfirmPanel(console: Console, action: ProviderAction) -> impl IntoView {
+    let Some((text, confirm_name)) = action.confirmation() else {
+        return ().into_any();
+    };
+    let confirm_ref = NodeRef::<html::Button>::new();
+    // The clicked button is gone; the keyboard continues at the decision.
+    confirm_ref.on_load(|button| {
+        let _ = button.focus();
+    });
+    view! {
+        <div class="alert warn confirm-panel">
+            <p>{text}</p>
+            <div class="actions">
+                <button
+                    type="button"
+                    class="button small"
+                    aria-label=confirm_name
+                    node_ref=confirm_ref
+                    disabled=move || console.running.with(Option::is_some)
+                    on:click=move |_| console.run(action.clone())
+                >
+                    "Confirm"
+                </button>
+                <button type="button" class="button secondary small" on:click=move |_| console.pending.set(None)>
+                    "Cancel"
+                </button>
+            </div>
+        </div>
+    }
+    .into_any()
+}
+
+/// The tenant id to link, checked before it is sent.
+#[component]
+fn LinkTenantForm(
+    console: Console,
+    slug: String,
+    name: String,
+    sso_enabled: bool,
+) -> impl IntoView {
+    let input_id = format!("link-tenant-{}", id_fragment(&slug));
+    let tenant = RwSignal::new(String::new());
+    let field_error = RwSignal::new(None::<String>);
+    let input_ref = NodeRef::<html::Input>::new();
+    let link_name = ProviderAction::Link {
+        slug: slug.clone(),
+        name: name.clone(),
+        tenant_id: String::new(),
+    }
+    .button_name();
+    let submit_name = name.clone();
+    let running_link = {
+        let slug = slug.clone();
+        move || {
+            console
+                .running
+                .with(|r| matches!(r, Some(ProviderAction::Link { slug: s, .. }) if *s == slug))
+        }
+    };
+
+    let submit = move |ev: SubmitEvent| {
+        ev.prevent_default();
+        if console.running.with_untracked(Option::is_some) {
+            return;
+        }
+        let tenant_id = match normalize_tenant_id(&tenant.get_untracked()) {
+            Ok(tenant_id) => tenant_id,
+            Err(hint) => {
+                field_error.set(Some(hint.to_string()));
+                if let Some(input) = input_ref.get_untracked() {
+                    let _ = input.focus();
+                }
+                return;
+            }
+        };
+        field_error.set(None);
+        console.message.set(None);
+        let action = ProviderAction::Link {
+            slug: slug.clone(),
+            name: submit_name.clone(),
+            tenant_id,
+        };
+        console.running.set(Some(action.clone()));
+        leptos::task::spawn_local(async move {
+            let result = perform(action.clone()).await;
+            console.running.set(None);
+            match result {
+                Ok(_) => console.succeeded(&action),
+                Err(ApiError::Api {
+                    field: Some(field),
+                    message,
+                    ..
+                }) if field == "tenant_id" => field_error.set(Some(message)),
+                Err(error) => console.failed(&action, &error),
+            }
+        });
+    };
+
+    let hint_element_id = hint_id(&input_id);
+    let error_element_id = format!("{input_id}-error");
+    let describe_id = input_id.clone();
+    let off_note = (!sso_enabled)
+        .then(|| format!(" Single sign-on is off for {name}: enable it before linking a tenant."));
+    view! {
+        <form class="form link-tenant-form" method="post" on:submit=submit>
+            <div class="field" class:has-error=move || field_error.with(Option::is_some)>
+                <label class="field-label" for=input_id.clone()>
+                    "Tenant ID"
+                    <span class="visually-hidden">" for " {name.clone()}</span>
+                </label>
+                <p class="field-hint" id=hint_element_id>
+                    "The customer's Directory (tenant) ID from the Microsoft Entra admin center, a GUID."
+                    {off_note}
+                </p>
+                <div class="inline-form-row">
+                    <input
+                        id=input_id
+                        name="tenant_id"
+                        class="input mono"
+                        type="text"
+                        inputmode="text"
+                        autocomplete="off"
+                        autocapitalize="none"
+                        spellcheck="false"
+                        placeholder="00000000-0000-0000-0000-000000000000"
+                        aria-invalid=move || field_error.with(Option::is_some).then_some("true")
+                        aria-describedby=move || {
+                            described_by(&describe_id, true, field_error.with(Option::is_some))
+                        }
+                        node_ref=input_ref
+                        bind:value=tenant
+                    />
+                    <button
+                        type="submit"
+                        class="button"
+                        aria-label=link_name
+                        disabled=move || console.running.with(Option::is_some)
+                        aria-busy=move || running_link().then_some("true")
+                    >
+                        "Link tenant"
+                    </button>
+                </div>
+                {move || {
+                    field_error
+                        .get()
+                        .map(|message| {
+                            view! { <p class="field-error" id=error_element_id.clone() role="alert">{message}</p> }
+                        })
+                }}
+            </div>
+        </form>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const TENANT: &str = "72f988bf-86f1-41af-91ab-2d7cd011db47";
+
+    fn set_sso(enabled: bool) -> ProviderAction {
+        ProviderAction::SetSso {
+            slug: "contoso".to_string(),
+            name: "Contoso".to_string(),
+            enabled,
+        }
+    }
+
+    fn set_tenant(disabled: bool) -> ProviderAction {
+        ProviderAction::SetTenantDisabled {
+            slug: "contoso".to_string(),
+            name: "Contoso".to_string(),
+            tenant_id: TENANT.to_string(),
+            disabled,
+        }
+    }
+
+    fn unlink() -> ProviderAction {
+        ProviderAction::Unlink {
+            slug: "contoso".to_string(),
+            name: "Contoso".to_string(),
+            tenant_id: TENANT.to_string(),
+        }
+    }
+
+    fn api_error(status: u16, code: &str) -> ApiError {
+        ApiError::Api {
+            status,
+            code: code.to_string(),
+            message: "The server's words.".to_string(),
+            field: None,
+            request_id: None,
+        }
+    }
+
+    #[test]
+    fn buttons_are_named_after_the_customer_and_tenant() {
+        assert_eq!(set_sso(true).button_name(), "Enable SSO for Contoso");
+        assert_eq!(set_sso(false).button_name(), "Disable SSO for Contoso");
+        assert_eq!(
+            set_tenant(true).button_name(),
+            format!("Disable tenant {TENANT} for Contoso")
+        );
+        assert_eq!(
+            set_tenant(false).button_name(),
+            format!("Enable tenant {TENANT} for Contoso")
+        );
+        assert_eq!(
+            unlink().button_name(),
+            format!("Unlink tenant {TENANT} from Contoso")
+        );
+        // The accessible name starts with the visible label (WCAG 2.5.3).
+        for action in [set_sso(true), set_sso(false), set_tenant(true), unlink()] {
+            assert!(action.button_name().starts_with(action.button_label()));
+        }
+    }
+
+    #[test]
+    fn no_name_contains_another_so_playwright_finds_exactly_one() {
+        let link = ProviderAction::Link {
+            slug: "contoso".to_string(),
+            name: "Contoso".to_string(),
+            tenant_id: TENANT.to_string(),
+        };
+        let names: Vec<String> = [
+            set_sso(true),
+            set_sso(false),
+            set_tenant(true),
+            set_tenant(false),
+            unlink(),
+            link,
+        ]
+        .iter()
+        .map(ProviderAction::button_name)
+        .chain(
+            [set_sso(false), unlink()]
+                .iter()
+                .filter_map(|a| a.confirmation().map(|c| c.1)),
+        )
+        .map(|n| n.to_lowercase())
+        .collect();
+        for (i, a) in names.iter().enumerate() {
+            for (j, b) in names.iter().enumerate() {
+                assert!(i == j || !a.contains(b.as_str()), "{a:?} contains {b:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn only_the_actions_that_end_sessions_ask_first() {
+        assert!(set_sso(false).needs_confirmation());
+        assert!(unlink().needs_confirmation());
+        assert!(!set_sso(true).needs_confirmation());
+        assert!(!set_tenant(true).needs_confirmation());
+        assert!(set_sso(true).confirmation().is_none());
+        let (text, name) = set_sso(false).confirmation().unwrap_or_default();
+        assert!(text.contains("ends the SSO sessions"));
+        assert_eq!(name, "Confirm disabling SSO for Contoso");
+    }
+
+    #[test]
+    fn outcomes_say_what_changed() {
+        assert_eq!(
+            set_sso(true).done_notice(),
+            "Single sign-on is now enabled for Contoso."
+        );
+        assert_eq!(
+            unlink().done_notice(),
+            format!("Tenant {TENANT} is no longer linked to Contoso.")
+        );
+        assert_eq!(
+            set_sso(true).failure_message(&api_error(409, "conflict")),
+            "Single sign-on could not be enabled for Contoso. The server's words."
+        );
+        assert_eq!(
+            unlink().failure_message(&api_error(403, "forbidden")),
+            PROVIDER_FORBIDDEN_MESSAGE
+        );
+    }
+
+    #[test]
+    fn every_action_belongs_to_its_customer() {
+        for action in [set_sso(true), set_tenant(false), unlink()] {
+            assert_eq!(action.slug(), "contoso");
+        }
+    }
+
+    #[test]
+    fn slugs_make_safe_element_ids() {
+        assert_eq!(id_fragment("contoso-ltd"), "contoso-ltd");
+        assert_eq!(id_fragment("Fabrikam Inc."), "fabrikam-inc-");
+        assert_eq!(id_fragment("a\"b<c"), "a-b-c");
+    }
+
+    #[test]
+    fn user_counts_read_as_words() {
+        assert_eq!(users_label(0), "0 users");
+        assert_eq!(users_label(1), "1 user");
+        assert_eq!(users_label(12), "12 users");
+    }
+}

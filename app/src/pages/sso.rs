@@ -1,0 +1,713 @@
+//! `/sso`: the customer's single sign-on with Microsoft Entra ID, for organisation admins.
+//!
+//! It shows whether the carrier has enabled SSO, the connected tenants, a "Connect Microsoft
+//! Entra ID" link that starts the admin-consent flow (`/auth/microsoft/consent`) and the
+//! settings (just-in-time provisioning, default role, require SSO). The consent flow comes
+//! back here with `?linked=TENANT` or `?error=CODE`.
+//!
+//! Other users see why they cannot use the page instead; the page asks the API only when
+//! `/me` says the user is an organisation admin, and still explains a 403 `forbidden` answer.
+//! The tenant-id and access helpers here are shared with the provider console.
+
+use leptos::{ev::SubmitEvent, prelude::*};
+use leptos_meta::Title;
+use leptos_router::hooks::use_query_map;
+
+use crate::api::{
+    auth::MeResponse,
+    sso::{
+        self as sso_api, flow_error_message, update_settings, LinkedTenant, SsoSettings,
+        SsoSettingsUpdate, MICROSOFT_CONSENT_PATH,
+    },
+    ApiError,
+};
+use crate::components::{
+    browser::format_local_datetime,
+    form::{hint_id, FormAlert, NeedsJavaScript, SubmitButton},
+    layout::is_organisation_admin,
+    user_menu::{use_current_user, MeState, SIGN_IN_PATH},
+};
+use crate::return_to::with_return_to;
+
+/// This page's path.
+pub const SSO_PATH: &str = "/sso";
+
+/// What a user who is not an organisation admin sees.
+pub const SSO_FORBIDDEN_MESSAGE: &str = "Only an administrator of your organisation can change single sign-on. Ask one of your organisation's portal administrators.";
+
+/// What the page says for an unknown `?error=CODE` (the code itself is never shown).
+pub const GENERAL_FLOW_ERROR: &str = "Connecting Microsoft Entra ID did not work. Try again; if it keeps happening, contact the carrier's support.";
+
+/// The message after saving the settings.
+pub const SETTINGS_SAVED: &str = "Single sign-on settings saved.";
+
+/// The roles a just-in-time provisioned user may get: API value and label.
+pub const ROLES: [(&str, &str); 3] = [
+    ("admin", "Administrator"),
+    ("engineer", "Engineer"),
+    ("viewer", "Viewer"),
+];
+
+/// Why a tenant id was refused before it was sent.
+pub const TENANT_ID_HINT: &str =
+    "Enter the tenant ID as a GUID, like 72f988bf-86f1-41af-91ab-2d7cd011db47.";
+
+/// A tenant id as the API wants it (a GUID in lower case) if `raw` is one; surrounding spaces
+/// and braces (`{…}`, as some admin tools show it) are dropped.
+pub fn normalize_tenant_id(raw: &str) -> Result<String, &'static str> {
+    let trimmed = raw.trim();
+    let inner = trimmed
+        .strip_prefix('{')
+        .and_then(|rest| rest.strip_suffix('}'))
+        .unwrap_or(trimmed);
+    let well_formed = inner.len() == 36
+        && inner.bytes().enumerate().all(|(i, b)| match i {
+            8 | 13 | 18 | 23 => b == b'-',
+            _ => b.is_ascii_hexdigit(),
+        });
+    if well_formed {
+        Ok(inner.to_ascii_lowercase())
+    } else {
+        Err(TENANT_ID_HINT)
+    }
+}
+
+/// "Active" or "Disabled".
+pub fn tenant_state_label(disabled: bool) -> &'static str {
+    if disabled {
+        "Disabled"
+    } else {
+        "Active"
+    }
+}
+
+/// Who linked a tenant, in words: an email, or the carrier for the command line (`cli`).
+pub fn linked_by_label(linked_by: &str) -> String {
+    match linked_by {
+        "cli" => "The carrier".to_string(),
+        "" => "Unknown".to_string(),
+        other => other.to_string(),
+    }
+}
+
+/// `role` when it is one of [`ROLES`], else `viewer` (the least access), so the form never
+/// shows, and saves, a role nobody chose.
+pub fn known_role(role: &str) -> String {
+    if ROLES.iter().any(|(value, _)| *value == role) {
+        role.to_string()
+    } else {
+        "viewer".to_string()
+    }
+}
+
+/// The connect button's label: the first tenant, or another one.
+pub fn connect_label(linked_tenants: usize) -> &'static str {
+    if linked_tenants == 0 {
+        "Connect Microsoft Entra ID"
+    } else {
+        "Connect another tenant"
+    }
+}
+
+/// The message for an `?error=CODE` of a single sign-on flow: [`flow_error_message`], or
+/// [`GENERAL_FLOW_ERROR`] for an unknown code.
+pub fn flow_error_text(code: &str) -> &'static str {
+    flow_error_message(code).unwrap_or(GENERAL_FLOW_ERROR)
+}
+
+/// How a browser flow that came back to a page ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FlowOutcome {
+    /// It worked; the message says what changed.
+    Success(String),
+    /// It was refused; the message says why and whom to ask.
+    Failure(&'static str),
+}
+
+/// The success message of `?linked=TENANT`. The tenant is echoed only when it is a GUID: the
+/// value comes from a URL anyone can craft.
+pub fn linked_notice(tenant: &str) -> String {
+    match normalize_tenant_id(tenant) {
+        Ok(tenant) => {
+            format!("Tenant {tenant} is now connected. Its users can sign in with Microsoft.")
+        }
+        Err(_) => "The tenant is now connected. Its users can sign in with Microsoft.".to_string(),
+    }
+}
+
+/// What the consent flow's return (`?linked=` or `?error=`) says; an error wins.
+pub fn consent_outcome(linked: Option<&str>, error: Option<&str>) -> Option<FlowOutcome> {
+    match (linked, error) {
+        (_, Some(code)) => Some(FlowOutcome::Failure(flow_error_text(code))),
+        (Some(tenant), None) => Some(FlowOutcome::Success(linked_notice(tenant))),
+        (None, None) => None,
+    }
+}
+
+/// Whether the API refused because the user may not do this.
+pub fn is_forbidden(error: &ApiError) -> bool {
+    error.status() == Some(403) && error.code() == Some("forbidden")
+}
+
+/// The message for a failed save.
+pub fn settings_error_message(error: &ApiError) -> String {
+    if is_forbidden(error) {
+        SSO_FORBIDDEN_MESSAGE.to_string()
+    } else {
+        format!("The settings were not saved. {error}")
+    }
+}
+
+/// Whether a page restricted to some users may be shown, from the `/me` state.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PageAccess {
+    /// The user may use the page.
+    Allowed,
+    /// Signed in, but not allowed.
+    Forbidden,
+    /// No full session; the error says why.
+    SignedOut(ApiError),
+    /// `/me` could not be loaded.
+    Failed(ApiError),
+    /// `/me` was not requested (a sign-in page); nothing to show.
+    Unknown,
+}
+
+/// The access `allowed` grants for `state`.
+pub fn page_access(state: &MeState, allowed: fn(&MeResponse) -> bool) -> PageAccess {
+    match state {
+        MeState::SignedIn(me) if allowed(me) => PageAccess::Allowed,
+        MeState::SignedIn(_) => PageAccess::Forbidden,
+        MeState::SignedOut(error) => PageAccess::SignedOut(error.clone()),
+        MeState::Failed(error) => PageAccess::Failed(error.clone()),
+        MeState::NotRequested => PageAccess::Unknown,
+    }
+}
+
+/// The customer's Single sign-on page.
+#[component]
+pub fn SsoPage() -> impl IntoView {
+    let query = use_query_map();
+    let outcome = Memo::new(move |_| {
+        query.with(|q| consent_outcome(q.get("linked").as_deref(), q.get("error").as_deref()))
+    });
+    let me = use_current_user().me;
+
+    view! {
+        <Title text="Single sign-on" />
+        <section class="page sso-page">
+            <h1>"Single sign-on"</h1>
+            <NeedsJavaScript />
+            {move || outcome.get().map(|outcome| view! { <FlowOutcomeAlert outcome=outcome /> })}
+            <Transition fallback=|| view! { <LoadingCard label="Loading single sign-on" /> }>
+                {move || Suspend::new(async move {
+                    match page_access(&me.await, is_organisation_admin) {
+                        PageAccess::Allowed => view! { <SsoSettingsLoader /> }.into_any(),
+                        access => {
+                            view! {
+                                <AccessProblem
+                                    access=access
+                                    forbidden_message=SSO_FORBIDDEN_MESSAGE
+                                    return_to=SSO_PATH
+                                    me=me
+                                />
+                            }
+                                .into_any()
+                        }
+                    }
+                })}
+            </Transition>
+        </section>
+    }
+}
+
+/// The outcome of a browser flow: a success (`role="status"`) or a refusal (`role="alert"`).
+#[component]
+pub fn FlowOutcomeAlert(
+    /// What happened.
+    outcome: FlowOutcome,
+) -> impl IntoView {
+    match outcome {
+        FlowOutcome::Success(message) => view! {
+            <div class="alert ok flow-outcome" role="status" data-testid="flow-success">
+                <p>{message}</p>
+            </div>
+        }
+        .into_any(),
+        FlowOutcome::Failure(message) => view! {
+            <div class="alert error flow-outcome" role="alert" data-testid="flow-error">
+                <p>{message}</p>
+            </div>
+        }
+        .into_any(),
+    }
+}
+
+/// A placeholder card while something loads.
+#[component]
+pub fn LoadingCard(
+    /// What is loading, for screen readers.
+    label: &'static str,
+) -> impl IntoView {
+    view! { <div class="skeleton" aria-busy="true" aria-label=label></div> }
+}
+
+/// Why a restricted page shows nothing else: not allowed, signed out, or `/me` failed.
+#[component]
+pub fn AccessProblem(
+    /// The access that was refused.
+    access: PageAccess,
+    /// What a signed-in user without access reads.
+    forbidden_message: &'static str,
+    /// The page to come back to after signing in again.
+    return_to: &'static str,
+    /// The `/me` resource, to try again.
+    me: LocalResource<MeState>,
+) -> impl IntoView {
+    match access {
+        PageAccess::Allowed | PageAccess::Unknown => ().into_any(),
+        PageAccess::Forbidden => view! {
+            <div class="alert warn" role="alert" data-testid="forbidden">
+                <p>{forbidden_message}</p>
+            </div>
+        }
+        .into_any(),
+        PageAccess::SignedOut(error) => view! {
+            <div class="alert error" role="alert">
+                <p>{error.to_string()}</p>
+                <p>
+                    <a href=with_return_to(SIGN_IN_PATH, return_to) rel="external">"Sign in again"</a>
+                </p>
+            </div>
+        }
+        .into_any(),
+        PageAccess::Failed(error) => view! {
+            <div class="alert error" role="alert">
+                <p>"This page could not be loaded. " {error.to_string()}</p>
+                <p>
+                    <button type="button" class="button secondary small" on:click=move |_| me.refetch()>
+                        "Try again"
+                    </button>
+                </p>
+            </div>
+        }
+        .into_any(),
+    }
+}
+
+/// Loads `GET /api/v1/organisation/sso` and shows it, or why it cannot.
+#[component]
+fn SsoSettingsLoader() -> impl IntoView {
+    let settings = LocalResource::new(sso_api::settings);
+    view! {
+        <Transition fallback=|| view! { <LoadingCard label="Loading single sign-on" /> }>
+            {move || Suspend::new(async move {
+                match settings.await {
+                    Ok(settings) => view! { <SsoOverview settings=settings /> }.into_any(),
+                    Err(error) if is_forbidden(&error) => {
+                        view! {
+                            <div class="alert warn" role="alert" data-testid="forbidden">
+                                <p>{SSO_FORBIDDEN_MESSAGE}</p>
+                            </div>
+                        }
+                            .into_any()
+                    }
+                    Err(error) if error.status() == Some(401) => {
+                        view! {
+                            <div class="alert error" role="alert">
+                                <p>{error.to_string()}</p>
+                                <p>
+                                    <a href=with_return_to(SIGN_IN_PATH, SSO_PATH) rel="external">"Sign in again"</a>
+                                </p>
+                            </div>
+                        }
+                            .into_any()
+                    }
+                    Err(error) => {
+                        view! {
+                            <div class="alert error" role="alert">
+                                <p>"Single sign-on settings could not be loaded. " {error.to_string()}</p>
+                                <p>
+                                    <button type="button" class="button secondary small" on:click=move |_| settings.refetch()>
+                                        "Try again"
+                                    </button>
+                                </p>
+                            </div>
+                        }
+                            .into_any()
+                    }
+                }
+            })}
+        </Transition>
+    }
+}
+
+/// Status and connect step, connected tenants, settings.
+#[component]
+fn SsoOverview(settings: SsoSettings) -> impl IntoView {
+    let enabled = settings.enabled;
+    let tenant_count = settings.tenants.len();
+    let status = if enabled {
+        view! {
+            <p class="status-line">
+                <span class="badge ok">"Enabled"</span>
+                "The carrier has enabled single sign-on with Microsoft Entra ID for your organisation."
+            </p>
+            <p>
+                "Connecting sends you to Microsoft, where a Global Administrator of your organisation's Microsoft Entra ID tenant grants the portal consent. Microsoft then sends you back and asks you to sign in once more, which proves that the tenant is yours; the tenant is then connected and its users can sign in with Microsoft."
+            </p>
+            <div class="actions">
+                <a class="button" href=MICROSOFT_CONSENT_PATH rel="external">
+                    {connect_label(tenant_count)}
+                </a>
+            </div>
+        }
+        .into_any()
+    } else {
+        view! {
+            <p class="status-line">
+                <span class="badge">"Not enabled"</span>
+                "Single sign-on is not enabled for your organisation."
+            </p>
+            <div class="alert warn">
+                <p>
+                    "The carrier must enable single sign-on with Microsoft Entra ID for your organisation first. Contact your account manager at the carrier to ask for it; you can then connect your organisation's tenant here."
+                </p>
+            </div>
+        }
+        .into_any()
+    };
+
+    view! {
+        <section
+            class="card sso-section"
+            aria-labelledby="sso-status-title"
+            data-testid="sso-status"
+            data-enabled=if enabled { "true" } else { "false" }
+        >
+            <header class="card-header">
+                <h2 id="sso-status-title">"Microsoft Entra ID"</h2>
+            </header>
+            {status}
+        </section>
+        <section class="card sso-section" aria-labelledby="sso-tenants-title">
+            <header class="card-header">
+                <h2 id="sso-tenants-title">"Connected tenants"</h2>
+            </header>
+            <TenantsTable tenants=settings.tenants.clone() />
+        </section>
+        {enabled.then(|| view! { <SettingsForm settings=settings /> })}
+    }
+}
+
+/// The connected tenants, read-only.
+#[component]
+fn TenantsTable(tenants: Vec<LinkedTenant>) -> impl IntoView {
+    if tenants.is_empty() {
+        return view! {
+            <p class="empty-state" data-testid="tenants-empty">
+                "No Microsoft Entra ID tenant is connected yet."
+            </p>
+        }
+        .into_any();
+    }
+    let rows = tenants
+        .into_iter()
+        .map(|tenant| {
+            let LinkedTenant {
+                tenant_id,
+                linked_at,
+                linked_by,
+                disabled,
+            } = tenant;
+            view! {
+                <tr data-tenant-id=tenant_id.clone()>
+                    <td data-label="Tenant ID"><span class="mono tenant-id">{tenant_id.clone()}</span></td>
+                    <td data-label="Linked">
+                        <time datetime=linked_at.clone()>{format_local_datetime(&linked_at)}</time>
+                    </td>
+                    <td data-label="Linked by">{linked_by_label(&linked_by)}</td>
+                    <td data-label="Status">
+                        <span class="badge" class:ok=!disabled class:bad=disabled>
+                            {tenant_state_label(disabled)}
+                        </span>
+                    </td>
+                </tr>
+            }
+        })
+        .collect_view();
+    view! {
+        <div class="table-wrap">
+            <table class="data-table stacked-table" data-testid="sso-tenants">
+                <caption class="visually-hidden">"Connected Microsoft Entra ID tenants"</caption>
+                <thead>
+                    <tr>
+                        <th scope="col">"Tenant ID"</th>
+                        <th scope="col">"Linked"</th>
+                        <th scope="col">"Linked by"</th>
+                        <th scope="col">"Status"</th>
+                    </tr>
+                </thead>
+                <tbody>{rows}</tbody>
+            </table>
+        </div>
+    }
+    .into_any()
+}
+
+/// Just-in-time provisioning, default role, require SSO.
+#[component]
+fn SettingsForm(settings: SsoSettings) -> impl IntoView {
+    let jit = RwSignal::new(settings.jit_provisioning);
+    let role = RwSignal::new(known_role(&settings.default_role));
+    let require = RwSignal::new(settings.require_sso);
+    let (busy, set_busy) = signal(false);
+    let (error, set_error) = signal(None::<String>);
+    let (notice, set_notice) = signal(None::<&'static str>);
+
+    let submit = move |ev: SubmitEvent| {
+        ev.prevent_default();
+        if busy.get_untracked() {
+            return;
+        }
+        set_busy.set(true);
+        set_error.set(None);
+        set_notice.set(None);
+        let update = SsoSettingsUpdate {
+            jit_provisioning: jit.get_untracked(),
+            default_role: role.get_untracked(),
+            require_sso: require.get_untracked(),
+        };
+        leptos::task::spawn_local(async move {
+            match update_settings(update).await {
+                Ok(saved) => {
+                    jit.set(saved.jit_provisioning);
+                    role.set(known_role(&saved.default_role));
+                    require.set(saved.require_sso);
+                    set_notice.set(Some(SETTINGS_SAVED));
+                }
+                Err(e) => set_error.set(Some(settings_error_message(&e))),
+            }
+            set_busy.set(false);
+        });
+    };
+
+    let options = ROLES
+        .iter()
+        .map(|(value, label)| {
+            let value = *value;
+            view! {
+                <option value=value selected=move || role.with(|r| r == value)>
+                    {*label}
+                </option>
+            }
+        })
+        .collect_view();
+
+    view! {
+        <section class="card sso-section" aria-labelledby="sso-settings-title">
+            <header class="card-header">
+                <h2 id="sso-settings-title">"Settings"</h2>
+            </header>
+            <form class="form" method="post" on:submit=submit aria-busy=move || busy.get().then_some("true")>
+                <div class="check-field">
+                    <input
+                        id="sso-jit"
+                        name="jit_provisioning"
+                        type="checkbox"
+                        aria-describedby=hint_id("sso-jit")
+                        bind:checked=jit
+                    />
+                    <div>
+                        <label for="sso-jit">"Create accounts on first sign-in (just-in-time provisioning)"</label>
+                        <p class="field-hint" id=hint_id("sso-jit")>
+                            "People of a connected tenant who have no portal account get one the first time they sign in with Microsoft, with the default role below. When this is off, only people you invite can sign in."
+                        </p>
+                    </div>
+                </div>
+                <div class="field">
+                    <label class="field-label" for="sso-default-role">"Default role"</label>
+                    <p class="field-hint" id=hint_id("sso-default-role")>
+                        "The role of accounts created at a first sign-in. You can change a person's role later."
+                    </p>
+                    <select
+                        id="sso-default-role"
+                        name="default_role"
+                        class="input select"
+                        aria-describedby=hint_id("sso-default-role")
+                        on:change=move |ev| role.set(event_target_value(&ev))
+                    >
+                        {options}
+                    </select>
+                </div>
+                <div class="check-field">
+                    <input
+                        id="sso-require"
+                        name="require_sso"
+                        type="checkbox"
+                        aria-describedby=hint_id("sso-require")
+                        bind:checked=require
+                    />
+                    <div>
+                        <label for="sso-require">"Require single sign-on"</label>
+                        <p class="field-hint" id=hint_id("sso-require")>
+                            "Your organisation's users can then sign in only with Microsoft: users without a Microsoft identity can no longer sign in. Carrier staff and the carrier's own accounts are not affected."
+                        </p>
+                    </div>
+                </div>
+                <FormAlert message=error />
+                <div role="status" class="status-region">
+                    {move || notice.get().map(|text| view! { <p class="alert ok">{text}</p> })}
+                </div>
+                <div class="actions">
+                    <SubmitButton label="Save settings" busy_label="Saving…" busy=busy />
+                </div>
+            </form>
+        </section>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::api::auth::MeUser;
+
+    fn api_error(status: u16, code: &str) -> ApiError {
+        ApiError::Api {
+            status,
+            code: code.to_string(),
+            message: "The server's words.".to_string(),
+            field: None,
+            request_id: None,
+        }
+    }
+
+    fn me(role: Option<&str>, staff: bool) -> MeResponse {
+        MeResponse {
+            user: MeUser {
+                id: "u1".to_string(),
+                email: "ana@example.com".to_string(),
+                name: "Ana".to_string(),
+                role: role.map(str::to_string),
+                staff,
+                mfa_enabled: false,
+                auth_method: "entra".to_string(),
+            },
+            organisation: None,
+        }
+    }
+
+    #[test]
+    fn tenant_ids_are_guids_in_lower_case() {
+        assert_eq!(
+            normalize_tenant_id("72F988BF-86F1-41AF-91AB-2D7CD011DB47"),
+            Ok("72f988bf-86f1-41af-91ab-2d7cd011db47".to_string())
+        );
+        assert_eq!(
+            normalize_tenant_id("  {72f988bf-86f1-41af-91ab-2d7cd011db47} "),
+            Ok("72f988bf-86f1-41af-91ab-2d7cd011db47".to_string())
+        );
+    }
+
+    #[test]
+    fn other_tenant_ids_are_refused() {
+        for raw in [
+            "",
+            "contoso.onmicrosoft.com",
+            "organizations",
+            "common",
+            "72f988bf86f141af91ab2d7cd011db47",
+            "72f988bf-86f1-41af-91ab-2d7cd011db4",
+            "72f988bf-86f1-41af-91ab-2d7cd011db477",
+            "72f988bf-86f1-41af-91ab_2d7cd011db47",
+            "g2f988bf-86f1-41af-91ab-2d7cd011db47",
+            "{72f988bf-86f1-41af-91ab-2d7cd011db47",
+            "72f988bf-86f1-41af-91ab-2d7cd011db47/../x",
+            "７2f988bf-86f1-41af-91ab-2d7cd011db47",
+        ] {
+            assert_eq!(normalize_tenant_id(raw), Err(TENANT_ID_HINT), "{raw:?}");
+        }
+    }
+
+    #[test]
+    fn the_connect_button_names_the_next_step() {
+        assert_eq!(connect_label(0), "Connect Microsoft Entra ID");
+        assert_eq!(connect_label(1), "Connect another tenant");
+    }
+
+    #[test]
+    fn tenants_read_as_words() {
+        assert_eq!(tenant_state_label(false), "Active");
+        assert_eq!(tenant_state_label(true), "Disabled");
+        assert_eq!(linked_by_label("cli"), "The carrier");
+        assert_eq!(linked_by_label("ana@example.com"), "ana@example.com");
+        assert_eq!(known_role("engineer"), "engineer");
+        assert_eq!(known_role("owner"), "viewer");
+    }
+
+    #[test]
+    fn a_linked_tenant_is_announced_and_only_guids_are_echoed() {
+        assert_eq!(
+            consent_outcome(Some("72f988bf-86f1-41af-91ab-2d7cd011db47"), None),
+            Some(FlowOutcome::Success(
+                "Tenant 72f988bf-86f1-41af-91ab-2d7cd011db47 is now connected. Its users can sign in with Microsoft."
+                    .to_string()
+            ))
+        );
+        let Some(FlowOutcome::Success(message)) =
+            consent_outcome(Some("Call +44 20 7946 0000 to verify"), None)
+        else {
+            panic!("a success");
+        };
+        assert!(message.starts_with("The tenant is now connected"));
+        assert!(!message.contains("7946"));
+    }
+
+    #[test]
+    fn a_refused_consent_says_why_and_an_error_wins() {
+        assert_eq!(
+            consent_outcome(None, Some("tenant_taken")),
+            flow_error_message("tenant_taken").map(FlowOutcome::Failure)
+        );
+        assert_eq!(
+            consent_outcome(Some("x"), Some("<script>")),
+            Some(FlowOutcome::Failure(GENERAL_FLOW_ERROR))
+        );
+        assert_eq!(consent_outcome(None, None), None);
+    }
+
+    #[test]
+    fn only_a_forbidden_answer_is_a_permission_problem() {
+        assert!(is_forbidden(&api_error(403, "forbidden")));
+        assert!(!is_forbidden(&api_error(403, "csrf")));
+        assert!(!is_forbidden(&api_error(401, "unauthenticated")));
+        assert_eq!(
+            settings_error_message(&api_error(403, "forbidden")),
+            SSO_FORBIDDEN_MESSAGE
+        );
+        assert_eq!(
+            settings_error_message(&api_error(422, "invalid_role")),
+            "The settings were not saved. The server's words."
+        );
+    }
+
+    #[test]
+    fn only_organisation_admins_may_use_the_page() {
+        let access = |me: MeResponse| page_access(&MeState::SignedIn(me), is_organisation_admin);
+        assert_eq!(access(me(Some("admin"), false)), PageAccess::Allowed);
+        assert_eq!(access(me(Some("engineer"), false)), PageAccess::Forbidden);
+        assert_eq!(access(me(None, true)), PageAccess::Forbidden);
+        let signed_out = api_error(401, "unauthenticated");
+        assert_eq!(
+            page_access(
+                &MeState::SignedOut(signed_out.clone()),
+                is_organisation_admin
+            ),
+            PageAccess::SignedOut(signed_out)
+        );
+        assert_eq!(
+            page_access(&MeState::NotRequested, is_organisation_admin),
+            PageAccess::Unknown
+        );
+    }
+}
