@@ -3,6 +3,7 @@
 pub mod browser;
 pub mod form;
 pub mod layout;
+pub mod load_error;
 pub mod microsoft_button;
 pub mod new_password;
 pub mod password_link;

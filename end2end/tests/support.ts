@@ -116,3 +116,24 @@ export async function signIn(page: Page, email: string, password = PASSWORD, ret
   await page.getByLabel("Password", { exact: true }).fill(password);
   await page.getByRole("button", { name: "Sign in" }).click();
 }
+
+/** Creates a carrier staff member with `PASSWORD`; returns the email. */
+export function createStaff(): string {
+  const email = `staff-${randomUUID().slice(0, 8)}@carrier.example`;
+  portal(["staff", "create", "--email", email, "--password-stdin"], `${PASSWORD}\n`);
+  return email;
+}
+
+/** A customer made by `createCustomer`: its slug, its (unique) name and its admin's email. */
+export type Customer = { slug: string; name: string; adminEmail: string };
+
+/** Creates a customer named "`name` <suffix>" with one admin user who has `PASSWORD`. */
+export function createCustomer(name: string): Customer {
+  const suffix = randomUUID().slice(0, 8);
+  const slug = `${name.toLowerCase().replace(/[^a-z0-9]+/g, "-")}-${suffix}`;
+  const fullName = `${name} ${suffix}`;
+  portal(["org", "create", "--name", fullName, "--slug", slug]);
+  const adminEmail = `admin-${suffix}@${slug}.example`;
+  portal(["user", "create", "--org", slug, "--email", adminEmail, "--role", "admin", "--password-stdin"], `${PASSWORD}\n`);
+  return { slug, name: fullName, adminEmail };
+}

@@ -23,13 +23,13 @@ use crate::components::{
     browser::format_local_datetime,
     form::{described_by, hint_id, NeedsJavaScript},
     layout::is_staff,
-    user_menu::{use_current_user, SIGN_IN_PATH},
+    load_error::{is_forbidden, LoadError},
+    user_menu::use_current_user,
 };
 use crate::pages::sso::{
-    is_forbidden, linked_by_label, normalize_tenant_id, page_access, tenant_state_label,
-    AccessProblem, LoadingCard, PageAccess,
+    linked_by_label, normalize_tenant_id, page_access, tenant_state_label, AccessProblem,
+    LoadingCard, PageAccess,
 };
-use crate::return_to::with_return_to;
 
 /// This page's path.
 pub const PROVIDER_PATH: &str = "/provider";
@@ -419,35 +419,15 @@ fn ProviderConsole() -> impl IntoView {
                         }
                             .into_any()
                     }
-                    Err(error) if is_forbidden(&error) => {
-                        view! {
-                            <div class="alert warn" role="alert" data-testid="forbidden">
-                                <p>{PROVIDER_FORBIDDEN_MESSAGE}</p>
-                            </div>
-                        }
-                            .into_any()
-                    }
-                    Err(error) if error.status() == Some(401) => {
-                        view! {
-                            <div class="alert error" role="alert">
-                                <p>{error.to_string()}</p>
-                                <p>
-                                    <a href=with_return_to(SIGN_IN_PATH, PROVIDER_PATH) rel="external">"Sign in again"</a>
-                                </p>
-                            </div>
-                        }
-                            .into_any()
-                    }
                     Err(error) => {
                         view! {
-                            <div class="alert error" role="alert">
-                                <p>"The customers could not be loaded. " {error.to_string()}</p>
-                                <p>
-                                    <button type="button" class="button secondary small" on:click=move |_| console.list.refetch()>
-                                        "Try again"
-                                    </button>
-                                </p>
-                            </div>
+                            <LoadError
+                                error=error
+                                what="The customers"
+                                return_to=PROVIDER_PATH
+                                forbidden_message=PROVIDER_FORBIDDEN_MESSAGE
+                                on_retry=Callback::new(move |()| console.list.refetch())
+                            />
                         }
                             .into_any()
                     }

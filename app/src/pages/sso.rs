@@ -21,13 +21,14 @@ use crate::api::{
     },
     ApiError,
 };
+pub use crate::components::load_error::is_forbidden;
 use crate::components::{
     browser::format_local_datetime,
     form::{hint_id, FormAlert, NeedsJavaScript, SubmitButton},
     layout::is_organisation_admin,
-    user_menu::{use_current_user, MeState, SIGN_IN_PATH},
+    load_error::{ForbiddenAlert, LoadError, LoadFailedAlert, SignInAgainAlert},
+    user_menu::{use_current_user, MeState},
 };
-use crate::return_to::with_return_to;
 
 /// This page's path.
 pub const SSO_PATH: &str = "/sso";
@@ -142,11 +143,6 @@ pub fn consent_outcome(linked: Option<&str>, error: Option<&str>) -> Option<Flow
         (Some(tenant), None) => Some(FlowOutcome::Success(linked_notice(tenant))),
         (None, None) => None,
     }
-}
-
-/// Whether the API refused because the user may not do this.
-pub fn is_forbidden(error: &ApiError) -> bool {
-    error.status() == Some(403) && error.code() == Some("forbidden")
 }
 
 /// The message for a failed save.
@@ -266,30 +262,12 @@ pub fn AccessProblem(
 ) -> impl IntoView {
     match access {
         PageAccess::Allowed | PageAccess::Unknown => ().into_any(),
-        PageAccess::Forbidden => view! {
-            <div class="alert warn" role="alert" data-testid="forbidden">
-                <p>{forbidden_message}</p>
-            </div>
+        PageAccess::Forbidden => view! { <ForbiddenAlert message=forbidden_message /> }.into_any(),
+        PageAccess::SignedOut(error) => {
+            view! { <SignInAgainAlert error=error return_to=return_to /> }.into_any()
         }
-        .into_any(),
-        PageAccess::SignedOut(error) => view! {
-            <div class="alert error" role="alert">
-                <p>{error.to_string()}</p>
-                <p>
-                    <a href=with_return_to(SIGN_IN_PATH, return_to) rel="external">"Sign in again"</a>
-                </p>
-            </div>
-        }
-        .into_any(),
         PageAccess::Failed(error) => view! {
-            <div class="alert error" role="alert">
-                <p>"This page could not be loaded. " {error.to_string()}</p>
-                <p>
-                    <button type="button" class="button secondary small" on:click=move |_| me.refetch()>
-                        "Try again"
-                    </button>
-                </p>
-            </div>
+            <LoadFailedAlert error=error what="This page" on_retry=Callback::new(move |()| me.refetch()) />
         }
         .into_any(),
     }
@@ -304,35 +282,15 @@ fn SsoSettingsLoader() -> impl IntoView {
             {move || Suspend::new(async move {
                 match settings.await {
                     Ok(settings) => view! { <SsoOverview settings=settings /> }.into_any(),
-                    Err(error) if is_forbidden(&error) => {
-                        view! {
-                            <div class="alert warn" role="alert" data-testid="forbidden">
-                                <p>{SSO_FORBIDDEN_MESSAGE}</p>
-                            </div>
-                        }
-                            .into_any()
-                    }
-                    Err(error) if error.status() == Some(401) => {
-                        view! {
-                            <div class="alert error" role="alert">
-                                <p>{error.to_string()}</p>
-                                <p>
-                                    <a href=with_return_to(SIGN_IN_PATH, SSO_PATH) rel="external">"Sign in again"</a>
-                                </p>
-                            </div>
-                        }
-                            .into_any()
-                    }
                     Err(error) => {
                         view! {
-                            <div class="alert error" role="alert">
-                                <p>"Single sign-on settings could not be loaded. " {error.to_string()}</p>
-                                <p>
-                                    <button type="button" class="button secondary small" on:click=move |_| settings.refetch()>
-                                        "Try again"
-                                    </button>
-                                </p>
-                            </div>
+                            <LoadError
+                                error=error
+                                what="Single sign-on settings"
+                                return_to=SSO_PATH
+                                forbidden_message=SSO_FORBIDDEN_MESSAGE
+                                on_retry=Callback::new(move |()| settings.refetch())
+                            />
                         }
                             .into_any()
                     }

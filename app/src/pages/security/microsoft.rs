@@ -16,6 +16,7 @@ use crate::api::{
 };
 use crate::components::{
     browser::format_local_datetime,
+    load_error::LoadError,
     microsoft_button::MicrosoftButton,
     user_menu::{use_current_user, MeState},
 };
@@ -97,14 +98,12 @@ fn MicrosoftCard(outcome: Option<FlowOutcome>) -> impl IntoView {
                         Ok(answer) => view! { <Identities answer=answer /> }.into_any(),
                         Err(error) => {
                             view! {
-                                <div class="alert error" role="alert">
-                                    <p>"Your Microsoft account could not be loaded. " {error.to_string()}</p>
-                                    <p>
-                                        <button type="button" class="button secondary small" on:click=move |_| identities.refetch()>
-                                            "Try again"
-                                        </button>
-                                    </p>
-                                </div>
+                                <LoadError
+                                    error=error
+                                    what="Your Microsoft account"
+                                    return_to=SECURITY_PATH
+                                    on_retry=Callback::new(move |()| identities.refetch())
+                                />
                             }
                                 .into_any()
                         }

@@ -10,11 +10,11 @@ use crate::api::{
 use crate::components::{
     browser::{format_local_datetime, full_page_load},
     form::FormAlert,
+    load_error::LoadError,
     user_menu::SIGN_IN_PATH,
 };
-use crate::return_to::with_return_to;
 
-use super::authenticator::is_signed_out;
+use super::{authenticator::is_signed_out, microsoft::SECURITY_PATH};
 
 /// How a session signed in, in words.
 pub fn auth_method_label(method: &str) -> String {
@@ -113,29 +113,14 @@ pub fn SessionsSection(
                             view! { <SessionsTable sessions=sessions revoking=revoking on_revoke=revoke /> }
                                 .into_any()
                         }
-                        Err(e) if is_signed_out(&e) => {
+                        Err(error) => {
                             view! {
-                                <div class="alert error" role="alert">
-                                    <p>{e.to_string()}</p>
-                                    <p>
-                                        <a href=with_return_to(SIGN_IN_PATH, "/security") rel="external">
-                                            "Sign in again"
-                                        </a>
-                                    </p>
-                                </div>
-                            }
-                                .into_any()
-                        }
-                        Err(e) => {
-                            view! {
-                                <div class="alert error" role="alert">
-                                    <p>"Your sessions could not be loaded. " {e.to_string()}</p>
-                                    <p>
-                                        <button type="button" class="button secondary small" on:click=move |_| list.refetch()>
-                                            "Try again"
-                                        </button>
-                                    </p>
-                                </div>
+                                <LoadError
+                                    error=error
+                                    what="Your sessions"
+                                    return_to=SECURITY_PATH
+                                    on_retry=Callback::new(move |()| list.refetch())
+                                />
                             }
                                 .into_any()
                         }

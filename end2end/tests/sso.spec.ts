@@ -1,0 +1,170 @@
+// Single sign-on with Microsoft Entra ID end to end, against the development Entra ID emulator
+// (/dev-idp on the same portal): carrier staff enable SSO for a customer, the customer's admin
+// connects their tenant (admin consent, then a proof sign-in), a user of that tenant signs in
+// with Microsoft; a user of a tenant that is not connected is refused and told why.
+//
+// The emulator's demo tenants have fixed GUIDs and a tenant links to one customer only, while
+// every spec of a run shares one database. So: this file links FABRIKAM (Alex Wilber) to the
+// customer it creates, and nothing links CONTOSO (Adele, Megan, Lee) or personal accounts,
+// which makes them the refused tenants. A new spec that links a demo tenant must pick another.
+import { expect, test, type Browser, type Page, type TestInfo } from "@playwright/test";
+import {
+  DESKTOP,
+  PHONE,
+  createCustomer,
+  createStaff,
+  keepScreenshot,
+  signIn,
+  waitForHydration,
+  watchForErrors,
+} from "./support";
+
+const FABRIKAM = "b3e9d0f4-8a61-4f2e-bc35-7d1a9c6e2f80";
+const ALEX = "Alex Wilber alex.wilber@fabrikam.example";
+const MEGAN = "Megan Bowen megan.bowen@contoso.example";
+const SAM = "Sam Personal sam@outlook.example";
+const EMULATOR = /^http:\/\/127\.0\.0\.1:\d+\/dev-idp\//;
+
+/** `GET /api/v1/me` with the page's cookies (outside the page, so a 401 logs nothing). */
+async function me(page: Page) {
+  const res = await page.request.get("/api/v1/me");
+  return { status: res.status(), body: await res.json() };
+}
+
+/** The emulator's account picker: checks it and picks `account` (one click). */
+async function pickAccount(page: Page, testInfo: TestInfo, account: string, screenshot?: string) {
+  await expect(page).toHaveURL(EMULATOR);
+  await expect(page.getByRole("heading", { name: "Pick an account" })).toBeVisible();
+  if (screenshot) await keepScreenshot(page, testInfo, screenshot);
+  await page.getByRole("button", { name: account, exact: true }).click();
+}
+
+/** A fresh browser on `/login` that chooses "Sign in with Microsoft" and picks `account`. */
+async function signInWithMicrosoft(browser: Browser, testInfo: TestInfo, account: string, screenshot?: string) {
+  const context = await browser.newContext({ viewport: DESKTOP });
+  const page = await context.newPage();
+  const errors = watchForErrors(page);
+  await page.goto("/login");
+  await waitForHydration(page);
+  await page.getByRole("link", { name: "Sign in with Microsoft" }).click();
+  await pickAccount(page, testInfo, account, screenshot);
+  return { context, page, errors };
+}
+
+test("staff enable SSO, the admin connects Fabrikam, a Fabrikam user signs in with Microsoft", async ({ browser }, testInfo) => {
+  test.setTimeout(120_000);
+  const customer = createCustomer("Fabrikam Voice");
+  const staffEmail = createStaff();
+
+  // 1. Carrier staff enable single sign-on for the customer in the provider console.
+  const staffContext = await browser.newContext({ viewport: DESKTOP });
+  const staff = await staffContext.newPage();
+  const staffErrors = watchForErrors(staff);
+  await signIn(staff, staffEmail);
+  await expect(staff).toHaveURL(/\/$/);
+  await waitForHydration(staff);
+  await staff.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Provider console" }).click();
+  await expect(staff).toHaveURL(/\/provider$/);
+  await expect(staff.getByRole("heading", { name: "Provider console", level: 1 })).toBeVisible();
+  const card = staff.locator(`section.provider-org[data-slug="${customer.slug}"]`);
+  await expect(card).toHaveAttribute("data-sso", "off");
+  await card.scrollIntoViewIfNeeded();
+  await keepScreenshot(staff, testInfo, "provider-before-enable");
+  await staff.getByRole("button", { name: `Enable SSO for ${customer.name}`, exact: true }).click();
+  await expect(staff.getByText(`Single sign-on is now enabled for ${customer.name}.`)).toBeVisible();
+  await expect(card).toHaveAttribute("data-sso", "on");
+  await keepScreenshot(staff, testInfo, "provider-after-enable");
+  staffErrors.assertClean();
+  await staffContext.close();
+
+  // 2. The customer's admin connects their tenant from "Single sign-on".
+  const adminContext = await browser.newContext({ viewport: DESKTOP });
+  const admin = await adminContext.newPage();
+  const adminErrors = watchForErrors(admin);
+  await signIn(admin, customer.adminEmail);
+  await expect(admin).toHaveURL(/\/$/);
+  await waitForHydration(admin);
+  await admin.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Single sign-on" }).click();
+  await expect(admin).toHaveURL(/\/sso$/);
+  await expect(admin.getByTestId("sso-status")).toHaveAttribute("data-enabled", "true");
+  await expect(admin.getByTestId("tenants-empty")).toBeVisible();
+  await keepScreenshot(admin, testInfo, "sso-before-connect");
+  await admin.getByRole("link", { name: "Connect Microsoft Entra ID" }).click();
+
+  // The emulator's admin-consent page: Fabrikam's administrator accepts.
+  await expect(admin).toHaveURL(/\/dev-idp\/organizations\/v2\.0\/adminconsent\?/);
+  await expect(admin.getByRole("heading", { name: "Permissions requested" })).toBeVisible();
+  await keepScreenshot(admin, testInfo, "emulator-consent");
+  await admin.getByRole("radio", { name: ALEX, exact: true }).check();
+  await admin.getByRole("button", { name: "Accept", exact: true }).click();
+
+  // The proof sign-in goes to Fabrikam's own authorize endpoint; Alex signs in once more.
+  await expect(admin).toHaveURL(new RegExp(`/dev-idp/${FABRIKAM}/oauth2/v2\\.0/authorize\\?`));
+  await pickAccount(admin, testInfo, ALEX, "emulator-proof-picker");
+
+  // Back on /sso: connected, and the tenant is listed.
+  await expect(admin).toHaveURL(new RegExp(`/sso\\?linked=${FABRIKAM}$`));
+  await waitForHydration(admin);
+  await expect(admin.getByTestId("flow-success")).toContainText(`Tenant ${FABRIKAM} is now connected.`);
+  const row = admin.getByTestId("sso-tenants").locator(`tr[data-tenant-id="${FABRIKAM}"]`);
+  await expect(row).toContainText("Active");
+  await expect(row).toContainText(customer.adminEmail);
+  await expect(admin.getByRole("link", { name: "Connect another tenant" })).toBeVisible();
+  await keepScreenshot(admin, testInfo, "sso-connected-desktop");
+  await admin.setViewportSize(PHONE);
+  await expect(row).toBeVisible();
+  await keepScreenshot(admin, testInfo, "sso-connected-phone");
+  // The proof sign-in left the admin's own session as it was.
+  const adminMe = await me(admin);
+  expect(adminMe.body.user).toMatchObject({ email: customer.adminEmail, auth_method: "password", role: "admin" });
+  adminErrors.assertClean();
+  await adminContext.close();
+
+  // 3. A Fabrikam user, signed out, opens a deep page and signs in with Microsoft.
+  const userContext = await browser.newContext({ viewport: DESKTOP });
+  const user = await userContext.newPage();
+  const userErrors = watchForErrors(user);
+  await user.goto("/security");
+  await expect(user).toHaveURL(/\/login\?return_to=%2Fsecurity$/);
+  await waitForHydration(user);
+  await keepScreenshot(user, testInfo, "sign-in-return-to-security");
+  await user.getByRole("link", { name: "Sign in with Microsoft" }).click();
+  await pickAccount(user, testInfo, ALEX, "emulator-sign-in-picker");
+  await expect(user).toHaveURL(/\/security$/);
+  await waitForHydration(user);
+  await expect(user.getByRole("heading", { name: "Security", level: 1 })).toBeVisible();
+  const userMe = await me(user);
+  expect(userMe.status, JSON.stringify(userMe.body)).toBe(200);
+  expect(userMe.body.user).toMatchObject({ email: "alex.wilber@fabrikam.example", auth_method: "entra", staff: false });
+  expect(userMe.body.organisation).toMatchObject({ slug: customer.slug, name: customer.name });
+  await keepScreenshot(user, testInfo, "security-signed-in-with-microsoft");
+  userErrors.assertClean();
+  await userContext.close();
+});
+
+test("a user of a tenant that is not connected is refused, told why and whom to ask", async ({ browser }, testInfo) => {
+  // Contoso's tenant is linked to no customer in this run (see the top of the file).
+  const contoso = await signInWithMicrosoft(browser, testInfo, MEGAN, "emulator-login-picker");
+  await expect(contoso.page).toHaveURL(/\/login\?error=tenant_not_linked/);
+  await waitForHydration(contoso.page);
+  const refusal = contoso.page.getByRole("alert").filter({ hasText: "not connected" });
+  await expect(refusal).toBeVisible();
+  await expect(refusal).toHaveAttribute("data-testid", "sign-in-error");
+  await expect(refusal).toContainText("Microsoft Entra ID tenant is not connected to this portal");
+  await expect(refusal).toContainText("Ask your IT administrator");
+  await keepScreenshot(contoso.page, testInfo, "refused-tenant-not-linked");
+  expect((await me(contoso.page)).status).toBe(401);
+  contoso.errors.assertClean();
+  await contoso.context.close();
+
+  // A personal Microsoft account is refused too, with its own reason.
+  const personal = await signInWithMicrosoft(browser, testInfo, SAM);
+  await expect(personal.page).toHaveURL(/\/login\?error=consumer_account/);
+  await waitForHydration(personal.page);
+  await expect(personal.page.getByTestId("sign-in-error")).toContainText("Personal Microsoft accounts cannot sign in. Use your work or school account.");
+  await expect(personal.page.getByRole("alert").filter({ hasText: "Personal Microsoft accounts" })).toBeVisible();
+  await keepScreenshot(personal.page, testInfo, "refused-personal-account");
+  expect((await me(personal.page)).status).toBe(401);
+  personal.errors.assertClean();
+  await personal.context.close();
+});
