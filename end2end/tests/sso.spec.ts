@@ -137,6 +137,10 @@ test("staff enable SSO, the admin connects Fabrikam, a Fabrikam user signs in wi
   expect(userMe.status, JSON.stringify(userMe.body)).toBe(200);
   expect(userMe.body.user).toMatchObject({ email: "alex.wilber@fabrikam.example", auth_method: "entra", staff: false });
   expect(userMe.body.organisation).toMatchObject({ slug: customer.slug, name: customer.name });
+  // A Microsoft-only user has no portal password: nothing that asks for one is offered.
+  await expect(user.getByTestId("mfa-status")).toHaveAttribute("data-mfa", "sso-only");
+  await expect(user.getByRole("button", { name: "Set up authenticator app" })).toHaveCount(0);
+  await expect(user.getByTestId("password-section")).toHaveCount(0);
   await keepScreenshot(user, testInfo, "security-signed-in-with-microsoft");
   userErrors.assertClean();
   await userContext.close();

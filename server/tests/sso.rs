@@ -293,6 +293,10 @@ async fn a_user_of_a_linked_tenant_signs_in_with_one_click_and_lands_where_they_
         "the default role of just-in-time users"
     );
     assert_eq!(me["user"]["mfa_enabled"], false);
+    assert_eq!(
+        me["user"]["has_password"], false,
+        "SSO-only users have no portal password"
+    );
     assert_eq!(me["organisation"]["slug"], "contoso");
     let first_id = me["user"]["id"].clone();
 

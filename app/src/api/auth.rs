@@ -57,6 +57,10 @@ pub struct MeUser {
     pub staff: bool,
     /// Whether the user has a confirmed authenticator app.
     pub mfa_enabled: bool,
+    /// Whether the user has a portal password (users who only sign in with Microsoft have
+    /// none, so nothing that asks for the password applies to them).
+    #[serde(default)]
+    pub has_password: bool,
     /// How this session signed in: `password`, `password+totp` or `entra`.
     pub auth_method: String,
 }

@@ -251,6 +251,7 @@ mod tests {
                 role: role.map(str::to_string),
                 staff,
                 mfa_enabled: false,
+                has_password: true,
                 auth_method: "password".to_string(),
             },
             organisation: (!staff).then(|| OrganisationSummary {

@@ -166,6 +166,7 @@ mod tests {
                 role: (!staff).then(|| "admin".to_string()),
                 staff,
                 mfa_enabled: false,
+                has_password: true,
                 auth_method: "password".to_string(),
             },
             organisation: organisation.map(|name| OrganisationSummary {

@@ -549,6 +549,7 @@ mod tests {
                 role: role.map(str::to_string),
                 staff,
                 mfa_enabled: false,
+                has_password: true,
                 auth_method: "entra".to_string(),
             },
             organisation: None,

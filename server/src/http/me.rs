@@ -83,6 +83,7 @@ async fn build_me(state: &AppState, a: &Authenticated) -> ApiResult<MeResponse> 
             role: a.user.role.clone(),
             staff: a.user.is_staff,
             mfa_enabled,
+            has_password: a.user.password_hash.is_some(),
             auth_method: a.session.auth_method.clone(),
         },
         organisation,

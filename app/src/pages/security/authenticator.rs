@@ -306,6 +306,18 @@ fn TotpStatus(flow: Flow, me: MeResponse) -> impl IntoView {
             </p>
         }
     });
+    if !me.user.has_password && !enabled {
+        // Nothing here can protect a password that does not exist; say where MFA happens.
+        return view! {
+            <div data-testid="mfa-status" data-mfa="sso-only">
+                <p class="status-line">
+                    <span class="badge ok">"Microsoft"</span>
+                    "You sign in with Microsoft Entra ID, where your organisation's own rules ask for the second step. You have no portal password, so there is no authenticator app to set up here."
+                </p>
+            </div>
+        }
+        .into_any();
+    }
     if enabled {
         view! {
             <div data-testid="mfa-status" data-mfa="on">

@@ -36,6 +36,9 @@ pub const GENERAL_LINK_ERROR: &str = "Linking your Microsoft account did not wor
 /// The link button's label.
 pub const LINK_LABEL: &str = "Link your Microsoft account";
 
+/// The link button's label once an account is linked.
+pub const LINK_ANOTHER_LABEL: &str = "Link another Microsoft account";
+
 /// What the link flow's return (`?linked=microsoft` or `?error=CODE`) says; an error wins.
 pub fn link_outcome(linked: Option<&str>, error: Option<&str>) -> Option<FlowOutcome> {
     match (linked, error) {
@@ -125,12 +128,17 @@ fn Identities(answer: IdentitiesResponse) -> impl IntoView {
         (true, false) => "No Microsoft account is linked. Linking one becomes possible once your organisation has connected Microsoft Entra ID to the portal.",
         (false, _) => "You can sign in with Microsoft using these accounts.",
     };
+    let label = if identities.is_empty() {
+        LINK_LABEL
+    } else {
+        LINK_ANOTHER_LABEL
+    };
     let table =
         (!identities.is_empty()).then(|| view! { <IdentitiesTable identities=identities /> });
     let link = can_link.then(|| {
         view! {
             <div class="actions">
-                <MicrosoftButton href=Signal::derive(link_href) label=LINK_LABEL />
+                <MicrosoftButton href=Signal::derive(link_href) label=label />
             </div>
         }
     });
@@ -221,6 +229,7 @@ mod tests {
                 role: (!staff).then(|| "viewer".to_string()),
                 staff,
                 mfa_enabled: false,
+                has_password: true,
                 auth_method: "password".to_string(),
             },
             organisation: None,

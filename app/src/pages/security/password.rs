@@ -25,7 +25,7 @@ pub const PASSWORD_CHANGED_NOTICE: &str =
 
 /// Whether the section is shown to `user`: everyone but those signed in with single sign-on.
 pub fn shows_password_section(user: &MeUser) -> bool {
-    user.auth_method != "entra"
+    user.has_password && user.auth_method != "entra"
 }
 
 /// What a failed change means for the form.
@@ -313,6 +313,7 @@ mod tests {
             role: Some("admin".to_string()),
             staff: false,
             mfa_enabled: false,
+            has_password: true,
             auth_method: auth_method.to_string(),
         }
     }
@@ -322,6 +323,11 @@ mod tests {
         assert!(shows_password_section(&user("password")));
         assert!(shows_password_section(&user("password+totp")));
         assert!(!shows_password_section(&user("entra")));
+        let no_password = MeUser {
+            has_password: false,
+            ..user("password")
+        };
+        assert!(!shows_password_section(&no_password));
     }
 
     #[test]
