@@ -42,7 +42,14 @@ fn request_id_for(req: &Request) -> (String, HeaderValue) {
         .and_then(|v| v.to_str().ok())
         .filter(|v| acceptable_request_id(v))
         .map(str::to_string)
-        .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+        .unwrap_or_else(|| {
+            // Hyphenated UUID text without going through `fmt`, on every request.
+            let mut buf = [0u8; uuid::fmt::Hyphenated::LENGTH];
+            uuid::Uuid::new_v4()
+                .hyphenated()
+                .encode_lower(&mut buf)
+                .to_string()
+        });
     let header = HeaderValue::from_str(&id).unwrap_or_else(|_| HeaderValue::from_static("invalid"));
     (id, header)
 }
