@@ -392,3 +392,123 @@ async fn the_development_outbox_lists_sent_mail() {
         .text()
         .contains("<a href=\"http://localhost:3000/reset-password/"));
 }
+
+/// A minimal SMTP server on a local port: accepts one message per connection and hands its
+/// DATA to the test; with `refuse`, it rejects every recipient.
+async fn fake_smtp(refuse: bool) -> (u16, tokio::sync::mpsc::UnboundedReceiver<String>) {
+    use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+    tokio::spawn(async move {
+        loop {
+            let Ok((socket, _)) = listener.accept().await else {
+                return;
+            };
+            let tx = tx.clone();
+            tokio::spawn(async move {
+                let (read, mut write) = socket.into_split();
+                let mut lines = BufReader::new(read).lines();
+                write.write_all(b"220 fake ESMTP\r\n").await.unwrap();
+                let mut data: Option<String> = None;
+                while let Ok(Some(line)) = lines.next_line().await {
+                    if let Some(body) = data.as_mut() {
+                        if line == "." {
+                            tx.send(std::mem::take(body)).unwrap();
+                            data = None;
+                            write.write_all(b"250 queued\r\n").await.unwrap();
+                        } else {
+                            body.push_str(&line);
+                            body.push('\n');
+                        }
+                        continue;
+                    }
+                    let verb = line.split(' ').next().unwrap_or("").to_ascii_uppercase();
+                    let reply: &[u8] = match verb.as_str() {
+                        "EHLO" | "HELO" => b"250 fake\r\n",
+                        "RCPT" if refuse => b"550 no such mailbox\r\n",
+                        "MAIL" | "RCPT" | "RSET" | "NOOP" => b"250 ok\r\n",
+                        "DATA" => {
+                            data = Some(String::new());
+                            b"354 go ahead\r\n"
+                        }
+                        "QUIT" => {
+                            let _ = write.write_all(b"221 bye\r\n").await;
+                            return;
+                        }
+                        _ => b"502 not implemented\r\n",
+                    };
+                    write.write_all(reply).await.unwrap();
+                }
+            });
+        }
+    });
+    (port, rx)
+}
+
+#[tokio::test]
+async fn invitations_go_out_by_smtp_and_a_refused_mail_creates_nothing() {
+    let (port, mut inbox) = fake_smtp(false).await;
+    let url = format!("smtp://127.0.0.1:{port}");
+    let app = TestApp::with_args(&["--smtp-url", &url]).await;
+    create_org(&app.db.db, "contoso").await;
+    create_user(&app.db.db, "contoso", "admin@contoso.example", "admin").await;
+    let admin = app
+        .login("admin@contoso.example", PASSWORD)
+        .await
+        .1
+        .unwrap();
+    let res = app
+        .json(
+            "POST",
+            "/api/v1/users/invitations",
+            Some(&admin),
+            json!({"email": "new@contoso.example", "role": "viewer"}),
+        )
+        .await;
+    assert_eq!(res.status, 201, "{}", res.text());
+    let message = tokio::time::timeout(std::time::Duration::from_secs(10), inbox.recv())
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(message.contains("To: new@contoso.example"), "{message}");
+    assert!(message.contains("/invite/"), "{message}");
+
+    let (port, _inbox) = fake_smtp(true).await;
+    let url = format!("smtp://127.0.0.1:{port}");
+    let app = TestApp::with_args(&["--smtp-url", &url]).await;
+    create_org(&app.db.db, "contoso").await;
+    create_user(&app.db.db, "contoso", "admin@contoso.example", "admin").await;
+    let admin = app
+        .login("admin@contoso.example", PASSWORD)
+        .await
+        .1
+        .unwrap();
+    let invite = json!({"email": "new@contoso.example", "role": "viewer"});
+    let res = app
+        .json(
+            "POST",
+            "/api/v1/users/invitations",
+            Some(&admin),
+            invite.clone(),
+        )
+        .await;
+    assert_eq!(res.status, 502, "{}", res.text());
+    assert_eq!(res.json()["error"]["code"], "mail_unavailable");
+    let left: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM users WHERE login_email = 'new@contoso.example'")
+            .fetch_one(app.db.db.pool())
+            .await
+            .unwrap();
+    assert_eq!(left, 0, "nothing half-created");
+    // A password reset answers the same whether or not the mail went out.
+    let res = app
+        .json(
+            "POST",
+            "/api/v1/auth/password-reset",
+            None,
+            json!({"email": "admin@contoso.example"}),
+        )
+        .await;
+    assert!(res.status.is_success(), "{}", res.text());
+}

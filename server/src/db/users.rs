@@ -146,3 +146,15 @@ pub async fn end_all_sessions<'e, E: Executor<'e, Database = Any>>(
         .await?;
     Ok(r.rows_affected())
 }
+
+/// Deletes a user (their sessions, links and identities go with them).
+pub async fn delete<'e, E: Executor<'e, Database = Any>>(
+    db: E,
+    id: &str,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("DELETE FROM users WHERE id = $1")
+        .bind(id)
+        .execute(db)
+        .await?;
+    Ok(())
+}

@@ -185,7 +185,7 @@ async fn invite(
     };
     let (token, expires_at) = issue_link(&state, &user.id, "invite", INVITE_TTL_SECS).await?;
     let link = format!("{}/invite/{token}", state.public_origin);
-    state
+    let sent = state
         .mailer
         .send(&Mail {
             to: user.email.clone(),
@@ -197,7 +197,33 @@ async fn invite(
                 app::PRODUCT_NAME
             ),
         })
+        .await;
+    if let Err(e) = sent {
+        // An invitee whose link never went out would block a second invitation with
+        // "email taken": undo the account so the admin can simply try again.
+        tracing::error!("the invitation to {} could not be sent: {e:#}", user.email);
+        let mut tx = state.db.pool().begin().await?;
+        db::users::delete(&mut *tx, &user.id).await?;
+        audit::record(
+            &mut *tx,
+            state.clock.now_ms(),
+            &meta,
+            Event {
+                actor: Some(&a.user),
+                action: "user.invitation_failed",
+                target: Some(&user.id),
+                org_id: Some(org_id),
+                details: json!({"email": user.email, "reason": "mail_unavailable"}),
+            },
+        )
         .await?;
+        tx.commit().await?;
+        return Err(ApiError::new(
+            StatusCode::BAD_GATEWAY,
+            "mail_unavailable",
+            "The invitation could not be emailed because the mail server did not accept it. Nothing was created; try again in a moment.",
+        ));
+    }
     audit::record(
         state.db.pool(),
         state.clock.now_ms(),
@@ -332,7 +358,7 @@ async fn request_reset(
     if let Some(user) = user.filter(|u| u.deactivated_at.is_none()) {
         let (token, _) = issue_link(&state, &user.id, "reset", RESET_TTL_SECS).await?;
         let link = format!("{}/reset-password/{token}", state.public_origin);
-        state
+        let sent = state
             .mailer
             .send(&Mail {
                 to: user.email.clone(),
@@ -343,7 +369,12 @@ async fn request_reset(
                     app::PRODUCT_NAME
                 ),
             })
-            .await?;
+            .await;
+        // The answer must not depend on whether the address has an account, so a mail
+        // failure is logged for the operators, not told to the requester.
+        if let Err(e) = sent {
+            tracing::error!("the password reset mail could not be sent: {e:#}");
+        }
         audit::record(
             state.db.pool(),
             state.clock.now_ms(),
