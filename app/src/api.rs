@@ -10,5 +10,7 @@ pub mod client;
 pub mod error;
 pub mod sso;
 pub mod status;
+pub mod tokens;
+pub mod users;
 
 pub use error::{ApiError, ErrorBody, ErrorDetail};

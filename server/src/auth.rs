@@ -1,6 +1,8 @@
 //! Authentication: passwords, TOTP, recovery codes, secrets at rest, sessions, CSRF and
 //! rate limits.
 
+pub mod api_token;
+pub mod caller;
 pub mod csrf;
 pub mod entra;
 pub mod hashing;

@@ -7,8 +7,10 @@
 //! - timestamps are `i64` UTC milliseconds, ids are UUID text;
 //! - booleans are read with [`flag`], since SQLite returns them as integers.
 
+pub mod api_tokens;
 pub mod audit;
 pub mod mfa;
+pub mod org_users;
 pub mod orgs;
 pub mod rate_limits;
 pub mod sessions;

@@ -1,6 +1,7 @@
 //! The HTTP server: application state, router assembly, middleware order and graceful
 //! shutdown. One file per API resource lives beside this one.
 
+pub mod api_tokens;
 pub mod audit_log;
 pub mod auth;
 pub mod dev_outbox;
@@ -14,6 +15,7 @@ pub mod provider;
 pub mod security_headers;
 pub mod sso;
 pub mod status;
+pub mod users;
 
 use std::{net::SocketAddr, sync::Arc, time::Instant};
 
@@ -233,6 +235,8 @@ fn api_router() -> Router<AppState> {
         .nest("/me", me::router())
         .merge(invitations::api_router())
         .merge(audit_log::router())
+        .merge(users::router())
+        .merge(api_tokens::router())
         .merge(sso::router())
         .nest("/provider", provider::router())
         .fallback(health::api_not_found)

@@ -1,0 +1,81 @@
+//! `/api/v1/users`: the organisation's users, their roles and deactivation (admins), and
+//! invitations (`POST /api/v1/users/invitations`, see [`super::auth::InvitationRequest`]).
+
+use serde::{Deserialize, Serialize};
+
+use super::{
+    auth::{InvitationRequest, InvitationResponse},
+    client, ApiError,
+};
+
+/// One of the organisation's users.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrgUserInfo {
+    /// Opaque id.
+    pub id: String,
+    /// Email address.
+    pub email: String,
+    /// Display name (may be empty).
+    pub name: String,
+    /// `admin`, `engineer` or `viewer`.
+    pub role: String,
+    /// An authenticator app is set up.
+    pub mfa_enabled: bool,
+    /// A Microsoft Entra identity is linked (single sign-on).
+    pub sso_identity: bool,
+    /// The user can no longer sign in.
+    pub deactivated: bool,
+    /// When they were deactivated (RFC 3339, UTC).
+    pub deactivated_at: Option<String>,
+    /// When the account was made (RFC 3339, UTC).
+    pub created_at: String,
+}
+
+/// `GET /api/v1/users`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UsersResponse {
+    /// Oldest first.
+    pub users: Vec<OrgUserInfo>,
+}
+
+/// `PATCH /api/v1/users/{id}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UpdateUserRequest {
+    /// The new role: `admin`, `engineer` or `viewer`.
+    pub role: String,
+}
+
+/// The organisation's users.
+pub async fn list_users() -> Result<UsersResponse, ApiError> {
+    client::get("/users").await
+}
+
+/// Changes a user's role (admins).
+pub async fn change_role(id: String, role: String) -> Result<OrgUserInfo, ApiError> {
+    client::send_json(
+        gloo_net::http::Method::PATCH,
+        &format!("/users/{id}"),
+        &UpdateUserRequest { role },
+    )
+    .await
+}
+
+/// Deactivates a user and ends their sessions (admins).
+pub async fn deactivate_user(id: String) -> Result<OrgUserInfo, ApiError> {
+    client::send_json(
+        gloo_net::http::Method::POST,
+        &format!("/users/{id}/deactivate"),
+        &serde_json::json!({}),
+    )
+    .await
+}
+
+/// Invites someone by email with a role (admins).
+pub async fn invite_user(email: String, role: String) -> Result<InvitationResponse, ApiError> {
+    client::send_json(
+        gloo_net::http::Method::POST,
+        "/users/invitations",
+        &InvitationRequest { email, role },
+    )
+    .await
+}

@@ -1,0 +1,179 @@
+//! `/api/v1/api-tokens`: an organisation's API tokens, managed by its admins (or staff with
+//! `?org=SLUG`). The secret is in the creation answer only; listing never shows it.
+
+use axum::{
+    extract::{Path, State},
+    http::StatusCode,
+    routing::{delete, get},
+    Router,
+};
+use serde_json::json;
+
+use app::api::tokens::{
+    ApiTokenInfo, ApiTokensResponse, CreateApiTokenRequest, CreateApiTokenResponse, TokenScope,
+    TokenStatus, MAX_TOKEN_DAYS,
+};
+
+use crate::{
+    audit::RequestMeta,
+    auth::{api_token, caller::Caller},
+    clock::rfc3339_ms,
+    db::{self, api_tokens::ApiToken},
+};
+
+use super::{ApiError, ApiJson, ApiResult, AppState};
+
+/// Routes under `/api/v1`.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api-tokens", get(list).post(create))
+        .route("/api-tokens/{id}", delete(revoke))
+}
+
+/// A stored token as the API shows it, its status judged at `now`.
+pub fn token_info(t: &ApiToken, now: i64) -> ApiTokenInfo {
+    ApiTokenInfo {
+        id: t.id.clone(),
+        name: t.name.clone(),
+        scope: TokenScope::parse(&t.scope).unwrap_or(TokenScope::Read),
+        prefix: t.prefix.clone(),
+        created_by: t.created_by_label.clone(),
+        created_at: rfc3339_ms(t.created_at),
+        expires_at: rfc3339_ms(t.expires_at),
+        last_used_at: t.last_used_at.map(rfc3339_ms),
+        revoked_at: t.revoked_at.map(rfc3339_ms),
+        status: if t.revoked_at.is_some() {
+            TokenStatus::Revoked
+        } else if now >= t.expires_at {
+            TokenStatus::Expired
+        } else {
+            TokenStatus::Active
+        },
+    }
+}
+
+/// A token name: trimmed, 1–100 characters, no control characters.
+fn valid_name(name: &str) -> ApiResult<String> {
+    let name = name.trim();
+    if name.is_empty() || name.chars().count() > 100 || name.chars().any(char::is_control) {
+        return Err(ApiError::invalid_field(
+            "name",
+            "Give the token a name of 1 to 100 characters, e.g. the script that will use it.",
+        ));
+    }
+    Ok(name.to_string())
+}
+
+/// `GET /api/v1/api-tokens`.
+async fn list(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> ApiResult<ApiJson<ApiTokensResponse>> {
+    caller.require_user_manager()?;
+    let now = state.clock.now_ms();
+    let tokens = db::api_tokens::list_for_org(state.db.pool(), &caller.org_id)
+        .await?
+        .iter()
+        .map(|t| token_info(t, now))
+        .collect();
+    Ok(ApiJson(ApiTokensResponse { tokens }))
+}
+
+/// `POST /api/v1/api-tokens`: 201 with the secret, shown this once.
+async fn create(
+    State(state): State<AppState>,
+    meta: RequestMeta,
+    caller: Caller,
+    ApiJson(req): ApiJson<CreateApiTokenRequest>,
+) -> ApiResult<(StatusCode, ApiJson<CreateApiTokenResponse>)> {
+    caller.require_user_manager()?;
+    let name = valid_name(&req.name)?;
+    if !(1..=MAX_TOKEN_DAYS).contains(&req.expires_in_days) {
+        return Err(ApiError::invalid_field(
+            "expires_in_days",
+            format!("A token must expire within 1 to {MAX_TOKEN_DAYS} days."),
+        ));
+    }
+    let now = state.clock.now_ms();
+    let (secret, prefix, hash) = api_token::new_secret();
+    let token = ApiToken {
+        id: uuid::Uuid::new_v4().to_string(),
+        org_id: caller.org_id.clone(),
+        name,
+        scope: req.scope.as_str().to_string(),
+        prefix,
+        created_by_user_id: caller.actor_user_id().map(str::to_string),
+        created_by_label: caller.actor_label(),
+        created_at: now,
+        expires_at: now + i64::from(req.expires_in_days) * 86_400_000,
+        last_used_at: None,
+        revoked_at: None,
+        revoked_by_label: None,
+    };
+    let mut tx = state.db.pool().begin().await?;
+    db::api_tokens::insert(&mut *tx, &token, &hash).await?;
+    caller
+        .audit(
+            &mut *tx,
+            now,
+            &meta,
+            "api_token.created",
+            Some(&token.id),
+            json!({
+                "before": null,
+                "after": {
+                    "name": token.name,
+                    "scope": token.scope,
+                    "prefix": token.prefix,
+                    "expires_at": rfc3339_ms(token.expires_at),
+                },
+            }),
+        )
+        .await?;
+    tx.commit().await?;
+    Ok((
+        StatusCode::CREATED,
+        ApiJson(CreateApiTokenResponse {
+            token: token_info(&token, now),
+            secret,
+        }),
+    ))
+}
+
+/// `DELETE /api/v1/api-tokens/{id}`: revokes at once (the next request with it gets 401).
+/// Revoking a revoked token changes nothing and answers it as it is.
+async fn revoke(
+    State(state): State<AppState>,
+    meta: RequestMeta,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> ApiResult<ApiJson<ApiTokenInfo>> {
+    // Another organisation's token is not found, whoever asks; permission comes second.
+    let token = db::api_tokens::find_in_org(state.db.pool(), &caller.org_id, &id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("Your organisation has no API token with this id."))?;
+    caller.require_user_manager()?;
+    let now = state.clock.now_ms();
+    let label = caller.actor_label();
+    let mut tx = state.db.pool().begin().await?;
+    if db::api_tokens::revoke(&mut *tx, &token.id, now, &label).await? {
+        caller
+            .audit(
+                &mut *tx,
+                now,
+                &meta,
+                "api_token.revoked",
+                Some(&token.id),
+                json!({
+                    "before": {"name": token.name, "prefix": token.prefix, "revoked": false},
+                    "after": {"revoked": true, "revoked_at": rfc3339_ms(now)},
+                }),
+            )
+            .await?;
+    }
+    tx.commit().await?;
+    let current = db::api_tokens::find_in_org(state.db.pool(), &caller.org_id, &id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("Your organisation has no API token with this id."))?;
+    Ok(ApiJson(token_info(&current, now)))
+}

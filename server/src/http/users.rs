@@ -1,0 +1,210 @@
+//! `/api/v1/users`: the organisation's users (any role, and API tokens, may read), role
+//! changes and deactivation (admins, or staff with `?org=SLUG`; never a token). Invitations are
+//! `POST /api/v1/users/invitations` in `invitations.rs`.
+//!
+//! Another organisation's user id answers 404, like an unknown one, before any permission
+//! check. An organisation always keeps one active admin: demoting or deactivating the last one
+//! is refused with 409 `last_admin`. The check and the change run in one transaction that first
+//! takes the organisation row's write lock, so two admins demoting each other concurrently
+//! cannot both succeed.
+
+use axum::{
+    extract::{Path, State},
+    http::StatusCode,
+    routing::{get, post},
+    Router,
+};
+use serde_json::json;
+
+use app::api::users::{OrgUserInfo, UpdateUserRequest, UsersResponse};
+
+use crate::{
+    audit::RequestMeta,
+    auth::caller::{Caller, Role},
+    clock::rfc3339_ms,
+    db::{self, org_users::OrgUser},
+};
+
+use super::{ApiError, ApiJson, ApiResult, AppState};
+
+/// Routes under `/api/v1`.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/users", get(list))
+        .route("/users/{id}", get(get_user).patch(update))
+        .route("/users/{id}/deactivate", post(deactivate))
+}
+
+fn user_info(u: &OrgUser) -> OrgUserInfo {
+    OrgUserInfo {
+        id: u.id.clone(),
+        email: u.email.clone(),
+        name: u.name.clone(),
+        role: u.role.clone(),
+        mfa_enabled: u.mfa_enabled,
+        sso_identity: u.sso_identity,
+        deactivated: u.deactivated_at.is_some(),
+        deactivated_at: u.deactivated_at.map(rfc3339_ms),
+        created_at: rfc3339_ms(u.created_at),
+    }
+}
+
+fn no_such_user() -> ApiError {
+    ApiError::not_found("Your organisation has no user with this id.")
+}
+
+fn last_admin() -> ApiError {
+    ApiError::new(
+        StatusCode::CONFLICT,
+        "last_admin",
+        "This is the organisation's only active administrator. Make someone else an administrator first.",
+    )
+}
+
+/// The caller's organisation's user `id`, or 404.
+async fn find_user<'e, E: sqlx::Executor<'e, Database = sqlx::Any>>(
+    db: E,
+    caller: &Caller,
+    id: &str,
+) -> ApiResult<OrgUser> {
+    db::org_users::find(db, &caller.org_id, id)
+        .await?
+        .ok_or_else(no_such_user)
+}
+
+/// `GET /api/v1/users`.
+async fn list(State(state): State<AppState>, caller: Caller) -> ApiResult<ApiJson<UsersResponse>> {
+    caller.require(Role::Viewer)?;
+    let users = db::org_users::list(state.db.pool(), &caller.org_id)
+        .await?
+        .iter()
+        .map(user_info)
+        .collect();
+    Ok(ApiJson(UsersResponse { users }))
+}
+
+/// `GET /api/v1/users/{id}`.
+async fn get_user(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> ApiResult<ApiJson<OrgUserInfo>> {
+    caller.require(Role::Viewer)?;
+    let user = find_user(state.db.pool(), &caller, &id).await?;
+    Ok(ApiJson(user_info(&user)))
+}
+
+/// `PATCH /api/v1/users/{id}` `{role}`.
+async fn update(
+    State(state): State<AppState>,
+    meta: RequestMeta,
+    caller: Caller,
+    Path(id): Path<String>,
+    ApiJson(req): ApiJson<UpdateUserRequest>,
+) -> ApiResult<ApiJson<OrgUserInfo>> {
+    find_user(state.db.pool(), &caller, &id).await?;
+    caller.require_user_manager()?;
+    let Some(role) = Role::parse(&req.role) else {
+        return Err(ApiError::invalid_field(
+            "role",
+            "Choose a role: admin, engineer or viewer.",
+        ));
+    };
+    let now = state.clock.now_ms();
+    let mut tx = state.db.pool().begin().await?;
+    db::org_users::lock_org(&mut *tx, &caller.org_id).await?;
+    // Read again under the lock: the check below must see what the update will change.
+    let before = find_user(&mut *tx, &caller, &id).await?;
+    if before.role == role.as_str() {
+        return Ok(ApiJson(user_info(&before)));
+    }
+    if before.deactivated_at.is_some() {
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "user_deactivated",
+            "This user is deactivated; their role cannot be changed.",
+        ));
+    }
+    if before.role == "admin"
+        && db::org_users::other_active_admins(&mut *tx, &caller.org_id, &id).await? == 0
+    {
+        return Err(last_admin());
+    }
+    db::org_users::set_role(&mut *tx, &id, role.as_str()).await?;
+    caller
+        .audit(
+            &mut *tx,
+            now,
+            &meta,
+            "user.role_changed",
+            Some(&id),
+            json!({
+                "email": before.email,
+                "before": {"role": before.role},
+                "after": {"role": role.as_str()},
+            }),
+        )
+        .await?;
+    let after = find_user(&mut *tx, &caller, &id).await?;
+    tx.commit().await?;
+    // The user's cached sessions carry the old role.
+    state.sessions.forget_user(&id);
+    Ok(ApiJson(user_info(&after)))
+}
+
+/// `POST /api/v1/users/{id}/deactivate`: the user can no longer sign in and every session of
+/// theirs ends at once. The organisation's API tokens they created keep working (tokens
+/// belong to the organisation); revoke them separately if they should stop.
+async fn deactivate(
+    State(state): State<AppState>,
+    meta: RequestMeta,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> ApiResult<ApiJson<OrgUserInfo>> {
+    find_user(state.db.pool(), &caller, &id).await?;
+    caller.require_user_manager()?;
+    if caller.actor_user_id() == Some(id.as_str()) {
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "cannot_deactivate_self",
+            "You cannot deactivate your own account. Ask another administrator.",
+        ));
+    }
+    let now = state.clock.now_ms();
+    let mut tx = state.db.pool().begin().await?;
+    db::org_users::lock_org(&mut *tx, &caller.org_id).await?;
+    let before = find_user(&mut *tx, &caller, &id).await?;
+    if before.deactivated_at.is_some() {
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "already_deactivated",
+            "This user is already deactivated.",
+        ));
+    }
+    if before.role == "admin"
+        && db::org_users::other_active_admins(&mut *tx, &caller.org_id, &id).await? == 0
+    {
+        return Err(last_admin());
+    }
+    db::org_users::deactivate(&mut *tx, &id, now).await?;
+    let sessions_ended = db::users::end_all_sessions(&mut *tx, &id).await?;
+    caller
+        .audit(
+            &mut *tx,
+            now,
+            &meta,
+            "user.deactivated",
+            Some(&id),
+            json!({
+                "email": before.email,
+                "before": {"deactivated": false, "role": before.role},
+                "after": {"deactivated": true},
+                "sessions_ended": sessions_ended,
+            }),
+        )
+        .await?;
+    let after = find_user(&mut *tx, &caller, &id).await?;
+    tx.commit().await?;
+    state.sessions.forget_user(&id);
+    Ok(ApiJson(user_info(&after)))
+}
