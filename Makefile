@@ -7,7 +7,7 @@ export CARGO_TERM_COLOR ?= never
 
 .PHONY: run test bench tools test-tools lint check-wasm test-sqlite test-postgres e2e build-site clean
 
-## Serve the portal with live reload on http://127.0.0.1:3000 (SQLite under data/).
+## Serve the portal with live reload on http://localhost:3000 (SQLite under data/, demo data seeded).
 run: tools
 	PORTAL_SEED_DEMO=true cargo leptos watch
 

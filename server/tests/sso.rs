@@ -631,6 +631,36 @@ async fn identity_provider_errors_end_on_clear_pages_never_a_500() {
 }
 
 #[tokio::test]
+async fn a_flow_started_under_another_host_name_moves_to_the_public_origin_first() {
+    let s = sso().await;
+    let res = s
+        .app
+        .send(
+            Request::get("/auth/microsoft/login?return_to=%2Fcalls")
+                .header("host", "127.0.0.1:3000")
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(res.status, 303);
+    assert_eq!(
+        location(&res),
+        format!("{ORIGIN}/auth/microsoft/login?return_to=%2Fcalls")
+    );
+    assert!(set_cookie(&res, "__Host-portal_oidc").is_none());
+    let res = s
+        .app
+        .send(
+            Request::get("/auth/microsoft/login")
+                .header("host", "localhost:3000")
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
+    assert!(set_cookie(&res, "__Host-portal_oidc").is_some());
+}
+
+#[tokio::test]
 async fn sso_is_not_configured_without_an_app_registration() {
     let app = TestApp::new().await;
     let res = app.get("/auth/microsoft/login").await;

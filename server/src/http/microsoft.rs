@@ -245,6 +245,31 @@ fn finish(
     r
 }
 
+/// The same request on the portal's public origin, when it arrived under another host name
+/// (e.g. `127.0.0.1` for `localhost` in development): the transaction cookie must be set on
+/// the host the identity provider will send the browser back to.
+fn on_public_origin(
+    state: &AppState,
+    headers: &HeaderMap,
+    uri: &axum::http::Uri,
+) -> Option<Response> {
+    let host = headers.get(header::HOST)?.to_str().ok()?;
+    let public = &state.config.public_url;
+    let public_host = match (public.host_str(), public.port()) {
+        (Some(h), Some(p)) => format!("{h}:{p}"),
+        (Some(h), None) => h.to_string(),
+        _ => return None,
+    };
+    if host.eq_ignore_ascii_case(&public_host) {
+        return None;
+    }
+    let path = uri.path_and_query().map_or("/", |pq| pq.as_str());
+    Some(see_other(
+        &format!("{}{path}", state.public_origin),
+        HeaderMap::new(),
+    ))
+}
+
 fn entra(state: &AppState) -> Option<&Entra> {
     state.entra.as_deref()
 }
@@ -280,7 +305,15 @@ fn new_txn(state: &AppState, purpose: &str, return_to: String) -> Transaction {
 }
 
 /// `GET /auth/microsoft/login[?return_to=/path]`.
-async fn login(State(state): State<AppState>, Query(q): Query<StartQuery>) -> Response {
+async fn login(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    axum::extract::OriginalUri(uri): axum::extract::OriginalUri,
+    Query(q): Query<StartQuery>,
+) -> Response {
+    if let Some(r) = on_public_origin(&state, &headers, &uri) {
+        return r;
+    }
     let return_to = sanitize_return_to(q.return_to.as_deref());
     let Some(entra) = entra(&state) else {
         return not_configured_page();
@@ -305,7 +338,15 @@ async fn login(State(state): State<AppState>, Query(q): Query<StartQuery>) -> Re
 }
 
 /// `GET /auth/microsoft/link`: a signed-in user adds their Microsoft identity.
-async fn link(State(state): State<AppState>, current: Option<Authenticated>) -> Response {
+async fn link(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    axum::extract::OriginalUri(uri): axum::extract::OriginalUri,
+    current: Option<Authenticated>,
+) -> Response {
+    if let Some(r) = on_public_origin(&state, &headers, &uri) {
+        return r;
+    }
     let Some(me) = current.filter(|a| a.session.state == states::FULL) else {
         return see_other("/login?return_to=%2Fsecurity", HeaderMap::new());
     };
@@ -342,9 +383,14 @@ async fn link(State(state): State<AppState>, current: Option<Authenticated>) -> 
 /// consent (staff may act for a customer with `?org=SLUG`).
 async fn consent(
     State(state): State<AppState>,
+    headers: HeaderMap,
+    axum::extract::OriginalUri(uri): axum::extract::OriginalUri,
     current: Option<Authenticated>,
     Query(q): Query<ConsentStart>,
 ) -> Response {
+    if let Some(r) = on_public_origin(&state, &headers, &uri) {
+        return r;
+    }
     let Some(me) = current.filter(|a| a.session.state == states::FULL) else {
         return see_other("/login?return_to=%2Fsso", HeaderMap::new());
     };
