@@ -8,10 +8,16 @@ use crate::{
     accounts::{self, Actor, NewUserKind},
     clock::Clock,
     config::{
-        self, Cli, Command, OrgCommand, PortalEnv, ServeArgs, SsoCommand, StaffCommand, UserCommand,
+        self, CallsCommand, Cli, Command, OrgCommand, PortalEnv, ServeArgs, ServiceCommand,
+        ServiceKindArg, SsoCommand, StaffCommand, UserCommand,
     },
     db::{self, Db},
     http::{self, AppState},
+    voice::{
+        cdr::{CdrReader, Format},
+        ingest::{self, ImportOptions},
+        services::{NewService, ServiceKind},
+    },
 };
 
 /// Runs one subcommand.
@@ -110,7 +116,111 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             println!("created staff account {} with id {}", user.email, user.id);
             Ok(())
         }
+        Command::Service(ServiceCommand::Create {
+            org,
+            kind,
+            name,
+            country,
+            channels,
+        }) => {
+            let db = open(&cli.database_url).await?;
+            let kind = match kind {
+                ServiceKindArg::SipTrunk => ServiceKind::SipTrunk,
+                ServiceKindArg::TeamsDirectRouting => ServiceKind::TeamsDirectRouting,
+                ServiceKindArg::OperatorConnect => ServiceKind::OperatorConnect,
+            };
+            let new = NewService {
+                org_slug: &org,
+                kind,
+                name: &name,
+                country: &country,
+                channels,
+            };
+            let service = crate::voice::services::create_service(&db, Actor::CLI, new).await;
+            db.close().await;
+            let service = service?;
+            println!(
+                "created {} service {:?} ({}, {} channels) in {org} with id {}",
+                service.kind, service.name, service.country, service.channel_limit, service.id
+            );
+            Ok(())
+        }
+        Command::Calls(CallsCommand::Import { file, org, strict }) => {
+            import_calls(&cli.database_url, &file, &org, strict).await
+        }
     }
+}
+
+/// `portal calls import`: progress on stderr, the summary on stdout, each refusal on stderr;
+/// an error (exit 1) when any row was refused.
+async fn import_calls(
+    database_url: &str,
+    path: &std::path::Path,
+    org_slug: &str,
+    strict: bool,
+) -> anyhow::Result<()> {
+    use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+    let file =
+        std::fs::File::open(path).with_context(|| format!("could not open {}", path.display()))?;
+    let size = file.metadata().map(|m| m.len()).unwrap_or(0);
+    let format = match path.extension().and_then(|e| e.to_str()) {
+        Some("ndjson" | "jsonl") => Format::Ndjson,
+        _ => Format::Csv,
+    };
+    let db = open(database_url).await?;
+    let org = ingest::find_org(&db, org_slug).await?;
+    let input = CdrReader::new(format, file)
+        .map_err(|e| anyhow::anyhow!("{}: {e}; nothing was imported", path.display()))?;
+    let bar = ProgressBar::with_draw_target(Some(size), ProgressDrawTarget::stderr());
+    bar.set_style(ProgressStyle::with_template(
+        "{spinner} [{elapsed_precise}] {wide_bar} {bytes}/{total_bytes} {msg}",
+    )?);
+    let options = ImportOptions {
+        strict,
+        ..ImportOptions::default()
+    };
+    let started = std::time::Instant::now();
+    let report = ingest::import(&db, Actor::CLI, &org.id, input, &options, |r, bytes| {
+        bar.set_position(bytes);
+        bar.set_message(format!("{} stored, {} refused", r.stored, r.refused));
+    })
+    .await;
+    bar.finish_and_clear();
+    db.close().await;
+    let report = report.with_context(|| format!("importing {}", path.display()))?;
+    for refusal in &report.refusals {
+        eprintln!("refused: {refusal}");
+    }
+    if report.refused > report.refusals.len() as u64 {
+        eprintln!(
+            "refused: … and {} more rows",
+            report.refused - report.refusals.len() as u64
+        );
+    }
+    println!(
+        "{}: {} stored, {} duplicates, {} refused ({:.1} s)",
+        path.display(),
+        report.stored,
+        report.duplicates,
+        report.refused,
+        started.elapsed().as_secs_f64()
+    );
+    if report.rolled_back {
+        anyhow::bail!(
+            "--strict: {} invalid rows, so nothing from {} was stored",
+            report.refused,
+            path.display()
+        );
+    }
+    if report.refused > 0 {
+        anyhow::bail!(
+            "{} rows of {} were refused (see above); the valid rows were stored",
+            report.refused,
+            path.display()
+        );
+    }
+    Ok(())
 }
 
 /// `portal org sso …`: what was done, in a sentence.

@@ -59,6 +59,66 @@ pub enum Command {
     Staff(StaffCommand),
     /// Fill an empty database with demo customers, users and SSO tenants (development).
     SeedDemo,
+    /// Manage a customer's voice services.
+    #[command(subcommand)]
+    Service(ServiceCommand),
+    /// Call records (CDRs).
+    #[command(subcommand)]
+    Calls(CallsCommand),
+}
+
+/// `portal service …`
+#[derive(Debug, Subcommand)]
+pub enum ServiceCommand {
+    /// Create a voice service for a customer.
+    Create {
+        /// The organisation's slug.
+        #[arg(long)]
+        org: String,
+        /// What the service is.
+        #[arg(long, value_enum)]
+        kind: ServiceKindArg,
+        /// Its name, unique in the organisation (CDRs name the service by it).
+        #[arg(long)]
+        name: String,
+        /// ISO 3166-1 alpha-2 country code, e.g. GB.
+        #[arg(long)]
+        country: String,
+        /// Concurrent calls the contract allows (at least 1).
+        #[arg(long, allow_negative_numbers = true)]
+        channels: i64,
+    },
+}
+
+/// A voice service's kind, as the CLI spells it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ServiceKindArg {
+    /// A SIP trunk.
+    #[value(name = "sip_trunk")]
+    SipTrunk,
+    /// Microsoft Teams Direct Routing.
+    #[value(name = "teams_direct_routing")]
+    TeamsDirectRouting,
+    /// Microsoft Teams Operator Connect.
+    #[value(name = "operator_connect")]
+    OperatorConnect,
+}
+
+/// `portal calls …`
+#[derive(Debug, Subcommand)]
+pub enum CallsCommand {
+    /// Import call records from a CSV file (the CDR exchange format); `.ndjson`/`.jsonl` files
+    /// are read as NDJSON. Exits 1 when any row was refused.
+    Import {
+        /// The file to import.
+        file: PathBuf,
+        /// The organisation's slug.
+        #[arg(long)]
+        org: String,
+        /// Refuse the whole file when any row is invalid (nothing is stored).
+        #[arg(long)]
+        strict: bool,
+    },
 }
 
 /// `portal org …`

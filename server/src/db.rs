@@ -9,10 +9,12 @@
 
 pub mod api_tokens;
 pub mod audit;
+pub mod calls;
 pub mod mfa;
 pub mod org_users;
 pub mod orgs;
 pub mod rate_limits;
+pub mod services;
 pub mod sessions;
 pub mod sso;
 pub mod tokens;

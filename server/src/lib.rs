@@ -15,3 +15,4 @@ pub mod http;
 pub mod mail;
 pub mod sso;
 pub mod telemetry;
+pub mod voice;

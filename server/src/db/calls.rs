@@ -1,0 +1,349 @@
+//! Queries of the `calls` table and its hourly rollups, as the CDR ingest writes them.
+//!
+//! Bulk statements are multi-row: one `INSERT … VALUES (…), (…), …` per [`CHUNK_ROWS`] rows,
+//! so a batch of 5,000 CDRs costs a handful of round trips. A full chunk always has the same
+//! SQL text, so each connection prepares it once and reuses it from sqlx's statement cache.
+//!
+//! Placeholders are the one place these statements depend on the engine: PostgreSQL gets the
+//! usual `$N` (the organisation id is the shared `$1` of every row), SQLite gets anonymous `?`
+//! with the organisation id bound in every row. SQLite resolves a named parameter with a linear
+//! scan of the statement's names (`sqlite3_bind_parameter_name`, which sqlx calls for every
+//! parameter), so binding 15,000 `$N` parameters is quadratic: 0.7 s per 1,000-row chunk,
+//! against milliseconds with `?`.
+
+use std::fmt::Write;
+
+use sqlx::{Any, AnyConnection, Row};
+
+use crate::voice::cdr::CallRecord;
+
+/// Rows per multi-row statement: 15 parameters a call row keeps a statement at ~15,000
+/// parameters, under SQLite's 32,766 and PostgreSQL's 65,535.
+pub const CHUNK_ROWS: usize = 1000;
+
+/// How a bulk statement writes its placeholders.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Placeholders {
+    /// `($1, $2, …), ($1, $k, …)`: the organisation id is the shared `$1` (PostgreSQL).
+    Numbered,
+    /// `(?, ?, …), (?, ?, …)`: every row binds the organisation id itself (SQLite).
+    Anonymous,
+}
+
+impl Placeholders {
+    fn of(conn: &AnyConnection) -> Placeholders {
+        if conn.backend_name().eq_ignore_ascii_case("sqlite") {
+            Placeholders::Anonymous
+        } else {
+            Placeholders::Numbered
+        }
+    }
+
+    /// `rows` tuples of the organisation id and `per_row` further values each, numbered (when
+    /// numbered) in order of first use.
+    fn values(self, rows: usize, per_row: usize) -> String {
+        let mut sql = String::with_capacity(rows * (per_row + 1) * 6);
+        let mut n = 2;
+        for r in 0..rows {
+            if r > 0 {
+                sql.push_str(", ");
+            }
+            match self {
+                Placeholders::Numbered => {
+                    sql.push_str("($1");
+                    for _ in 0..per_row {
+                        let _ = write!(sql, ", ${n}");
+                        n += 1;
+                    }
+                }
+                Placeholders::Anonymous => {
+                    sql.push_str("(?");
+                    for _ in 0..per_row {
+                        sql.push_str(", ?");
+                    }
+                }
+            }
+            sql.push(')');
+        }
+        sql
+    }
+
+    /// Binds the organisation id where this style needs it: once before all rows (numbered)
+    /// or at the start of each row (anonymous).
+    fn bind_org<'q>(
+        self,
+        q: sqlx::query::Query<'q, Any, sqlx::any::AnyArguments<'q>>,
+        org_id: &'q str,
+        row_start: bool,
+    ) -> sqlx::query::Query<'q, Any, sqlx::any::AnyArguments<'q>> {
+        match (self, row_start) {
+            (Placeholders::Numbered, false) | (Placeholders::Anonymous, true) => q.bind(org_id),
+            _ => q,
+        }
+    }
+}
+
+/// A nullable `DOUBLE PRECISION` parameter whose type is the same whether or not it is NULL.
+///
+/// sqlx 0.8's `Any` driver sends `Option::<f64>::None` to PostgreSQL as a `float4` NULL (its
+/// Real/Double mapping is swapped for NULLs), so a statement first prepared with a NULL in a
+/// column refuses a later 8-byte value ("incorrect binary data format in bind parameter").
+/// A NULL of `f32` comes out as `float8`, like `Some(f64)`. The PostgreSQL ingest tests import
+/// NULLs before values and after them, so a change of that mapping fails them.
+#[derive(Debug, Clone, Copy)]
+struct NullableDouble(Option<f64>);
+
+impl<'q> sqlx::Encode<'q, Any> for NullableDouble {
+    fn encode_by_ref(
+        &self,
+        buf: &mut <Any as sqlx::Database>::ArgumentBuffer<'q>,
+    ) -> Result<sqlx::encode::IsNull, sqlx::error::BoxDynError> {
+        match self.0 {
+            Some(x) => <f64 as sqlx::Encode<'q, Any>>::encode_by_ref(&x, buf),
+            None => <Option<f32> as sqlx::Encode<'q, Any>>::encode_by_ref(&None, buf),
+        }
+    }
+}
+
+impl sqlx::Type<Any> for NullableDouble {
+    fn type_info() -> sqlx::any::AnyTypeInfo {
+        <f64 as sqlx::Type<Any>>::type_info()
+    }
+}
+
+/// Inserts calls of one organisation, skipping ids it already has; returns the ids inserted.
+/// `calls` must not repeat an id.
+pub async fn insert_new(
+    conn: &mut AnyConnection,
+    org_id: &str,
+    calls: &[&CallRecord],
+) -> Result<Vec<String>, sqlx::Error> {
+    let style = Placeholders::of(conn);
+    let mut inserted = Vec::with_capacity(calls.len());
+    for chunk in calls.chunks(CHUNK_ROWS) {
+        let sql = format!(
+            "INSERT INTO calls (org_id, id, service_id, started_at, answered_at, ended_at, direction, \
+             from_number, to_number, result, sip_code, sip_reason, mos, jitter_ms, packet_loss_pct, country) \
+             VALUES {} ON CONFLICT (org_id, id) DO NOTHING RETURNING id",
+            style.values(chunk.len(), 15)
+        );
+        let mut q = style.bind_org(sqlx::query::<Any>(&sql), org_id, false);
+        for c in chunk {
+            q = style
+                .bind_org(q, org_id, true)
+                .bind(c.id.as_str())
+                .bind(c.service_id.as_str())
+                .bind(c.started_at)
+                .bind(c.answered_at)
+                .bind(c.ended_at)
+                .bind(c.direction.as_str())
+                .bind(c.from.as_str())
+                .bind(c.to.as_str())
+                .bind(c.result.as_str())
+                .bind(c.sip_code)
+                .bind(c.sip_reason.as_str())
+                .bind(NullableDouble(c.mos))
+                .bind(NullableDouble(c.jitter_ms))
+                .bind(NullableDouble(c.packet_loss_pct))
+                .bind(c.country.as_str());
+        }
+        for row in q.fetch_all(&mut *conn).await? {
+            inserted.push(row.try_get::<String, _>(0)?);
+        }
+    }
+    Ok(inserted)
+}
+
+/// Raises the service's longest stored call to at least `longest_ms` and returns the value.
+///
+/// The ingest calls this first in each batch, for every service of the batch in id order: the
+/// write takes the service row's lock (PostgreSQL) or the database's write lock (SQLite), so
+/// two batches of one service never recompute its peaks from each other's unfinished view.
+pub async fn raise_longest_call(
+    conn: &mut AnyConnection,
+    org_id: &str,
+    service_id: &str,
+    longest_ms: i64,
+) -> Result<i64, sqlx::Error> {
+    let row = sqlx::query(
+        "UPDATE services SET longest_call_ms = CASE WHEN longest_call_ms < $1 THEN $1 ELSE longest_call_ms END \
+         WHERE id = $2 AND org_id = $3 RETURNING longest_call_ms",
+    )
+    .bind(longest_ms)
+    .bind(service_id)
+    .bind(org_id)
+    .fetch_one(&mut *conn)
+    .await?;
+    row.try_get(0)
+}
+
+/// `[start, end)` of the service's stored calls that overlap `[from, to)`, given that no call
+/// is longer than `longest_ms`.
+pub async fn spans_overlapping(
+    conn: &mut AnyConnection,
+    org_id: &str,
+    service_id: &str,
+    from: i64,
+    to: i64,
+    longest_ms: i64,
+) -> Result<Vec<(i64, i64)>, sqlx::Error> {
+    sqlx::query(
+        "SELECT started_at, ended_at FROM calls \
+         WHERE org_id = $1 AND service_id = $2 AND started_at >= $3 AND started_at < $4 AND ended_at > $5",
+    )
+    .bind(org_id)
+    .bind(service_id)
+    .bind(from.saturating_sub(longest_ms))
+    .bind(to)
+    .bind(from)
+    .fetch_all(&mut *conn)
+    .await?
+    .iter()
+    .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
+    .collect()
+}
+
+/// Counters of calls by the hour of their start.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct HourCounters {
+    /// Calls started in the hour.
+    pub calls: i64,
+    /// … answered.
+    pub answered: i64,
+    /// … busy.
+    pub busy: i64,
+    /// … not answered.
+    pub no_answer: i64,
+    /// … failed.
+    pub failed: i64,
+    /// … cancelled.
+    pub cancelled: i64,
+    /// Σ (end − answer) of the answered ones, ms.
+    pub answered_ms: i64,
+    /// Σ MOS of those with one.
+    pub mos_sum: f64,
+    /// How many had a MOS.
+    pub mos_count: i64,
+}
+
+impl HourCounters {
+    /// Counts one call.
+    pub fn add(&mut self, c: &CallRecord) {
+        use crate::voice::cdr::CallResult;
+        self.calls += 1;
+        match c.result {
+            CallResult::Answered => {
+                self.answered += 1;
+                self.answered_ms += c.ended_at - c.answered_at.unwrap_or(c.ended_at);
+            }
+            CallResult::Busy => self.busy += 1,
+            CallResult::NoAnswer => self.no_answer += 1,
+            CallResult::Failed => self.failed += 1,
+            CallResult::Cancelled => self.cancelled += 1,
+        }
+        if let Some(mos) = c.mos {
+            self.mos_sum += mos;
+            self.mos_count += 1;
+        }
+    }
+}
+
+const COUNTER_COLUMNS: &str =
+    "calls, answered, busy, no_answer, failed, cancelled, answered_ms, mos_sum, mos_count";
+
+fn add_counters(table: &str) -> String {
+    COUNTER_COLUMNS
+        .split(", ")
+        .map(|c| format!("{c} = {table}.{c} + excluded.{c}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+macro_rules! bind_counters {
+    ($q:expr, $c:expr) => {
+        $q.bind($c.calls)
+            .bind($c.answered)
+            .bind($c.busy)
+            .bind($c.no_answer)
+            .bind($c.failed)
+            .bind($c.cancelled)
+            .bind($c.answered_ms)
+            .bind($c.mos_sum)
+            .bind($c.mos_count)
+    };
+}
+
+/// One row of the per-service rollup to merge: counters to add, and the hour's recomputed peak.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ServiceHour<'a> {
+    /// The service.
+    pub service_id: &'a str,
+    /// Start of the UTC hour, ms.
+    pub hour_at: i64,
+    /// Counters of the newly stored calls started in the hour.
+    pub add: HourCounters,
+    /// The hour's peak concurrent channels, recomputed from every stored call.
+    pub peak_channels: i64,
+}
+
+/// Adds counters to the per-service hourly rollup and sets each hour's peak.
+pub async fn merge_service_hours(
+    conn: &mut AnyConnection,
+    org_id: &str,
+    rows: &[ServiceHour<'_>],
+) -> Result<(), sqlx::Error> {
+    let style = Placeholders::of(conn);
+    for chunk in rows.chunks(CHUNK_ROWS) {
+        let sql = format!(
+            "INSERT INTO call_hourly_by_service (org_id, service_id, hour_at, {COUNTER_COLUMNS}, peak_channels) \
+             VALUES {} ON CONFLICT (org_id, service_id, hour_at) DO UPDATE SET {}, peak_channels = excluded.peak_channels",
+            style.values(chunk.len(), 12),
+            add_counters("call_hourly_by_service"),
+        );
+        let mut q = style.bind_org(sqlx::query::<Any>(&sql), org_id, false);
+        for r in chunk {
+            q = style.bind_org(q, org_id, true);
+            q = bind_counters!(q.bind(r.service_id).bind(r.hour_at), r.add).bind(r.peak_channels);
+        }
+        q.execute(&mut *conn).await?;
+    }
+    Ok(())
+}
+
+/// Adds counters to the per-country hourly rollup: `(country, hour_at, counters)`.
+pub async fn merge_country_hours(
+    conn: &mut AnyConnection,
+    org_id: &str,
+    rows: &[(&str, i64, HourCounters)],
+) -> Result<(), sqlx::Error> {
+    let style = Placeholders::of(conn);
+    for chunk in rows.chunks(CHUNK_ROWS) {
+        let sql = format!(
+            "INSERT INTO call_hourly_by_country (org_id, country, hour_at, {COUNTER_COLUMNS}) \
+             VALUES {} ON CONFLICT (org_id, country, hour_at) DO UPDATE SET {}",
+            style.values(chunk.len(), 11),
+            add_counters("call_hourly_by_country"),
+        );
+        let mut q = style.bind_org(sqlx::query::<Any>(&sql), org_id, false);
+        for (country, hour_at, c) in chunk {
+            q = style.bind_org(q, org_id, true);
+            q = bind_counters!(q.bind(*country).bind(*hour_at), c);
+        }
+        q.execute(&mut *conn).await?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Placeholders;
+
+    #[test]
+    fn placeholders_are_numbered_in_order_of_first_use() {
+        assert_eq!(
+            Placeholders::Numbered.values(2, 2),
+            "($1, $2, $3), ($1, $4, $5)"
+        );
+        assert_eq!(Placeholders::Anonymous.values(2, 2), "(?, ?, ?), (?, ?, ?)");
+    }
+}
