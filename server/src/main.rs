@@ -3,6 +3,11 @@
 
 use clap::Parser;
 
+/// mimalloc instead of the system allocator: the many small per-request allocations of the
+/// HTTP stack are markedly cheaper (measured with `make bench`).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
     let cli = portal::config::Cli::parse();
