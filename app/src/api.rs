@@ -8,6 +8,7 @@ pub mod audit;
 pub mod auth;
 pub mod client;
 pub mod error;
+pub mod services;
 pub mod sso;
 pub mod status;
 pub mod tokens;

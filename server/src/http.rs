@@ -7,12 +7,14 @@ pub mod auth;
 pub mod dev_outbox;
 pub mod error;
 pub mod health;
+pub mod ingest;
 pub mod invitations;
 pub mod me;
 pub mod microsoft;
 pub mod middleware;
 pub mod provider;
 pub mod security_headers;
+pub mod services;
 pub mod sso;
 pub mod status;
 pub mod users;
@@ -237,6 +239,8 @@ fn api_router() -> Router<AppState> {
         .merge(audit_log::router())
         .merge(users::router())
         .merge(api_tokens::router())
+        .merge(services::router())
+        .merge(ingest::router())
         .merge(sso::router())
         .nest("/provider", provider::router())
         .fallback(health::api_not_found)
