@@ -66,12 +66,12 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             println!("{}", message?);
             Ok(())
         }
-        Command::SeedDemo => {
+        Command::SeedDemo { calls } => {
             if cli.portal_env == PortalEnv::Production {
                 anyhow::bail!("{}", config::ConfigError::DemoInProduction);
             }
             let db = open(&cli.database_url).await?;
-            let report = crate::demo::seed(&db).await;
+            let report = crate::demo::seed(&db, calls).await;
             db.close().await;
             println!("{}", report?);
             Ok(())
@@ -309,7 +309,10 @@ async fn serve(database_url: &str, env: PortalEnv, args: ServeArgs) -> anyhow::R
     let db = open(database_url).await?;
     tracing::info!(backend = db.backend().name(), "database ready");
     if args.seed_demo {
-        tracing::info!("{}", crate::demo::seed(&db).await?);
+        tracing::info!(
+            "{}",
+            crate::demo::seed(&db, crate::demo::voice::DEFAULT_CALLS).await?
+        );
     }
     let mailer = args.mailer()?;
     let state = AppState::new(db, args, env, secret_key, Clock::system(), mailer);

@@ -57,8 +57,13 @@ pub enum Command {
     /// Manage carrier staff accounts.
     #[command(subcommand)]
     Staff(StaffCommand),
-    /// Fill an empty database with demo customers, users and SSO tenants (development).
-    SeedDemo,
+    /// Fill an empty database with demo customers, users, SSO tenants and voice data:
+    /// services, numbers, incidents, porting orders and 90 days of calls (development).
+    SeedDemo {
+        /// How many calls to generate (deterministic: the same count gives the same calls).
+        #[arg(long, default_value_t = crate::demo::voice::DEFAULT_CALLS)]
+        calls: u64,
+    },
     /// Manage a customer's voice services.
     #[command(subcommand)]
     Service(ServiceCommand),

@@ -3,7 +3,12 @@
 //! Contoso, linked, so its people sign in with one click; Fabrikam, SSO enabled but not
 //! linked, so a newcomer sees the refusal and can run the admin-consent set-up.
 //!
+//! Both customers also get voice data ([`voice`]): services in several countries, emergency
+//! addresses, numbers, incidents, porting orders and 90 days of calls, from a fixed seed.
+//!
 //! Seeding an already seeded database changes nothing.
+
+pub mod voice;
 
 use crate::{
     accounts::{self, Actor, NewUserKind},
@@ -14,13 +19,18 @@ use crate::{
 /// The password of every demo account that has one (published: development only).
 pub const DEMO_PASSWORD: &str = "violet tugboat orbit sandwich";
 
-/// Seeds the demo data into `db` unless it is there; returns what was done, for people.
-pub async fn seed(db: &Db) -> anyhow::Result<String> {
-    if db::orgs::find_by_slug(db.pool(), "contoso")
-        .await?
-        .is_some()
-    {
-        return Ok("demo data already present: nothing changed".to_string());
+/// Seeds the demo data, with `calls` CDRs, into `db` unless it is there; returns what was
+/// done, for people. A database seeded before the demo had voice data (Contoso without
+/// services) gets the voice data only.
+pub async fn seed(db: &Db, calls: u64) -> anyhow::Result<String> {
+    if let Some(contoso) = db::orgs::find_by_slug(db.pool(), "contoso").await? {
+        if !db::services::list_for_org(db.pool(), &contoso.id)
+            .await?
+            .is_empty()
+        {
+            return Ok("demo data already present: nothing changed".to_string());
+        }
+        return voice::seed(db, calls).await;
     }
     let cli = Actor::CLI;
     accounts::create_user(
@@ -97,11 +107,13 @@ pub async fn seed(db: &Db) -> anyhow::Result<String> {
     )
     .await?;
     crate::sso::set_enabled(db, cli, "fabrikam", true).await?;
+    let voice = voice::seed(db, calls).await?;
 
     Ok(format!(
         "demo data seeded. Password of every demo account: \"{DEMO_PASSWORD}\".\n\
          - carrier staff: noc@carrier.example (provider console)\n\
          - Contoso Ltd: admin@contoso.example; with \"Sign in with Microsoft\": Adele Vance (admin), Megan Bowen (engineer), Lee Gu (new: provisioned as viewer)\n\
-         - Fabrikam Inc: admin@fabrikam.example; its tenant is not linked yet, so Alex Wilber is refused until an admin connects it on the Single sign-on page"
+         - Fabrikam Inc: admin@fabrikam.example; its tenant is not linked yet, so Alex Wilber is refused until an admin connects it on the Single sign-on page\n\
+         {voice}"
     ))
 }

@@ -627,7 +627,7 @@ async fn org_sso_commands_link_disable_and_unlink_tenants_with_clear_errors() {
 #[tokio::test]
 async fn seed_demo_fills_an_empty_database_once_and_is_refused_in_production() {
     let t = test_db().await;
-    let out = portal(&t.url, &["seed-demo"], None);
+    let out = portal(&t.url, &["seed-demo", "--calls", "500"], None);
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(String::from_utf8_lossy(&out.stdout).contains("admin@contoso.example"));
     let users = count(&t.db, "SELECT COUNT(*) FROM users").await;
@@ -637,8 +637,140 @@ async fn seed_demo_fills_an_empty_database_once_and_is_refused_in_production() {
     assert!(out.status.success());
     assert!(String::from_utf8_lossy(&out.stdout).contains("already present"));
     assert_eq!(count(&t.db, "SELECT COUNT(*) FROM users").await, users);
+    assert_eq!(count(&t.db, "SELECT COUNT(*) FROM calls").await, 500);
 
     let out = portal(&t.url, &["--env", "production", "seed-demo"], None);
     assert_eq!(out.status.code(), Some(1));
     assert!(stderr(&out).contains("cannot be used in production"));
+}
+
+/// Per-service call counts by service name, and the rollups' total.
+async fn seeded_calls(db: &portal::db::Db) -> (Vec<(String, i64)>, i64) {
+    let per_service = sqlx::query(
+        "SELECT s.name, COUNT(c.id) FROM services s LEFT JOIN calls c ON c.service_id = s.id \
+         GROUP BY s.name ORDER BY s.name",
+    )
+    .fetch_all(db.pool())
+    .await
+    .unwrap()
+    .iter()
+    .map(|r| (r.get::<String, _>(0), r.get::<i64, _>(1)))
+    .collect();
+    let rollup = count(
+        db,
+        "SELECT CAST(COALESCE(SUM(calls), 0) AS BIGINT) FROM call_hourly_by_service",
+    )
+    .await;
+    (per_service, rollup)
+}
+
+#[tokio::test]
+async fn seed_demo_voice_data_is_believable_scaled_and_deterministic() {
+    let a = test_db().await;
+    let out = portal(&a.url, &["seed-demo", "--calls", "3000"], None);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(stdout.contains("3000 calls"), "{stdout}");
+    assert!(stdout.contains("seeded in"), "{stdout}");
+
+    let db = &a.db;
+    assert_eq!(count(db, "SELECT COUNT(*) FROM services").await, 6);
+    assert_eq!(
+        count(db, "SELECT COUNT(DISTINCT kind) FROM services").await,
+        3
+    );
+    assert!(count(db, "SELECT COUNT(DISTINCT country) FROM services").await >= 4);
+    let numbers = count(db, "SELECT COUNT(*) FROM numbers").await;
+    assert!((200..=1000).contains(&numbers), "{numbers}");
+    assert_eq!(
+        count(db, "SELECT COUNT(*) FROM numbers WHERE e164 NOT LIKE '+%'").await,
+        0
+    );
+    assert!(
+        count(
+            db,
+            "SELECT COUNT(*) FROM numbers WHERE assignment IS NOT NULL"
+        )
+        .await
+            > 0
+    );
+    assert!(
+        count(
+            db,
+            "SELECT COUNT(*) FROM numbers WHERE status = 'active' AND emergency_address_id IS NULL"
+        )
+        .await
+            > 0
+    );
+    assert!(count(db, "SELECT COUNT(*) FROM emergency_addresses").await > 0);
+    assert!(count(db, "SELECT COUNT(*) FROM incidents").await >= 2);
+    assert!(count(db, "SELECT COUNT(*) FROM port_orders").await >= 2);
+
+    assert_eq!(count(db, "SELECT COUNT(*) FROM calls").await, 3000);
+    let (per_service, rollup) = seeded_calls(db).await;
+    assert_eq!(rollup, 3000);
+    assert!(per_service.iter().all(|(_, n)| *n > 0), "{per_service:?}");
+    assert_eq!(
+        count(
+            db,
+            "SELECT CAST(COALESCE(SUM(calls), 0) AS BIGINT) FROM call_hourly_by_country"
+        )
+        .await,
+        3000
+    );
+    // A realistic mix: mostly answered, some of every failure with its SIP code.
+    let answered = count(db, "SELECT COUNT(*) FROM calls WHERE result = 'answered'").await;
+    assert!((2100..2900).contains(&answered), "{answered}");
+    for (result, code) in [
+        ("busy", 486),
+        ("no_answer", 480),
+        ("cancelled", 487),
+        ("failed", 503),
+    ] {
+        let n = count(
+            db,
+            &format!("SELECT COUNT(*) FROM calls WHERE result = '{result}' AND sip_code = {code}"),
+        )
+        .await;
+        assert!(n > 0, "{result}");
+    }
+    // Working days are busier than weekends, and every call lies in the last 90 days.
+    let span_days = count(
+        db,
+        "SELECT CAST((MAX(ended_at) - MIN(started_at)) / 86400000 AS BIGINT) FROM calls",
+    )
+    .await;
+    assert!((80..=90).contains(&span_days), "{span_days}");
+    let starts: Vec<i64> = sqlx::query("SELECT started_at FROM calls")
+        .fetch_all(db.pool())
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.get::<i64, _>(0))
+        .collect();
+    // 1970-01-01 was a Thursday: (days + 3) % 7 >= 5 is a weekend (UTC, near enough).
+    let weekend = starts
+        .iter()
+        .filter(|t| (t.div_euclid(86_400_000) + 3).rem_euclid(7) >= 5)
+        .count();
+    assert!(weekend * 10 < starts.len(), "{weekend} of {}", starts.len());
+
+    // The same count into another fresh database gives the same calls per service.
+    let b = test_db().await;
+    let out = portal(&b.url, &["seed-demo", "--calls", "3000"], None);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(seeded_calls(&b.db).await, (per_service, rollup));
+    let numbers_of = |db: &portal::db::Db| {
+        let pool = db.pool().clone();
+        async move {
+            sqlx::query("SELECT e164 FROM numbers ORDER BY e164")
+                .fetch_all(&pool)
+                .await
+                .unwrap()
+                .iter()
+                .map(|r| r.get::<String, _>(0))
+                .collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(numbers_of(&a.db).await, numbers_of(&b.db).await);
 }
