@@ -6,8 +6,10 @@
 
 pub mod audit;
 pub mod auth;
+pub mod calls;
 pub mod client;
 pub mod error;
+pub mod numbers;
 pub mod services;
 pub mod sso;
 pub mod status;

@@ -4,7 +4,9 @@
 pub mod api_tokens;
 pub mod audit_log;
 pub mod auth;
+pub mod calls;
 pub mod dev_outbox;
+pub mod emergency_addresses;
 pub mod error;
 pub mod health;
 pub mod ingest;
@@ -12,6 +14,7 @@ pub mod invitations;
 pub mod me;
 pub mod microsoft;
 pub mod middleware;
+pub mod numbers;
 pub mod provider;
 pub mod security_headers;
 pub mod services;
@@ -240,6 +243,9 @@ fn api_router() -> Router<AppState> {
         .merge(users::router())
         .merge(api_tokens::router())
         .merge(services::router())
+        .merge(calls::router())
+        .merge(numbers::router())
+        .merge(emergency_addresses::router())
         .merge(ingest::router())
         .merge(sso::router())
         .nest("/provider", provider::router())

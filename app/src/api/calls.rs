@@ -1,0 +1,157 @@
+//! `/api/v1/calls`: the organisation's call records (CDRs), newest first, filtered and
+//! keyset-paginated (any role, and API tokens with a reading scope, may read).
+
+use serde::{Deserialize, Serialize};
+
+use super::{client, ApiError};
+
+/// One call record, with the fields of the DESIGN exchange format.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CallInfo {
+    /// The carrier's call id (unique within the organisation).
+    pub id: String,
+    /// The id of the service that carried the call.
+    pub service_id: String,
+    /// That service's name (what the CDR named).
+    pub service: String,
+    /// Start (RFC 3339, UTC).
+    pub start: String,
+    /// Answer (RFC 3339, UTC); `None` unless answered.
+    pub answer: Option<String>,
+    /// End (RFC 3339, UTC).
+    pub end: String,
+    /// `inbound` or `outbound`.
+    pub direction: String,
+    /// Calling number (E.164).
+    pub from: String,
+    /// Called number (E.164).
+    pub to: String,
+    /// `answered`, `busy`, `no_answer`, `failed` or `cancelled`.
+    pub result: String,
+    /// The final SIP status (100–699).
+    pub sip_code: i64,
+    /// Its text (may be empty).
+    pub sip_reason: String,
+    /// Mean opinion score (1.0–5.0), when known.
+    pub mos: Option<f64>,
+    /// Jitter in milliseconds, when known.
+    pub jitter_ms: Option<f64>,
+    /// Packet loss in percent (0–100), when known.
+    pub packet_loss_pct: Option<f64>,
+    /// ISO 3166-1 alpha-2 of the far end.
+    pub country: String,
+}
+
+/// The time range a calls page covers: calls with `from ≤ start < to`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CallsRange {
+    /// Inclusive (RFC 3339, UTC).
+    pub from: String,
+    /// Exclusive (RFC 3339, UTC).
+    pub to: String,
+}
+
+/// `GET /api/v1/calls`: one page.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CallsPage {
+    /// Newest first by (start, id).
+    pub calls: Vec<CallInfo>,
+    /// Pass as `cursor` (with the same filters) for the next page; `None` on the last page.
+    pub next_cursor: Option<String>,
+    /// The range applied (the defaults filled in).
+    pub range: CallsRange,
+}
+
+/// Filters of `GET /api/v1/calls`; `None` leaves a filter out.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct CallsQuery {
+    /// Start of the range (RFC 3339), inclusive; default `to` minus 24 hours.
+    pub from: Option<String>,
+    /// End of the range (RFC 3339), exclusive; default now.
+    pub to: Option<String>,
+    /// `inbound` or `outbound`.
+    pub direction: Option<String>,
+    /// One result.
+    pub result: Option<String>,
+    /// An E.164 number that is the call's `from` or `to`.
+    pub number: Option<String>,
+    /// A service id.
+    pub service: Option<String>,
+    /// ISO 3166-1 alpha-2 of the far end.
+    pub country: Option<String>,
+    /// Minimum MOS (calls without a MOS are left out).
+    pub min_mos: Option<f64>,
+    /// Page size, 1–500 (default 50).
+    pub limit: Option<i64>,
+    /// The previous page's `next_cursor`.
+    pub cursor: Option<String>,
+}
+
+impl CallsQuery {
+    /// The query string (without `?`), percent-encoded.
+    pub fn to_query_string(&self) -> String {
+        let min_mos = self.min_mos.map(|m| m.to_string());
+        let limit = self.limit.map(|l| l.to_string());
+        let pairs = [
+            ("from", self.from.as_deref()),
+            ("to", self.to.as_deref()),
+            ("direction", self.direction.as_deref()),
+            ("result", self.result.as_deref()),
+            ("number", self.number.as_deref()),
+            ("service", self.service.as_deref()),
+            ("country", self.country.as_deref()),
+            ("min_mos", min_mos.as_deref()),
+            ("limit", limit.as_deref()),
+            ("cursor", self.cursor.as_deref()),
+        ];
+        pairs
+            .iter()
+            .filter_map(|(k, v)| v.map(|v| format!("{k}={}", percent_encode(v))))
+            .collect::<Vec<_>>()
+            .join("&")
+    }
+}
+
+/// Percent-encodes everything but RFC 3986 unreserved characters (for a path segment or a
+/// query value).
+pub fn percent_encode(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// A page of the organisation's calls.
+pub async fn list_calls(query: &CallsQuery) -> Result<CallsPage, ApiError> {
+    client::get(&format!("/calls?{}", query.to_query_string())).await
+}
+
+/// One of the organisation's calls by the carrier's id.
+pub async fn get_call(id: &str) -> Result<CallInfo, ApiError> {
+    client::get(&format!("/calls/{}", percent_encode(id))).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn query_strings_encode_values() {
+        let q = CallsQuery {
+            from: Some("2026-03-01T00:00:00+01:00".into()),
+            number: Some("+4930901820".into()),
+            limit: Some(10),
+            ..CallsQuery::default()
+        };
+        assert_eq!(
+            q.to_query_string(),
+            "from=2026-03-01T00%3A00%3A00%2B01%3A00&number=%2B4930901820&limit=10"
+        );
+        assert_eq!(percent_encode("a/b c"), "a%2Fb%20c");
+    }
+}

@@ -1,0 +1,356 @@
+//! `/api/v1/calls`: the organisation's call records (CDRs). Any role may read, and API tokens
+//! of the `read` and `read_write` scopes; an `ingest` token reads nothing (403).
+//!
+//! `GET /calls` lists the calls whose start lies in `[from, to)` (RFC 3339; default the 24
+//! hours ending now by the app clock), newest first by (start, id), filtered by `direction`,
+//! `result`, `number` (the call's `from` or `to`, E.164), `service` (id), `country` and
+//! `min_mos`. Pages hold `limit` calls (1–500, default 50); `next_cursor` is an opaque keyset
+//! cursor on (start, id), so the order is stable and no row is skipped or repeated across
+//! pages, whatever was ingested meanwhile. Each page is one query on the
+//! `calls_by_org_start` index (or the service or number indexes). A bad parameter answers 422
+//! `invalid_field` naming it.
+//!
+//! `GET /calls/{id}` answers one call by the carrier's id (URL-encoded in the path). Another
+//! organisation's id answers 404 `not_found`, like an unknown one: every query is restricted
+//! to the caller's organisation.
+
+use axum::{
+    extract::{Path, State},
+    routing::get,
+    Router,
+};
+use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine as _};
+use serde::Deserialize;
+use sqlx::{any::AnyRow, Row};
+
+use app::api::calls::{CallInfo, CallsPage, CallsRange};
+
+use crate::{
+    auth::caller::{Caller, Role},
+    clock::rfc3339_ms,
+    voice::{
+        cdr::{is_e164, parse_rfc3339_ms},
+        countries,
+    },
+};
+
+use super::{error::ApiQuery, ApiError, ApiJson, ApiResult, AppState};
+
+/// Routes under `/api/v1`.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/calls", get(list))
+        .route("/calls/{id}", get(get_call))
+}
+
+/// The default range: the 24 hours before `to`.
+const DEFAULT_RANGE_MS: i64 = 24 * 3_600_000;
+/// Page size when `limit` is not given.
+const DEFAULT_LIMIT: i64 = 50;
+/// The largest page.
+const MAX_LIMIT: i64 = 500;
+
+const DIRECTIONS: [&str; 2] = ["inbound", "outbound"];
+const RESULTS: [&str; 5] = ["answered", "busy", "no_answer", "failed", "cancelled"];
+
+/// The query string of `GET /api/v1/calls`. Everything is read as text so that a bad value
+/// answers `invalid_field` naming the parameter.
+#[derive(Debug, Default, Deserialize)]
+pub struct CallsParams {
+    from: Option<String>,
+    to: Option<String>,
+    direction: Option<String>,
+    result: Option<String>,
+    number: Option<String>,
+    service: Option<String>,
+    country: Option<String>,
+    min_mos: Option<String>,
+    limit: Option<String>,
+    cursor: Option<String>,
+}
+
+/// The columns of a call, joined with its service's name.
+const SELECT: &str = "SELECT c.id, c.service_id, s.name AS service_name, c.started_at, \
+     c.answered_at, c.ended_at, c.direction, c.from_number, c.to_number, c.result, c.sip_code, \
+     c.sip_reason, c.mos, c.jitter_ms, c.packet_loss_pct, c.country \
+     FROM calls c JOIN services s ON s.id = c.service_id \
+     WHERE c.org_id = $1";
+
+fn call_info(row: &AnyRow) -> Result<CallInfo, sqlx::Error> {
+    Ok(CallInfo {
+        id: row.try_get("id")?,
+        service_id: row.try_get("service_id")?,
+        service: row.try_get("service_name")?,
+        start: rfc3339_ms(row.try_get::<i64, _>("started_at")?),
+        answer: row
+            .try_get::<Option<i64>, _>("answered_at")?
+            .map(rfc3339_ms),
+        end: rfc3339_ms(row.try_get::<i64, _>("ended_at")?),
+        direction: row.try_get("direction")?,
+        from: row.try_get("from_number")?,
+        to: row.try_get("to_number")?,
+        result: row.try_get("result")?,
+        sip_code: row.try_get("sip_code")?,
+        sip_reason: row.try_get("sip_reason")?,
+        mos: row.try_get("mos")?,
+        jitter_ms: row.try_get("jitter_ms")?,
+        packet_loss_pct: row.try_get("packet_loss_pct")?,
+        country: row.try_get("country")?,
+    })
+}
+
+/// The position after which the next page starts: the last call of the previous one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Cursor {
+    started_at: i64,
+    id: String,
+}
+
+impl Cursor {
+    fn encode(&self) -> String {
+        URL_SAFE_NO_PAD.encode(serde_json::json!([self.started_at, self.id]).to_string())
+    }
+
+    fn decode(s: &str) -> Option<Cursor> {
+        let bytes = URL_SAFE_NO_PAD.decode(s).ok()?;
+        let (started_at, id): (i64, String) = serde_json::from_slice(&bytes).ok()?;
+        Some(Cursor { started_at, id })
+    }
+}
+
+/// A value bound to a placeholder.
+enum Bind {
+    Int(i64),
+    Text(String),
+    Real(f64),
+}
+
+/// The validated filters.
+struct Filters {
+    from: i64,
+    to: i64,
+    limit: i64,
+    cursor: Option<Cursor>,
+    /// SQL conditions (after the organisation's) and the values of their placeholders, which
+    /// are numbered from `$2`.
+    conditions: Vec<String>,
+    binds: Vec<Bind>,
+}
+
+impl Filters {
+    fn push(&mut self, sql: impl FnOnce(usize) -> String, value: Bind) {
+        let n = self.binds.len() + 2;
+        self.conditions.push(sql(n));
+        self.binds.push(value);
+    }
+}
+
+fn parse_time(field: &str, value: &str) -> ApiResult<i64> {
+    parse_rfc3339_ms(value)
+        .map_err(|reason| ApiError::invalid_field(field, format!("{field}: {value:?} {reason}")))
+}
+
+fn one_of(field: &str, value: &str, allowed: &[&str]) -> ApiResult<String> {
+    if allowed.contains(&value) {
+        Ok(value.to_string())
+    } else {
+        Err(ApiError::invalid_field(
+            field,
+            format!("{field} must be one of {}.", allowed.join(", ")),
+        ))
+    }
+}
+
+fn filters(q: &CallsParams, now_ms: i64) -> ApiResult<Filters> {
+    let to = match &q.to {
+        Some(v) => parse_time("to", v)?,
+        None => now_ms,
+    };
+    let from = match &q.from {
+        Some(v) => parse_time("from", v)?,
+        None => to - DEFAULT_RANGE_MS,
+    };
+    if from > to {
+        return Err(ApiError::invalid_field(
+            "from",
+            "from must not be after to (calls are listed with from ≤ start < to).",
+        ));
+    }
+    let limit = match &q.limit {
+        Some(v) => v
+            .parse::<i64>()
+            .ok()
+            .filter(|l| (1..=MAX_LIMIT).contains(l))
+            .ok_or_else(|| {
+                ApiError::invalid_field("limit", format!("limit must be 1 to {MAX_LIMIT}."))
+            })?,
+        None => DEFAULT_LIMIT,
+    };
+    let cursor = match &q.cursor {
+        Some(v) => Some(Cursor::decode(v).ok_or_else(|| {
+            ApiError::invalid_field(
+                "cursor",
+                "cursor is not one this API returned; pass a page's next_cursor unchanged.",
+            )
+        })?),
+        None => None,
+    };
+    let mut f = Filters {
+        from,
+        to,
+        limit,
+        cursor,
+        conditions: Vec::new(),
+        binds: Vec::new(),
+    };
+    f.push(|n| format!("c.started_at >= ${n}"), Bind::Int(from));
+    f.push(|n| format!("c.started_at < ${n}"), Bind::Int(to));
+    if let Some(v) = &q.direction {
+        let v = one_of("direction", v, &DIRECTIONS)?;
+        f.push(|n| format!("c.direction = ${n}"), Bind::Text(v));
+    }
+    if let Some(v) = &q.result {
+        let v = one_of("result", v, &RESULTS)?;
+        f.push(|n| format!("c.result = ${n}"), Bind::Text(v));
+    }
+    if let Some(v) = &q.number {
+        if !is_e164(v) {
+            return Err(ApiError::invalid_field(
+                "number",
+                "number must be E.164: + and 8 to 15 digits (write + as %2B in a URL).",
+            ));
+        }
+        // Two placeholders, so that each engine can use both number indexes.
+        let n = f.binds.len() + 2;
+        f.conditions.push(format!(
+            "(c.from_number = ${n} OR c.to_number = ${})",
+            n + 1
+        ));
+        f.binds.push(Bind::Text(v.clone()));
+        f.binds.push(Bind::Text(v.clone()));
+    }
+    if let Some(v) = &q.service {
+        if v.is_empty() {
+            return Err(ApiError::invalid_field(
+                "service",
+                "service must be a service id.",
+            ));
+        }
+        f.push(|n| format!("c.service_id = ${n}"), Bind::Text(v.clone()));
+    }
+    if let Some(v) = &q.country {
+        let upper = v.to_ascii_uppercase();
+        if !countries::is_assigned(&upper) {
+            return Err(ApiError::invalid_field(
+                "country",
+                format!("country: {v:?} is not an assigned ISO 3166-1 alpha-2 code."),
+            ));
+        }
+        f.push(|n| format!("c.country = ${n}"), Bind::Text(upper));
+    }
+    if let Some(v) = &q.min_mos {
+        let mos = v
+            .parse::<f64>()
+            .ok()
+            .filter(|m| (1.0..=5.0).contains(m))
+            .ok_or_else(|| {
+                ApiError::invalid_field("min_mos", "min_mos must be a number from 1.0 to 5.0.")
+            })?;
+        f.push(|n| format!("c.mos >= ${n}"), Bind::Real(mos));
+    }
+    if let Some(c) = f.cursor.clone() {
+        // (start, id) < (cursor start, cursor id), written so that the start bound is a plain
+        // index range on both engines.
+        let n = f.binds.len() + 2;
+        f.conditions.push(format!(
+            "c.started_at <= ${n} AND (c.started_at < ${n2} OR c.id < ${n3})",
+            n2 = n + 1,
+            n3 = n + 2
+        ));
+        f.binds.push(Bind::Int(c.started_at));
+        f.binds.push(Bind::Int(c.started_at));
+        f.binds.push(Bind::Text(c.id));
+    }
+    Ok(f)
+}
+
+/// `GET /api/v1/calls`.
+async fn list(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiQuery(q): ApiQuery<CallsParams>,
+) -> ApiResult<ApiJson<CallsPage>> {
+    caller.require(Role::Viewer)?;
+    let f = filters(&q, state.clock.now_ms())?;
+    let mut sql = String::from(SELECT);
+    for c in &f.conditions {
+        sql.push_str(" AND ");
+        sql.push_str(c);
+    }
+    sql.push_str(&format!(
+        " ORDER BY c.started_at DESC, c.id DESC LIMIT ${}",
+        f.binds.len() + 2
+    ));
+    let mut query = sqlx::query(&sql).bind(&caller.org_id);
+    for b in &f.binds {
+        query = match b {
+            Bind::Int(v) => query.bind(*v),
+            Bind::Text(v) => query.bind(v.as_str()),
+            Bind::Real(v) => query.bind(*v),
+        };
+    }
+    // One more than the page, to know whether another page follows.
+    let rows = query.bind(f.limit + 1).fetch_all(state.db.pool()).await?;
+    let page_len = usize::try_from(f.limit).unwrap_or(usize::MAX);
+    let more = rows.len() > page_len;
+    let mut calls = Vec::with_capacity(rows.len().min(page_len));
+    let mut last = None;
+    for row in rows.iter().take(page_len) {
+        last = Some(Cursor {
+            started_at: row.try_get("started_at")?,
+            id: row.try_get("id")?,
+        });
+        calls.push(call_info(row)?);
+    }
+    let next_cursor = if more { last.map(|c| c.encode()) } else { None };
+    Ok(ApiJson(CallsPage {
+        calls,
+        next_cursor,
+        range: CallsRange {
+            from: rfc3339_ms(f.from),
+            to: rfc3339_ms(f.to),
+        },
+    }))
+}
+
+/// `GET /api/v1/calls/{id}`.
+async fn get_call(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> ApiResult<ApiJson<CallInfo>> {
+    caller.require(Role::Viewer)?;
+    let row = sqlx::query(&format!("{SELECT} AND c.id = $2"))
+        .bind(&caller.org_id)
+        .bind(&id)
+        .fetch_optional(state.db.pool())
+        .await?
+        .ok_or_else(|| ApiError::not_found("Your organisation has no call with this id."))?;
+    Ok(ApiJson(call_info(&row)?))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cursors_round_trip_and_reject_garbage() {
+        let c = Cursor {
+            started_at: 1_772_323_200_000,
+            id: "a,b/\"c\"".to_string(),
+        };
+        assert_eq!(Cursor::decode(&c.encode()), Some(c));
+        assert_eq!(Cursor::decode("not a cursor!"), None);
+        assert_eq!(Cursor::decode(&URL_SAFE_NO_PAD.encode("[1]")), None);
+    }
+}
