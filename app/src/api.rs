@@ -4,6 +4,7 @@
 //! Every error the API returns has the body `{"error": {"code": "…", "message": "…"}}`; the
 //! client turns it, and any transport failure, into one [`ApiError`].
 
+pub mod analytics;
 pub mod audit;
 pub mod auth;
 pub mod calls;

@@ -1,6 +1,7 @@
 //! The HTTP server: application state, router assembly, middleware order and graceful
 //! shutdown. One file per API resource lives beside this one.
 
+pub mod analytics;
 pub mod api_tokens;
 pub mod audit_log;
 pub mod auth;
@@ -244,6 +245,7 @@ fn api_router() -> Router<AppState> {
         .merge(api_tokens::router())
         .merge(services::router())
         .merge(calls::router())
+        .merge(analytics::router())
         .merge(numbers::router())
         .merge(emergency_addresses::router())
         .merge(ingest::router())
