@@ -109,7 +109,7 @@ impl Caller {
         self.user().map(|u| u.id.as_str())
     }
 
-    /// Who acted, for the audit log: the user's email, or `api-token:vcp_XXXXXXXX`.
+    /// Who acted, for the audit log: the user's email, or `api-token:<the token's visible prefix>`.
     pub fn actor_label(&self) -> String {
         match &self.principal {
             Principal::User(u) => u.email.clone(),

@@ -494,6 +494,19 @@ fn idp_error_code(error: &str) -> &'static str {
     }
 }
 
+/// Audits a refused step of admin consent and ends the flow with `code`.
+async fn consent_refused(
+    state: &AppState,
+    meta: &RequestMeta,
+    actor: Option<&User>,
+    org_id: Option<&str>,
+    details: serde_json::Value,
+    code: &'static str,
+) -> Result<Response, Outcome> {
+    audit_failure(state, meta, "sso.consent_failed", actor, org_id, details).await?;
+    Err(Outcome::Refused(code))
+}
+
 /// `GET /auth/microsoft/consent/callback`.
 async fn consent_callback(
     State(state): State<AppState>,
@@ -518,16 +531,15 @@ async fn consent_callback_inner(
     let txn = match take_txn(state, headers, q.state.as_deref()).await {
         Ok(t) if t.purpose == purpose::CONSENT => t,
         Ok(t) => {
-            audit_failure(
+            return consent_refused(
                 state,
                 meta,
-                "sso.consent_failed",
                 current.as_ref().map(|a| &*a.user),
                 t.org_id.as_deref(),
                 json!({"reason": "wrong_flow", "tid": claimed}),
+                "state_mismatch",
             )
-            .await?;
-            return Err(Outcome::Refused("state_mismatch"));
+            .await;
         }
         Err((outcome, txn)) => {
             let reason = match &outcome {
@@ -549,72 +561,67 @@ async fn consent_callback_inner(
     let me = current
         .filter(|a| Some(&a.user.id) == txn.user_id.as_ref() && a.session.state == states::FULL);
     let Some(me) = me else {
-        audit_failure(
+        return consent_refused(
             state,
             meta,
-            "sso.consent_failed",
             None,
             txn.org_id.as_deref(),
             json!({"reason": "not_the_admin_who_started", "tid": claimed}),
+            "state_mismatch",
         )
-        .await?;
-        return Err(Outcome::Refused("state_mismatch"));
+        .await;
     };
     if let Some(error) = &q.error {
-        audit_failure(
+        return consent_refused(
             state,
             meta,
-            "sso.consent_failed",
             Some(&me.user),
             txn.org_id.as_deref(),
             json!({"reason": error, "description": q.error_description, "tid": claimed}),
+            idp_error_code(error),
         )
-        .await?;
-        return Err(Outcome::Refused(idp_error_code(error)));
+        .await;
     }
     if !q
         .admin_consent
         .as_deref()
         .is_some_and(|v| v.eq_ignore_ascii_case("true"))
     {
-        audit_failure(
+        return consent_refused(
             state,
             meta,
-            "sso.consent_failed",
             Some(&me.user),
             txn.org_id.as_deref(),
             json!({"reason": "consent_not_granted", "tid": claimed}),
+            "consent_required",
         )
-        .await?;
-        return Err(Outcome::Refused("consent_required"));
+        .await;
     }
     let tenant = match sso_admin::normalize_tenant_id(&claimed) {
         Ok(t) => t,
         Err(_) => {
-            audit_failure(
+            return consent_refused(
                 state,
                 meta,
-                "sso.consent_failed",
                 Some(&me.user),
                 txn.org_id.as_deref(),
                 json!({"reason": "invalid_tenant", "tid": claimed}),
+                "invalid_tenant",
             )
-            .await?;
-            return Err(Outcome::Refused("invalid_tenant"));
+            .await;
         }
     };
     if let Some(existing) = db::sso::find_tenant(state.db.pool(), &tenant).await? {
         if Some(&existing.org_id) != txn.org_id.as_ref() {
-            audit_failure(
+            return consent_refused(
                 state,
                 meta,
-                "sso.consent_failed",
                 Some(&me.user),
                 txn.org_id.as_deref(),
                 json!({"reason": "tenant_taken", "tid": tenant}),
+                "tenant_taken",
             )
-            .await?;
-            return Err(Outcome::Refused("tenant_taken"));
+            .await;
         }
     }
     // The claimed tenant is proven by signing the admin in against it.
@@ -1044,20 +1051,14 @@ async fn prove_consent(
         .ok_or(Outcome::Refused("state_mismatch"))?;
     let org_id = txn.org_id.clone().unwrap_or_default();
     let fail = |reason: &'static str| {
-        let org_id = org_id.clone();
-        let user = me.user.clone();
-        async move {
-            audit_failure(
-                state,
-                meta,
-                "sso.consent_failed",
-                Some(&user),
-                Some(&org_id),
-                json!({"reason": reason, "tid": claims.tid, "claimed_tid": txn.tenant_id}),
-            )
-            .await?;
-            Err::<Response, Outcome>(Outcome::Refused(reason))
-        }
+        consent_refused(
+            state,
+            meta,
+            Some(&me.user),
+            Some(&org_id),
+            json!({"reason": reason, "tid": claims.tid, "claimed_tid": txn.tenant_id}),
+            reason,
+        )
     };
     if txn.tenant_id.as_deref() != Some(claims.tid.as_str()) {
         return fail("tenant_mismatch").await;
