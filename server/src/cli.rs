@@ -14,8 +14,8 @@ use crate::{
     db::{self, Db},
     http::{self, AppState},
     voice::{
-        cdr::{CdrReader, Format},
-        ingest::{self, ImportOptions},
+        cdr::{Format, InputError},
+        ingest::{self, ImportOptions, IngestError},
         services::{NewService, ServiceKind},
     },
 };
@@ -170,8 +170,6 @@ async fn import_calls(
     };
     let db = open(database_url).await?;
     let org = ingest::find_org(&db, org_slug).await?;
-    let input = CdrReader::new(format, file)
-        .map_err(|e| anyhow::anyhow!("{}: {e}; nothing was imported", path.display()))?;
     let bar = ProgressBar::with_draw_target(Some(size), ProgressDrawTarget::stderr());
     bar.set_style(ProgressStyle::with_template(
         "{spinner} [{elapsed_precise}] {wide_bar} {bytes}/{total_bytes} {msg}",
@@ -181,14 +179,27 @@ async fn import_calls(
         ..ImportOptions::default()
     };
     let started = std::time::Instant::now();
-    let report = ingest::import(&db, Actor::CLI, &org.id, input, &options, |r, bytes| {
-        bar.set_position(bytes);
-        bar.set_message(format!("{} stored, {} refused", r.stored, r.refused));
-    })
+    let report = ingest::import(
+        &db,
+        Actor::CLI,
+        &org.id,
+        format,
+        file,
+        &options,
+        |r, bytes| {
+            bar.set_position(bytes);
+            bar.set_message(format!("{} stored, {} refused", r.stored, r.refused));
+        },
+    )
     .await;
     bar.finish_and_clear();
     db.close().await;
-    let report = report.with_context(|| format!("importing {}", path.display()))?;
+    let report = match report {
+        Err(IngestError::Input(e @ (InputError::WrongHeader { .. } | InputError::Empty))) => {
+            anyhow::bail!("{}: {e}; nothing was imported", path.display())
+        }
+        other => other.with_context(|| format!("importing {}", path.display()))?,
+    };
     for refusal in &report.refusals {
         eprintln!("refused: {refusal}");
     }

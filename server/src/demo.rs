@@ -6,7 +6,9 @@
 //! Both customers also get voice data ([`voice`]): services in several countries, emergency
 //! addresses, numbers, incidents, porting orders and 90 days of calls, from a fixed seed.
 //!
-//! Seeding an already seeded database changes nothing.
+//! Seeding an already seeded database changes nothing. The seed is not one transaction (10 M
+//! calls are stored in ingest batches); a run that stopped part-way is recognised on the next
+//! run, which then says to start from an empty database instead of leaving the data half-made.
 
 pub mod voice;
 
@@ -28,6 +30,22 @@ pub async fn seed(db: &Db, calls: u64) -> anyhow::Result<String> {
             .await?
             .is_empty()
         {
+            // The voice seed's last step audits `calls.imported` (source seed-demo) for each
+            // customer: without it, an earlier run stopped part-way.
+            let finished: i64 = sqlx::query_scalar(
+                "SELECT COUNT(*) FROM audit_log WHERE org_id = $1 AND action = 'calls.imported' \
+                 AND details LIKE '%seed-demo%'",
+            )
+            .bind(&contoso.id)
+            .fetch_one(db.pool())
+            .await?;
+            if finished == 0 {
+                anyhow::bail!(
+                    "an earlier `portal seed-demo` stopped part-way, so the demo data is \
+                     incomplete; delete the database (by default data/portal.db and its -wal and \
+                     -shm files) and run `portal seed-demo` again"
+                );
+            }
             return Ok("demo data already present: nothing changed".to_string());
         }
         return voice::seed(db, calls).await;

@@ -9,13 +9,17 @@ pub mod calls;
 pub mod dev_outbox;
 pub mod emergency_addresses;
 pub mod error;
+pub mod exports;
 pub mod health;
+pub mod incidents;
 pub mod ingest;
 pub mod invitations;
 pub mod me;
 pub mod microsoft;
 pub mod middleware;
 pub mod numbers;
+pub mod openapi;
+pub mod port_orders;
 pub mod provider;
 pub mod security_headers;
 pub mod services;
@@ -30,7 +34,7 @@ use axum::{
     http::{header, HeaderValue, Request},
     middleware::{from_fn, from_fn_with_state},
     routing::get,
-    Router,
+    Extension, Router,
 };
 use leptos::prelude::LeptosOptions;
 use leptos_axum::{generate_route_list, LeptosRoutes};
@@ -41,6 +45,7 @@ use tower_http::{
     set_header::SetResponseHeaderLayer,
     trace::TraceLayer,
 };
+use utoipa_axum::{router::UtoipaMethodRouterExt, routes};
 
 use crate::{
     auth::{
@@ -233,24 +238,36 @@ pub fn leptos_options(config: &ServeArgs) -> LeptosOptions {
         .build()
 }
 
-/// The JSON API under `/api/v1`.
+/// The JSON API under `/api/v1`. Every module's router is an `OpenApiRouter` whose routes are
+/// mounted with `routes!`, so each route brings its `#[utoipa::path]` entry: the OpenAPI
+/// document is assembled here, with the routes, once (see [`openapi`]).
 fn api_router() -> Router<AppState> {
-    Router::new()
-        .route("/status", get(status::get_status))
+    let document = openapi::Document::default();
+    let (router, doc) = openapi::base_router()
+        .routes(routes!(status::get_status))
+        .routes(routes!(openapi::get_openapi).layer(Extension(document.clone())))
         .nest("/auth", auth::router().merge(invitations::auth_router()))
         .nest("/me", me::router())
         .merge(invitations::api_router())
         .merge(audit_log::router())
         .merge(users::router())
         .merge(api_tokens::router())
-        .merge(services::router())
-        .merge(calls::router())
         .merge(analytics::router())
-        .merge(numbers::router())
         .merge(emergency_addresses::router())
         .merge(ingest::router())
         .merge(sso::router())
+        .merge(services::router())
+        .merge(calls::router())
+        .merge(numbers::router())
+        .merge(incidents::router())
+        .merge(port_orders::router())
+        .merge(exports::router())
         .nest("/provider", provider::router())
+        .split_for_parts();
+    if let Err(e) = document.set(&doc) {
+        tracing::error!("the OpenAPI document could not be serialised: {e:#}");
+    }
+    router
         .fallback(health::api_not_found)
         .method_not_allowed_fallback(health::api_method_not_allowed)
 }

@@ -8,42 +8,21 @@
 
 mod support;
 
-use axum::{body::Body, http::Request};
 use serde_json::{json, Value};
 
-use portal::{
-    accounts::Actor,
-    clock::rfc3339_ms,
-    voice::{
-        cdr::{CdrReader, Format, HEADER},
-        ingest::{import, ImportOptions},
-        services::{create_service, NewService, ServiceKind},
-    },
+use portal::clock::rfc3339_ms;
+use support::{
+    api::{api_token, get_bearer, sign_in},
+    create_org, create_user,
+    voice::{create_trunk, ingest_rows},
+    TestApp, PASSWORD,
 };
-use support::{create_org, create_user, TestApp, TestResponse, PASSWORD};
 
 /// 2026-03-01T00:00:00Z.
 const BASE: i64 = 1_772_323_200_000;
 const SEC: i64 = 1_000;
 const MIN: i64 = 60_000;
 const HOUR: i64 = 3_600_000;
-
-async fn service(app: &TestApp, org: &str, name: &str, channels: i64) -> String {
-    create_service(
-        &app.db.db,
-        Actor::CLI,
-        NewService {
-            org_slug: org,
-            kind: ServiceKind::SipTrunk,
-            name,
-            country: "gb",
-            channels,
-        },
-    )
-    .await
-    .unwrap()
-    .id
-}
 
 struct Customer {
     org_id: String,
@@ -57,9 +36,9 @@ async fn customer(app: &TestApp, slug: &str) -> Customer {
     let org_id = create_org(&app.db.db, slug).await;
     let email = format!("admin@{slug}.example");
     create_user(&app.db.db, slug, &email, "admin").await;
-    let trunk = service(app, slug, "Trunk A", 30).await;
-    let teams = service(app, slug, "Teams", 10).await;
-    let cookie = app.login(&email, PASSWORD).await.1.unwrap();
+    let trunk = create_trunk(app, slug, "Trunk A", 30).await;
+    let teams = create_trunk(app, slug, "Teams", 10).await;
+    let cookie = sign_in(app, &email).await;
     Customer {
         org_id,
         cookie,
@@ -113,25 +92,8 @@ impl Cdr {
 }
 
 async fn ingest(app: &TestApp, org_id: &str, cdrs: &[Cdr]) {
-    let mut body = HEADER.join(",");
-    for c in cdrs {
-        body.push('\n');
-        body.push_str(&c.csv_row());
-    }
-    body.push('\n');
-    let reader = CdrReader::new(Format::Csv, body.as_bytes()).unwrap();
-    let report = import(
-        &app.db.db,
-        Actor::CLI,
-        org_id,
-        reader,
-        &ImportOptions::default(),
-        |_, _| {},
-    )
-    .await
-    .unwrap();
-    assert_eq!(report.refused, 0, "{report:?}");
-    assert_eq!(report.stored as usize, cdrs.len(), "{report:?}");
+    let rows: Vec<String> = cdrs.iter().map(Cdr::csv_row).collect();
+    ingest_rows(app, org_id, &rows).await;
 }
 
 /// The known set (times from 2026-03-01T00:00Z):
@@ -235,29 +197,6 @@ fn known_calls() -> Vec<Cdr> {
             "DE",
         ),
     ]
-}
-
-async fn token(app: &TestApp, cookie: &str, scope: &str) -> String {
-    let res = app
-        .json(
-            "POST",
-            "/api/v1/api-tokens",
-            Some(cookie),
-            json!({"name": format!("{scope} token"), "scope": scope, "expires_in_days": 30}),
-        )
-        .await;
-    assert_eq!(res.status, 201, "{}", res.text());
-    res.json()["secret"].as_str().unwrap().to_string()
-}
-
-async fn get_bearer(app: &TestApp, path: &str, token: &str) -> TestResponse {
-    app.send(
-        Request::get(path)
-            .header("authorization", format!("Bearer {token}"))
-            .body(Body::empty())
-            .unwrap(),
-    )
-    .await
 }
 
 async fn ok(app: &TestApp, path: &str, cookie: &str) -> Value {
@@ -437,7 +376,7 @@ async fn the_summary_matches_the_definitions_for_the_range_and_the_previous_peri
     );
 
     // The default: the 24 whole hours ending with the current hour, by the app clock.
-    let read = token(&app, &a.cookie, "read").await;
+    let read = api_token(&app, &a.cookie, "read").await;
     app.clock
         .advance_secs(((BASE + 3 * HOUR - 20 * MIN - app.clock.now_ms()) / 1000) as i64);
     let now = app.clock.now_ms();
@@ -710,7 +649,7 @@ async fn customers_see_only_their_own_figures() {
         .unwrap();
     let v = ok(&app, &format!("/api/v1/analytics/summary?{range}"), &viewer).await;
     assert_eq!(v["current"]["calls"], 8);
-    let read = token(&app, &a.cookie, "read").await;
+    let read = api_token(&app, &a.cookie, "read").await;
     let res = get_bearer(
         &app,
         &format!("/api/v1/analytics/timeseries?{range}"),
@@ -718,7 +657,7 @@ async fn customers_see_only_their_own_figures() {
     )
     .await;
     assert_eq!(res.status, 200, "{}", res.text());
-    let ingest_token = token(&app, &a.cookie, "ingest").await;
+    let ingest_token = api_token(&app, &a.cookie, "ingest").await;
     for path in ["summary", "timeseries"] {
         let res = get_bearer(&app, &format!("/api/v1/analytics/{path}"), &ingest_token).await;
         assert_eq!(res.status, 403, "{}", res.text());

@@ -11,47 +11,10 @@ use axum::{body::Body, http::Request};
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 use sqlx::Row;
-use support::{create_org, create_user, TestApp, TestResponse, PASSWORD};
-
-/// A script's request: the Bearer token, no cookie, no `Origin`.
-async fn bearer(
-    app: &TestApp,
-    method: &str,
-    path: &str,
-    token: &str,
-    body: Option<Value>,
-) -> TestResponse {
-    let req = Request::builder()
-        .method(method)
-        .uri(path)
-        .header("authorization", format!("Bearer {token}"));
-    let req = match body {
-        Some(b) => req
-            .header("content-type", "application/json")
-            .body(Body::from(b.to_string())),
-        None => req.body(Body::empty()),
-    };
-    app.send(req.unwrap()).await
-}
-
-/// Signs in; returns the session cookie.
-async fn sign_in(app: &TestApp, email: &str) -> String {
-    app.login(email, PASSWORD).await.1.unwrap()
-}
-
-/// Creates a token as the signed-in admin; returns the whole answer.
-async fn new_token(app: &TestApp, cookie: &str, name: &str, scope: &str, days: u32) -> Value {
-    let res = app
-        .json(
-            "POST",
-            "/api/v1/api-tokens",
-            Some(cookie),
-            json!({"name": name, "scope": scope, "expires_in_days": days}),
-        )
-        .await;
-    assert_eq!(res.status, 201, "{}", res.text());
-    res.json()
-}
+use support::{
+    api::{bearer, create_api_token, sign_in},
+    create_org, create_user, TestApp, PASSWORD,
+};
 
 async fn audit_actions(app: &TestApp, action: &str) -> Vec<(String, Value)> {
     sqlx::query("SELECT actor_label, details FROM audit_log WHERE action = $1 ORDER BY id")
@@ -87,7 +50,7 @@ async fn a_token_is_shown_once_stored_hashed_and_reads_as_bearer() {
     create_user(&app.db.db, "contoso", "admin@contoso.example", "admin").await;
     let admin = sign_in(&app, "admin@contoso.example").await;
 
-    let created = new_token(&app, &admin, "Grafana", "read", 30).await;
+    let created = create_api_token(&app, &admin, "Grafana", "read", 30).await;
     let secret = created["secret"].as_str().unwrap().to_string();
     let id = created["token"]["id"].as_str().unwrap().to_string();
     assert!(
@@ -150,15 +113,15 @@ async fn scopes_limit_what_a_token_may_do_and_tokens_never_manage() {
     create_user(&app.db.db, "contoso", "admin@contoso.example", "admin").await;
     let viewer = create_user(&app.db.db, "contoso", "viewer@contoso.example", "viewer").await;
     let admin = sign_in(&app, "admin@contoso.example").await;
-    let read = new_token(&app, &admin, "read", "read", 30).await["secret"]
+    let read = create_api_token(&app, &admin, "read", "read", 30).await["secret"]
         .as_str()
         .unwrap()
         .to_string();
-    let rw = new_token(&app, &admin, "rw", "read_write", 30).await["secret"]
+    let rw = create_api_token(&app, &admin, "rw", "read_write", 30).await["secret"]
         .as_str()
         .unwrap()
         .to_string();
-    let ingest = new_token(&app, &admin, "cdr feed", "ingest", 365).await["secret"]
+    let ingest = create_api_token(&app, &admin, "cdr feed", "ingest", 365).await["secret"]
         .as_str()
         .unwrap()
         .to_string();
@@ -240,7 +203,7 @@ async fn creation_requires_a_name_and_an_expiry_of_at_most_a_year() {
         assert_eq!(res.status, 422, "{}", res.text());
         assert_eq!(res.json()["error"]["code"], "invalid_body");
     }
-    let ok = new_token(&app, &admin, "max", "read", 365).await;
+    let ok = create_api_token(&app, &admin, "max", "read", 365).await;
     assert_eq!(ok["token"]["status"], "active");
 }
 
@@ -250,9 +213,9 @@ async fn expired_revoked_and_unknown_tokens_are_refused() {
     create_org(&app.db.db, "contoso").await;
     create_user(&app.db.db, "contoso", "admin@contoso.example", "admin").await;
     let admin = sign_in(&app, "admin@contoso.example").await;
-    let short = new_token(&app, &admin, "short", "read", 1).await;
+    let short = create_api_token(&app, &admin, "short", "read", 1).await;
     let short_secret = short["secret"].as_str().unwrap();
-    let long = new_token(&app, &admin, "long", "read", 30).await;
+    let long = create_api_token(&app, &admin, "long", "read", 30).await;
     let long_secret = long["secret"].as_str().unwrap();
     let long_id = long["token"]["id"].as_str().unwrap();
     assert_eq!(
@@ -336,7 +299,7 @@ async fn a_token_is_never_accepted_from_a_cookie() {
     create_org(&app.db.db, "contoso").await;
     create_user(&app.db.db, "contoso", "admin@contoso.example", "admin").await;
     let admin = sign_in(&app, "admin@contoso.example").await;
-    let secret = new_token(&app, &admin, "t", "read", 30).await["secret"]
+    let secret = create_api_token(&app, &admin, "t", "read", 30).await["secret"]
         .as_str()
         .unwrap()
         .to_string();
@@ -358,7 +321,7 @@ async fn csrf_exempts_a_bearer_token_only_without_a_cookie() {
     create_user(&app.db.db, "contoso", "admin@contoso.example", "admin").await;
     let viewer = create_user(&app.db.db, "contoso", "viewer@contoso.example", "viewer").await;
     let admin = sign_in(&app, "admin@contoso.example").await;
-    let rw = new_token(&app, &admin, "rw", "read_write", 30).await["secret"]
+    let rw = create_api_token(&app, &admin, "rw", "read_write", 30).await["secret"]
         .as_str()
         .unwrap()
         .to_string();
@@ -413,11 +376,11 @@ async fn one_customers_tokens_see_nothing_of_another() {
     let b_admin = create_user(&app.db.db, "fabrikam", "admin@fabrikam.example", "admin").await;
     let a = sign_in(&app, "admin@contoso.example").await;
     let b = sign_in(&app, "admin@fabrikam.example").await;
-    let a_rw = new_token(&app, &a, "a", "read_write", 30).await["secret"]
+    let a_rw = create_api_token(&app, &a, "a", "read_write", 30).await["secret"]
         .as_str()
         .unwrap()
         .to_string();
-    let b_token = new_token(&app, &b, "b", "read", 30).await;
+    let b_token = create_api_token(&app, &b, "b", "read", 30).await;
     let b_id = b_token["token"]["id"].as_str().unwrap();
     let b_secret = b_token["secret"].as_str().unwrap();
 

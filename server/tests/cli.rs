@@ -642,6 +642,21 @@ async fn seed_demo_fills_an_empty_database_once_and_is_refused_in_production() {
     let out = portal(&t.url, &["--env", "production", "seed-demo"], None);
     assert_eq!(out.status.code(), Some(1));
     assert!(stderr(&out).contains("cannot be used in production"));
+
+    // A run that stopped before its last step (no `calls.imported` entry) is reported, not
+    // taken for a finished seed.
+    sqlx::query("DELETE FROM audit_log WHERE action = 'calls.imported'")
+        .execute(t.db.pool())
+        .await
+        .unwrap();
+    let out = portal(&t.url, &["seed-demo"], None);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("stopped part-way"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(count(&t.db, "SELECT COUNT(*) FROM calls").await, 500);
 }
 
 /// Per-service call counts by service name, and the rollups' total.

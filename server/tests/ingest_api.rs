@@ -11,32 +11,13 @@ use axum::{body::Body, http::Request};
 use serde_json::{json, Value};
 use sqlx::Row;
 
-use portal::{
-    accounts::Actor,
-    voice::{
-        cdr::HEADER,
-        services::{create_service, NewService, ServiceKind},
-    },
+use portal::voice::cdr::HEADER;
+use support::{
+    api::{api_token, get_bearer, sign_in},
+    create_org, create_user,
+    voice::{cdr_csv, create_trunk, post_calls},
+    TestApp, TestResponse, ORIGIN, PASSWORD,
 };
-use support::{create_org, create_user, TestApp, TestResponse, ORIGIN, PASSWORD};
-
-/// Creates a service; returns its id.
-async fn service(app: &TestApp, org: &str, name: &str, channels: i64) -> String {
-    create_service(
-        &app.db.db,
-        Actor::CLI,
-        NewService {
-            org_slug: org,
-            kind: ServiceKind::SipTrunk,
-            name,
-            country: "gb",
-            channels,
-        },
-    )
-    .await
-    .unwrap()
-    .id
-}
 
 /// An organisation with an admin, a signed-in session and a service `Trunk A`; returns the
 /// admin's session cookie.
@@ -44,43 +25,8 @@ async fn customer(app: &TestApp, slug: &str) -> String {
     create_org(&app.db.db, slug).await;
     let email = format!("admin@{slug}.example");
     create_user(&app.db.db, slug, &email, "admin").await;
-    service(app, slug, "Trunk A", 30).await;
-    app.login(&email, PASSWORD).await.1.unwrap()
-}
-
-/// A new API token's secret, made by the signed-in admin.
-async fn token(app: &TestApp, cookie: &str, scope: &str) -> String {
-    let res = app
-        .json(
-            "POST",
-            "/api/v1/api-tokens",
-            Some(cookie),
-            json!({"name": format!("{scope} token"), "scope": scope, "expires_in_days": 30}),
-        )
-        .await;
-    assert_eq!(res.status, 201, "{}", res.text());
-    res.json()["secret"].as_str().unwrap().to_string()
-}
-
-async fn post_calls(app: &TestApp, token: &str, content_type: &str, body: Vec<u8>) -> TestResponse {
-    app.send(
-        Request::post("/api/v1/ingest/calls")
-            .header("authorization", format!("Bearer {token}"))
-            .header("content-type", content_type)
-            .body(Body::from(body))
-            .unwrap(),
-    )
-    .await
-}
-
-async fn get_bearer(app: &TestApp, path: &str, token: &str) -> TestResponse {
-    app.send(
-        Request::get(path)
-            .header("authorization", format!("Bearer {token}"))
-            .body(Body::empty())
-            .unwrap(),
-    )
-    .await
+    create_trunk(app, slug, "Trunk A", 30).await;
+    sign_in(app, &email).await
 }
 
 fn row(id: &str, service: &str, hour: u32) -> String {
@@ -88,16 +34,6 @@ fn row(id: &str, service: &str, hour: u32) -> String {
         "{id},{service},2026-03-01T{hour:02}:00:00Z,2026-03-01T{hour:02}:00:05Z,2026-03-01T{hour:02}:02:05Z,\
          outbound,+441134960000,+4930901820,answered,200,OK,4.3,,,DE"
     )
-}
-
-fn csv(rows: &[String]) -> Vec<u8> {
-    let mut s = HEADER.join(",");
-    for r in rows {
-        s.push('\n');
-        s.push_str(r);
-    }
-    s.push('\n');
-    s.into_bytes()
 }
 
 async fn calls_stored(app: &TestApp) -> i64 {
@@ -123,8 +59,8 @@ fn counts(res: &TestResponse) -> (u64, u64, u64) {
 async fn csv_is_ingested_once_and_audited() {
     let app = TestApp::new().await;
     let admin = customer(&app, "contoso").await;
-    let ingest = token(&app, &admin, "ingest").await;
-    let body = csv(&[row("c1", "Trunk A", 9), row("c2", "Trunk A", 10)]);
+    let ingest = api_token(&app, &admin, "ingest").await;
+    let body = cdr_csv(&[row("c1", "Trunk A", 9), row("c2", "Trunk A", 10)]);
 
     let res = post_calls(&app, &ingest, "text/csv; charset=utf-8", body.clone()).await;
     assert_eq!(counts(&res), (2, 0, 0));
@@ -153,7 +89,7 @@ async fn csv_is_ingested_once_and_audited() {
 async fn ndjson_is_ingested_and_deduplicated() {
     let app = TestApp::new().await;
     let admin = customer(&app, "contoso").await;
-    let ingest = token(&app, &admin, "ingest").await;
+    let ingest = api_token(&app, &admin, "ingest").await;
     let line = |id: &str| {
         let values: Vec<String> = row(id, "Trunk A", 8)
             .split(',')
@@ -178,10 +114,10 @@ async fn ndjson_is_ingested_and_deduplicated() {
 async fn a_bad_row_is_reported_while_good_rows_store() {
     let app = TestApp::new().await;
     let admin = customer(&app, "contoso").await;
-    let ingest = token(&app, &admin, "ingest").await;
+    let ingest = api_token(&app, &admin, "ingest").await;
     let bad = row("c2", "Trunk A", 9).replace("+4930901820", "4930");
     let unknown_service = row("c3", "Nope", 9);
-    let body = csv(&[
+    let body = cdr_csv(&[
         row("c1", "Trunk A", 9),
         bad,
         unknown_service,
@@ -202,10 +138,10 @@ async fn a_bad_row_is_reported_while_good_rows_store() {
 async fn only_an_ingest_token_may_post_and_only_the_formats() {
     let app = TestApp::new().await;
     let admin = customer(&app, "contoso").await;
-    let ingest = token(&app, &admin, "ingest").await;
-    let read = token(&app, &admin, "read").await;
-    let read_write = token(&app, &admin, "read_write").await;
-    let body = csv(&[row("c1", "Trunk A", 9)]);
+    let ingest = api_token(&app, &admin, "ingest").await;
+    let read = api_token(&app, &admin, "read").await;
+    let read_write = api_token(&app, &admin, "read_write").await;
+    let body = cdr_csv(&[row("c1", "Trunk A", 9)]);
 
     for t in [&read, &read_write] {
         let res = post_calls(&app, t, "text/csv", body.clone()).await;
@@ -259,7 +195,7 @@ async fn only_an_ingest_token_may_post_and_only_the_formats() {
 async fn a_body_above_the_ingest_limit_is_413() {
     let app = TestApp::new().await;
     let admin = customer(&app, "contoso").await;
-    let ingest = token(&app, &admin, "ingest").await;
+    let ingest = api_token(&app, &admin, "ingest").await;
     // Above the API-wide default, within the ingest limit: accepted.
     let mut rows = Vec::new();
     let mut n = 0;
@@ -270,10 +206,10 @@ async fn a_body_above_the_ingest_limit_is_413() {
         rows.push(r);
         n += 1;
     }
-    let res = post_calls(&app, &ingest, "text/csv", csv(&rows)).await;
+    let res = post_calls(&app, &ingest, "text/csv", cdr_csv(&rows)).await;
     assert_eq!(counts(&res), (n, 0, 0));
     // Above 64 MiB: refused before anything is stored.
-    let mut big = csv(&[]);
+    let mut big = cdr_csv(&[]);
     big.resize(portal::http::ingest::INGEST_MAX_BODY_BYTES + 1, b'\n');
     let res = post_calls(&app, &ingest, "text/csv", big).await;
     assert_eq!(res.status, 413, "{}", res.text());
@@ -285,7 +221,7 @@ async fn services_are_listed_with_health_and_isolated_between_customers() {
     let app = TestApp::new().await;
     let a_admin = customer(&app, "contoso").await;
     let b_admin = customer(&app, "fabrikam").await;
-    let a_second = service(&app, "contoso", "Teams", 12).await;
+    let a_second = create_trunk(&app, "contoso", "Teams", 12).await;
     sqlx::query(
         "INSERT INTO service_health_checks (service_id, checked_at, health, latency_ms, detail) \
          VALUES ($1, $2, 'up', 20, 'SIP/2.0 200 OK'), ($1, $3, 'degraded', NULL, 'SIP/2.0 503 Service Unavailable')",
@@ -297,7 +233,7 @@ async fn services_are_listed_with_health_and_isolated_between_customers() {
     .await
     .unwrap();
 
-    let read = token(&app, &a_admin, "read").await;
+    let read = api_token(&app, &a_admin, "read").await;
     let list = get_bearer(&app, "/api/v1/services", &read).await;
     assert_eq!(list.status, 200, "{}", list.text());
     let services = list.json()["services"].as_array().unwrap().clone();
@@ -317,7 +253,14 @@ async fn services_are_listed_with_health_and_isolated_between_customers() {
         .get_with(&format!("/api/v1/services/{a_second}"), &a_admin)
         .await;
     assert_eq!(one.status, 200, "{}", one.text());
-    assert_eq!(one.json(), services[0]);
+    // The list entry's fields, plus the utilisation series (tested in services_api.rs).
+    let mut detail = one.json();
+    assert!(detail
+        .as_object_mut()
+        .unwrap()
+        .remove("utilisation")
+        .is_some());
+    assert_eq!(detail, services[0]);
     create_user(&app.db.db, "contoso", "viewer@contoso.example", "viewer").await;
     let viewer = app
         .login("viewer@contoso.example", PASSWORD)
@@ -338,7 +281,7 @@ async fn services_are_listed_with_health_and_isolated_between_customers() {
         .await;
     assert_eq!(res.status, 404, "{}", res.text());
     assert_eq!(res.json()["error"]["code"], "not_found");
-    let b_read = token(&app, &b_admin, "read").await;
+    let b_read = api_token(&app, &b_admin, "read").await;
     let res = get_bearer(&app, &format!("/api/v1/services/{a_second}"), &b_read).await;
     assert_eq!(res.status, 404, "{}", res.text());
     let res = get_bearer(&app, "/api/v1/services/no-such-id", &read).await;
@@ -350,9 +293,9 @@ async fn ingest_goes_to_the_token_organisation_only() {
     let app = TestApp::new().await;
     let a_admin = customer(&app, "contoso").await;
     let b_admin = customer(&app, "fabrikam").await;
-    let a_ingest = token(&app, &a_admin, "ingest").await;
-    let b_ingest = token(&app, &b_admin, "ingest").await;
-    let body = csv(&[row("same-id", "Trunk A", 9)]);
+    let a_ingest = api_token(&app, &a_admin, "ingest").await;
+    let b_ingest = api_token(&app, &b_admin, "ingest").await;
+    let body = cdr_csv(&[row("same-id", "Trunk A", 9)]);
     assert_eq!(
         counts(&post_calls(&app, &a_ingest, "text/csv", body.clone()).await),
         (1, 0, 0)

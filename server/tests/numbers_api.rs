@@ -8,15 +8,15 @@ mod support;
 
 use std::collections::BTreeSet;
 
-use axum::{body::Body, http::Request};
 use serde_json::{json, Value};
 use sqlx::Row;
 
-use portal::{
-    accounts::Actor,
-    voice::services::{create_service, NewService, ServiceKind},
+use support::{
+    api::{api_token, bearer, sign_in},
+    create_org, create_user,
+    voice::{address_body, create_address, create_trunk, insert_number, number_path},
+    TestApp, TestResponse,
 };
-use support::{create_org, create_user, TestApp, TestResponse, PASSWORD};
 
 /// One customer: its id, a service id and session cookies of an admin, engineer and viewer.
 struct Customer {
@@ -29,25 +29,12 @@ struct Customer {
 
 async fn customer(app: &TestApp, slug: &str) -> Customer {
     let org_id = create_org(&app.db.db, slug).await;
-    let service = create_service(
-        &app.db.db,
-        Actor::CLI,
-        NewService {
-            org_slug: slug,
-            kind: ServiceKind::SipTrunk,
-            name: "Trunk A",
-            country: "gb",
-            channels: 30,
-        },
-    )
-    .await
-    .unwrap()
-    .id;
+    let service = create_trunk(app, slug, "Trunk A", 30).await;
     let mut cookies = Vec::new();
     for role in ["admin", "engineer", "viewer"] {
         let email = format!("{role}@{slug}.example");
         create_user(&app.db.db, slug, &email, role).await;
-        cookies.push(app.login(&email, PASSWORD).await.1.unwrap());
+        cookies.push(sign_in(app, &email).await);
     }
     let viewer = cookies.pop().unwrap();
     let engineer = cookies.pop().unwrap();
@@ -59,78 +46,6 @@ async fn customer(app: &TestApp, slug: &str) -> Customer {
         engineer,
         viewer,
     }
-}
-
-/// Stores a number directly (there is no API to create one).
-async fn number(app: &TestApp, org_id: &str, e164: &str, country: &str, status: &str) {
-    sqlx::query(
-        "INSERT INTO numbers (e164, org_id, number_type, country, status, created_at, updated_at) \
-         VALUES ($1, $2, 'geographic', $3, $4, 1000, 1000)",
-    )
-    .bind(e164)
-    .bind(org_id)
-    .bind(country)
-    .bind(status)
-    .execute(app.db.db.pool())
-    .await
-    .unwrap();
-}
-
-async fn token(app: &TestApp, cookie: &str, scope: &str) -> String {
-    let res = app
-        .json(
-            "POST",
-            "/api/v1/api-tokens",
-            Some(cookie),
-            json!({"name": format!("{scope} token"), "scope": scope, "expires_in_days": 30}),
-        )
-        .await;
-    assert_eq!(res.status, 201, "{}", res.text());
-    res.json()["secret"].as_str().unwrap().to_string()
-}
-
-async fn bearer(
-    app: &TestApp,
-    method: &str,
-    path: &str,
-    token: &str,
-    body: Option<Value>,
-) -> TestResponse {
-    let req = Request::builder()
-        .method(method)
-        .uri(path)
-        .header("authorization", format!("Bearer {token}"))
-        .header("content-type", "application/json");
-    let body = body.map_or_else(Body::empty, |b| Body::from(b.to_string()));
-    app.send(req.body(body).unwrap()).await
-}
-
-fn address_body(label: &str) -> Value {
-    json!({
-        "label": label,
-        "street": "Baker Street",
-        "house_number": "221b",
-        "postal_code": "NW1 6XE",
-        "city": "London",
-        "country": "gb",
-    })
-}
-
-async fn create_address(app: &TestApp, cookie: &str, label: &str) -> String {
-    let res = app
-        .json(
-            "POST",
-            "/api/v1/emergency-addresses",
-            Some(cookie),
-            address_body(label),
-        )
-        .await;
-    assert_eq!(res.status, 201, "{}", res.text());
-    res.json()["id"].as_str().unwrap().to_string()
-}
-
-fn num_path(e164: &str) -> String {
-    format!("/api/v1/numbers/{}", e164.replace('+', "%2B"))
 }
 
 /// Asserts a 422 naming `field`.
@@ -165,7 +80,7 @@ async fn audit_details(app: &TestApp, action: &str) -> Vec<Value> {
 async fn addresses_are_created_updated_and_deleted_unless_in_use() {
     let app = TestApp::new().await;
     let c = customer(&app, "contoso").await;
-    number(&app, &c.org_id, "+441134960001", "GB", "active").await;
+    insert_number(&app, &c.org_id, "+441134960001", "GB", "active").await;
 
     let id = create_address(&app, &c.engineer, "London HQ").await;
     let res = app.get_with("/api/v1/emergency-addresses", &c.viewer).await;
@@ -193,7 +108,7 @@ async fn addresses_are_created_updated_and_deleted_unless_in_use() {
     let res = app
         .json(
             "PATCH",
-            &num_path("+441134960001"),
+            &number_path("+441134960001"),
             Some(&c.engineer),
             json!({"emergency_address_id": id}),
         )
@@ -222,7 +137,7 @@ async fn addresses_are_created_updated_and_deleted_unless_in_use() {
     let res = app
         .json(
             "PATCH",
-            &num_path("+441134960001"),
+            &number_path("+441134960001"),
             Some(&c.engineer),
             json!({"emergency_address_id": null}),
         )
@@ -258,16 +173,16 @@ async fn addresses_are_created_updated_and_deleted_unless_in_use() {
 async fn numbers_are_patched_and_filtered() {
     let app = TestApp::new().await;
     let c = customer(&app, "contoso").await;
-    number(&app, &c.org_id, "+441134960001", "GB", "active").await;
-    number(&app, &c.org_id, "+441134960002", "GB", "reserved").await;
-    number(&app, &c.org_id, "+4930901820", "DE", "active").await;
-    number(&app, &c.org_id, "+4930901821", "DE", "porting_in").await;
+    insert_number(&app, &c.org_id, "+441134960001", "GB", "active").await;
+    insert_number(&app, &c.org_id, "+441134960002", "GB", "reserved").await;
+    insert_number(&app, &c.org_id, "+4930901820", "DE", "active").await;
+    insert_number(&app, &c.org_id, "+4930901821", "DE", "porting_in").await;
     let addr = create_address(&app, &c.engineer, "HQ").await;
 
     let res = app
         .json(
             "PATCH",
-            &num_path("+441134960001"),
+            &number_path("+441134960001"),
             Some(&c.engineer),
             json!({"assignment": "  Alice.Smith@contoso.example ", "service_id": c.service}),
         )
@@ -281,7 +196,7 @@ async fn numbers_are_patched_and_filtered() {
     let res = app
         .json(
             "PATCH",
-            &num_path("+4930901820"),
+            &number_path("+4930901820"),
             Some(&c.admin),
             json!({"emergency_address_id": addr, "assignment": "Queue 100%_"}),
         )
@@ -290,7 +205,7 @@ async fn numbers_are_patched_and_filtered() {
     let res = app
         .json(
             "PATCH",
-            &num_path("+4930901820"),
+            &number_path("+4930901820"),
             Some(&c.admin),
             json!({"service_id": c.service}),
         )
@@ -334,7 +249,7 @@ async fn numbers_are_patched_and_filtered() {
     let res = app
         .json(
             "PATCH",
-            &num_path("+441134960001"),
+            &number_path("+441134960001"),
             Some(&c.engineer),
             json!({"assignment": null, "service_id": null}),
         )
@@ -355,9 +270,9 @@ async fn keyset_pages_cover_every_number_once() {
         let e164 = format!("+44113496{i:04}");
         // Every third number is the other customer's, interleaved in E.164 order.
         if i % 3 == 0 {
-            number(&app, &b.org_id, &e164, "GB", "active").await;
+            insert_number(&app, &b.org_id, &e164, "GB", "active").await;
         } else {
-            number(&app, &a.org_id, &e164, "GB", "active").await;
+            insert_number(&app, &a.org_id, &e164, "GB", "active").await;
             mine.insert(e164);
         }
     }
@@ -395,10 +310,10 @@ async fn keyset_pages_cover_every_number_once() {
 async fn roles_and_token_scopes_decide_who_changes() {
     let app = TestApp::new().await;
     let c = customer(&app, "contoso").await;
-    number(&app, &c.org_id, "+441134960001", "GB", "active").await;
+    insert_number(&app, &c.org_id, "+441134960001", "GB", "active").await;
     let id = create_address(&app, &c.admin, "HQ").await;
     let addr_path = format!("/api/v1/emergency-addresses/{id}");
-    let num = num_path("+441134960001");
+    let num = number_path("+441134960001");
 
     // A viewer reads, changes nothing.
     assert_eq!(app.get_with("/api/v1/numbers", &c.viewer).await.status, 200);
@@ -415,8 +330,8 @@ async fn roles_and_token_scopes_decide_who_changes() {
     }
 
     // A read token reads, changes nothing; a read_write token changes.
-    let read = token(&app, &c.admin, "read").await;
-    let rw = token(&app, &c.admin, "read_write").await;
+    let read = api_token(&app, &c.admin, "read").await;
+    let rw = api_token(&app, &c.admin, "read_write").await;
     for path in ["/api/v1/numbers", "/api/v1/emergency-addresses"] {
         assert_eq!(bearer(&app, "GET", path, &read, None).await.status, 200);
     }
@@ -446,8 +361,8 @@ async fn another_customers_rows_are_not_found_and_never_listed() {
     let app = TestApp::new().await;
     let a = customer(&app, "contoso").await;
     let b = customer(&app, "fabrikam").await;
-    number(&app, &a.org_id, "+441134960001", "GB", "active").await;
-    number(&app, &b.org_id, "+441134960002", "GB", "active").await;
+    insert_number(&app, &a.org_id, "+441134960001", "GB", "active").await;
+    insert_number(&app, &b.org_id, "+441134960002", "GB", "active").await;
     let a_addr = create_address(&app, &a.admin, "A HQ").await;
     let b_addr = create_address(&app, &b.admin, "B HQ").await;
 
@@ -458,7 +373,7 @@ async fn another_customers_rows_are_not_found_and_never_listed() {
             .await;
         assert_eq!(e164s(&res), ["+441134960002"], "{q}");
     }
-    let b_token = token(&app, &b.admin, "read_write").await;
+    let b_token = api_token(&app, &b.admin, "read_write").await;
     let res = bearer(&app, "GET", "/api/v1/numbers", &b_token, None).await;
     assert_eq!(e164s(&res), ["+441134960002"]);
     let res = bearer(&app, "GET", "/api/v1/emergency-addresses", &b_token, None).await;
@@ -472,7 +387,7 @@ async fn another_customers_rows_are_not_found_and_never_listed() {
 
     // A's objects are 404 for B: admin, viewer (not 403) and token alike.
     let a_addr_path = format!("/api/v1/emergency-addresses/{a_addr}");
-    let a_num = num_path("+441134960001");
+    let a_num = number_path("+441134960001");
     for cookie in [&b.admin, &b.viewer] {
         for (method, path, body) in [
             ("PUT", a_addr_path.as_str(), address_body("mine")),
@@ -496,7 +411,7 @@ async fn another_customers_rows_are_not_found_and_never_listed() {
     assert_eq!(res.status, 404, "{}", res.text());
 
     // A's service or address cannot be given to B's number.
-    let b_num = num_path("+441134960002");
+    let b_num = number_path("+441134960002");
     let res = app
         .json(
             "PATCH",
@@ -527,7 +442,7 @@ async fn another_customers_rows_are_not_found_and_never_listed() {
 async fn bad_input_is_refused_naming_the_field() {
     let app = TestApp::new().await;
     let c = customer(&app, "contoso").await;
-    number(&app, &c.org_id, "+441134960001", "GB", "active").await;
+    insert_number(&app, &c.org_id, "+441134960001", "GB", "active").await;
     let addr = create_address(&app, &c.engineer, "HQ").await;
 
     for (field, value) in [
@@ -576,7 +491,7 @@ async fn bad_input_is_refused_naming_the_field() {
     assert_eq!(list.as_array().unwrap().len(), 1);
     assert_eq!(list[0]["label"], "HQ");
 
-    let num = num_path("+441134960001");
+    let num = number_path("+441134960001");
     for (body, field) in [
         (json!({"assignment": ""}), "assignment"),
         (json!({"assignment": "a".repeat(257)}), "assignment"),

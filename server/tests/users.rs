@@ -8,11 +8,7 @@ mod support;
 
 use serde_json::{json, Value};
 use sqlx::Row;
-use support::{create_org, create_user, TestApp, PASSWORD};
-
-async fn sign_in(app: &TestApp, email: &str) -> String {
-    app.login(email, PASSWORD).await.1.unwrap()
-}
+use support::{api::sign_in, create_org, create_user, TestApp, PASSWORD};
 
 async fn patch_role(app: &TestApp, cookie: &str, id: &str, role: &str) -> support::TestResponse {
     app.json(

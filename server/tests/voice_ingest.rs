@@ -180,10 +180,18 @@ async fn org_with_services(db: &Db, slug: &str) -> String {
 }
 
 async fn import(db: &Db, org_id: &str, input: &str, options: ImportOptions) -> ImportReport {
-    let reader = CdrReader::new(Format::Csv, input.as_bytes()).unwrap();
-    ingest::import(db, Actor::CLI, org_id, reader, &options, |_, _| {})
-        .await
-        .unwrap()
+    let input = std::io::Cursor::new(input.as_bytes().to_vec());
+    ingest::import(
+        db,
+        Actor::CLI,
+        org_id,
+        Format::Csv,
+        input,
+        &options,
+        |_, _| {},
+    )
+    .await
+    .unwrap()
 }
 
 async fn count(db: &Db, sql: &str) -> i64 {
@@ -466,6 +474,92 @@ async fn re_importing_a_file_changes_nothing() {
 }
 
 #[tokio::test]
+async fn stored_ids_in_the_middle_of_a_large_batch_are_duplicates() {
+    // One 2,500-row batch is three insert statements (1,000 rows each); the middle one meets
+    // 500 stored ids, so the ingest must tell exactly which of its rows were new.
+    let t = test_db().await;
+    let org = org_with_services(&t.db, "contoso").await;
+    let call = |i: i64| Cdr {
+        id: format!("big-{i:05}"),
+        service: if i % 3 == 0 { "Trunk B" } else { "Trunk A" },
+        start: BASE + i * 7_000,
+        answer: Some(BASE + i * 7_000 + 2_000),
+        end: BASE + i * 7_000 + 30_000 + (i % 11) * 60_000,
+        result: "answered",
+        mos: Some(4.0),
+        country: "GB",
+    };
+    let stored_first: Vec<Cdr> = (1_250..1_750).map(call).collect();
+    let first = import(&t.db, &org, &csv(&stored_first), ImportOptions::default()).await;
+    assert_eq!(first.stored, 500);
+    let all: Vec<Cdr> = (0..2_500).map(call).collect();
+    let report = import(&t.db, &org, &csv(&all), ImportOptions::default()).await;
+    assert_eq!((report.stored, report.duplicates), (2_000, 500));
+    assert_eq!(count(&t.db, "SELECT COUNT(*) FROM calls").await, 2_500);
+    assert_rollups_match_raw_calls(&t.db, &org).await;
+}
+
+#[tokio::test]
+async fn text_with_quotes_commas_braces_and_backslashes_is_stored_as_sent() {
+    // PostgreSQL receives the batch as array literals: quoting must not change a value.
+    let t = test_db().await;
+    let org = org_with_services(&t.db, "contoso").await;
+    let reason = r#"Busy, "really" \ {here} NULL"#;
+    let input = format!(
+        "{}\nid \"1\",Trunk A,2026-03-01T09:00:00Z,,2026-03-01T09:00:05Z,inbound,+441134960000,+4930901820,busy,486,\"{}\",,,,DE\n",
+        HEADER.join(","),
+        reason.replace('"', "\"\"")
+    );
+    let report = import(&t.db, &org, &input, ImportOptions::default()).await;
+    assert_eq!((report.stored, report.refused), (1, 0), "{report:?}");
+    let row = sqlx::query("SELECT id, sip_reason, mos FROM calls")
+        .fetch_one(t.db.pool())
+        .await
+        .unwrap();
+    assert_eq!(row.get::<String, _>("id"), "id \"1\"");
+    assert_eq!(row.get::<String, _>("sip_reason"), reason);
+    assert_eq!(row.get::<Option<f64>, _>("mos"), None);
+}
+
+#[tokio::test]
+async fn deleting_a_service_or_an_organisation_deletes_its_calls() {
+    let t = test_db().await;
+    let org = org_with_services(&t.db, "contoso").await;
+    let other = org_with_services(&t.db, "fabrikam").await;
+    let calls = generated_calls();
+    import(&t.db, &org, &csv(&calls), ImportOptions::default()).await;
+    import(&t.db, &other, &csv(&calls), ImportOptions::default()).await;
+    let total = count(&t.db, "SELECT COUNT(*) FROM calls").await;
+    let on_b: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM calls c JOIN services s ON s.id = c.service_id \
+         WHERE s.org_id = $1 AND s.name = 'Trunk B'",
+    )
+    .bind(&org)
+    .fetch_one(t.db.pool())
+    .await
+    .unwrap();
+    assert!(on_b > 0);
+    sqlx::query("DELETE FROM services WHERE org_id = $1 AND name = 'Trunk B'")
+        .bind(&org)
+        .execute(t.db.pool())
+        .await
+        .unwrap();
+    assert_eq!(
+        count(&t.db, "SELECT COUNT(*) FROM calls").await,
+        total - on_b
+    );
+    sqlx::query("DELETE FROM organisations WHERE id = $1")
+        .bind(&org)
+        .execute(t.db.pool())
+        .await
+        .unwrap();
+    assert_eq!(
+        count(&t.db, "SELECT COUNT(*) FROM calls").await,
+        calls.len() as i64
+    );
+}
+
+#[tokio::test]
 async fn the_same_id_in_two_organisations_is_two_calls() {
     let t = test_db().await;
     let a = org_with_services(&t.db, "org-a").await;
@@ -581,12 +675,12 @@ async fn ndjson_imports_like_csv() {
     let input = r#"{"id":"n-1","service":"Trunk A","start":"2026-03-01T09:00:00Z","answer":"2026-03-01T09:00:02.5+00:00","end":"2026-03-01T10:00:02Z","direction":"inbound","from":"+441134960000","to":"+4930901820","result":"answered","sip_code":200,"sip_reason":"OK","mos":4.1,"jitter_ms":2,"packet_loss_pct":0.5,"country":"GB"}
 {"id":"n-2","service":"Trunk A","start":"2026-03-01T09:30:00Z","end":"2026-03-01T09:30:10Z","direction":"outbound","from":"+441134960000","to":"+4930901820","result":"busy","sip_code":486,"country":"DE"}
 "#;
-    let reader = CdrReader::new(Format::Ndjson, input.as_bytes()).unwrap();
     let report = ingest::import(
         &t.db,
         Actor::CLI,
         &org,
-        reader,
+        Format::Ndjson,
+        input.as_bytes(),
         &ImportOptions::default(),
         |_, _| {},
     )

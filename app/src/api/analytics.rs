@@ -8,6 +8,7 @@ use super::{calls::percent_encode, client, ApiError};
 
 /// A range of whole UTC hours: `from ≤ start < to`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct AnalyticsRange {
     /// Inclusive (RFC 3339, UTC, on the hour).
     pub from: String,
@@ -17,6 +18,7 @@ pub struct AnalyticsRange {
 
 /// The counters and figures of a set of calls.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct CallFigures {
     /// Calls whose start lies in the range.
     pub calls: i64,
@@ -36,6 +38,7 @@ pub struct CallFigures {
 
 /// A service's peak channels over a range, against its channel limit.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct ServicePeak {
     /// The service id.
     pub service_id: String,
@@ -49,6 +52,7 @@ pub struct ServicePeak {
 
 /// The figures of one period.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct PeriodSummary {
     /// The counters and ratios over every (or the chosen) service.
     #[serde(flatten)]
@@ -59,6 +63,7 @@ pub struct PeriodSummary {
 
 /// `GET /api/v1/analytics/summary`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct AnalyticsSummary {
     /// The range used (whole hours).
     pub range: AnalyticsRange,
@@ -72,6 +77,7 @@ pub struct AnalyticsSummary {
 
 /// One bucket of a series.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct TimeseriesPoint {
     /// Start of the UTC hour or day (RFC 3339).
     pub at: String,
@@ -85,6 +91,7 @@ pub struct TimeseriesPoint {
 
 /// One series: a service or a far-end country.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct Timeseries {
     /// The service id, or the ISO 3166-1 alpha-2 country.
     pub key: String,
@@ -99,6 +106,7 @@ pub struct Timeseries {
 
 /// `GET /api/v1/analytics/timeseries`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct AnalyticsTimeseries {
     /// The range used (whole hours).
     pub range: AnalyticsRange,
@@ -112,6 +120,7 @@ pub struct AnalyticsTimeseries {
 
 /// Parameters of both analytics routes; `None` leaves one out.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::IntoParams), into_params(parameter_in = Query))]
 pub struct AnalyticsQuery {
     /// Start (RFC 3339), rounded down to the hour; default `to` minus 24 hours.
     pub from: Option<String>,

@@ -2,8 +2,11 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::{client, ApiError};
+
 /// One entry of the audit log.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct AuditEntry {
     /// Increasing id (also the pagination cursor).
     pub id: i64,
@@ -29,6 +32,7 @@ pub struct AuditEntry {
 
 /// A page of the audit log.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct AuditPage {
     /// Newest first.
     pub entries: Vec<AuditEntry>,
@@ -38,7 +42,13 @@ pub struct AuditPage {
 
 /// `PUT /api/v1/organisation/mfa-policy`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct MfaPolicyRequest {
     /// Whether password sign-ins of the organisation's users need an authenticator app.
     pub required: bool,
+}
+
+/// A page of the audit log; `query` is the query string without `?` (may be empty).
+pub async fn list_audit(query: &str) -> Result<AuditPage, ApiError> {
+    client::get(&format!("/audit?{query}")).await
 }

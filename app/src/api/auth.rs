@@ -6,6 +6,7 @@ use super::{client, ApiError};
 
 /// `POST /api/v1/auth/login`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct LoginRequest {
     /// The sign-in address.
     pub email: String,
@@ -15,6 +16,7 @@ pub struct LoginRequest {
 
 /// Where a sign-in stands after a step.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum SignInStatus {
     /// Every factor passed; the session is full.
@@ -27,6 +29,7 @@ pub enum SignInStatus {
 
 /// The answer to a sign-in step.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct SignInResponse {
     /// Where the sign-in stands.
     pub status: SignInStatus,
@@ -37,6 +40,7 @@ pub struct SignInResponse {
 
 /// `POST /api/v1/auth/mfa`: a 6-digit code, or a recovery code.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct MfaRequest {
     /// The code as typed (spaces and dashes are ignored).
     pub code: String,
@@ -44,6 +48,7 @@ pub struct MfaRequest {
 
 /// The signed-in user, as `GET /api/v1/me` returns it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct MeUser {
     /// Opaque id.
     pub id: String,
@@ -67,6 +72,7 @@ pub struct MeUser {
 
 /// An organisation in brief.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct OrganisationSummary {
     /// Opaque id.
     pub id: String,
@@ -78,6 +84,7 @@ pub struct OrganisationSummary {
 
 /// `GET /api/v1/me`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct MeResponse {
     /// The user.
     pub user: MeUser,
@@ -87,6 +94,7 @@ pub struct MeResponse {
 
 /// `POST /api/v1/me/mfa/totp`: start enrolment (needs the password again).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct TotpEnrolRequest {
     /// The user's password.
     pub password: String,
@@ -94,6 +102,7 @@ pub struct TotpEnrolRequest {
 
 /// A pending enrolment: what the authenticator app needs.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct TotpEnrolResponse {
     /// The secret in base32, for typing into the app.
     pub secret: String,
@@ -105,6 +114,7 @@ pub struct TotpEnrolResponse {
 
 /// `POST /api/v1/me/mfa/totp/confirm`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct TotpConfirmRequest {
     /// A current code from the app.
     pub code: String,
@@ -112,6 +122,7 @@ pub struct TotpConfirmRequest {
 
 /// Fresh recovery codes, shown once.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct RecoveryCodesResponse {
     /// Ten single-use codes.
     pub recovery_codes: Vec<String>,
@@ -119,6 +130,7 @@ pub struct RecoveryCodesResponse {
 
 /// `DELETE /api/v1/me/mfa/totp` and `POST /api/v1/me/mfa/recovery-codes`: password and a code.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct ReauthRequest {
     /// The user's password.
     pub password: String,
@@ -128,6 +140,7 @@ pub struct ReauthRequest {
 
 /// One of the user's sessions.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct SessionInfo {
     /// Opaque id (not the cookie value).
     pub id: String,
@@ -147,6 +160,7 @@ pub struct SessionInfo {
 
 /// `GET /api/v1/me/sessions`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct SessionsResponse {
     /// Newest first.
     pub sessions: Vec<SessionInfo>,
@@ -154,6 +168,7 @@ pub struct SessionsResponse {
 
 /// Status-only answer (`{"status": "ok"}`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct OkResponse {
     /// Always `ok`.
     pub status: String,
@@ -254,6 +269,7 @@ pub async fn revoke_session(id: String) -> Result<OkResponse, ApiError> {
 
 /// `POST /api/v1/users/invitations`: an organisation admin invites someone.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct InvitationRequest {
     /// The invitee's email address.
     pub email: String,
@@ -263,6 +279,7 @@ pub struct InvitationRequest {
 
 /// The invitation that was sent.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct InvitationResponse {
     /// The new user's id.
     pub user_id: String,
@@ -274,6 +291,7 @@ pub struct InvitationResponse {
 
 /// `GET /api/v1/auth/invitations/{token}`: what an invitation link is for.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct InvitationInfo {
     /// The invitee's email address (their sign-in name).
     pub email: String,
@@ -285,6 +303,7 @@ pub struct InvitationInfo {
 
 /// A new password for an invitation or reset link.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct SetPasswordRequest {
     /// The new password.
     pub password: String,
@@ -292,6 +311,7 @@ pub struct SetPasswordRequest {
 
 /// `POST /api/v1/auth/password-reset`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct PasswordResetRequest {
     /// The sign-in address.
     pub email: String,
@@ -299,6 +319,7 @@ pub struct PasswordResetRequest {
 
 /// `POST /api/v1/me/password`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct ChangePasswordRequest {
     /// The current password.
     pub current_password: String,

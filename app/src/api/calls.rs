@@ -7,6 +7,7 @@ use super::{client, ApiError};
 
 /// One call record, with the fields of the DESIGN exchange format.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct CallInfo {
     /// The carrier's call id (unique within the organisation).
     pub id: String,
@@ -44,6 +45,7 @@ pub struct CallInfo {
 
 /// The time range a calls page covers: calls with `from ≤ start < to`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct CallsRange {
     /// Inclusive (RFC 3339, UTC).
     pub from: String,
@@ -53,6 +55,7 @@ pub struct CallsRange {
 
 /// `GET /api/v1/calls`: one page.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct CallsPage {
     /// Newest first by (start, id).
     pub calls: Vec<CallInfo>,
@@ -64,6 +67,7 @@ pub struct CallsPage {
 
 /// Filters of `GET /api/v1/calls`; `None` leaves a filter out.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::IntoParams), into_params(parameter_in = Query))]
 pub struct CallsQuery {
     /// Start of the range (RFC 3339), inclusive; default `to` minus 24 hours.
     pub from: Option<String>,

@@ -17,6 +17,7 @@ where
 
 /// A civic address emergency services are sent to.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct EmergencyAddressInfo {
     /// Opaque id.
     pub id: String,
@@ -44,6 +45,7 @@ pub struct EmergencyAddressInfo {
 
 /// `GET /api/v1/emergency-addresses`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct EmergencyAddressesResponse {
     /// By label.
     pub addresses: Vec<EmergencyAddressInfo>,
@@ -52,6 +54,7 @@ pub struct EmergencyAddressesResponse {
 /// `POST /api/v1/emergency-addresses` and `PUT /api/v1/emergency-addresses/{id}` (which
 /// replaces every field).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct EmergencyAddressRequest {
     /// The customer's name for it; when empty, made from the street, house number and city.
@@ -74,6 +77,7 @@ pub struct EmergencyAddressRequest {
 
 /// One of the organisation's phone numbers.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct NumberInfo {
     /// E.164 with the leading `+`.
     pub e164: String,
@@ -103,6 +107,7 @@ pub struct NumberInfo {
 
 /// `GET /api/v1/numbers`: one page, by E.164.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct NumbersResponse {
     /// The page.
     pub numbers: Vec<NumberInfo>,
@@ -112,6 +117,7 @@ pub struct NumbersResponse {
 
 /// `PATCH /api/v1/numbers/{e164}`: a field left out is unchanged, `null` clears it.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct NumberPatch {
     /// Who or what answers it.

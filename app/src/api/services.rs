@@ -7,6 +7,7 @@ use super::{client, ApiError};
 
 /// The latest health check of a service.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct ServiceHealthInfo {
     /// `up`, `degraded` or `down`.
     pub health: String,
@@ -20,6 +21,7 @@ pub struct ServiceHealthInfo {
 
 /// One of the organisation's voice services.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct ServiceInfo {
     /// Opaque id.
     pub id: String,
@@ -41,13 +43,62 @@ pub struct ServiceInfo {
 
 /// `GET /api/v1/services`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct ServicesResponse {
     /// By name.
     pub services: Vec<ServiceInfo>,
 }
 
+/// One bucket of a service's utilisation series.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct UtilisationPoint {
+    /// Start of the UTC hour or day (RFC 3339).
+    pub at: String,
+    /// The largest number of the service's calls in progress at one instant of the bucket.
+    pub peak_channels: i64,
+    /// Calls that started in the bucket.
+    pub calls: i64,
+}
+
+/// A service's channel utilisation over a range, from the hourly rollups.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct ServiceUtilisation {
+    /// Start of the range (RFC 3339, UTC, on the bucket boundary), inclusive.
+    pub from: String,
+    /// End of the range (RFC 3339, UTC, on the bucket boundary), exclusive.
+    pub to: String,
+    /// `hour` or `day`.
+    pub bucket: String,
+    /// The concurrent calls the service's contract allows.
+    pub channel_limit: i64,
+    /// The largest `peak_channels` of the range (0 without calls).
+    pub peak_channels: i64,
+    /// Every bucket of the range, oldest first (buckets without calls are zero).
+    pub points: Vec<UtilisationPoint>,
+}
+
+/// `GET /api/v1/services/{id}`: the service and its utilisation series.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct ServiceDetail {
+    /// The fields of the list entry.
+    #[serde(flatten)]
+    pub service: ServiceInfo,
+    /// Peak channels and calls per bucket of the range asked for (default the last 24 hours).
+    pub utilisation: ServiceUtilisation,
+    /// The health checks within that range, newest first (at most
+    /// [`HEALTH_HISTORY_LIMIT`]).
+    pub health_history: Vec<ServiceHealthInfo>,
+}
+
+/// The most health checks `GET /api/v1/services/{id}` returns.
+pub const HEALTH_HISTORY_LIMIT: i64 = 500;
+
 /// A call-record row refused by `POST /api/v1/ingest/calls`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct IngestRowError {
     /// Line number in the body (the CSV header is line 1).
     pub line: u64,
@@ -59,6 +110,7 @@ pub struct IngestRowError {
 
 /// `POST /api/v1/ingest/calls`: what was done with the rows sent.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct IngestResponse {
     /// Rows stored.
     pub stored: u64,
@@ -75,7 +127,12 @@ pub async fn list_services() -> Result<ServicesResponse, ApiError> {
     client::get("/services").await
 }
 
-/// One of the organisation's services.
-pub async fn get_service(id: String) -> Result<ServiceInfo, ApiError> {
-    client::get(&format!("/services/{id}")).await
+/// One of the organisation's services with its utilisation; `query` is the query string
+/// without `?` (`from`, `to` in RFC 3339, `bucket=hour|day`; may be empty).
+pub async fn get_service(id: String, query: &str) -> Result<ServiceDetail, ApiError> {
+    client::get(&format!(
+        "/services/{}?{query}",
+        super::calls::percent_encode(&id)
+    ))
+    .await
 }

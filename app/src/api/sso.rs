@@ -18,6 +18,7 @@ pub const MICROSOFT_LINK_PATH: &str = "/auth/microsoft/link";
 
 /// A Microsoft Entra tenant linked to a customer.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct LinkedTenant {
     /// The tenant id (a GUID, lower case).
     pub tenant_id: String,
@@ -31,6 +32,7 @@ pub struct LinkedTenant {
 
 /// A customer's single sign-on settings, as `GET /api/v1/organisation/sso` returns them.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct SsoSettings {
     /// The carrier has turned SSO on for this customer (only staff change this).
     pub enabled: bool,
@@ -46,6 +48,7 @@ pub struct SsoSettings {
 
 /// `PUT /api/v1/organisation/sso` (organisation admins).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct SsoSettingsUpdate {
     /// See [`SsoSettings::jit_provisioning`].
     pub jit_provisioning: bool,
@@ -57,6 +60,7 @@ pub struct SsoSettingsUpdate {
 
 /// A customer as the provider console lists it (`GET /api/v1/provider/organisations`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct ProviderOrganisation {
     /// Opaque id.
     pub id: String,
@@ -72,6 +76,7 @@ pub struct ProviderOrganisation {
 
 /// `GET /api/v1/provider/organisations` (staff).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct ProviderOrganisations {
     /// Every customer, by name.
     pub organisations: Vec<ProviderOrganisation>,
@@ -79,6 +84,7 @@ pub struct ProviderOrganisations {
 
 /// `PUT /api/v1/provider/organisations/{slug}/sso` (staff): turn SSO on or off.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct SsoEnableRequest {
     /// On or off. Off ends the customer's SSO sessions at once.
     pub enabled: bool,
@@ -86,6 +92,7 @@ pub struct SsoEnableRequest {
 
 /// `POST /api/v1/provider/organisations/{slug}/sso/tenants` (staff): link a tenant.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct LinkTenantRequest {
     /// The tenant id (a GUID).
     pub tenant_id: String,
@@ -93,6 +100,7 @@ pub struct LinkTenantRequest {
 
 /// `PUT /api/v1/provider/organisations/{slug}/sso/tenants/{tenant}` (staff).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct TenantStateRequest {
     /// `true` disables the tenant (its live sessions end at once); `false` enables it again.
     pub disabled: bool,
@@ -100,6 +108,7 @@ pub struct TenantStateRequest {
 
 /// A Microsoft identity linked to the signed-in user.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct LinkedIdentity {
     /// The Entra tenant.
     pub tenant_id: String,
@@ -111,6 +120,7 @@ pub struct LinkedIdentity {
 
 /// `GET /api/v1/me/identities`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct IdentitiesResponse {
     /// The user's Microsoft identities.
     pub identities: Vec<LinkedIdentity>,

@@ -6,6 +6,7 @@ use super::{client, ApiError};
 
 /// Whether the portal and its database are working, and which build is running.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct SystemStatusResponse {
     /// The running build's version.
     pub version: String,

@@ -14,6 +14,7 @@ pub const MAX_TOKEN_DAYS: u32 = 365;
 
 /// What a token may do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum TokenScope {
     /// Read the organisation's data (a viewer's rights).
@@ -47,6 +48,7 @@ impl TokenScope {
 
 /// Whether a token can still be used.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum TokenStatus {
     /// Usable.
@@ -59,6 +61,7 @@ pub enum TokenStatus {
 
 /// A token as listed (never with its secret).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct ApiTokenInfo {
     /// Opaque id (for revoking).
     pub id: String,
@@ -84,6 +87,7 @@ pub struct ApiTokenInfo {
 
 /// `GET /api/v1/api-tokens`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct ApiTokensResponse {
     /// Newest first, revoked and expired ones included.
     pub tokens: Vec<ApiTokenInfo>,
@@ -91,6 +95,7 @@ pub struct ApiTokensResponse {
 
 /// `POST /api/v1/api-tokens`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct CreateApiTokenRequest {
     /// 1–100 characters.
     pub name: String,
@@ -102,6 +107,7 @@ pub struct CreateApiTokenRequest {
 
 /// The created token with its secret: the only time the secret is shown.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct CreateApiTokenResponse {
     /// The token as it will be listed.
     pub token: ApiTokenInfo,

@@ -10,6 +10,7 @@ use super::{
 
 /// One of the organisation's users.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct OrgUserInfo {
     /// Opaque id.
     pub id: String,
@@ -33,6 +34,7 @@ pub struct OrgUserInfo {
 
 /// `GET /api/v1/users`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct UsersResponse {
     /// Oldest first.
     pub users: Vec<OrgUserInfo>,
@@ -40,6 +42,7 @@ pub struct UsersResponse {
 
 /// `PATCH /api/v1/users/{id}`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct UpdateUserRequest {
     /// The new role: `admin`, `engineer` or `viewer`.
     pub role: String,

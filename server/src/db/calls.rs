@@ -111,47 +111,192 @@ impl sqlx::Type<Any> for NullableDouble {
     }
 }
 
-/// Inserts calls of one organisation, skipping ids it already has; returns the ids inserted.
-/// `calls` must not repeat an id.
+/// Inserts calls of one organisation, skipping ids it already has; returns, for each of
+/// `calls` in order, whether it was inserted. `calls` must not repeat an id.
+///
+/// PostgreSQL inserts with `ON CONFLICT DO NOTHING RETURNING id`. On SQLite, `RETURNING`
+/// is avoided: sqlx's SQLite worker hands every result row to the caller's thread one at a
+/// time, which cost more than the insert's index work. A chunk's count of inserted rows tells
+/// the usual cases (all new, all stored); otherwise its new rows are the ones with a rowid
+/// above the previous chunk's last (SQLite gives a rowid table's new rows `max(rowid) + 1`;
+/// the caller holds the write lock from its first statement, [`raise_longest_call`], so no
+/// other writer interleaves).
 pub async fn insert_new(
     conn: &mut AnyConnection,
     org_id: &str,
     calls: &[&CallRecord],
-) -> Result<Vec<String>, sqlx::Error> {
+) -> Result<Vec<bool>, sqlx::Error> {
     let style = Placeholders::of(conn);
-    let mut inserted = Vec::with_capacity(calls.len());
-    for chunk in calls.chunks(CHUNK_ROWS) {
-        let sql = format!(
-            "INSERT INTO calls (org_id, id, service_id, started_at, answered_at, ended_at, direction, \
-             from_number, to_number, result, sip_code, sip_reason, mos, jitter_ms, packet_loss_pct, country) \
-             VALUES {} ON CONFLICT (org_id, id) DO NOTHING RETURNING id",
-            style.values(chunk.len(), 15)
-        );
-        let mut q = style.bind_org(sqlx::query::<Any>(&sql), org_id, false);
-        for c in chunk {
-            q = style
-                .bind_org(q, org_id, true)
-                .bind(c.id.as_str())
-                .bind(c.service_id.as_str())
-                .bind(c.started_at)
-                .bind(c.answered_at)
-                .bind(c.ended_at)
-                .bind(c.direction.as_str())
-                .bind(c.from.as_str())
-                .bind(c.to.as_str())
-                .bind(c.result.as_str())
-                .bind(c.sip_code)
-                .bind(c.sip_reason.as_str())
-                .bind(NullableDouble(c.mos))
-                .bind(NullableDouble(c.jitter_ms))
-                .bind(NullableDouble(c.packet_loss_pct))
-                .bind(c.country.as_str());
-        }
-        for row in q.fetch_all(&mut *conn).await? {
-            inserted.push(row.try_get::<String, _>(0)?);
+    if style == Placeholders::Anonymous {
+        return insert_new_sqlite(conn, org_id, calls).await;
+    }
+    let mut inserted = std::collections::HashSet::with_capacity(calls.len());
+    for chunk in calls.chunks(UNNEST_ROWS) {
+        let q = sqlx::query::<Any>(UNNEST_INSERT).bind(org_id);
+        for row in bind_columns(q, chunk).fetch_all(&mut *conn).await? {
+            inserted.insert(row.try_get::<String, _>(0)?);
         }
     }
+    Ok(calls.iter().map(|c| inserted.contains(&c.id)).collect())
+}
+
+/// Rows per PostgreSQL insert: one statement whatever the count, so the bigger the fewer
+/// round trips, within a few MB of parameters.
+const UNNEST_ROWS: usize = 10_000;
+
+/// PostgreSQL: the calls as 15 arrays, one per column, unnested into rows. A multi-row
+/// `VALUES` list costs PostgreSQL planning and executor set-up per value (15,000 parameters a
+/// statement); the arrays cost one parse each. sqlx's `Any` driver cannot bind arrays, so each
+/// is sent as PostgreSQL's array text (`{…}`) and cast (`$n::text[]` converts text by I/O).
+const UNNEST_INSERT: &str = "INSERT INTO calls (org_id, id, service_id, started_at, answered_at, \
+     ended_at, direction, from_number, to_number, result, sip_code, sip_reason, mos, jitter_ms, \
+     packet_loss_pct, country) \
+     SELECT $1, * FROM UNNEST($2::text[], $3::text[], $4::int8[], $5::int8[], $6::int8[], \
+     $7::text[], $8::text[], $9::text[], $10::text[], $11::int8[], $12::text[], $13::float8[], \
+     $14::float8[], $15::float8[], $16::text[]) \
+     ON CONFLICT (org_id, id) DO NOTHING RETURNING id";
+
+/// Binds the columns of `chunk` as PostgreSQL array literals, in [`UNNEST_INSERT`]'s order.
+fn bind_columns<'q>(
+    q: sqlx::query::Query<'q, Any, sqlx::any::AnyArguments<'q>>,
+    chunk: &[&CallRecord],
+) -> sqlx::query::Query<'q, Any, sqlx::any::AnyArguments<'q>> {
+    let text = |f: &dyn Fn(&CallRecord) -> &str| {
+        array_literal(chunk.iter().map(|c| Some(quote_element(f(c)))))
+    };
+    let int = |f: &dyn Fn(&CallRecord) -> Option<i64>| {
+        array_literal(chunk.iter().map(|c| f(c).map(|v| v.to_string())))
+    };
+    let real = |f: &dyn Fn(&CallRecord) -> Option<f64>| {
+        array_literal(chunk.iter().map(|c| f(c).map(|v| v.to_string())))
+    };
+    q.bind(text(&|c| c.id.as_str()))
+        .bind(text(&|c| c.service_id.as_str()))
+        .bind(int(&|c| Some(c.started_at)))
+        .bind(int(&|c| c.answered_at))
+        .bind(int(&|c| Some(c.ended_at)))
+        .bind(text(&|c| c.direction.as_str()))
+        .bind(text(&|c| c.from.as_str()))
+        .bind(text(&|c| c.to.as_str()))
+        .bind(text(&|c| c.result.as_str()))
+        .bind(int(&|c| Some(c.sip_code)))
+        .bind(text(&|c| c.sip_reason.as_str()))
+        .bind(real(&|c| c.mos))
+        .bind(real(&|c| c.jitter_ms))
+        .bind(real(&|c| c.packet_loss_pct))
+        .bind(text(&|c| c.country.as_str()))
+}
+
+/// `{a,b,NULL}` from elements already in array syntax (`None` is NULL).
+fn array_literal(elements: impl Iterator<Item = Option<String>>) -> String {
+    let mut out = String::from("{");
+    for (i, e) in elements.enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        out.push_str(e.as_deref().unwrap_or("NULL"));
+    }
+    out.push('}');
+    out
+}
+
+/// A text element of a PostgreSQL array literal: always double-quoted (so `NULL`, commas,
+/// braces and spaces stay text), with `"` and `\` escaped by a backslash.
+fn quote_element(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    for ch in s.chars() {
+        if ch == '"' || ch == '\\' {
+            out.push('\\');
+        }
+        out.push(ch);
+    }
+    out.push('"');
+    out
+}
+
+async fn insert_new_sqlite(
+    conn: &mut AnyConnection,
+    org_id: &str,
+    calls: &[&CallRecord],
+) -> Result<Vec<bool>, sqlx::Error> {
+    let style = Placeholders::Anonymous;
+    let mut inserted = Vec::with_capacity(calls.len());
+    let mut last_rowid = max_rowid(&mut *conn).await?;
+    for chunk in calls.chunks(CHUNK_ROWS) {
+        let sql = insert_sql(style, chunk.len(), "");
+        let done = bind_calls(style, &sql, org_id, chunk)
+            .execute(&mut *conn)
+            .await?
+            .rows_affected();
+        if done == chunk.len() as u64 {
+            inserted.extend(std::iter::repeat_n(true, chunk.len()));
+        } else if done == 0 {
+            inserted.extend(std::iter::repeat_n(false, chunk.len()));
+        } else {
+            // Some were stored already: the new rows are the ones after the previous chunk.
+            let new: std::collections::HashSet<String> =
+                sqlx::query("SELECT id FROM calls WHERE rowid > $1")
+                    .bind(last_rowid)
+                    .fetch_all(&mut *conn)
+                    .await?
+                    .iter()
+                    .map(|r| r.try_get::<String, _>(0))
+                    .collect::<Result<_, _>>()?;
+            inserted.extend(chunk.iter().map(|c| new.contains(&c.id)));
+        }
+        last_rowid += done as i64;
+    }
     Ok(inserted)
+}
+
+/// `INSERT INTO calls … VALUES` for `rows` rows, skipping stored ids, then `tail`.
+fn insert_sql(style: Placeholders, rows: usize, tail: &str) -> String {
+    format!(
+        "INSERT INTO calls (org_id, id, service_id, started_at, answered_at, ended_at, direction, \
+         from_number, to_number, result, sip_code, sip_reason, mos, jitter_ms, packet_loss_pct, country) \
+         VALUES {} ON CONFLICT (org_id, id) DO NOTHING{tail}",
+        style.values(rows, 15)
+    )
+}
+
+/// Binds the values of `chunk` to [`insert_sql`]'s statement.
+fn bind_calls<'q>(
+    style: Placeholders,
+    sql: &'q str,
+    org_id: &'q str,
+    chunk: &[&'q CallRecord],
+) -> sqlx::query::Query<'q, Any, sqlx::any::AnyArguments<'q>> {
+    let mut q = style.bind_org(sqlx::query::<Any>(sql), org_id, false);
+    for c in chunk {
+        q = style
+            .bind_org(q, org_id, true)
+            .bind(c.id.as_str())
+            .bind(c.service_id.as_str())
+            .bind(c.started_at)
+            .bind(c.answered_at)
+            .bind(c.ended_at)
+            .bind(c.direction.as_str())
+            .bind(c.from.as_str())
+            .bind(c.to.as_str())
+            .bind(c.result.as_str())
+            .bind(c.sip_code)
+            .bind(c.sip_reason.as_str())
+            .bind(NullableDouble(c.mos))
+            .bind(NullableDouble(c.jitter_ms))
+            .bind(NullableDouble(c.packet_loss_pct))
+            .bind(c.country.as_str());
+    }
+    q
+}
+
+/// SQLite: the largest `rowid` of `calls` (0 when empty). Rows inserted later have larger
+/// ones, which lets [`spans_overlapping`] leave out the batch being stored.
+pub async fn max_rowid(conn: &mut AnyConnection) -> Result<i64, sqlx::Error> {
+    sqlx::query("SELECT COALESCE(MAX(rowid), 0) FROM calls")
+        .fetch_one(&mut *conn)
+        .await?
+        .try_get(0)
 }
 
 /// Raises the service's longest stored call to at least `longest_ms` and returns the value.
@@ -178,7 +323,8 @@ pub async fn raise_longest_call(
 }
 
 /// `[start, end)` of the service's stored calls that overlap `[from, to)`, given that no call
-/// is longer than `longest_ms`.
+/// is longer than `longest_ms`; with `rowid_at_most` (SQLite), only calls stored before that
+/// row, i.e. not the batch being stored (the caller has those in memory).
 pub async fn spans_overlapping(
     conn: &mut AnyConnection,
     org_id: &str,
@@ -186,21 +332,31 @@ pub async fn spans_overlapping(
     from: i64,
     to: i64,
     longest_ms: i64,
+    rowid_at_most: Option<i64>,
 ) -> Result<Vec<(i64, i64)>, sqlx::Error> {
-    sqlx::query(
+    let before = if rowid_at_most.is_some() {
+        " AND rowid <= $6"
+    } else {
+        ""
+    };
+    let sql = format!(
         "SELECT started_at, ended_at FROM calls \
-         WHERE org_id = $1 AND service_id = $2 AND started_at >= $3 AND started_at < $4 AND ended_at > $5",
-    )
-    .bind(org_id)
-    .bind(service_id)
-    .bind(from.saturating_sub(longest_ms))
-    .bind(to)
-    .bind(from)
-    .fetch_all(&mut *conn)
-    .await?
-    .iter()
-    .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
-    .collect()
+         WHERE org_id = $1 AND service_id = $2 AND started_at >= $3 AND started_at < $4 AND ended_at > $5{before}"
+    );
+    let mut q = sqlx::query(&sql)
+        .bind(org_id)
+        .bind(service_id)
+        .bind(from.saturating_sub(longest_ms))
+        .bind(to)
+        .bind(from);
+    if let Some(rowid) = rowid_at_most {
+        q = q.bind(rowid);
+    }
+    q.fetch_all(&mut *conn)
+        .await?
+        .iter()
+        .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
+        .collect()
 }
 
 /// Counters of calls by the hour of their start.

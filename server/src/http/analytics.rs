@@ -19,13 +19,17 @@
 
 use std::collections::BTreeMap;
 
-use axum::{extract::State, routing::get, Router};
+use axum::extract::State;
 use serde::Deserialize;
 use sqlx::{any::AnyRow, Row};
+use utoipa_axum::{router::OpenApiRouter, routes};
 
-use app::api::analytics::{
-    AnalyticsRange, AnalyticsSummary, AnalyticsTimeseries, CallFigures, PeriodSummary, ServicePeak,
-    Timeseries, TimeseriesPoint,
+use app::api::{
+    analytics::{
+        AnalyticsQuery, AnalyticsRange, AnalyticsSummary, AnalyticsTimeseries, CallFigures,
+        PeriodSummary, ServicePeak, Timeseries, TimeseriesPoint,
+    },
+    ErrorBody,
 };
 
 use crate::{
@@ -37,10 +41,10 @@ use crate::{
 use super::{error::ApiQuery, ApiError, ApiJson, ApiResult, AppState};
 
 /// Routes under `/api/v1`.
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/analytics/summary", get(summary))
-        .route("/analytics/timeseries", get(timeseries))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(summary))
+        .routes(routes!(timeseries))
 }
 
 const HOUR_MS: i64 = 3_600_000;
@@ -263,6 +267,24 @@ fn period_summary(
 }
 
 /// `GET /api/v1/analytics/summary`.
+#[utoipa::path(
+    get,
+    path = "/analytics/summary",
+    tag = "analytics",
+    operation_id = "analytics_summary",
+    summary = "Call figures over a range, against the period before",
+    params(AnalyticsQuery, ("org" = Option<String>, Query, description = "Carrier staff only: the slug of the organisation acted for")),
+    responses(
+        (status = 200, description = "The range's figures, the period before it, and per-service figures", body = AnalyticsSummary),
+        (status = 400, description = "`org_required`: carrier staff must name the organisation with `?org=SLUG`", body = ErrorBody),
+        (status = 401, description = "`unauthenticated`: no valid session or API token; `invalid_token` or `token_expired`: the Bearer token is unknown, revoked or expired; `mfa_required`: a sign-in waits for its code", body = ErrorBody),
+        (status = 403, description = "`insufficient_role` or `insufficient_scope`: the caller's role or token scope does not allow this", body = ErrorBody),
+        (status = 404, description = "`not_found`: no such organisation (or one that is not the caller's)", body = ErrorBody),
+        (status = 422, description = "`invalid_query`, or `invalid_field` (with `field`): a parameter is not valid (times RFC 3339, range at most 400 days)", body = ErrorBody),
+        (status = 500, description = "`internal`: a failure on the portal's side; quote `request_id` to support", body = ErrorBody),
+    ),
+    security(("session" = []), ("api_token" = [])),
+)]
 async fn summary(
     State(state): State<AppState>,
     caller: Caller,
@@ -293,6 +315,24 @@ async fn summary(
 }
 
 /// `GET /api/v1/analytics/timeseries`.
+#[utoipa::path(
+    get,
+    path = "/analytics/timeseries",
+    tag = "analytics",
+    operation_id = "analytics_timeseries",
+    summary = "Call figures per hour or day, by service or country",
+    params(AnalyticsQuery, ("org" = Option<String>, Query, description = "Carrier staff only: the slug of the organisation acted for")),
+    responses(
+        (status = 200, description = "Per-bucket series by service or country", body = AnalyticsTimeseries),
+        (status = 400, description = "`org_required`: carrier staff must name the organisation with `?org=SLUG`", body = ErrorBody),
+        (status = 401, description = "`unauthenticated`: no valid session or API token; `invalid_token` or `token_expired`: the Bearer token is unknown, revoked or expired; `mfa_required`: a sign-in waits for its code", body = ErrorBody),
+        (status = 403, description = "`insufficient_role` or `insufficient_scope`: the caller's role or token scope does not allow this", body = ErrorBody),
+        (status = 404, description = "`not_found`: no such organisation (or one that is not the caller's)", body = ErrorBody),
+        (status = 422, description = "`invalid_query`, or `invalid_field` (with `field`): a parameter is not valid (times RFC 3339, range at most 400 days)", body = ErrorBody),
+        (status = 500, description = "`internal`: a failure on the portal's side; quote `request_id` to support", body = ErrorBody),
+    ),
+    security(("session" = []), ("api_token" = [])),
+)]
 async fn timeseries(
     State(state): State<AppState>,
     caller: Caller,

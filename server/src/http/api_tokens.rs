@@ -4,14 +4,16 @@
 use axum::{
     extract::{Path, State},
     http::StatusCode,
-    routing::{delete, get},
-    Router,
 };
 use serde_json::json;
+use utoipa_axum::{router::OpenApiRouter, routes};
 
-use app::api::tokens::{
-    ApiTokenInfo, ApiTokensResponse, CreateApiTokenRequest, CreateApiTokenResponse, TokenScope,
-    TokenStatus, MAX_TOKEN_DAYS,
+use app::api::{
+    tokens::{
+        ApiTokenInfo, ApiTokensResponse, CreateApiTokenRequest, CreateApiTokenResponse, TokenScope,
+        TokenStatus, MAX_TOKEN_DAYS,
+    },
+    ErrorBody,
 };
 
 use crate::{
@@ -24,10 +26,10 @@ use crate::{
 use super::{ApiError, ApiJson, ApiResult, AppState};
 
 /// Routes under `/api/v1`.
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api-tokens", get(list).post(create))
-        .route("/api-tokens/{id}", delete(revoke))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list, create))
+        .routes(routes!(revoke))
 }
 
 /// A stored token as the API shows it, its status judged at `now`.
@@ -65,6 +67,23 @@ fn valid_name(name: &str) -> ApiResult<String> {
 }
 
 /// `GET /api/v1/api-tokens`.
+#[utoipa::path(
+    get,
+    path = "/api-tokens",
+    tag = "api-tokens",
+    operation_id = "list_api_tokens",
+    summary = "List the organisation's API tokens",
+    params(("org" = Option<String>, Query, description = "Carrier staff only: the slug of the organisation acted for")),
+    responses(
+        (status = 200, description = "The organisation's API tokens (never their secrets)", body = ApiTokensResponse),
+        (status = 400, description = "`org_required`: carrier staff must name the organisation with `?org=SLUG`", body = ErrorBody),
+        (status = 401, description = "`unauthenticated`: no valid session or API token; `invalid_token` or `token_expired`: the Bearer token is unknown, revoked or expired; `mfa_required`: a sign-in waits for its code", body = ErrorBody),
+        (status = 403, description = "`insufficient_role` or `insufficient_scope`: only administrators manage tokens, and never with a token; `csrf`: not same-origin", body = ErrorBody),
+        (status = 404, description = "`not_found`: no such organisation (or one that is not the caller's)", body = ErrorBody),
+        (status = 500, description = "`internal`: a failure on the portal's side; quote `request_id` to support", body = ErrorBody),
+    ),
+    security(("session" = []), ("api_token" = [])),
+)]
 async fn list(
     State(state): State<AppState>,
     caller: Caller,
@@ -80,6 +99,27 @@ async fn list(
 }
 
 /// `POST /api/v1/api-tokens`: 201 with the secret, shown this once.
+#[utoipa::path(
+    post,
+    path = "/api-tokens",
+    tag = "api-tokens",
+    operation_id = "create_api_token",
+    summary = "Create an API token",
+    params(("org" = Option<String>, Query, description = "Carrier staff only: the slug of the organisation acted for")),
+    request_body = CreateApiTokenRequest,
+    responses(
+        (status = 201, description = "The new token; its secret is shown only in this answer", body = CreateApiTokenResponse),
+        (status = 400, description = "`org_required`: carrier staff must name the organisation with `?org=SLUG`", body = ErrorBody),
+        (status = 401, description = "`unauthenticated`: no valid session or API token; `invalid_token` or `token_expired`: the Bearer token is unknown, revoked or expired; `mfa_required`: a sign-in waits for its code", body = ErrorBody),
+        (status = 403, description = "`insufficient_role` or `insufficient_scope`: only administrators manage tokens, and never with a token; `csrf`: not same-origin", body = ErrorBody),
+        (status = 404, description = "`not_found`: no such organisation (or one that is not the caller's)", body = ErrorBody),
+        (status = 413, description = "`payload_too_large`: the body is larger than the portal accepts", body = ErrorBody),
+        (status = 415, description = "`unsupported_media_type`: the body was not sent as `application/json`", body = ErrorBody),
+        (status = 422, description = "`malformed_json`, `invalid_body` or `invalid_field` (with `field`): the body is not acceptable", body = ErrorBody),
+        (status = 500, description = "`internal`: a failure on the portal's side; quote `request_id` to support", body = ErrorBody),
+    ),
+    security(("session" = []), ("api_token" = [])),
+)]
 async fn create(
     State(state): State<AppState>,
     meta: RequestMeta,
@@ -142,6 +182,23 @@ async fn create(
 
 /// `DELETE /api/v1/api-tokens/{id}`: revokes at once (the next request with it gets 401).
 /// Revoking a revoked token changes nothing and answers it as it is.
+#[utoipa::path(
+    delete,
+    path = "/api-tokens/{id}",
+    tag = "api-tokens",
+    operation_id = "revoke_api_token",
+    summary = "Revoke an API token",
+    params(("id" = String, Path, description = "The token id"), ("org" = Option<String>, Query, description = "Carrier staff only: the slug of the organisation acted for")),
+    responses(
+        (status = 200, description = "The token as revoked (revoking it again changes nothing)", body = ApiTokenInfo),
+        (status = 400, description = "`org_required`: carrier staff must name the organisation with `?org=SLUG`", body = ErrorBody),
+        (status = 401, description = "`unauthenticated`: no valid session or API token; `invalid_token` or `token_expired`: the Bearer token is unknown, revoked or expired; `mfa_required`: a sign-in waits for its code", body = ErrorBody),
+        (status = 403, description = "`insufficient_role` or `insufficient_scope`: only administrators manage tokens, and never with a token; `csrf`: not same-origin", body = ErrorBody),
+        (status = 404, description = "`not_found`: the organisation has no API token with this id (or no such organisation)", body = ErrorBody),
+        (status = 500, description = "`internal`: a failure on the portal's side; quote `request_id` to support", body = ErrorBody),
+    ),
+    security(("session" = []), ("api_token" = [])),
+)]
 async fn revoke(
     State(state): State<AppState>,
     meta: RequestMeta,

@@ -1,18 +1,14 @@
 //! `GET /api/v1/audit` (organisation admins: their organisation; staff: every organisation, or
 //! one with `?org=SLUG`) and the organisation's MFA policy, which admins set.
 
-use axum::{
-    extract::State,
-    http::StatusCode,
-    routing::{get, put},
-    Router,
-};
+use axum::{extract::State, http::StatusCode};
 use serde::Deserialize;
 use serde_json::json;
 use sqlx::Row;
+use utoipa_axum::{router::OpenApiRouter, routes};
 
 use app::api::audit::{AuditEntry, AuditPage, MfaPolicyRequest};
-use app::api::auth::OkResponse;
+use app::api::{auth::OkResponse, ErrorBody};
 
 use crate::{
     audit::{self, Event, RequestMeta},
@@ -24,14 +20,15 @@ use crate::{
 use super::{error::ApiQuery, ApiError, ApiJson, ApiResult, AppState};
 
 /// Routes under `/api/v1`.
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/audit", get(list))
-        .route("/organisation/mfa-policy", put(set_mfa_policy))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list))
+        .routes(routes!(set_mfa_policy))
 }
 
 /// Filters of `GET /api/v1/audit`.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct AuditQuery {
     /// Staff only: one organisation by slug.
     pub org: Option<String>,
@@ -62,6 +59,23 @@ fn parse_time(field: &str, value: &str) -> ApiResult<i64> {
 }
 
 /// `GET /api/v1/audit`.
+#[utoipa::path(
+    get,
+    path = "/audit",
+    tag = "organisation",
+    operation_id = "list_audit_entries",
+    summary = "Read the audit log",
+    params(AuditQuery),
+    responses(
+        (status = 200, description = "A page of audit entries, newest first", body = AuditPage),
+        (status = 401, description = "`unauthenticated`: not signed in (`mfa_required` while a sign-in waits for its code)", body = ErrorBody),
+        (status = 403, description = "`forbidden`: only administrators (and carrier staff) read the audit log", body = ErrorBody),
+        (status = 404, description = "`not_found`: carrier staff named an organisation that does not exist", body = ErrorBody),
+        (status = 422, description = "`invalid_query`, or `invalid_field` (with `field`): a filter is not valid", body = ErrorBody),
+        (status = 500, description = "`internal`: a failure on the portal's side; quote `request_id` to support", body = ErrorBody),
+    ),
+    security(("session" = [])),
+)]
 async fn list(
     State(state): State<AppState>,
     SignedIn(a): SignedIn,
@@ -176,6 +190,25 @@ enum Bind {
 
 /// `PUT /api/v1/organisation/mfa-policy`: an admin requires (or stops requiring) an
 /// authenticator app for the organisation's password sign-ins.
+#[utoipa::path(
+    put,
+    path = "/organisation/mfa-policy",
+    tag = "organisation",
+    operation_id = "set_mfa_policy",
+    summary = "Require (or stop requiring) an authenticator app",
+    request_body = MfaPolicyRequest,
+    responses(
+        (status = 200, description = "The policy is saved", body = OkResponse),
+        (status = 401, description = "`unauthenticated`: not signed in (`mfa_required` while a sign-in waits for its code)", body = ErrorBody),
+        (status = 403, description = "`forbidden`: only an administrator of the organisation changes it; `csrf`: not same-origin", body = ErrorBody),
+        (status = 404, description = "`not_found`: the organisation no longer exists", body = ErrorBody),
+        (status = 413, description = "`payload_too_large`: the body is larger than the portal accepts", body = ErrorBody),
+        (status = 415, description = "`unsupported_media_type`: the body was not sent as `application/json`", body = ErrorBody),
+        (status = 422, description = "`malformed_json`, `invalid_body` or `invalid_field` (with `field`): the body is not acceptable", body = ErrorBody),
+        (status = 500, description = "`internal`: a failure on the portal's side; quote `request_id` to support", body = ErrorBody),
+    ),
+    security(("session" = [])),
+)]
 async fn set_mfa_policy(
     State(state): State<AppState>,
     meta: RequestMeta,

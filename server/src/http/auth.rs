@@ -4,12 +4,14 @@ use axum::{
     extract::State,
     http::{header, HeaderMap, StatusCode},
     response::{IntoResponse, Response},
-    routing::post,
-    Router,
 };
 use serde_json::json;
+use utoipa_axum::{router::OpenApiRouter, routes};
 
-use app::api::auth::{LoginRequest, MfaRequest, OkResponse, SignInResponse, SignInStatus};
+use app::api::{
+    auth::{LoginRequest, MfaRequest, OkResponse, SignInResponse, SignInStatus},
+    ErrorBody,
+};
 
 use crate::{
     accounts,
@@ -26,11 +28,11 @@ use crate::{
 use super::{ApiError, ApiJson, ApiResult, AppState};
 
 /// The routes of this file, under `/api/v1/auth`.
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/login", post(login))
-        .route("/mfa", post(mfa))
-        .route("/logout", post(logout))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(login))
+        .routes(routes!(mfa))
+        .routes(routes!(logout))
 }
 
 /// Most wrong codes a pending sign-in survives.
@@ -97,6 +99,24 @@ pub async fn start_session(
 }
 
 /// `POST /api/v1/auth/login`.
+#[utoipa::path(
+    post,
+    path = "/login",
+    tag = "auth",
+    operation_id = "login",
+    summary = "Sign in with email and password",
+    request_body = LoginRequest,
+    responses(
+        (status = 200, description = "The password was right: `signed_in`, `mfa_required` (send the code to `/auth/mfa`) or `mfa_enrolment_required`; sets the session cookie", body = SignInResponse),
+        (status = 401, description = "`invalid_credentials`: the email or password is not right", body = ErrorBody),
+        (status = 403, description = "`sso_required`: the organisation signs in with Microsoft only; `csrf`: not same-origin", body = ErrorBody),
+        (status = 413, description = "`payload_too_large`: the body is larger than the portal accepts", body = ErrorBody),
+        (status = 415, description = "`unsupported_media_type`: the body was not sent as `application/json`", body = ErrorBody),
+        (status = 422, description = "`malformed_json`, `invalid_body` or `invalid_field` (with `field`): the body is not acceptable", body = ErrorBody),
+        (status = 429, description = "`rate_limited`: too many failures; retry after the `Retry-After` header's seconds", body = ErrorBody),
+        (status = 500, description = "`internal`: a failure on the portal's side; quote `request_id` to support", body = ErrorBody),
+    ),
+)]
 async fn login(
     State(state): State<AppState>,
     meta: RequestMeta,
@@ -219,6 +239,25 @@ async fn login(
 }
 
 /// `POST /api/v1/auth/mfa`: a TOTP code or a recovery code completes a pending sign-in.
+#[utoipa::path(
+    post,
+    path = "/mfa",
+    tag = "auth",
+    operation_id = "complete_mfa",
+    summary = "Complete a sign-in with an authenticator or recovery code",
+    request_body = MfaRequest,
+    responses(
+        (status = 200, description = "The code was right: `signed_in` (with `recovery_codes_remaining` after a recovery code); renews the session cookie", body = SignInResponse),
+        (status = 401, description = "`mfa_expired`: no sign-in is waiting for a code; `invalid_code`: the code is not right", body = ErrorBody),
+        (status = 403, description = "`csrf`: a cookie-authenticated change that is not same-origin", body = ErrorBody),
+        (status = 413, description = "`payload_too_large`: the body is larger than the portal accepts", body = ErrorBody),
+        (status = 415, description = "`unsupported_media_type`: the body was not sent as `application/json`", body = ErrorBody),
+        (status = 422, description = "`malformed_json`, `invalid_body` or `invalid_field` (with `field`): the body is not acceptable", body = ErrorBody),
+        (status = 429, description = "`rate_limited`: too many failures; retry after the `Retry-After` header's seconds", body = ErrorBody),
+        (status = 500, description = "`internal`: a failure on the portal's side; quote `request_id` to support", body = ErrorBody),
+    ),
+    security(("session" = [])),
+)]
 async fn mfa(
     State(state): State<AppState>,
     meta: RequestMeta,
@@ -355,6 +394,19 @@ pub async fn verify_totp_challenge(state: &AppState, user: &User, code: &str) ->
 }
 
 /// `POST /api/v1/auth/logout`: ends the session on the server and clears the cookie.
+#[utoipa::path(
+    post,
+    path = "/logout",
+    tag = "auth",
+    operation_id = "logout",
+    summary = "Sign out",
+    responses(
+        (status = 200, description = "The session (if any) has ended and the cookie is cleared", body = OkResponse),
+        (status = 403, description = "`csrf`: a cookie-authenticated change that is not same-origin", body = ErrorBody),
+        (status = 500, description = "`internal`: a failure on the portal's side; quote `request_id` to support", body = ErrorBody),
+    ),
+    security(("session" = [])),
+)]
 async fn logout(
     State(state): State<AppState>,
     meta: RequestMeta,

@@ -14,16 +14,16 @@
 //! organisation's id answers 404 `not_found`, like an unknown one: every query is restricted
 //! to the caller's organisation.
 
-use axum::{
-    extract::{Path, State},
-    routing::get,
-    Router,
-};
+use axum::extract::{Path, State};
 use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine as _};
 use serde::Deserialize;
 use sqlx::{any::AnyRow, Row};
+use utoipa_axum::{router::OpenApiRouter, routes};
 
-use app::api::calls::{CallInfo, CallsPage, CallsRange};
+use app::api::{
+    calls::{CallInfo, CallsPage, CallsQuery, CallsRange},
+    ErrorBody,
+};
 
 use crate::{
     auth::caller::{Caller, Role},
@@ -37,10 +37,10 @@ use crate::{
 use super::{error::ApiQuery, ApiError, ApiJson, ApiResult, AppState};
 
 /// Routes under `/api/v1`.
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/calls", get(list))
-        .route("/calls/{id}", get(get_call))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list))
+        .routes(routes!(get_call))
 }
 
 /// The default range: the 24 hours before `to`.
@@ -70,13 +70,13 @@ pub struct CallsParams {
 }
 
 /// The columns of a call, joined with its service's name.
-const SELECT: &str = "SELECT c.id, c.service_id, s.name AS service_name, c.started_at, \
+pub(super) const SELECT: &str = "SELECT c.id, c.service_id, s.name AS service_name, c.started_at, \
      c.answered_at, c.ended_at, c.direction, c.from_number, c.to_number, c.result, c.sip_code, \
      c.sip_reason, c.mos, c.jitter_ms, c.packet_loss_pct, c.country \
      FROM calls c JOIN services s ON s.id = c.service_id \
      WHERE c.org_id = $1";
 
-fn call_info(row: &AnyRow) -> Result<CallInfo, sqlx::Error> {
+pub(super) fn call_info(row: &AnyRow) -> Result<CallInfo, sqlx::Error> {
     Ok(CallInfo {
         id: row.try_get("id")?,
         service_id: row.try_get("service_id")?,
@@ -119,25 +119,43 @@ impl Cursor {
 }
 
 /// A value bound to a placeholder.
-enum Bind {
+#[derive(Debug, Clone)]
+pub(super) enum Bind {
     Int(i64),
     Text(String),
     Real(f64),
 }
 
-/// The validated filters.
-struct Filters {
+/// The validated filters (the CSV export applies them too).
+#[derive(Clone)]
+pub(super) struct Filters {
     from: i64,
     to: i64,
     limit: i64,
     cursor: Option<Cursor>,
     /// SQL conditions (after the organisation's) and the values of their placeholders, which
     /// are numbered from `$2`.
-    conditions: Vec<String>,
-    binds: Vec<Bind>,
+    pub(super) conditions: Vec<String>,
+    pub(super) binds: Vec<Bind>,
+    /// With the number filter: the days its condition names (it probes the (day, number)
+    /// indexes; see [`Filters::select`]).
+    number_days: Option<Vec<i64>>,
 }
 
 impl Filters {
+    /// [`SELECT`] for these filters. With the number filter, the organisation and range
+    /// conditions are written so that no index can serve them (`c.org_id || ''`,
+    /// `+c.started_at`): otherwise SQLite walks the whole (organisation, start) index newest
+    /// first, looking for a rare number among millions of calls, instead of probing the two
+    /// (day, number) indexes and sorting the few calls they hold.
+    pub(super) fn select(&self) -> String {
+        if self.number_days.is_some() {
+            SELECT.replace("WHERE c.org_id = $1", "WHERE c.org_id || '' = $1")
+        } else {
+            SELECT.to_string()
+        }
+    }
+
     fn push(&mut self, sql: impl FnOnce(usize) -> String, value: Bind) {
         let n = self.binds.len() + 2;
         self.conditions.push(sql(n));
@@ -161,7 +179,7 @@ fn one_of(field: &str, value: &str, allowed: &[&str]) -> ApiResult<String> {
     }
 }
 
-fn filters(q: &CallsParams, now_ms: i64) -> ApiResult<Filters> {
+pub(super) fn filters(q: &CallsParams, now_ms: i64) -> ApiResult<Filters> {
     let to = match &q.to {
         Some(v) => parse_time("to", v)?,
         None => now_ms,
@@ -202,6 +220,7 @@ fn filters(q: &CallsParams, now_ms: i64) -> ApiResult<Filters> {
         cursor,
         conditions: Vec::new(),
         binds: Vec::new(),
+        number_days: None,
     };
     f.push(|n| format!("c.started_at >= ${n}"), Bind::Int(from));
     f.push(|n| format!("c.started_at < ${n}"), Bind::Int(to));
@@ -220,12 +239,25 @@ fn filters(q: &CallsParams, now_ms: i64) -> ApiResult<Filters> {
                 "number must be E.164: + and 8 to 15 digits (write + as %2B in a URL).",
             ));
         }
-        // Two placeholders, so that each engine can use both number indexes.
+        // The number indexes are keyed by (organisation, start day, number): naming the
+        // range's days lets each engine probe both indexes once per day. Two placeholders,
+        // so that each side of the OR has its own.
         let n = f.binds.len() + 2;
-        f.conditions.push(format!(
-            "(c.from_number = ${n} OR c.to_number = ${})",
-            n + 1
-        ));
+        let days = days_in(from, to);
+        if days.is_some() {
+            for c in f.conditions.iter_mut().take(2) {
+                *c = c.replace("c.started_at", "+c.started_at");
+            }
+        }
+        f.number_days = days.clone();
+        f.conditions.push(match days.as_deref().map(days_sql) {
+            Some(days) => format!(
+                "((c.started_at / 86400000 IN ({days}) AND c.from_number = ${n}) \
+                 OR (c.started_at / 86400000 IN ({days}) AND c.to_number = ${}))",
+                n + 1
+            ),
+            None => format!("(c.from_number = ${n} OR c.to_number = ${})", n + 1),
+        });
         f.binds.push(Bind::Text(v.clone()));
         f.binds.push(Bind::Text(v.clone()));
     }
@@ -259,22 +291,88 @@ fn filters(q: &CallsParams, now_ms: i64) -> ApiResult<Filters> {
         f.push(|n| format!("c.mos >= ${n}"), Bind::Real(mos));
     }
     if let Some(c) = f.cursor.clone() {
-        // (start, id) < (cursor start, cursor id), written so that the start bound is a plain
-        // index range on both engines.
-        let n = f.binds.len() + 2;
-        f.conditions.push(format!(
-            "c.started_at <= ${n} AND (c.started_at < ${n2} OR c.id < ${n3})",
-            n2 = n + 1,
-            n3 = n + 2
-        ));
-        f.binds.push(Bind::Int(c.started_at));
-        f.binds.push(Bind::Int(c.started_at));
-        f.binds.push(Bind::Text(c.id));
+        f.after(c.started_at, c.id);
     }
     Ok(f)
 }
 
+impl Filters {
+    /// Continues after the row (`started_at`, `id`): (start, id) < (started_at, id). The
+    /// range's upper bound (`binds[1]`) becomes `started_at + 1`, so the index range starts at
+    /// the cursor: with a second upper bound beside the range's, SQLite seeks by the range's
+    /// and walks every row of the earlier pages again (an export slowed down page by page).
+    pub(super) fn after(&mut self, started_at: i64, id: String) {
+        let to = match self.binds.get(1) {
+            Some(Bind::Int(to)) => *to,
+            _ => self.to,
+        };
+        self.binds[1] = Bind::Int(to.min(started_at + 1));
+        let n = self.binds.len() + 2;
+        self.conditions
+            .push(format!("(c.started_at < ${n} OR c.id < ${})", n + 1));
+        self.binds.push(Bind::Int(started_at));
+        self.binds.push(Bind::Text(id));
+    }
+}
+
+/// The UTC days (`ms / 86,400,000`) that `[from, to)` touches, ascending;
+/// `None` beyond [`MAX_NUMBER_DAYS`] (the filter then scans the range instead of probing).
+fn days_in(from: i64, to: i64) -> Option<Vec<i64>> {
+    const DAY_MS: i64 = 86_400_000;
+    let (first, last) = (from.div_euclid(DAY_MS), (to - 1).div_euclid(DAY_MS));
+    if to <= from || last - first >= MAX_NUMBER_DAYS {
+        return None;
+    }
+    Some((first..=last).collect())
+}
+
+/// `days` as an SQL list of integers (`20512,20513`), ascending as given.
+fn days_sql(days: &[i64]) -> String {
+    days.iter()
+        .map(|d| d.to_string())
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+/// Binds the organisation (`$1`) and the filters' values to `query`.
+fn bind_all<'q>(
+    query: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>,
+    org_id: &'q str,
+    binds: &'q [Bind],
+) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>> {
+    let mut query = query.bind(org_id);
+    for b in binds {
+        query = match b {
+            Bind::Int(v) => query.bind(*v),
+            Bind::Text(v) => query.bind(v.as_str()),
+            Bind::Real(v) => query.bind(*v),
+        };
+    }
+    query
+}
+
+/// The longest range, in days, whose number filter probes the number indexes day by day.
+const MAX_NUMBER_DAYS: i64 = 400;
+
 /// `GET /api/v1/calls`.
+#[utoipa::path(
+    get,
+    path = "/calls",
+    tag = "calls",
+    operation_id = "list_calls",
+    summary = "List calls",
+    params(CallsQuery, ("org" = Option<String>, Query, description = "Carrier staff only: the slug of the organisation acted for")),
+    responses(
+        (status = 200, description = "One page of the organisation's calls in the range, newest first", body = CallsPage),
+        (status = 400, description = "`org_required`: carrier staff must name the organisation with `?org=SLUG`", body = ErrorBody),
+        (status = 401, description = "`unauthenticated`: no valid session or API token; `invalid_token` or `token_expired`: the Bearer token is unknown, revoked or expired; `mfa_required`: a sign-in waits for its code", body = ErrorBody),
+        (status = 403, description = "`insufficient_role` or `insufficient_scope`: the caller's role or token scope does not allow this", body = ErrorBody),
+        (status = 404, description = "`not_found`: no such organisation (or one that is not the caller's)", body = ErrorBody),
+        (status = 422, description = "`invalid_query`, or `invalid_field` (with `field`): a filter, `limit` or `cursor` is not valid", body = ErrorBody),
+        (status = 500, description = "`internal`: a failure on the portal's side; quote `request_id` to support", body = ErrorBody),
+    ),
+    security(("session" = []), ("api_token" = [])),
+)]
 async fn list(
     State(state): State<AppState>,
     caller: Caller,
@@ -282,7 +380,7 @@ async fn list(
 ) -> ApiResult<ApiJson<CallsPage>> {
     caller.require(Role::Viewer)?;
     let f = filters(&q, state.clock.now_ms())?;
-    let mut sql = String::from(SELECT);
+    let mut sql = f.select();
     for c in &f.conditions {
         sql.push_str(" AND ");
         sql.push_str(c);
@@ -291,16 +389,40 @@ async fn list(
         " ORDER BY c.started_at DESC, c.id DESC LIMIT ${}",
         f.binds.len() + 2
     ));
-    let mut query = sqlx::query(&sql).bind(&caller.org_id);
-    for b in &f.binds {
-        query = match b {
-            Bind::Int(v) => query.bind(*v),
-            Bind::Text(v) => query.bind(v.as_str()),
-            Bind::Real(v) => query.bind(*v),
-        };
-    }
     // One more than the page, to know whether another page follows.
-    let rows = query.bind(f.limit + 1).fetch_all(state.db.pool()).await?;
+    let wanted = f.limit + 1;
+    let mut rows = Vec::new();
+    match &f.number_days {
+        // The number filter: the newest day first, then the six before it, then the rest,
+        // until the page is full. A customer's own number fills a page from its last day; a
+        // number seen a few times in the range costs three short probes. The windows are
+        // disjoint in time and taken newest first, so the order is the one of a single query.
+        Some(days) => {
+            let all = days_sql(days);
+            let newest_first: Vec<i64> = days.iter().rev().copied().collect();
+            let (first, rest) = newest_first.split_at(1.min(newest_first.len()));
+            let (week, rest) = rest.split_at(6.min(rest.len()));
+            for window in [first, week, rest] {
+                let missing = wanted - rows.len() as i64;
+                if window.is_empty() || missing <= 0 {
+                    continue;
+                }
+                let sql = sql.replace(&all, &days_sql(window));
+                rows.extend(
+                    bind_all(sqlx::query(&sql), &caller.org_id, &f.binds)
+                        .bind(missing)
+                        .fetch_all(state.db.pool())
+                        .await?,
+                );
+            }
+        }
+        None => {
+            rows = bind_all(sqlx::query(&sql), &caller.org_id, &f.binds)
+                .bind(wanted)
+                .fetch_all(state.db.pool())
+                .await?;
+        }
+    }
     let page_len = usize::try_from(f.limit).unwrap_or(usize::MAX);
     let more = rows.len() > page_len;
     let mut calls = Vec::with_capacity(rows.len().min(page_len));
@@ -324,6 +446,23 @@ async fn list(
 }
 
 /// `GET /api/v1/calls/{id}`.
+#[utoipa::path(
+    get,
+    path = "/calls/{id}",
+    tag = "calls",
+    operation_id = "get_call",
+    summary = "Get one call",
+    params(("id" = String, Path, description = "The call id"), ("org" = Option<String>, Query, description = "Carrier staff only: the slug of the organisation acted for")),
+    responses(
+        (status = 200, description = "The call", body = CallInfo),
+        (status = 400, description = "`org_required`: carrier staff must name the organisation with `?org=SLUG`", body = ErrorBody),
+        (status = 401, description = "`unauthenticated`: no valid session or API token; `invalid_token` or `token_expired`: the Bearer token is unknown, revoked or expired; `mfa_required`: a sign-in waits for its code", body = ErrorBody),
+        (status = 403, description = "`insufficient_role` or `insufficient_scope`: the caller's role or token scope does not allow this", body = ErrorBody),
+        (status = 404, description = "`not_found`: the organisation has no call with this id (or no such organisation)", body = ErrorBody),
+        (status = 500, description = "`internal`: a failure on the portal's side; quote `request_id` to support", body = ErrorBody),
+    ),
+    security(("session" = []), ("api_token" = [])),
+)]
 async fn get_call(
     State(state): State<AppState>,
     caller: Caller,

@@ -8,14 +8,14 @@
 use axum::{
     extract::{Path, State},
     http::StatusCode,
-    routing::get,
-    Router,
 };
 use serde_json::json;
 use sqlx::{any::AnyRow, Any, Executor, Row};
+use utoipa_axum::{router::OpenApiRouter, routes};
 
-use app::api::numbers::{
-    EmergencyAddressInfo, EmergencyAddressRequest, EmergencyAddressesResponse,
+use app::api::{
+    numbers::{EmergencyAddressInfo, EmergencyAddressRequest, EmergencyAddressesResponse},
+    ErrorBody,
 };
 
 use crate::{
@@ -28,13 +28,10 @@ use crate::{
 use super::{ApiError, ApiJson, ApiResult, AppState};
 
 /// Routes under `/api/v1`.
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/emergency-addresses", get(list).post(create))
-        .route(
-            "/emergency-addresses/{id}",
-            axum::routing::put(update).delete(delete),
-        )
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list, create))
+        .routes(routes!(update, delete))
 }
 
 /// Longest accepted text field, in characters.
@@ -157,6 +154,23 @@ fn validate(req: &EmergencyAddressRequest) -> ApiResult<EmergencyAddressRequest>
 }
 
 /// `GET /api/v1/emergency-addresses`.
+#[utoipa::path(
+    get,
+    path = "/emergency-addresses",
+    tag = "emergency-addresses",
+    operation_id = "list_emergency_addresses",
+    summary = "List emergency addresses",
+    params(("org" = Option<String>, Query, description = "Carrier staff only: the slug of the organisation acted for")),
+    responses(
+        (status = 200, description = "The organisation's emergency addresses", body = EmergencyAddressesResponse),
+        (status = 400, description = "`org_required`: carrier staff must name the organisation with `?org=SLUG`", body = ErrorBody),
+        (status = 401, description = "`unauthenticated`: no valid session or API token; `invalid_token` or `token_expired`: the Bearer token is unknown, revoked or expired; `mfa_required`: a sign-in waits for its code", body = ErrorBody),
+        (status = 403, description = "`insufficient_role` or `insufficient_scope`: the caller's role or token scope does not allow this", body = ErrorBody),
+        (status = 404, description = "`not_found`: no such organisation (or one that is not the caller's)", body = ErrorBody),
+        (status = 500, description = "`internal`: a failure on the portal's side; quote `request_id` to support", body = ErrorBody),
+    ),
+    security(("session" = []), ("api_token" = [])),
+)]
 async fn list(
     State(state): State<AppState>,
     caller: Caller,
@@ -173,6 +187,27 @@ async fn list(
 }
 
 /// `POST /api/v1/emergency-addresses`: 201 with the address.
+#[utoipa::path(
+    post,
+    path = "/emergency-addresses",
+    tag = "emergency-addresses",
+    operation_id = "create_emergency_address",
+    summary = "Create an emergency address",
+    params(("org" = Option<String>, Query, description = "Carrier staff only: the slug of the organisation acted for")),
+    request_body = EmergencyAddressRequest,
+    responses(
+        (status = 201, description = "The new address", body = EmergencyAddressInfo),
+        (status = 400, description = "`org_required`: carrier staff must name the organisation with `?org=SLUG`", body = ErrorBody),
+        (status = 401, description = "`unauthenticated`: no valid session or API token; `invalid_token` or `token_expired`: the Bearer token is unknown, revoked or expired; `mfa_required`: a sign-in waits for its code", body = ErrorBody),
+        (status = 403, description = "`insufficient_role` or `insufficient_scope`: the role or token scope does not allow this; `csrf`: a cookie-authenticated change that is not same-origin", body = ErrorBody),
+        (status = 404, description = "`not_found`: no such organisation (or one that is not the caller's)", body = ErrorBody),
+        (status = 413, description = "`payload_too_large`: the body is larger than the portal accepts", body = ErrorBody),
+        (status = 415, description = "`unsupported_media_type`: the body was not sent as `application/json`", body = ErrorBody),
+        (status = 422, description = "`malformed_json`, `invalid_body` or `invalid_field` (with `field`): the body is not acceptable", body = ErrorBody),
+        (status = 500, description = "`internal`: a failure on the portal's side; quote `request_id` to support", body = ErrorBody),
+    ),
+    security(("session" = []), ("api_token" = [])),
+)]
 async fn create(
     State(state): State<AppState>,
     meta: RequestMeta,
@@ -217,6 +252,27 @@ async fn create(
 }
 
 /// `PUT /api/v1/emergency-addresses/{id}`: replaces every field.
+#[utoipa::path(
+    put,
+    path = "/emergency-addresses/{id}",
+    tag = "emergency-addresses",
+    operation_id = "update_emergency_address",
+    summary = "Replace an emergency address",
+    params(("id" = String, Path, description = "The emergency address id"), ("org" = Option<String>, Query, description = "Carrier staff only: the slug of the organisation acted for")),
+    request_body = EmergencyAddressRequest,
+    responses(
+        (status = 200, description = "The address as replaced", body = EmergencyAddressInfo),
+        (status = 400, description = "`org_required`: carrier staff must name the organisation with `?org=SLUG`", body = ErrorBody),
+        (status = 401, description = "`unauthenticated`: no valid session or API token; `invalid_token` or `token_expired`: the Bearer token is unknown, revoked or expired; `mfa_required`: a sign-in waits for its code", body = ErrorBody),
+        (status = 403, description = "`insufficient_role` or `insufficient_scope`: the role or token scope does not allow this; `csrf`: a cookie-authenticated change that is not same-origin", body = ErrorBody),
+        (status = 404, description = "`not_found`: the organisation has no emergency address with this id (or no such organisation)", body = ErrorBody),
+        (status = 413, description = "`payload_too_large`: the body is larger than the portal accepts", body = ErrorBody),
+        (status = 415, description = "`unsupported_media_type`: the body was not sent as `application/json`", body = ErrorBody),
+        (status = 422, description = "`malformed_json`, `invalid_body` or `invalid_field` (with `field`): the body is not acceptable", body = ErrorBody),
+        (status = 500, description = "`internal`: a failure on the portal's side; quote `request_id` to support", body = ErrorBody),
+    ),
+    security(("session" = []), ("api_token" = [])),
+)]
 async fn update(
     State(state): State<AppState>,
     meta: RequestMeta,
@@ -265,6 +321,24 @@ async fn update(
 
 /// `DELETE /api/v1/emergency-addresses/{id}`: answers the address as it was; 409
 /// `address_in_use` while numbers use it.
+#[utoipa::path(
+    delete,
+    path = "/emergency-addresses/{id}",
+    tag = "emergency-addresses",
+    operation_id = "delete_emergency_address",
+    summary = "Delete an unused emergency address",
+    params(("id" = String, Path, description = "The emergency address id"), ("org" = Option<String>, Query, description = "Carrier staff only: the slug of the organisation acted for")),
+    responses(
+        (status = 200, description = "The address as it was before it was deleted", body = EmergencyAddressInfo),
+        (status = 400, description = "`org_required`: carrier staff must name the organisation with `?org=SLUG`", body = ErrorBody),
+        (status = 401, description = "`unauthenticated`: no valid session or API token; `invalid_token` or `token_expired`: the Bearer token is unknown, revoked or expired; `mfa_required`: a sign-in waits for its code", body = ErrorBody),
+        (status = 403, description = "`insufficient_role` or `insufficient_scope`: the role or token scope does not allow this; `csrf`: a cookie-authenticated change that is not same-origin", body = ErrorBody),
+        (status = 404, description = "`not_found`: the organisation has no emergency address with this id (or no such organisation)", body = ErrorBody),
+        (status = 409, description = "`address_in_use`: a number still uses the address", body = ErrorBody),
+        (status = 500, description = "`internal`: a failure on the portal's side; quote `request_id` to support", body = ErrorBody),
+    ),
+    security(("session" = []), ("api_token" = [])),
+)]
 async fn delete(
     State(state): State<AppState>,
     meta: RequestMeta,

@@ -20,23 +20,39 @@
 //! Body size: this route accepts up to [`INGEST_MAX_BODY_BYTES`] (64 MiB), more than the
 //! `PORTAL_MAX_BODY_BYTES` that applies to the rest of the API (a day of a busy customer's
 //! CDRs is tens of MiB); a larger body answers 413 `payload_too_large` — split it into several
-//! requests. The body is read into memory before the import starts.
+//! requests. A `Content-Length` over the limit is refused before anything is read. The body is
+//! not held in memory: it streams into the parser as it arrives and is stored batch by batch,
+//! so a body without a declared length that crosses the limit has its batches before that
+//! point stored (the 413 message says how many); sending the rest again completes it.
 
-use axum::{
-    body::Bytes,
-    extract::{DefaultBodyLimit, FromRequest, Request, State},
-    http::{header, StatusCode},
-    routing::post,
-    Router,
+use std::sync::{
+    atomic::{AtomicBool, Ordering},
+    Arc,
 };
 
-use app::api::services::{IngestResponse, IngestRowError};
+use axum::{
+    body::Body,
+    extract::{DefaultBodyLimit, Request, State},
+    http::{header, StatusCode},
+};
+use futures_util::TryStreamExt;
+use http_body_util::{LengthLimitError, Limited};
+use tokio_util::io::{StreamReader, SyncIoBridge};
+use utoipa_axum::{
+    router::{OpenApiRouter, UtoipaMethodRouterExt},
+    routes,
+};
+
+use app::api::{
+    services::{IngestResponse, IngestRowError},
+    ErrorBody,
+};
 
 use crate::{
     accounts::Actor,
     auth::caller::Caller,
     voice::{
-        cdr::{CdrReader, Format, InputError},
+        cdr::{Format, InputError},
         ingest::{self, ImportOptions, IngestError},
     },
 };
@@ -47,11 +63,9 @@ use super::{ApiError, ApiJson, ApiResult, AppState};
 pub const INGEST_MAX_BODY_BYTES: usize = 64 * 1024 * 1024;
 
 /// Routes under `/api/v1`.
-pub fn router() -> Router<AppState> {
-    Router::new().route(
-        "/ingest/calls",
-        post(ingest_calls).layer(DefaultBodyLimit::max(INGEST_MAX_BODY_BYTES)),
-    )
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(ingest_calls).layer(DefaultBodyLimit::max(INGEST_MAX_BODY_BYTES)))
 }
 
 /// The body's format from its `Content-Type` (parameters such as `charset` are ignored).
@@ -83,6 +97,31 @@ fn ingest_error(e: IngestError) -> ApiError {
 }
 
 /// `POST /api/v1/ingest/calls`.
+#[utoipa::path(
+    post,
+    path = "/ingest/calls",
+    tag = "ingest",
+    operation_id = "ingest_calls",
+    summary = "Send call detail records (CSV or NDJSON)",
+    request_body(
+        description = "Call detail records in the exchange format: CSV with its header line, or one JSON object per line",
+        content(
+            (String = "text/csv"),
+            (String = "application/x-ndjson"),
+        ),
+    ),
+    responses(
+        (status = 200, description = "The rows were read: counts of stored, duplicate and refused rows, with the first 100 refusals", body = IngestResponse),
+        (status = 400, description = "`unreadable_input`: the body could not be read to the end", body = ErrorBody),
+        (status = 401, description = "`unauthenticated`: no valid session or API token; `invalid_token` or `token_expired`: the Bearer token is unknown, revoked or expired; `mfa_required`: a sign-in waits for its code", body = ErrorBody),
+        (status = 403, description = "`ingest_token_required`: only an API token of scope `ingest` posts call records", body = ErrorBody),
+        (status = 413, description = "`payload_too_large`: the body is over 64 MiB (the message says how many batches were stored)", body = ErrorBody),
+        (status = 415, description = "`unsupported_media_type`: send `text/csv` or `application/x-ndjson`", body = ErrorBody),
+        (status = 422, description = "`invalid_header`: the CSV header line is wrong or missing (nothing is stored)", body = ErrorBody),
+        (status = 500, description = "`internal`: a failure on the portal's side; quote `request_id` to support", body = ErrorBody),
+    ),
+    security(("api_token" = [])),
+)]
 async fn ingest_calls(
     State(state): State<AppState>,
     caller: Caller,
@@ -96,41 +135,49 @@ async fn ingest_calls(
             "Send call records with Content-Type: text/csv (with the header line) or application/x-ndjson.",
         )
     })?;
-    let body = Bytes::from_request(request, &state)
-        .await
-        .map_err(|rejection| {
-            if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
-                ApiError::new(
-                    StatusCode::PAYLOAD_TOO_LARGE,
-                    "payload_too_large",
-                    format!(
-                        "The body is larger than {} MiB; send the call records in several requests.",
-                        INGEST_MAX_BODY_BYTES / (1024 * 1024)
-                    ),
-                )
-            } else {
-                ApiError::bad_request(
-                    "unreadable_body",
-                    format!("The request body could not be read: {}", rejection.body_text()),
-                )
-            }
-        })?;
-    let reader = CdrReader::new(format, &body[..]).map_err(|e| ingest_error(e.into()))?;
+    // A declared length over the limit is refused before anything is read.
+    let declared = request
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > INGEST_MAX_BODY_BYTES as u64) {
+        return Err(too_large(None));
+    }
+    // The body streams into the parser thread; past the limit the stream fails, which the
+    // parser sees as an unreadable input, and `over_limit` says why.
+    let over_limit = Arc::new(AtomicBool::new(false));
+    let flag = over_limit.clone();
+    let body = Limited::new(request.into_body(), INGEST_MAX_BODY_BYTES);
+    let stream = Body::new(body).into_data_stream().map_err(move |e| {
+        if is_length_limit(&e) {
+            flag.store(true, Ordering::Relaxed);
+        }
+        std::io::Error::other(e)
+    });
+    let input = SyncIoBridge::new(StreamReader::new(stream));
     let label = caller.actor_label();
     let actor = Actor {
         user_id: caller.actor_user_id(),
         label: &label,
     };
+    let mut stored_so_far = 0;
     let report = ingest::import(
         &state.db,
         actor,
         &caller.org_id,
-        reader,
+        format,
+        input,
         &ImportOptions::default(),
-        |_, _| {},
+        |report, _| stored_so_far = report.stored,
     )
-    .await
-    .map_err(ingest_error)?;
+    .await;
+    let report = match report {
+        Err(IngestError::Input(InputError::Read(_))) if over_limit.load(Ordering::Relaxed) => {
+            return Err(too_large(Some(stored_so_far)))
+        }
+        other => other.map_err(ingest_error)?,
+    };
     Ok(ApiJson(IngestResponse {
         stored: report.stored,
         duplicates: report.duplicates,
@@ -145,4 +192,33 @@ async fn ingest_calls(
             })
             .collect(),
     }))
+}
+
+/// Whether a body error is [`Limited`]'s "too long".
+fn is_length_limit(e: &axum::Error) -> bool {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(err) = source {
+        if err.is::<LengthLimitError>() {
+            return true;
+        }
+        source = err.source();
+    }
+    false
+}
+
+/// 413 `payload_too_large`; `stored` is what was committed before a streamed body crossed the
+/// limit (whole batches: sending the rest again completes the import, stored rows count as
+/// duplicates).
+fn too_large(stored: Option<u64>) -> ApiError {
+    let limit = INGEST_MAX_BODY_BYTES / (1024 * 1024);
+    let message = match stored {
+        None | Some(0) => format!(
+            "The body is larger than {limit} MiB and nothing was stored; send the call records in several requests."
+        ),
+        Some(n) => format!(
+            "The body is larger than {limit} MiB: {n} records before the limit were stored; send the rest in \
+             further requests (records already stored are counted as duplicates)."
+        ),
+    };
+    ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", message)
 }

@@ -5,14 +5,16 @@
 use axum::{
     extract::{Path, State},
     http::StatusCode,
-    routing::{get, post},
-    Router,
 };
 use serde_json::json;
+use utoipa_axum::{router::OpenApiRouter, routes};
 
-use app::api::auth::{
-    ChangePasswordRequest, InvitationInfo, InvitationRequest, InvitationResponse, OkResponse,
-    PasswordResetRequest, SetPasswordRequest,
+use app::api::{
+    auth::{
+        ChangePasswordRequest, InvitationInfo, InvitationRequest, InvitationResponse, OkResponse,
+        PasswordResetRequest, SetPasswordRequest,
+    },
+    ErrorBody,
 };
 
 use crate::{
@@ -47,17 +49,17 @@ pub const RESET_PER_ACCOUNT: Limit = Limit {
 };
 
 /// Routes under `/api/v1/auth`.
-pub fn auth_router() -> Router<AppState> {
-    Router::new()
-        .route("/invitations/{token}", get(get_invitation))
-        .route("/invitations/{token}/accept", post(accept_invitation))
-        .route("/password-reset", post(request_reset))
-        .route("/password-reset/{token}", post(complete_reset))
+pub fn auth_router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(get_invitation))
+        .routes(routes!(accept_invitation))
+        .routes(routes!(request_reset))
+        .routes(routes!(complete_reset))
 }
 
 /// Routes under `/api/v1`.
-pub fn api_router() -> Router<AppState> {
-    Router::new().route("/users/invitations", post(invite))
+pub fn api_router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(invite))
 }
 
 fn invalid_link() -> ApiError {
@@ -125,6 +127,26 @@ async fn issue_link(
 }
 
 /// `POST /api/v1/users/invitations` (organisation admins).
+#[utoipa::path(
+    post,
+    path = "/users/invitations",
+    tag = "users",
+    operation_id = "invite_user",
+    summary = "Invite someone to the organisation",
+    request_body = InvitationRequest,
+    responses(
+        (status = 201, description = "The invitation was created and emailed", body = InvitationResponse),
+        (status = 401, description = "`unauthenticated`: not signed in (`mfa_required` while a sign-in waits for its code)", body = ErrorBody),
+        (status = 403, description = "`forbidden`: only an administrator of the organisation invites; `csrf`: not same-origin", body = ErrorBody),
+        (status = 409, description = "`email_taken`: that address already has an account", body = ErrorBody),
+        (status = 413, description = "`payload_too_large`: the body is larger than the portal accepts", body = ErrorBody),
+        (status = 415, description = "`unsupported_media_type`: the body was not sent as `application/json`", body = ErrorBody),
+        (status = 422, description = "`malformed_json`, `invalid_body` or `invalid_field` (with `field`): the body is not acceptable", body = ErrorBody),
+        (status = 500, description = "`internal`: a failure on the portal's side; quote `request_id` to support", body = ErrorBody),
+        (status = 502, description = "`mail_unavailable`: the invitation email could not be sent", body = ErrorBody),
+    ),
+    security(("session" = [])),
+)]
 async fn invite(
     State(state): State<AppState>,
     meta: RequestMeta,
@@ -248,6 +270,19 @@ async fn invite(
 }
 
 /// `GET /api/v1/auth/invitations/{token}`.
+#[utoipa::path(
+    get,
+    path = "/invitations/{token}",
+    tag = "auth",
+    operation_id = "get_invitation",
+    summary = "Look up an invitation link",
+    params(("token" = String, Path, description = "The token from the emailed link")),
+    responses(
+        (status = 200, description = "Who the invitation is for", body = InvitationInfo),
+        (status = 404, description = "`invalid_link`: the link is unknown, used or expired", body = ErrorBody),
+        (status = 500, description = "`internal`: a failure on the portal's side; quote `request_id` to support", body = ErrorBody),
+    ),
+)]
 async fn get_invitation(
     State(state): State<AppState>,
     Path(token): Path<String>,
@@ -325,6 +360,24 @@ async fn set_password_with_link(
 }
 
 /// `POST /api/v1/auth/invitations/{token}/accept`.
+#[utoipa::path(
+    post,
+    path = "/invitations/{token}/accept",
+    tag = "auth",
+    operation_id = "accept_invitation",
+    summary = "Accept an invitation by choosing a password",
+    params(("token" = String, Path, description = "The token from the emailed link")),
+    request_body = SetPasswordRequest,
+    responses(
+        (status = 200, description = "The password is set; sign in with it", body = OkResponse),
+        (status = 403, description = "`csrf`: a cookie-authenticated change that is not same-origin", body = ErrorBody),
+        (status = 404, description = "`invalid_link`: the link is unknown, used or expired", body = ErrorBody),
+        (status = 413, description = "`payload_too_large`: the body is larger than the portal accepts", body = ErrorBody),
+        (status = 415, description = "`unsupported_media_type`: the body was not sent as `application/json`", body = ErrorBody),
+        (status = 422, description = "`weak_password` (with `field`), `malformed_json`, `invalid_body` or `invalid_field`: the body or the password is not acceptable", body = ErrorBody),
+        (status = 500, description = "`internal`: a failure on the portal's side; quote `request_id` to support", body = ErrorBody),
+    ),
+)]
 async fn accept_invitation(
     State(state): State<AppState>,
     meta: RequestMeta,
@@ -339,6 +392,23 @@ async fn accept_invitation(
 
 /// `POST /api/v1/auth/password-reset`: always the same answer, whether or not the address has
 /// an account, so it cannot be used to find out who has one.
+#[utoipa::path(
+    post,
+    path = "/password-reset",
+    tag = "auth",
+    operation_id = "request_password_reset",
+    summary = "Ask for a password reset link",
+    request_body = PasswordResetRequest,
+    responses(
+        (status = 202, description = "Accepted; a link is emailed if the address has an active account (the answer is the same either way)", body = OkResponse),
+        (status = 403, description = "`csrf`: a cookie-authenticated change that is not same-origin", body = ErrorBody),
+        (status = 413, description = "`payload_too_large`: the body is larger than the portal accepts", body = ErrorBody),
+        (status = 415, description = "`unsupported_media_type`: the body was not sent as `application/json`", body = ErrorBody),
+        (status = 422, description = "`malformed_json`, `invalid_body` or `invalid_field` (with `field`): the body is not acceptable", body = ErrorBody),
+        (status = 429, description = "`rate_limited`: too many failures; retry after the `Retry-After` header's seconds", body = ErrorBody),
+        (status = 500, description = "`internal`: a failure on the portal's side; quote `request_id` to support", body = ErrorBody),
+    ),
+)]
 async fn request_reset(
     State(state): State<AppState>,
     meta: RequestMeta,
@@ -398,6 +468,24 @@ async fn request_reset(
 }
 
 /// `POST /api/v1/auth/password-reset/{token}`.
+#[utoipa::path(
+    post,
+    path = "/password-reset/{token}",
+    tag = "auth",
+    operation_id = "complete_password_reset",
+    summary = "Set a new password with a reset link",
+    params(("token" = String, Path, description = "The token from the emailed link")),
+    request_body = SetPasswordRequest,
+    responses(
+        (status = 200, description = "The password is set and every session of the account has ended", body = OkResponse),
+        (status = 403, description = "`csrf`: a cookie-authenticated change that is not same-origin", body = ErrorBody),
+        (status = 404, description = "`invalid_link`: the link is unknown, used or expired", body = ErrorBody),
+        (status = 413, description = "`payload_too_large`: the body is larger than the portal accepts", body = ErrorBody),
+        (status = 415, description = "`unsupported_media_type`: the body was not sent as `application/json`", body = ErrorBody),
+        (status = 422, description = "`weak_password` (with `field`), `malformed_json`, `invalid_body` or `invalid_field`: the body or the password is not acceptable", body = ErrorBody),
+        (status = 500, description = "`internal`: a failure on the portal's side; quote `request_id` to support", body = ErrorBody),
+    ),
+)]
 async fn complete_reset(
     State(state): State<AppState>,
     meta: RequestMeta,
@@ -411,6 +499,24 @@ async fn complete_reset(
 }
 
 /// `POST /api/v1/me/password`: changes the password and ends every other session.
+#[utoipa::path(
+    post,
+    path = "/password",
+    tag = "me",
+    operation_id = "change_password",
+    summary = "Change the signed-in user's password",
+    request_body = ChangePasswordRequest,
+    responses(
+        (status = 200, description = "The password is changed and every other session has ended", body = OkResponse),
+        (status = 401, description = "`invalid_password` (with `field`): the current password is not right; `unauthenticated`: not signed in", body = ErrorBody),
+        (status = 403, description = "`csrf`: a cookie-authenticated change that is not same-origin", body = ErrorBody),
+        (status = 413, description = "`payload_too_large`: the body is larger than the portal accepts", body = ErrorBody),
+        (status = 415, description = "`unsupported_media_type`: the body was not sent as `application/json`", body = ErrorBody),
+        (status = 422, description = "`weak_password` (with `field`), `malformed_json`, `invalid_body` or `invalid_field`: the body or the password is not acceptable", body = ErrorBody),
+        (status = 500, description = "`internal`: a failure on the portal's side; quote `request_id` to support", body = ErrorBody),
+    ),
+    security(("session" = [])),
+)]
 pub async fn change_password(
     State(state): State<AppState>,
     meta: RequestMeta,

@@ -4,14 +4,16 @@ use axum::{
     extract::{Path, State},
     http::StatusCode,
     response::{IntoResponse, Response},
-    routing::{delete, get, post},
-    Router,
 };
 use serde_json::json;
+use utoipa_axum::{router::OpenApiRouter, routes};
 
-use app::api::auth::{
-    MeResponse, MeUser, OkResponse, OrganisationSummary, ReauthRequest, RecoveryCodesResponse,
-    SessionInfo, SessionsResponse, TotpConfirmRequest, TotpEnrolRequest, TotpEnrolResponse,
+use app::api::{
+    auth::{
+        MeResponse, MeUser, OkResponse, OrganisationSummary, ReauthRequest, RecoveryCodesResponse,
+        SessionInfo, SessionsResponse, TotpConfirmRequest, TotpEnrolRequest, TotpEnrolResponse,
+    },
+    ErrorBody,
 };
 
 use crate::{
@@ -30,19 +32,32 @@ use super::{
 };
 
 /// The routes of this file, under `/api/v1/me`.
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/", get(get_me))
-        .route("/mfa/totp", post(start_enrolment).delete(disable_totp))
-        .route("/mfa/totp/confirm", post(confirm_enrolment))
-        .route("/mfa/recovery-codes", post(regenerate_recovery_codes))
-        .route("/sessions", get(list_sessions))
-        .route("/sessions/{id}", delete(revoke_session))
-        .route("/password", post(super::invitations::change_password))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(get_me))
+        .routes(routes!(start_enrolment, disable_totp))
+        .routes(routes!(confirm_enrolment))
+        .routes(routes!(regenerate_recovery_codes))
+        .routes(routes!(list_sessions))
+        .routes(routes!(revoke_session))
+        .routes(routes!(super::invitations::change_password))
 }
 
 /// `GET /api/v1/me`. The serialised answer is kept with the session in the session cache,
 /// so repeated calls (every page asks) cost no database round trip and no serialisation.
+#[utoipa::path(
+    get,
+    path = "/",
+    tag = "me",
+    operation_id = "get_me",
+    summary = "The signed-in user, their organisation and role",
+    responses(
+        (status = 200, description = "The signed-in user, their organisation and role", body = MeResponse),
+        (status = 401, description = "`unauthenticated`: not signed in (`mfa_required` while a sign-in waits for its code)", body = ErrorBody),
+        (status = 500, description = "`internal`: a failure on the portal's side; quote `request_id` to support", body = ErrorBody),
+    ),
+    security(("session" = [])),
+)]
 async fn get_me(State(state): State<AppState>, SignedIn(a): SignedIn) -> ApiResult<Response> {
     let now = state.clock.now_ms();
     let body = match state.sessions.me(&a.token_hash, now) {
@@ -148,6 +163,25 @@ async fn is_enrolled(state: &AppState, user_id: &str) -> ApiResult<bool> {
 }
 
 /// `POST /api/v1/me/mfa/totp`: starts an enrolment (pending until confirmed).
+#[utoipa::path(
+    post,
+    path = "/mfa/totp",
+    tag = "me",
+    operation_id = "start_totp_enrolment",
+    summary = "Start setting up an authenticator app",
+    request_body = TotpEnrolRequest,
+    responses(
+        (status = 200, description = "A new, pending authenticator secret (confirm it with a code)", body = TotpEnrolResponse),
+        (status = 401, description = "`invalid_password`: the password is not right; `unauthenticated` or `mfa_required`: not signed in", body = ErrorBody),
+        (status = 403, description = "`csrf`: a cookie-authenticated change that is not same-origin", body = ErrorBody),
+        (status = 409, description = "`mfa_already_enabled`: an authenticator is already set up", body = ErrorBody),
+        (status = 413, description = "`payload_too_large`: the body is larger than the portal accepts", body = ErrorBody),
+        (status = 415, description = "`unsupported_media_type`: the body was not sent as `application/json`", body = ErrorBody),
+        (status = 422, description = "`malformed_json`, `invalid_body` or `invalid_field` (with `field`): the body is not acceptable", body = ErrorBody),
+        (status = 500, description = "`internal`: a failure on the portal's side; quote `request_id` to support", body = ErrorBody),
+    ),
+    security(("session" = [])),
+)]
 async fn start_enrolment(
     State(state): State<AppState>,
     meta: RequestMeta,
@@ -213,6 +247,25 @@ async fn new_recovery_codes(
 
 /// `POST /api/v1/me/mfa/totp/confirm`: the first code confirms the enrolment; returns the
 /// recovery codes, and finishes a sign-in that was waiting for enrolment.
+#[utoipa::path(
+    post,
+    path = "/mfa/totp/confirm",
+    tag = "me",
+    operation_id = "confirm_totp_enrolment",
+    summary = "Confirm the authenticator app with a first code",
+    request_body = TotpConfirmRequest,
+    responses(
+        (status = 200, description = "The authenticator is on; the ten recovery codes, shown once (a sign-in that had to enrol becomes full and gets a new session cookie)", body = RecoveryCodesResponse),
+        (status = 401, description = "`unauthenticated` or `mfa_required`: not signed in", body = ErrorBody),
+        (status = 403, description = "`csrf`: a cookie-authenticated change that is not same-origin", body = ErrorBody),
+        (status = 409, description = "`no_pending_enrolment`: start the enrolment first", body = ErrorBody),
+        (status = 413, description = "`payload_too_large`: the body is larger than the portal accepts", body = ErrorBody),
+        (status = 415, description = "`unsupported_media_type`: the body was not sent as `application/json`", body = ErrorBody),
+        (status = 422, description = "`invalid_code`: the code is not right; `malformed_json`, `invalid_body`, `invalid_field`: the body is not acceptable", body = ErrorBody),
+        (status = 500, description = "`internal`: a failure on the portal's side; quote `request_id` to support", body = ErrorBody),
+    ),
+    security(("session" = [])),
+)]
 async fn confirm_enrolment(
     State(state): State<AppState>,
     meta: RequestMeta,
@@ -292,6 +345,25 @@ async fn confirm_enrolment(
 }
 
 /// `DELETE /api/v1/me/mfa/totp`: turns the authenticator off (password and a code).
+#[utoipa::path(
+    delete,
+    path = "/mfa/totp",
+    tag = "me",
+    operation_id = "disable_totp",
+    summary = "Turn the authenticator app off",
+    request_body = ReauthRequest,
+    responses(
+        (status = 200, description = "The authenticator is off", body = OkResponse),
+        (status = 401, description = "`invalid_password` or `invalid_code`: the password or the code is not right; `unauthenticated`: not signed in", body = ErrorBody),
+        (status = 403, description = "`mfa_required_by_organisation`: the organisation requires two-step sign-in; `csrf`: not same-origin", body = ErrorBody),
+        (status = 409, description = "`mfa_not_enabled`: no authenticator is set up", body = ErrorBody),
+        (status = 413, description = "`payload_too_large`: the body is larger than the portal accepts", body = ErrorBody),
+        (status = 415, description = "`unsupported_media_type`: the body was not sent as `application/json`", body = ErrorBody),
+        (status = 422, description = "`malformed_json`, `invalid_body` or `invalid_field` (with `field`): the body is not acceptable", body = ErrorBody),
+        (status = 500, description = "`internal`: a failure on the portal's side; quote `request_id` to support", body = ErrorBody),
+    ),
+    security(("session" = [])),
+)]
 async fn disable_totp(
     State(state): State<AppState>,
     meta: RequestMeta,
@@ -336,6 +408,25 @@ async fn disable_totp(
 }
 
 /// `POST /api/v1/me/mfa/recovery-codes`: replaces the recovery codes (password and a code).
+#[utoipa::path(
+    post,
+    path = "/mfa/recovery-codes",
+    tag = "me",
+    operation_id = "regenerate_recovery_codes",
+    summary = "Replace the recovery codes",
+    request_body = ReauthRequest,
+    responses(
+        (status = 200, description = "Ten new recovery codes, shown once; the old ones no longer work", body = RecoveryCodesResponse),
+        (status = 401, description = "`invalid_password` or `invalid_code`: the password or the code is not right; `unauthenticated`: not signed in", body = ErrorBody),
+        (status = 403, description = "`csrf`: a cookie-authenticated change that is not same-origin", body = ErrorBody),
+        (status = 409, description = "`mfa_not_enabled`: no authenticator is set up", body = ErrorBody),
+        (status = 413, description = "`payload_too_large`: the body is larger than the portal accepts", body = ErrorBody),
+        (status = 415, description = "`unsupported_media_type`: the body was not sent as `application/json`", body = ErrorBody),
+        (status = 422, description = "`malformed_json`, `invalid_body` or `invalid_field` (with `field`): the body is not acceptable", body = ErrorBody),
+        (status = 500, description = "`internal`: a failure on the portal's side; quote `request_id` to support", body = ErrorBody),
+    ),
+    security(("session" = [])),
+)]
 async fn regenerate_recovery_codes(
     State(state): State<AppState>,
     meta: RequestMeta,
@@ -405,6 +496,19 @@ pub fn describe_device(user_agent: Option<&str>) -> String {
 }
 
 /// `GET /api/v1/me/sessions`.
+#[utoipa::path(
+    get,
+    path = "/sessions",
+    tag = "me",
+    operation_id = "list_sessions",
+    summary = "The signed-in user's sessions",
+    responses(
+        (status = 200, description = "The user's sessions, the current one marked", body = SessionsResponse),
+        (status = 401, description = "`unauthenticated`: not signed in (`mfa_required` while a sign-in waits for its code)", body = ErrorBody),
+        (status = 500, description = "`internal`: a failure on the portal's side; quote `request_id` to support", body = ErrorBody),
+    ),
+    security(("session" = [])),
+)]
 async fn list_sessions(
     State(state): State<AppState>,
     SignedIn(a): SignedIn,
@@ -428,6 +532,22 @@ async fn list_sessions(
 }
 
 /// `DELETE /api/v1/me/sessions/{id}`: ends one of the user's own sessions.
+#[utoipa::path(
+    delete,
+    path = "/sessions/{id}",
+    tag = "me",
+    operation_id = "revoke_session",
+    summary = "End one of the user's sessions",
+    params(("id" = String, Path, description = "The session id")),
+    responses(
+        (status = 200, description = "The session has ended", body = OkResponse),
+        (status = 401, description = "`unauthenticated`: not signed in (`mfa_required` while a sign-in waits for its code)", body = ErrorBody),
+        (status = 403, description = "`csrf`: a cookie-authenticated change that is not same-origin", body = ErrorBody),
+        (status = 404, description = "`not_found`: the user has no session with this id", body = ErrorBody),
+        (status = 500, description = "`internal`: a failure on the portal's side; quote `request_id` to support", body = ErrorBody),
+    ),
+    security(("session" = [])),
+)]
 async fn revoke_session(
     State(state): State<AppState>,
     meta: RequestMeta,

@@ -7,17 +7,17 @@
 //! permission check; a service or address id that is not the organisation's is refused with
 //! 422 naming the field.
 
-use axum::{
-    extract::{Path, State},
-    routing::get,
-    Router,
-};
+use axum::extract::{Path, State};
 use base64::{engine::general_purpose::URL_SAFE_NO_PAD as B64URL, Engine};
 use serde::Deserialize;
 use serde_json::json;
 use sqlx::{any::AnyRow, Any, Executor, Row};
+use utoipa_axum::{router::OpenApiRouter, routes};
 
-use app::api::numbers::{NumberInfo, NumberPatch, NumbersResponse};
+use app::api::{
+    numbers::{NumberInfo, NumberPatch, NumbersResponse},
+    ErrorBody,
+};
 
 use crate::{
     audit::RequestMeta,
@@ -29,10 +29,10 @@ use crate::{
 use super::{error::ApiQuery, ApiError, ApiJson, ApiResult, AppState};
 
 /// Routes under `/api/v1`.
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/numbers", get(list))
-        .route("/numbers/{e164}", axum::routing::patch(update))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list))
+        .routes(routes!(update))
 }
 
 /// Page size when `limit` is not given, and the largest accepted.
@@ -48,7 +48,7 @@ const STATUSES: [&str; 5] = [
     "released",
 ];
 
-const SELECT: &str = "SELECT n.e164, n.number_type, n.country, n.status, n.service_id, \
+pub(super) const SELECT: &str = "SELECT n.e164, n.number_type, n.country, n.status, n.service_id, \
      s.name AS service_name, n.assignment, \
      CAST(CASE WHEN n.emergency_calling THEN 1 ELSE 0 END AS BIGINT) AS emergency_calling, \
      n.emergency_address_id, a.label AS emergency_address_label, n.created_at, n.updated_at \
@@ -57,7 +57,7 @@ const SELECT: &str = "SELECT n.e164, n.number_type, n.country, n.status, n.servi
      LEFT JOIN emergency_addresses a ON a.id = n.emergency_address_id \
      WHERE n.org_id = $1";
 
-fn number_info(row: &AnyRow) -> Result<NumberInfo, sqlx::Error> {
+pub(super) fn number_info(row: &AnyRow) -> Result<NumberInfo, sqlx::Error> {
     Ok(NumberInfo {
         e164: row.try_get("e164")?,
         number_type: row.try_get("number_type")?,
@@ -75,19 +75,26 @@ fn number_info(row: &AnyRow) -> Result<NumberInfo, sqlx::Error> {
 }
 
 /// The filters and page of `GET /api/v1/numbers`.
-#[derive(Debug, Default, Deserialize)]
-struct ListQuery {
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub(super) struct ListQuery {
     /// Substring (case-insensitive) of the E.164 or the assignment label.
     q: Option<String>,
+    /// ISO 3166-1 alpha-2.
     country: Option<String>,
+    /// `active`, `reserved`, `porting_in`, `porting_out` or `released`.
     status: Option<String>,
     /// A service id.
     service: Option<String>,
+    /// Only numbers without an assignment.
     #[serde(default)]
     unassigned: bool,
+    /// Only numbers that need an emergency address and have none.
     #[serde(default)]
     missing_emergency_address: bool,
+    /// Page size.
     limit: Option<u32>,
+    /// The previous page's `next_cursor`.
     cursor: Option<String>,
 }
 
@@ -122,25 +129,15 @@ fn like_pattern(q: &str) -> String {
     p
 }
 
-/// `GET /api/v1/numbers`.
-async fn list(
-    State(state): State<AppState>,
-    caller: Caller,
-    ApiQuery(query): ApiQuery<ListQuery>,
-) -> ApiResult<ApiJson<NumbersResponse>> {
-    caller.require(Role::Viewer)?;
-    let limit = query.limit.unwrap_or(DEFAULT_LIMIT);
-    if !(1..=MAX_LIMIT).contains(&limit) {
-        return Err(ApiError::invalid_field(
-            "limit",
-            format!("limit must be between 1 and {MAX_LIMIT}."),
-        ));
-    }
-    let mut sql = String::from(SELECT);
-    let mut binds: Vec<String> = vec![caller.org_id.clone()];
+/// The validated filters of `GET /api/v1/numbers` (the CSV export applies them too): SQL
+/// conditions to append to [`SELECT`] and the values of their placeholders, numbered from
+/// `$2` (`$1` is the organisation).
+pub(super) fn filters(query: &ListQuery) -> ApiResult<(String, Vec<String>)> {
+    let mut sql = String::new();
+    let mut binds: Vec<String> = Vec::new();
     let mut push = |sql: &mut String, clause: &str, value: String| {
         binds.push(value);
-        sql.push_str(&clause.replace("{}", &format!("${}", binds.len())));
+        sql.push_str(&clause.replace("{}", &format!("${}", binds.len() + 1)));
     };
     if let Some(q) = query.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
         push(
@@ -180,8 +177,44 @@ async fn list(
     if let Some(cursor) = query.cursor.as_deref() {
         push(&mut sql, " AND n.e164 > {}", decode_cursor(cursor)?);
     }
-    sql.push_str(&format!(" ORDER BY n.e164 LIMIT {}", limit + 1));
-    let mut q = sqlx::query(&sql);
+    Ok((sql, binds))
+}
+
+/// `GET /api/v1/numbers`.
+#[utoipa::path(
+    get,
+    path = "/numbers",
+    tag = "numbers",
+    operation_id = "list_numbers",
+    summary = "List the organisation's numbers",
+    params(ListQuery, ("org" = Option<String>, Query, description = "Carrier staff only: the slug of the organisation acted for")),
+    responses(
+        (status = 200, description = "One page of the organisation's numbers, by E.164", body = NumbersResponse),
+        (status = 400, description = "`org_required`: carrier staff must name the organisation with `?org=SLUG`", body = ErrorBody),
+        (status = 401, description = "`unauthenticated`: no valid session or API token; `invalid_token` or `token_expired`: the Bearer token is unknown, revoked or expired; `mfa_required`: a sign-in waits for its code", body = ErrorBody),
+        (status = 403, description = "`insufficient_role` or `insufficient_scope`: the caller's role or token scope does not allow this", body = ErrorBody),
+        (status = 404, description = "`not_found`: no such organisation (or one that is not the caller's)", body = ErrorBody),
+        (status = 422, description = "`invalid_query`, or `invalid_field` (with `field`): a filter, `limit` or `cursor` is not valid", body = ErrorBody),
+        (status = 500, description = "`internal`: a failure on the portal's side; quote `request_id` to support", body = ErrorBody),
+    ),
+    security(("session" = []), ("api_token" = [])),
+)]
+async fn list(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiQuery(query): ApiQuery<ListQuery>,
+) -> ApiResult<ApiJson<NumbersResponse>> {
+    caller.require(Role::Viewer)?;
+    let limit = query.limit.unwrap_or(DEFAULT_LIMIT);
+    if !(1..=MAX_LIMIT).contains(&limit) {
+        return Err(ApiError::invalid_field(
+            "limit",
+            format!("limit must be between 1 and {MAX_LIMIT}."),
+        ));
+    }
+    let (conditions, binds) = filters(&query)?;
+    let sql = format!("{SELECT}{conditions} ORDER BY n.e164 LIMIT {}", limit + 1);
+    let mut q = sqlx::query(&sql).bind(&caller.org_id);
     for b in &binds {
         q = q.bind(b);
     }
@@ -268,6 +301,27 @@ fn valid_assignment(a: &str) -> ApiResult<String> {
 }
 
 /// `PATCH /api/v1/numbers/{e164}`: fields left out stay, `null` clears.
+#[utoipa::path(
+    patch,
+    path = "/numbers/{e164}",
+    tag = "numbers",
+    operation_id = "update_number",
+    summary = "Change a number's assignment, service or emergency address",
+    params(("e164" = String, Path, description = "The number in E.164 (`+` may be sent as `%2B`)"), ("org" = Option<String>, Query, description = "Carrier staff only: the slug of the organisation acted for")),
+    request_body = NumberPatch,
+    responses(
+        (status = 200, description = "The number as changed", body = NumberInfo),
+        (status = 400, description = "`org_required`: carrier staff must name the organisation with `?org=SLUG`", body = ErrorBody),
+        (status = 401, description = "`unauthenticated`: no valid session or API token; `invalid_token` or `token_expired`: the Bearer token is unknown, revoked or expired; `mfa_required`: a sign-in waits for its code", body = ErrorBody),
+        (status = 403, description = "`insufficient_role` or `insufficient_scope`: the role or token scope does not allow this; `csrf`: a cookie-authenticated change that is not same-origin", body = ErrorBody),
+        (status = 404, description = "`not_found`: the organisation has no number with this E.164 (or no such organisation)", body = ErrorBody),
+        (status = 413, description = "`payload_too_large`: the body is larger than the portal accepts", body = ErrorBody),
+        (status = 415, description = "`unsupported_media_type`: the body was not sent as `application/json`", body = ErrorBody),
+        (status = 422, description = "`malformed_json`, `invalid_body` or `invalid_field` (with `field`): the body is not acceptable", body = ErrorBody),
+        (status = 500, description = "`internal`: a failure on the portal's side; quote `request_id` to support", body = ErrorBody),
+    ),
+    security(("session" = []), ("api_token" = [])),
+)]
 async fn update(
     State(state): State<AppState>,
     meta: RequestMeta,

@@ -1,15 +1,15 @@
 //! `/api/v1/provider/…`: the carrier staff's console — customers, turning their single
 //! sign-on on and off, and linking, disabling and unlinking their Entra tenants.
 
-use axum::{
-    extract::{Path, State},
-    routing::{get, put},
-    Router,
-};
+use axum::extract::{Path, State};
+use utoipa_axum::{router::OpenApiRouter, routes};
 
-use app::api::sso::{
-    LinkTenantRequest, ProviderOrganisation, ProviderOrganisations, SsoEnableRequest, SsoSettings,
-    TenantStateRequest,
+use app::api::{
+    sso::{
+        LinkTenantRequest, ProviderOrganisation, ProviderOrganisations, SsoEnableRequest,
+        SsoSettings, TenantStateRequest,
+    },
+    ErrorBody,
 };
 
 use crate::{accounts::Actor, auth::session::SignedIn, db, sso as sso_admin};
@@ -20,18 +20,12 @@ use super::{
 };
 
 /// The routes of this file, under `/api/v1/provider`.
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/organisations", get(list))
-        .route("/organisations/{slug}/sso", put(set_enabled))
-        .route(
-            "/organisations/{slug}/sso/tenants",
-            axum::routing::post(link),
-        )
-        .route(
-            "/organisations/{slug}/sso/tenants/{tenant}",
-            put(set_tenant_state).delete(unlink),
-        )
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list))
+        .routes(routes!(set_enabled))
+        .routes(routes!(link))
+        .routes(routes!(set_tenant_state, unlink))
 }
 
 /// Carrier staff only.
@@ -67,6 +61,20 @@ fn forget_cached_sessions(state: &AppState, ended: u64) {
 }
 
 /// `GET /api/v1/provider/organisations`.
+#[utoipa::path(
+    get,
+    path = "/organisations",
+    tag = "provider",
+    operation_id = "list_customer_organisations",
+    summary = "List customer organisations (staff)",
+    responses(
+        (status = 200, description = "Every customer organisation with its single sign-on state", body = ProviderOrganisations),
+        (status = 401, description = "`unauthenticated`: not signed in (`mfa_required` while a sign-in waits for its code)", body = ErrorBody),
+        (status = 403, description = "`forbidden`: carrier staff only", body = ErrorBody),
+        (status = 500, description = "`internal`: a failure on the portal's side; quote `request_id` to support", body = ErrorBody),
+    ),
+    security(("session" = [])),
+)]
 async fn list(
     State(state): State<AppState>,
     signed_in: SignedIn,
@@ -99,6 +107,26 @@ async fn list(
 }
 
 /// `PUT /api/v1/provider/organisations/{slug}/sso`.
+#[utoipa::path(
+    put,
+    path = "/organisations/{slug}/sso",
+    tag = "provider",
+    operation_id = "set_customer_sso_enabled",
+    summary = "Enable or disable single sign-on for a customer (staff)",
+    params(("slug" = String, Path, description = "The customer organisation's slug")),
+    request_body = SsoEnableRequest,
+    responses(
+        (status = 200, description = "The customer's single sign-on settings after the change", body = SsoSettings),
+        (status = 401, description = "`unauthenticated`: not signed in (`mfa_required` while a sign-in waits for its code)", body = ErrorBody),
+        (status = 403, description = "`forbidden`: carrier staff only; `csrf`: not same-origin", body = ErrorBody),
+        (status = 404, description = "`not_found`: no customer with this slug, or the tenant is not linked to it", body = ErrorBody),
+        (status = 413, description = "`payload_too_large`: the body is larger than the portal accepts", body = ErrorBody),
+        (status = 415, description = "`unsupported_media_type`: the body was not sent as `application/json`", body = ErrorBody),
+        (status = 422, description = "`invalid_field` (with `field`, e.g. `tenant_id`), `malformed_json` or `invalid_body`", body = ErrorBody),
+        (status = 500, description = "`internal`: a failure on the portal's side; quote `request_id` to support", body = ErrorBody),
+    ),
+    security(("session" = [])),
+)]
 async fn set_enabled(
     State(state): State<AppState>,
     signed_in: SignedIn,
@@ -114,6 +142,27 @@ async fn set_enabled(
 }
 
 /// `POST /api/v1/provider/organisations/{slug}/sso/tenants`.
+#[utoipa::path(
+    post,
+    path = "/organisations/{slug}/sso/tenants",
+    tag = "provider",
+    operation_id = "link_customer_tenant",
+    summary = "Link an Entra ID tenant to a customer (staff)",
+    params(("slug" = String, Path, description = "The customer organisation's slug")),
+    request_body = LinkTenantRequest,
+    responses(
+        (status = 200, description = "The customer's single sign-on settings with the tenant linked", body = SsoSettings),
+        (status = 401, description = "`unauthenticated`: not signed in (`mfa_required` while a sign-in waits for its code)", body = ErrorBody),
+        (status = 403, description = "`forbidden`: carrier staff only; `csrf`: not same-origin", body = ErrorBody),
+        (status = 404, description = "`not_found`: no customer with this slug, or the tenant is not linked to it", body = ErrorBody),
+        (status = 409, description = "`sso_disabled`: single sign-on is not enabled for the customer; `tenant_taken`: the tenant is linked to another customer", body = ErrorBody),
+        (status = 413, description = "`payload_too_large`: the body is larger than the portal accepts", body = ErrorBody),
+        (status = 415, description = "`unsupported_media_type`: the body was not sent as `application/json`", body = ErrorBody),
+        (status = 422, description = "`invalid_field` (with `field`, e.g. `tenant_id`), `malformed_json` or `invalid_body`", body = ErrorBody),
+        (status = 500, description = "`internal`: a failure on the portal's side; quote `request_id` to support", body = ErrorBody),
+    ),
+    security(("session" = [])),
+)]
 async fn link(
     State(state): State<AppState>,
     signed_in: SignedIn,
@@ -128,6 +177,27 @@ async fn link(
 }
 
 /// `PUT /api/v1/provider/organisations/{slug}/sso/tenants/{tenant}`.
+#[utoipa::path(
+    put,
+    path = "/organisations/{slug}/sso/tenants/{tenant}",
+    tag = "provider",
+    operation_id = "set_customer_tenant_state",
+    summary = "Disable or re-enable a customer's tenant (staff)",
+    params(("slug" = String, Path, description = "The customer organisation's slug"), ("tenant" = String, Path, description = "The Entra ID tenant id (a GUID)")),
+    request_body = TenantStateRequest,
+    responses(
+        (status = 200, description = "The customer's single sign-on settings after the change", body = SsoSettings),
+        (status = 401, description = "`unauthenticated`: not signed in (`mfa_required` while a sign-in waits for its code)", body = ErrorBody),
+        (status = 403, description = "`forbidden`: carrier staff only; `csrf`: not same-origin", body = ErrorBody),
+        (status = 404, description = "`not_found`: no customer with this slug, or the tenant is not linked to it", body = ErrorBody),
+        (status = 409, description = "`sso_disabled`: single sign-on is not enabled for the customer; `tenant_taken`: the tenant is linked to another customer", body = ErrorBody),
+        (status = 413, description = "`payload_too_large`: the body is larger than the portal accepts", body = ErrorBody),
+        (status = 415, description = "`unsupported_media_type`: the body was not sent as `application/json`", body = ErrorBody),
+        (status = 422, description = "`invalid_field` (with `field`, e.g. `tenant_id`), `malformed_json` or `invalid_body`", body = ErrorBody),
+        (status = 500, description = "`internal`: a failure on the portal's side; quote `request_id` to support", body = ErrorBody),
+    ),
+    security(("session" = [])),
+)]
 async fn set_tenant_state(
     State(state): State<AppState>,
     signed_in: SignedIn,
@@ -143,6 +213,24 @@ async fn set_tenant_state(
 }
 
 /// `DELETE /api/v1/provider/organisations/{slug}/sso/tenants/{tenant}`.
+#[utoipa::path(
+    delete,
+    path = "/organisations/{slug}/sso/tenants/{tenant}",
+    tag = "provider",
+    operation_id = "unlink_customer_tenant",
+    summary = "Unlink a tenant from a customer (staff)",
+    params(("slug" = String, Path, description = "The customer organisation's slug"), ("tenant" = String, Path, description = "The Entra ID tenant id (a GUID)")),
+    responses(
+        (status = 200, description = "The customer's single sign-on settings without the tenant", body = SsoSettings),
+        (status = 401, description = "`unauthenticated`: not signed in (`mfa_required` while a sign-in waits for its code)", body = ErrorBody),
+        (status = 403, description = "`forbidden`: carrier staff only; `csrf`: not same-origin", body = ErrorBody),
+        (status = 404, description = "`not_found`: no customer with this slug, or the tenant is not linked to it", body = ErrorBody),
+        (status = 409, description = "`sso_disabled`: single sign-on is not enabled for the customer; `tenant_taken`: the tenant is linked to another customer", body = ErrorBody),
+        (status = 422, description = "`invalid_field`: the tenant id is not valid", body = ErrorBody),
+        (status = 500, description = "`internal`: a failure on the portal's side; quote `request_id` to support", body = ErrorBody),
+    ),
+    security(("session" = [])),
+)]
 async fn unlink(
     State(state): State<AppState>,
     signed_in: SignedIn,

@@ -4,28 +4,38 @@
 //!
 //! Another organisation's service id answers 404 `not_found`, like an unknown one: every query
 //! is restricted to the caller's organisation.
+//!
+//! `GET /services/{id}` adds the service's utilisation: per UTC hour (or day with
+//! `bucket=day`) of `[from, to)` (RFC 3339; default the 24 whole hours ending with the current
+//! one; `from` is rounded down and `to` up to the bucket) the peak concurrent channels and the
+//! calls started, with the channel limit. It reads the hourly rollups
+//! (`call_hourly_by_service`) only, never the calls. A bad parameter answers 422
+//! `invalid_field` naming it.
 
-use axum::{
-    extract::{Path, State},
-    routing::get,
-    Router,
-};
+use axum::extract::{Path, State};
+use serde::Deserialize;
 use sqlx::{any::AnyRow, Row};
+use utoipa_axum::{router::OpenApiRouter, routes};
 
-use app::api::services::{ServiceHealthInfo, ServiceInfo, ServicesResponse};
+use app::api::services::{
+    ServiceDetail, ServiceHealthInfo, ServiceInfo, ServiceUtilisation, ServicesResponse,
+    UtilisationPoint, HEALTH_HISTORY_LIMIT,
+};
+use app::api::ErrorBody;
 
 use crate::{
     auth::caller::{Caller, Role},
     clock::rfc3339_ms,
+    voice::cdr::parse_rfc3339_ms,
 };
 
-use super::{ApiError, ApiJson, ApiResult, AppState};
+use super::{error::ApiQuery, ApiError, ApiJson, ApiResult, AppState};
 
 /// Routes under `/api/v1`.
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/services", get(list))
-        .route("/services/{id}", get(get_service))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list))
+        .routes(routes!(get_service))
 }
 
 /// The services with their latest health check (if any), as one query on both engines.
@@ -60,6 +70,23 @@ fn service_info(row: &AnyRow) -> Result<ServiceInfo, sqlx::Error> {
 }
 
 /// `GET /api/v1/services`.
+#[utoipa::path(
+    get,
+    path = "/services",
+    tag = "services",
+    operation_id = "list_services",
+    summary = "List the organisation's voice services",
+    params(("org" = Option<String>, Query, description = "Carrier staff only: the slug of the organisation acted for")),
+    responses(
+        (status = 200, description = "The organisation's voice services with their health", body = ServicesResponse),
+        (status = 400, description = "`org_required`: carrier staff must name the organisation with `?org=SLUG`", body = ErrorBody),
+        (status = 401, description = "`unauthenticated`: no valid session or API token; `invalid_token` or `token_expired`: the Bearer token is unknown, revoked or expired; `mfa_required`: a sign-in waits for its code", body = ErrorBody),
+        (status = 403, description = "`insufficient_role` or `insufficient_scope`: the caller's role or token scope does not allow this", body = ErrorBody),
+        (status = 404, description = "`not_found`: no such organisation (or one that is not the caller's)", body = ErrorBody),
+        (status = 500, description = "`internal`: a failure on the portal's side; quote `request_id` to support", body = ErrorBody),
+    ),
+    security(("session" = []), ("api_token" = [])),
+)]
 async fn list(
     State(state): State<AppState>,
     caller: Caller,
@@ -75,12 +102,133 @@ async fn list(
     Ok(ApiJson(ServicesResponse { services }))
 }
 
+const HOUR_MS: i64 = 3_600_000;
+const DAY_MS: i64 = 24 * HOUR_MS;
+/// The longest utilisation range one request may cover.
+const MAX_RANGE_DAYS: i64 = 400;
+
+/// The query string of `GET /services/{id}`, read as text so that a bad value names its
+/// parameter.
+#[derive(Debug, Default, Deserialize)]
+pub struct UtilisationParams {
+    from: Option<String>,
+    to: Option<String>,
+    bucket: Option<String>,
+}
+
+/// `[from, to)` on bucket boundaries and the bucket length, from the query and the clock.
+fn utilisation_range(q: &UtilisationParams, now_ms: i64) -> ApiResult<(i64, i64, i64)> {
+    let bucket = match q.bucket.as_deref() {
+        None | Some("hour") => HOUR_MS,
+        Some("day") => DAY_MS,
+        Some(_) => {
+            return Err(ApiError::invalid_field(
+                "bucket",
+                "bucket must be hour or day.",
+            ))
+        }
+    };
+    let time = |field: &str, v: &str| {
+        parse_rfc3339_ms(v)
+            .map_err(|reason| ApiError::invalid_field(field, format!("{field}: {v:?} {reason}")))
+    };
+    let ceil = |ms: i64| ms.saturating_add(bucket - 1).div_euclid(bucket) * bucket;
+    let to = match &q.to {
+        Some(v) => time("to", v)?,
+        None => now_ms,
+    };
+    let from = match &q.from {
+        Some(v) => time("from", v)?,
+        // The last 24 hours, as whole buckets ending with the current one.
+        None => ceil(to) - DAY_MS,
+    };
+    if from >= to {
+        return Err(ApiError::invalid_field("from", "from must be before to."));
+    }
+    let (from, to) = (from.div_euclid(bucket) * bucket, ceil(to));
+    if to - from > MAX_RANGE_DAYS * DAY_MS {
+        return Err(ApiError::invalid_field(
+            "to",
+            format!("The range may cover at most {MAX_RANGE_DAYS} days."),
+        ));
+    }
+    Ok((from, to, bucket))
+}
+
+/// The service's peak channels and calls per bucket of `[from, to)`, every bucket listed.
+async fn utilisation(
+    state: &AppState,
+    org_id: &str,
+    service: &ServiceInfo,
+    (from, to, bucket): (i64, i64, i64),
+) -> ApiResult<ServiceUtilisation> {
+    // At most 24 × MAX_RANGE_DAYS rollup rows, read through the primary key.
+    let rows = sqlx::query(
+        "SELECT hour_at, calls, peak_channels FROM call_hourly_by_service \
+         WHERE org_id = $1 AND service_id = $2 AND hour_at >= $3 AND hour_at < $4 \
+         ORDER BY hour_at",
+    )
+    .bind(org_id)
+    .bind(&service.id)
+    .bind(from)
+    .bind(to)
+    .fetch_all(state.db.pool())
+    .await?;
+    let n = usize::try_from((to - from) / bucket).unwrap_or(0);
+    let mut points: Vec<UtilisationPoint> = (0..n)
+        .map(|i| UtilisationPoint {
+            at: rfc3339_ms(from + i as i64 * bucket),
+            peak_channels: 0,
+            calls: 0,
+        })
+        .collect();
+    for row in rows {
+        let hour: i64 = row.try_get("hour_at")?;
+        let Some(point) = usize::try_from((hour - from) / bucket)
+            .ok()
+            .and_then(|i| points.get_mut(i))
+        else {
+            continue;
+        };
+        // A day's peak is the largest of its hours' (calls in progress at one instant).
+        point.peak_channels = point.peak_channels.max(row.try_get("peak_channels")?);
+        point.calls += row.try_get::<i64, _>("calls")?;
+    }
+    Ok(ServiceUtilisation {
+        from: rfc3339_ms(from),
+        to: rfc3339_ms(to),
+        bucket: if bucket == DAY_MS { "day" } else { "hour" }.to_string(),
+        channel_limit: service.channel_limit,
+        peak_channels: points.iter().map(|p| p.peak_channels).max().unwrap_or(0),
+        points,
+    })
+}
+
 /// `GET /api/v1/services/{id}`.
+#[utoipa::path(
+    get,
+    path = "/services/{id}",
+    tag = "services",
+    operation_id = "get_service",
+    summary = "One service with its health and utilisation",
+    params(("id" = String, Path, description = "The service id"), ("from" = Option<String>, Query, description = "Start of the utilisation range (RFC 3339); default `to` minus 24 hours"), ("to" = Option<String>, Query, description = "End of the utilisation range (RFC 3339); default now"), ("bucket" = Option<String>, Query, description = "`hour` (default) or `day`"), ("org" = Option<String>, Query, description = "Carrier staff only: the slug of the organisation acted for")),
+    responses(
+        (status = 200, description = "The service, its health, its health checks and its utilisation over the range", body = ServiceDetail),
+        (status = 400, description = "`org_required`: carrier staff must name the organisation with `?org=SLUG`", body = ErrorBody),
+        (status = 401, description = "`unauthenticated`: no valid session or API token; `invalid_token` or `token_expired`: the Bearer token is unknown, revoked or expired; `mfa_required`: a sign-in waits for its code", body = ErrorBody),
+        (status = 403, description = "`insufficient_role` or `insufficient_scope`: the caller's role or token scope does not allow this", body = ErrorBody),
+        (status = 404, description = "`not_found`: the organisation has no service with this id (or no such organisation)", body = ErrorBody),
+        (status = 422, description = "`invalid_query`, or `invalid_field` (with `field`): `from`, `to` or `bucket` is not valid", body = ErrorBody),
+        (status = 500, description = "`internal`: a failure on the portal's side; quote `request_id` to support", body = ErrorBody),
+    ),
+    security(("session" = []), ("api_token" = [])),
+)]
 async fn get_service(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
-) -> ApiResult<ApiJson<ServiceInfo>> {
+    ApiQuery(q): ApiQuery<UtilisationParams>,
+) -> ApiResult<ApiJson<ServiceDetail>> {
     caller.require(Role::Viewer)?;
     let row = sqlx::query(&format!("{SELECT} AND s.id = $2"))
         .bind(&caller.org_id)
@@ -88,5 +236,33 @@ async fn get_service(
         .fetch_optional(state.db.pool())
         .await?
         .ok_or_else(|| ApiError::not_found("Your organisation has no service with this id."))?;
-    Ok(ApiJson(service_info(&row)?))
+    let service = service_info(&row)?;
+    let range = utilisation_range(&q, state.clock.now_ms())?;
+    let health_history = sqlx::query(
+        "SELECT health, checked_at, latency_ms, detail FROM service_health_checks \
+         WHERE service_id = $1 AND checked_at >= $2 AND checked_at < $3 \
+         ORDER BY checked_at DESC LIMIT $4",
+    )
+    .bind(&service.id)
+    .bind(range.0)
+    .bind(range.1)
+    .bind(HEALTH_HISTORY_LIMIT)
+    .fetch_all(state.db.pool())
+    .await?
+    .iter()
+    .map(|row| {
+        Ok(ServiceHealthInfo {
+            health: row.try_get("health")?,
+            checked_at: rfc3339_ms(row.try_get::<i64, _>("checked_at")?),
+            latency_ms: row.try_get("latency_ms")?,
+            detail: row.try_get("detail")?,
+        })
+    })
+    .collect::<Result<Vec<_>, sqlx::Error>>()?;
+    let utilisation = utilisation(&state, &caller.org_id, &service, range).await?;
+    Ok(ApiJson(ServiceDetail {
+        service,
+        utilisation,
+        health_history,
+    }))
 }

@@ -1,10 +1,12 @@
 //! `/api/v1/organisation/sso` (a customer admin's single sign-on settings) and
 //! `/api/v1/me/identities` (the signed-in user's Microsoft identities).
 
-use axum::{extract::State, http::StatusCode, routing::get, Router};
+use axum::{extract::State, http::StatusCode};
+use utoipa_axum::{router::OpenApiRouter, routes};
 
-use app::api::sso::{
-    IdentitiesResponse, LinkedIdentity, LinkedTenant, SsoSettings, SsoSettingsUpdate,
+use app::api::{
+    sso::{IdentitiesResponse, LinkedIdentity, LinkedTenant, SsoSettings, SsoSettingsUpdate},
+    ErrorBody,
 };
 
 use crate::{
@@ -18,10 +20,10 @@ use crate::{
 use super::{ApiError, ApiJson, ApiResult, AppState};
 
 /// The routes of this file, under `/api/v1`.
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/organisation/sso", get(get_settings).put(put_settings))
-        .route("/me/identities", get(identities))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(get_settings, put_settings))
+        .routes(routes!(identities))
 }
 
 /// A customer's settings and tenants as the API shows them.
@@ -70,6 +72,21 @@ async fn admins_org(state: &AppState, signed_in: &SignedIn) -> ApiResult<Organis
 }
 
 /// `GET /api/v1/organisation/sso`.
+#[utoipa::path(
+    get,
+    path = "/organisation/sso",
+    tag = "sso",
+    operation_id = "get_sso_settings",
+    summary = "The organisation's single sign-on settings",
+    responses(
+        (status = 200, description = "The organisation's single sign-on settings and linked tenants", body = SsoSettings),
+        (status = 401, description = "`unauthenticated`: not signed in (`mfa_required` while a sign-in waits for its code)", body = ErrorBody),
+        (status = 403, description = "`forbidden`: only an administrator of the organisation manages single sign-on", body = ErrorBody),
+        (status = 404, description = "`not_found`: the organisation no longer exists", body = ErrorBody),
+        (status = 500, description = "`internal`: a failure on the portal's side; quote `request_id` to support", body = ErrorBody),
+    ),
+    security(("session" = [])),
+)]
 async fn get_settings(
     State(state): State<AppState>,
     signed_in: SignedIn,
@@ -80,6 +97,26 @@ async fn get_settings(
 }
 
 /// `PUT /api/v1/organisation/sso`.
+#[utoipa::path(
+    put,
+    path = "/organisation/sso",
+    tag = "sso",
+    operation_id = "update_sso_settings",
+    summary = "Change the organisation's single sign-on settings",
+    request_body = SsoSettingsUpdate,
+    responses(
+        (status = 200, description = "The settings as saved", body = SsoSettings),
+        (status = 401, description = "`unauthenticated`: not signed in (`mfa_required` while a sign-in waits for its code)", body = ErrorBody),
+        (status = 403, description = "`forbidden`: only an administrator of the organisation manages single sign-on; `csrf`: not same-origin", body = ErrorBody),
+        (status = 404, description = "`not_found`: the organisation no longer exists", body = ErrorBody),
+        (status = 409, description = "`sso_disabled`: single sign-on is not enabled for the organisation", body = ErrorBody),
+        (status = 413, description = "`payload_too_large`: the body is larger than the portal accepts", body = ErrorBody),
+        (status = 415, description = "`unsupported_media_type`: the body was not sent as `application/json`", body = ErrorBody),
+        (status = 422, description = "`invalid_field` (with `field`, e.g. `default_role`), `malformed_json` or `invalid_body`", body = ErrorBody),
+        (status = 500, description = "`internal`: a failure on the portal's side; quote `request_id` to support", body = ErrorBody),
+    ),
+    security(("session" = [])),
+)]
 async fn put_settings(
     State(state): State<AppState>,
     signed_in: SignedIn,
@@ -107,6 +144,19 @@ async fn put_settings(
 }
 
 /// `GET /api/v1/me/identities`.
+#[utoipa::path(
+    get,
+    path = "/me/identities",
+    tag = "me",
+    operation_id = "list_identities",
+    summary = "The user's linked Microsoft identities",
+    responses(
+        (status = 200, description = "The user's linked Microsoft identities, and whether they may link one", body = IdentitiesResponse),
+        (status = 401, description = "`unauthenticated`: not signed in (`mfa_required` while a sign-in waits for its code)", body = ErrorBody),
+        (status = 500, description = "`internal`: a failure on the portal's side; quote `request_id` to support", body = ErrorBody),
+    ),
+    security(("session" = [])),
+)]
 async fn identities(
     State(state): State<AppState>,
     SignedIn(a): SignedIn,

@@ -3,11 +3,22 @@
 use axum::extract::State;
 use time::format_description::well_known::Rfc3339;
 
-use app::api::status::SystemStatusResponse;
+use app::api::{status::SystemStatusResponse, ErrorBody};
 
 use super::{health::READY_DB_DEADLINE, ApiJson, ApiResult, AppState};
 
 /// The running version, whether the database answers, the server clock and uptime.
+#[utoipa::path(
+    get,
+    path = "/status",
+    tag = "status",
+    operation_id = "get_status",
+    summary = "The portal's version, database state, clock and uptime",
+    responses(
+        (status = 200, description = "The portal's version, database state, clock and uptime", body = SystemStatusResponse),
+        (status = 500, description = "`internal`: a failure on the portal's side; quote `request_id` to support", body = ErrorBody),
+    ),
+)]
 pub async fn get_status(State(state): State<AppState>) -> ApiResult<ApiJson<SystemStatusResponse>> {
     let database = if state.db.ping(READY_DB_DEADLINE).await {
         "ok"

@@ -11,12 +11,14 @@
 use axum::{
     extract::{Path, State},
     http::StatusCode,
-    routing::{get, post},
-    Router,
 };
 use serde_json::json;
+use utoipa_axum::{router::OpenApiRouter, routes};
 
-use app::api::users::{OrgUserInfo, UpdateUserRequest, UsersResponse};
+use app::api::{
+    users::{OrgUserInfo, UpdateUserRequest, UsersResponse},
+    ErrorBody,
+};
 
 use crate::{
     audit::RequestMeta,
@@ -28,11 +30,11 @@ use crate::{
 use super::{ApiError, ApiJson, ApiResult, AppState};
 
 /// Routes under `/api/v1`.
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/users", get(list))
-        .route("/users/{id}", get(get_user).patch(update))
-        .route("/users/{id}/deactivate", post(deactivate))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list))
+        .routes(routes!(get_user, update))
+        .routes(routes!(deactivate))
 }
 
 fn user_info(u: &OrgUser) -> OrgUserInfo {
@@ -73,6 +75,23 @@ async fn find_user<'e, E: sqlx::Executor<'e, Database = sqlx::Any>>(
 }
 
 /// `GET /api/v1/users`.
+#[utoipa::path(
+    get,
+    path = "/users",
+    tag = "users",
+    operation_id = "list_users",
+    summary = "List the organisation's users",
+    params(("org" = Option<String>, Query, description = "Carrier staff only: the slug of the organisation acted for")),
+    responses(
+        (status = 200, description = "The organisation's users", body = UsersResponse),
+        (status = 400, description = "`org_required`: carrier staff must name the organisation with `?org=SLUG`", body = ErrorBody),
+        (status = 401, description = "`unauthenticated`: no valid session or API token; `invalid_token` or `token_expired`: the Bearer token is unknown, revoked or expired; `mfa_required`: a sign-in waits for its code", body = ErrorBody),
+        (status = 403, description = "`insufficient_role` or `insufficient_scope`: the caller's role or token scope does not allow this", body = ErrorBody),
+        (status = 404, description = "`not_found`: no such organisation (or one that is not the caller's)", body = ErrorBody),
+        (status = 500, description = "`internal`: a failure on the portal's side; quote `request_id` to support", body = ErrorBody),
+    ),
+    security(("session" = []), ("api_token" = [])),
+)]
 async fn list(State(state): State<AppState>, caller: Caller) -> ApiResult<ApiJson<UsersResponse>> {
     caller.require(Role::Viewer)?;
     let users = db::org_users::list(state.db.pool(), &caller.org_id)
@@ -84,6 +103,23 @@ async fn list(State(state): State<AppState>, caller: Caller) -> ApiResult<ApiJso
 }
 
 /// `GET /api/v1/users/{id}`.
+#[utoipa::path(
+    get,
+    path = "/users/{id}",
+    tag = "users",
+    operation_id = "get_user",
+    summary = "Get one user",
+    params(("id" = String, Path, description = "The user id"), ("org" = Option<String>, Query, description = "Carrier staff only: the slug of the organisation acted for")),
+    responses(
+        (status = 200, description = "The user", body = OrgUserInfo),
+        (status = 400, description = "`org_required`: carrier staff must name the organisation with `?org=SLUG`", body = ErrorBody),
+        (status = 401, description = "`unauthenticated`: no valid session or API token; `invalid_token` or `token_expired`: the Bearer token is unknown, revoked or expired; `mfa_required`: a sign-in waits for its code", body = ErrorBody),
+        (status = 403, description = "`insufficient_role` or `insufficient_scope`: the caller's role or token scope does not allow this", body = ErrorBody),
+        (status = 404, description = "`not_found`: the organisation has no user with this id (or no such organisation)", body = ErrorBody),
+        (status = 500, description = "`internal`: a failure on the portal's side; quote `request_id` to support", body = ErrorBody),
+    ),
+    security(("session" = []), ("api_token" = [])),
+)]
 async fn get_user(
     State(state): State<AppState>,
     caller: Caller,
@@ -95,6 +131,28 @@ async fn get_user(
 }
 
 /// `PATCH /api/v1/users/{id}` `{role}`.
+#[utoipa::path(
+    patch,
+    path = "/users/{id}",
+    tag = "users",
+    operation_id = "update_user",
+    summary = "Change a user's role",
+    params(("id" = String, Path, description = "The user id"), ("org" = Option<String>, Query, description = "Carrier staff only: the slug of the organisation acted for")),
+    request_body = UpdateUserRequest,
+    responses(
+        (status = 200, description = "The user as changed (unchanged when the role was already that)", body = OrgUserInfo),
+        (status = 400, description = "`org_required`: carrier staff must name the organisation with `?org=SLUG`", body = ErrorBody),
+        (status = 401, description = "`unauthenticated`: no valid session or API token; `invalid_token` or `token_expired`: the Bearer token is unknown, revoked or expired; `mfa_required`: a sign-in waits for its code", body = ErrorBody),
+        (status = 403, description = "`insufficient_role` or `insufficient_scope`: only administrators manage users, and never with a token; `csrf`: not same-origin", body = ErrorBody),
+        (status = 404, description = "`not_found`: the organisation has no user with this id (or no such organisation)", body = ErrorBody),
+        (status = 409, description = "`user_deactivated`: a deactivated user's role cannot change; `last_admin`: the organisation would have no active administrator", body = ErrorBody),
+        (status = 413, description = "`payload_too_large`: the body is larger than the portal accepts", body = ErrorBody),
+        (status = 415, description = "`unsupported_media_type`: the body was not sent as `application/json`", body = ErrorBody),
+        (status = 422, description = "`malformed_json`, `invalid_body` or `invalid_field` (with `field`): the body is not acceptable", body = ErrorBody),
+        (status = 500, description = "`internal`: a failure on the portal's side; quote `request_id` to support", body = ErrorBody),
+    ),
+    security(("session" = []), ("api_token" = [])),
+)]
 async fn update(
     State(state): State<AppState>,
     meta: RequestMeta,
@@ -155,6 +213,24 @@ async fn update(
 /// `POST /api/v1/users/{id}/deactivate`: the user can no longer sign in and every session of
 /// theirs ends at once. The organisation's API tokens they created keep working (tokens
 /// belong to the organisation); revoke them separately if they should stop.
+#[utoipa::path(
+    post,
+    path = "/users/{id}/deactivate",
+    tag = "users",
+    operation_id = "deactivate_user",
+    summary = "Deactivate a user",
+    params(("id" = String, Path, description = "The user id"), ("org" = Option<String>, Query, description = "Carrier staff only: the slug of the organisation acted for")),
+    responses(
+        (status = 200, description = "The user as deactivated; their sessions have ended", body = OrgUserInfo),
+        (status = 400, description = "`org_required`: carrier staff must name the organisation with `?org=SLUG`", body = ErrorBody),
+        (status = 401, description = "`unauthenticated`: no valid session or API token; `invalid_token` or `token_expired`: the Bearer token is unknown, revoked or expired; `mfa_required`: a sign-in waits for its code", body = ErrorBody),
+        (status = 403, description = "`insufficient_role` or `insufficient_scope`: only administrators manage users, and never with a token; `csrf`: not same-origin", body = ErrorBody),
+        (status = 404, description = "`not_found`: the organisation has no user with this id (or no such organisation)", body = ErrorBody),
+        (status = 409, description = "`cannot_deactivate_self`, `already_deactivated` or `last_admin`", body = ErrorBody),
+        (status = 500, description = "`internal`: a failure on the portal's side; quote `request_id` to support", body = ErrorBody),
+    ),
+    security(("session" = []), ("api_token" = [])),
+)]
 async fn deactivate(
     State(state): State<AppState>,
     meta: RequestMeta,

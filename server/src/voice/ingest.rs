@@ -28,6 +28,7 @@ use std::io::Read;
 use serde::Serialize;
 use serde_json::json;
 use sqlx::{Any, AnyConnection, Connection, Transaction};
+use tokio::sync::mpsc;
 
 use crate::{
     accounts::Actor,
@@ -40,7 +41,7 @@ use crate::{
     },
 };
 
-use super::cdr::{CallRecord, CdrReader, InputError, RowError, ServiceNames};
+use super::cdr::{CallRecord, CdrReader, Format, InputError, RowError, ServiceNames};
 
 /// One UTC hour in ms.
 pub const HOUR_MS: i64 = 3_600_000;
@@ -142,28 +143,33 @@ pub async fn service_names(db: &Db, org_id: &str) -> Result<ServiceNames, sqlx::
 const SQLITE_IMPORT_CACHE_KIB: i64 = 256 * 1024;
 const SQLITE_DEFAULT_CACHE_KIB: i64 = 2000;
 
-/// Imports every row of `input` into the organisation; `progress` is called after each batch
-/// with the report so far and the input bytes consumed. The import is audited once at the end
-/// (`calls.imported`, with the counts).
+/// Imports every row of `input` (CSV with the DESIGN header, or NDJSON) into the organisation;
+/// `progress` is called after each batch with the report so far and the input bytes consumed.
+/// The import is audited once at the end (`calls.imported`, with the counts).
 ///
-/// Reading `input` blocks; the CLI passes a file, and an HTTP caller should pass a reader fed
-/// from the request body on a blocking-friendly thread.
-pub async fn import<R: Read>(
+/// Reading and checking rows runs on a blocking thread of its own ([`tokio::task::spawn_blocking`])
+/// and hands over whole batches through a channel of two, so the next batch is parsed while the
+/// database stores the current one, and memory holds at most three batches whatever the input's
+/// size. `input` may block (a file, or an HTTP body through `SyncIoBridge`). A wrong header ends
+/// the import before anything is stored.
+pub async fn import<R: Read + Send + 'static>(
     db: &Db,
     actor: Actor<'_>,
     org_id: &str,
-    input: CdrReader<R>,
+    format: Format,
+    input: R,
     options: &ImportOptions,
     progress: impl FnMut(&ImportReport, u64),
 ) -> Result<ImportReport, IngestError> {
     let services = service_names(db, org_id).await?;
+    let parsed = spawn_parser(format, input, services, options);
     // One connection for the whole import, so its page cache can be sized for it.
     let mut conn = db.pool().acquire().await?;
     let sqlite = db.backend() == Backend::Sqlite;
     if sqlite {
         set_cache_size(&mut conn, SQLITE_IMPORT_CACHE_KIB).await?;
     }
-    let result = import_on(&mut conn, &services, org_id, input, options, progress).await;
+    let result = import_on(&mut conn, org_id, parsed, options, progress).await;
     if sqlite
         && set_cache_size(&mut conn, SQLITE_DEFAULT_CACHE_KIB)
             .await
@@ -192,6 +198,79 @@ pub async fn import<R: Read>(
     Ok(report)
 }
 
+/// What the parser thread hands over: up to a batch of valid rows, and the rows refused since
+/// the previous hand-over.
+#[derive(Debug, Default)]
+struct Parsed {
+    records: Vec<CallRecord>,
+    /// Refused rows, counted.
+    refused: u64,
+    /// The refusals to report (the thread stops collecting at [`ImportOptions::max_reported`]).
+    refusals: Vec<RowError>,
+    /// Input bytes consumed at the hand-over.
+    bytes: u64,
+}
+
+/// Starts reading `input` on a blocking thread; the receiver yields batches in input order,
+/// then closes. An unreadable input or a wrong header arrives as an `Err` and ends the stream.
+fn spawn_parser<R: Read + Send + 'static>(
+    format: Format,
+    input: R,
+    services: ServiceNames,
+    options: &ImportOptions,
+) -> mpsc::Receiver<Result<Parsed, InputError>> {
+    let (tx, rx) = mpsc::channel(2);
+    let batch_rows = options.batch_rows.max(1);
+    let max_reported = options.max_reported;
+    tokio::task::spawn_blocking(move || {
+        let mut reader = match CdrReader::new(format, input) {
+            Ok(reader) => reader,
+            Err(e) => {
+                // The receiver may be gone (the import was abandoned): nothing to do then.
+                let _ = tx.blocking_send(Err(e));
+                return;
+            }
+        };
+        let mut reported = 0;
+        let mut parsed = Parsed {
+            records: Vec::with_capacity(batch_rows),
+            ..Parsed::default()
+        };
+        while let Some(row) = reader.next_row(&services) {
+            match row {
+                Ok(Ok(record)) => parsed.records.push(record),
+                Ok(Err(refusal)) => {
+                    parsed.refused += 1;
+                    if reported < max_reported {
+                        reported += 1;
+                        parsed.refusals.push(refusal);
+                    }
+                }
+                Err(e) => {
+                    let _ = tx.blocking_send(Err(e));
+                    return;
+                }
+            }
+            if parsed.records.len() >= batch_rows {
+                parsed.bytes = reader.bytes_read();
+                let next = Parsed {
+                    records: Vec::with_capacity(batch_rows),
+                    ..Parsed::default()
+                };
+                if tx
+                    .blocking_send(Ok(std::mem::replace(&mut parsed, next)))
+                    .is_err()
+                {
+                    return;
+                }
+            }
+        }
+        parsed.bytes = reader.bytes_read();
+        let _ = tx.blocking_send(Ok(parsed));
+    });
+    rx
+}
+
 async fn set_cache_size(conn: &mut AnyConnection, kib: i64) -> Result<(), sqlx::Error> {
     sqlx::query(&format!("PRAGMA cache_size = -{kib}"))
         .execute(conn)
@@ -199,49 +278,33 @@ async fn set_cache_size(conn: &mut AnyConnection, kib: i64) -> Result<(), sqlx::
     Ok(())
 }
 
-async fn import_on<R: Read>(
+async fn import_on(
     conn: &mut AnyConnection,
-    services: &ServiceNames,
     org_id: &str,
-    mut input: CdrReader<R>,
+    mut parsed: mpsc::Receiver<Result<Parsed, InputError>>,
     options: &ImportOptions,
     mut progress: impl FnMut(&ImportReport, u64),
 ) -> Result<ImportReport, IngestError> {
-    let batch_rows = options.batch_rows.max(1);
     let mut report = ImportReport::default();
-    let mut batch: Vec<CallRecord> = Vec::with_capacity(batch_rows);
     // Strict mode: one transaction for everything, rolled back if any row is refused.
     let mut writer = if options.strict {
         Writer::Strict(conn.begin().await?)
     } else {
         Writer::PerBatch(conn)
     };
-    while let Some(row) = input.next_row(services) {
-        match row? {
-            Ok(record) => {
-                // In strict mode, once a row is refused nothing more is written.
-                if !(options.strict && report.refused > 0) {
-                    batch.push(record);
-                }
-            }
-            Err(refusal) => {
-                report.refused += 1;
-                if report.refusals.len() < options.max_reported {
-                    report.refusals.push(refusal);
-                }
-                if options.strict {
-                    batch.clear();
-                }
-            }
+    let mut bytes = 0;
+    while let Some(batch) = parsed.recv().await {
+        let batch = batch?;
+        report.refused += batch.refused;
+        report.refusals.extend(batch.refusals);
+        bytes = batch.bytes;
+        // In strict mode, once a row is refused nothing more is written (and what was
+        // written is rolled back below); the rest is still read to report every refusal.
+        if batch.records.is_empty() || (options.strict && report.refused > 0) {
+            continue;
         }
-        if batch.len() >= batch_rows {
-            report.add(writer.store(org_id, &batch).await?);
-            batch.clear();
-            progress(&report, input.bytes_read());
-        }
-    }
-    if !batch.is_empty() {
-        report.add(writer.store(org_id, &batch).await?);
+        report.add(writer.store(org_id, &batch.records).await?);
+        progress(&report, bytes);
     }
     if let Writer::Strict(tx) = writer {
         if report.refused > 0 {
@@ -253,7 +316,7 @@ async fn import_on<R: Read>(
             tx.commit().await?;
         }
     }
-    progress(&report, input.bytes_read());
+    progress(&report, bytes);
     Ok(report)
 }
 
@@ -336,12 +399,20 @@ pub async fn store_batch(
         longest_stored.insert(service_id, stored);
     }
 
-    // 3. The calls; the ids returned are the ones that were new.
-    let inserted: HashSet<String> = db::calls::insert_new(&mut *conn, org_id, &unique)
-        .await?
-        .into_iter()
+    // 3. The calls, noting which were new. On SQLite, rows stored from here on have larger
+    //    rowids, so step 5 reads only the calls stored before this batch.
+    let rowid_before = if conn.backend_name().eq_ignore_ascii_case("sqlite") {
+        Some(db::calls::max_rowid(&mut *conn).await?)
+    } else {
+        None
+    };
+    let inserted = db::calls::insert_new(&mut *conn, org_id, &unique).await?;
+    let new: Vec<&CallRecord> = unique
+        .iter()
+        .zip(&inserted)
+        .filter_map(|(c, new)| new.then_some(*c))
         .collect();
-    let stored = inserted.len() as u64;
+    let stored = new.len() as u64;
     let outcome = BatchOutcome {
         stored,
         duplicates: repeated + (unique.len() as u64 - stored),
@@ -354,7 +425,7 @@ pub async fn store_batch(
     //    call overlaps (a call is in progress on [start, end)).
     let mut by_service: BTreeMap<(&str, i64), HourCounters> = BTreeMap::new();
     let mut by_country: BTreeMap<(&str, i64), HourCounters> = BTreeMap::new();
-    for c in unique.iter().filter(|c| inserted.contains(&c.id)) {
+    for c in &new {
         let hour = hour_of(c.started_at);
         by_service
             .entry((c.service_id.as_str(), hour))
@@ -373,7 +444,20 @@ pub async fn store_batch(
     }
 
     // 5. Peaks of those service-hours, recomputed from the stored calls, one query per run
-    //    of consecutive hours of a service.
+    //    of consecutive hours of a service. Where the query leaves out this batch (SQLite),
+    //    its new calls come from memory: by service, sorted by start.
+    let mut new_spans: BTreeMap<&str, Vec<(i64, i64)>> = BTreeMap::new();
+    if rowid_before.is_some() {
+        for c in &new {
+            new_spans
+                .entry(c.service_id.as_str())
+                .or_default()
+                .push((c.started_at, c.ended_at));
+        }
+        for spans in new_spans.values_mut() {
+            spans.sort_unstable();
+        }
+    }
     let keys: Vec<(&str, i64)> = by_service.keys().copied().collect();
     let mut peaks: Vec<i64> = Vec::with_capacity(keys.len());
     let mut i = 0;
@@ -385,9 +469,22 @@ pub async fn store_batch(
         }
         let end = keys[j - 1].1 + HOUR_MS;
         let longest = longest_stored.get(service_id).copied().unwrap_or_default();
-        let spans =
-            db::calls::spans_overlapping(&mut *conn, org_id, service_id, first, end, longest)
-                .await?;
+        let mut spans = db::calls::spans_overlapping(
+            &mut *conn,
+            org_id,
+            service_id,
+            first,
+            end,
+            longest,
+            rowid_before,
+        )
+        .await?;
+        if let Some(batch) = new_spans.get(service_id) {
+            // Calls that may overlap [first, end) start in [first − longest, end).
+            let lo = batch.partition_point(|s| s.0 < first.saturating_sub(longest));
+            let hi = batch.partition_point(|s| s.0 < end);
+            spans.extend(batch[lo..hi].iter().filter(|s| s.1 > first));
+        }
         peaks.extend(peak_channels(&spans, keys[i..j].iter().map(|k| k.1)));
         i = j;
     }

@@ -2,6 +2,9 @@
 //! `PORTAL_TEST_DATABASE_URL` names a server), the real router, and request helpers.
 #![allow(dead_code, clippy::unwrap_used)]
 
+pub mod api;
+pub mod voice;
+
 use std::time::Instant;
 
 use axum::{

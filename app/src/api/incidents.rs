@@ -1,0 +1,126 @@
+//! `/api/v1/incidents`: the carrier's incidents and planned maintenance that concern the
+//! caller's organisation (global ones, ones for its services, ones for countries where it has
+//! services or numbers), each with its public timeline. Any role, and API tokens with a
+//! reading scope, may read.
+
+use serde::{Deserialize, Serialize};
+
+use super::{calls::percent_encode, client, ApiError};
+
+/// One post on an incident's public timeline.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct IncidentUpdateInfo {
+    /// Opaque id.
+    pub id: String,
+    /// When it was posted (RFC 3339, UTC).
+    pub posted_at: String,
+    /// The incident's status as of this update.
+    pub status: String,
+    /// What the carrier said.
+    pub body: String,
+}
+
+/// An incident or a maintenance window.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct IncidentInfo {
+    /// Opaque id.
+    pub id: String,
+    /// `incident` or `maintenance`.
+    pub kind: String,
+    /// `global`, `service` (one of the organisation's services) or `country`.
+    pub scope: String,
+    /// The affected service when `scope` is `service`.
+    pub service_id: Option<String>,
+    /// That service's name.
+    pub service_name: Option<String>,
+    /// The affected country (ISO 3166-1 alpha-2) when `scope` is `country`.
+    pub country: Option<String>,
+    /// Short description.
+    pub title: String,
+    /// Incidents: `investigating`, `identified`, `monitoring`, `resolved`; maintenance:
+    /// `scheduled`, `in_progress`, `completed`, `cancelled`.
+    pub status: String,
+    /// Whether it is still open (not `resolved`, `completed` or `cancelled`).
+    pub open: bool,
+    /// Start (RFC 3339, UTC); for maintenance, the planned start.
+    pub starts_at: String,
+    /// End (RFC 3339, UTC); `None` while open-ended.
+    pub ends_at: Option<String>,
+    /// RFC 3339, UTC.
+    pub created_at: String,
+    /// RFC 3339, UTC.
+    pub updated_at: String,
+    /// The public timeline, oldest first.
+    pub updates: Vec<IncidentUpdateInfo>,
+}
+
+/// `GET /api/v1/incidents`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct IncidentsResponse {
+    /// Newest first (by start, then id).
+    pub incidents: Vec<IncidentInfo>,
+}
+
+/// Filters of `GET /api/v1/incidents`; `None` leaves a filter out.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::IntoParams), into_params(parameter_in = Query))]
+pub struct IncidentsQuery {
+    /// `open`, `closed`, or one status (e.g. `investigating`, `scheduled`).
+    pub status: Option<String>,
+    /// RFC 3339: only incidents still going on at or after this instant (open-ended ones
+    /// always are).
+    pub from: Option<String>,
+    /// RFC 3339: only incidents that start before this instant.
+    pub to: Option<String>,
+    /// `incident` or `maintenance`.
+    pub kind: Option<String>,
+    /// How many, 1–200 (default 50).
+    pub limit: Option<i64>,
+}
+
+impl IncidentsQuery {
+    /// The query string (without `?`), percent-encoded.
+    pub fn to_query_string(&self) -> String {
+        let limit = self.limit.map(|l| l.to_string());
+        let pairs = [
+            ("status", self.status.as_deref()),
+            ("from", self.from.as_deref()),
+            ("to", self.to.as_deref()),
+            ("kind", self.kind.as_deref()),
+            ("limit", limit.as_deref()),
+        ];
+        pairs
+            .iter()
+            .filter_map(|(k, v)| v.map(|v| format!("{k}={}", percent_encode(v))))
+            .collect::<Vec<_>>()
+            .join("&")
+    }
+}
+
+/// The incidents and maintenance windows that concern the organisation.
+pub async fn list_incidents(query: &IncidentsQuery) -> Result<IncidentsResponse, ApiError> {
+    client::get(&format!("/incidents?{}", query.to_query_string())).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn query_strings_encode_values() {
+        let q = IncidentsQuery {
+            status: Some("open".into()),
+            from: Some("2026-03-01T00:00:00+01:00".into()),
+            limit: Some(5),
+            ..IncidentsQuery::default()
+        };
+        assert_eq!(
+            q.to_query_string(),
+            "status=open&from=2026-03-01T00%3A00%3A00%2B01%3A00&limit=5"
+        );
+        assert_eq!(IncidentsQuery::default().to_query_string(), "");
+    }
+}
