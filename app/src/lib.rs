@@ -1,8 +1,11 @@
 //! The Voice Customer Portal's user interface: the HTML shell, the route table and the API
 //! types shared by the browser (hydrate) and the server (ssr).
 
+#![recursion_limit = "256"]
+
 pub mod api;
 pub mod components;
+pub mod format;
 pub mod pages;
 pub mod return_to;
 
@@ -15,9 +18,12 @@ use leptos_router::{
 
 use crate::components::layout::AppLayout;
 use crate::pages::{
-    forgot_password::ForgotPasswordPage, invite::InvitePage, mfa::MfaPage, not_found::NotFoundPage,
-    overview::OverviewPage, provider::ProviderPage, reset_password::ResetPasswordPage,
-    security::SecurityPage, sign_in::SignInPage, sso::SsoPage,
+    analytics::AnalyticsPage, api_tokens::ApiTokensPage, audit::AuditPage, calls::CallsPage,
+    emergency_addresses::EmergencyAddressesPage, forgot_password::ForgotPasswordPage,
+    invite::InvitePage, mfa::MfaPage, not_found::NotFoundPage, numbers::NumbersPage,
+    overview::OverviewPage, porting::PortingPage, provider::ProviderPage,
+    reset_password::ResetPasswordPage, security::SecurityPage, service_detail::ServiceDetailPage,
+    services::ServicesPage, sign_in::SignInPage, sso::SsoPage, users::UsersPage,
 };
 
 /// The product name shown in the title bar and the browser tab.
@@ -69,6 +75,17 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/security") view=SecurityPage />
                     <Route path=path!("/sso") view=SsoPage />
                     <Route path=path!("/provider") view=ProviderPage />
+                    <Route path=path!("/services") view=ServicesPage />
+                    <Route path=path!("/services/:id") view=ServiceDetailPage />
+                    <Route path=path!("/analytics") view=AnalyticsPage />
+                    <Route path=path!("/porting") view=PortingPage />
+                    // Numbers, emergency addresses, calls, users, API tokens, audit log.
+                    <Route path=path!("/numbers") view=NumbersPage />
+                    <Route path=path!("/emergency-addresses") view=EmergencyAddressesPage />
+                    <Route path=path!("/calls") view=CallsPage />
+                    <Route path=path!("/users") view=UsersPage />
+                    <Route path=path!("/api-tokens") view=ApiTokensPage />
+                    <Route path=path!("/audit") view=AuditPage />
                 </Routes>
             </AppLayout>
         </Router>

@@ -11,9 +11,55 @@ use super::ApiError;
 /// The base path of the JSON API.
 pub const API_BASE: &str = "/api/v1";
 
+/// The key under which the browser tab keeps the customer staff act for.
+pub const SELECTED_ORG_KEY: &str = "portal.org";
+
+/// API paths that are not about one organisation: they never get `?org=`.
+const UNSCOPED_PREFIXES: &[&str] = &[
+    "/auth/",
+    "/me",
+    "/provider",
+    "/status",
+    "/openapi",
+    "/invitations/",
+    "/password-reset",
+];
+
+/// `path` with `org=SLUG` added when `org` is chosen and the route is organisation-scoped.
+pub fn with_org(path: &str, org: Option<&str>) -> String {
+    let unscoped = UNSCOPED_PREFIXES
+        .iter()
+        .any(|prefix| path.starts_with(prefix));
+    let already = path
+        .split_once('?')
+        .is_some_and(|(_, query)| query.split('&').any(|pair| pair.starts_with("org=")));
+    match org {
+        Some(slug) if !slug.is_empty() && !unscoped && !already => {
+            let separator = if path.contains('?') { '&' } else { '?' };
+            format!(
+                "{path}{separator}org={}",
+                super::calls::percent_encode(slug)
+            )
+        }
+        _ => path.to_string(),
+    }
+}
+
+/// The full URL of the API route `path`, with the staff's chosen customer; also for links
+/// the browser follows itself (CSV downloads).
+pub fn api_url(path: &str) -> String {
+    format!(
+        "{API_BASE}{}",
+        with_org(
+            path,
+            crate::components::org_switcher::selected_org().as_deref()
+        )
+    )
+}
+
 /// `GET {API_BASE}{path}` and decode the JSON answer.
 pub async fn get<T: DeserializeOwned>(path: &str) -> Result<T, ApiError> {
-    let response = Request::get(&format!("{API_BASE}{path}"))
+    let response = Request::get(&api_url(path))
         .header("Accept", "application/json")
         .send()
         .await
@@ -27,7 +73,7 @@ pub async fn send_json<B: Serialize, T: DeserializeOwned>(
     path: &str,
     body: &B,
 ) -> Result<T, ApiError> {
-    let response = gloo_net::http::RequestBuilder::new(&format!("{API_BASE}{path}"))
+    let response = gloo_net::http::RequestBuilder::new(&api_url(path))
         .method(method)
         .header("Accept", "application/json")
         .json(body)
@@ -48,5 +94,41 @@ async fn decode<T: DeserializeOwned>(response: Response) -> Result<T, ApiError> 
         serde_json::from_str(&text).map_err(|_| ApiError::UnexpectedResponse { status })
     } else {
         Err(ApiError::from_response(status, &text))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn staff_requests_name_the_chosen_customer() {
+        assert_eq!(
+            with_org("/services", Some("contoso")),
+            "/services?org=contoso"
+        );
+        assert_eq!(
+            with_org("/calls?limit=50", Some("contoso")),
+            "/calls?limit=50&org=contoso"
+        );
+    }
+
+    #[test]
+    fn nothing_is_added_without_a_choice_or_outside_organisation_routes() {
+        assert_eq!(with_org("/services", None), "/services");
+        assert_eq!(with_org("/services", Some("")), "/services");
+        for path in [
+            "/me",
+            "/me/sessions",
+            "/auth/logout",
+            "/provider/organisations",
+        ] {
+            assert_eq!(with_org(path, Some("contoso")), path);
+        }
+        // A page that names the organisation itself keeps its own.
+        assert_eq!(
+            with_org("/users?org=fabrikam", Some("contoso")),
+            "/users?org=fabrikam"
+        );
     }
 }

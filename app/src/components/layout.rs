@@ -19,6 +19,7 @@ use leptos_router::{
 };
 
 use crate::api::auth::MeResponse;
+use crate::components::org_switcher::{set_selected_org, OrgSwitcher};
 use crate::components::user_menu::{provide_current_user, MeState, UserMenu};
 use crate::{BUILD_VERSION, PRODUCT_NAME};
 
@@ -29,31 +30,42 @@ pub struct NavItem {
     pub label: &'static str,
     /// The page's path.
     pub href: &'static str,
+    /// The heading it is listed under ([`NAV_GROUPS`]).
+    pub group: &'static str,
 }
 
-/// The destinations in the side navigation, in display order.
+/// The navigation's headings, in display order. Grouping keeps fourteen destinations
+/// scannable, on a phone too, where the whole list is one scrolling panel.
+pub const NAV_GROUPS: &[&str] = &["Monitor", "Phone numbers", "Administration"];
+
+const fn item(label: &'static str, href: &'static str, group: &'static str) -> NavItem {
+    NavItem { label, href, group }
+}
+
+/// The destinations in the side navigation everyone has, in display order.
 pub const NAV_ITEMS: &[NavItem] = &[
-    NavItem {
-        label: "Overview",
-        href: "/",
-    },
-    NavItem {
-        label: "Security",
-        href: "/security",
-    },
+    item("Overview", "/", "Monitor"),
+    item("Services", "/services", "Monitor"),
+    item("Calls", "/calls", "Monitor"),
+    item("Analytics", "/analytics", "Monitor"),
+    item("Numbers", "/numbers", "Phone numbers"),
+    item(
+        "Emergency addresses",
+        "/emergency-addresses",
+        "Phone numbers",
+    ),
+    item("Porting", "/porting", "Phone numbers"),
+    item("Users", "/users", "Administration"),
+    item("API tokens", "/api-tokens", "Administration"),
+    item("Audit log", "/audit", "Administration"),
+    item("Security", "/security", "Administration"),
 ];
 
 /// The customer's single sign-on settings, for organisation admins.
-pub const SSO_NAV_ITEM: NavItem = NavItem {
-    label: "Single sign-on",
-    href: "/sso",
-};
+pub const SSO_NAV_ITEM: NavItem = item("Single sign-on", "/sso", "Administration");
 
 /// The carrier's console of customers, for staff.
-pub const PROVIDER_NAV_ITEM: NavItem = NavItem {
-    label: "Provider console",
-    href: "/provider",
-};
+pub const PROVIDER_NAV_ITEM: NavItem = item("Provider console", "/provider", "Administration");
 
 /// Whether `me` administers a customer organisation (staff are not organisation admins).
 pub fn is_organisation_admin(me: &MeResponse) -> bool {
@@ -87,6 +99,22 @@ pub fn nav_items(me: Option<&MeResponse>) -> Vec<NavItem> {
         .iter()
         .copied()
         .chain(role_nav_items(me))
+        .collect()
+}
+
+/// `items` under their headings, in [`NAV_GROUPS`] order; headings without items are left out.
+pub fn nav_sections(items: &[NavItem]) -> Vec<(&'static str, Vec<NavItem>)> {
+    NAV_GROUPS
+        .iter()
+        .map(|group| {
+            let members: Vec<NavItem> = items
+                .iter()
+                .filter(|item| item.group == *group)
+                .copied()
+                .collect();
+            (*group, members)
+        })
+        .filter(|(_, members)| !members.is_empty())
         .collect()
 }
 
@@ -130,10 +158,20 @@ pub fn AppLayout(children: Children) -> impl IntoView {
         location.pathname.with(|path| uses_auth_layout(path, enrol))
     });
     let current = provide_current_user(auth_layout.into());
-    let role_items = move || match current.me.get() {
-        Some(MeState::SignedIn(me)) => role_nav_items(Some(&me)),
-        _ => Vec::new(),
+    let sections = move || {
+        let me = match current.me.get() {
+            Some(MeState::SignedIn(me)) => Some(me),
+            _ => None,
+        };
+        nav_sections(&nav_items(me.as_ref()))
     };
+    // The sign-in pages start a new session, maybe someone else's: forget which customer
+    // staff were viewing in this tab.
+    Effect::new(move |_| {
+        if auth_layout.get() {
+            set_selected_org(None);
+        }
+    });
     // Effects run only in the browser, so this marks the page as hydrated (tests wait for it).
     let (hydrated, set_hydrated) = signal(false);
     Effect::new(move |_| set_hydrated.set(true));
@@ -174,15 +212,24 @@ pub fn AppLayout(children: Children) -> impl IntoView {
                     </div>
                 </header>
                 <nav id="sidenav" class="sidenav" aria-label="Main">
-                    <ul>
-                        {NAV_ITEMS
-                            .iter()
-                            .map(|item| view! { <NavLink item=*item close_menu=set_menu_open /> })
-                            .collect_view()}
+                    <ul class="nav-groups">
                         {move || {
-                            role_items()
+                            sections()
                                 .into_iter()
-                                .map(|item| view! { <NavLink item=item close_menu=set_menu_open /> })
+                                .map(|(group, items)| {
+                                    let heading_id = format!("nav-{}", group.to_lowercase());
+                                    view! {
+                                        <li class="nav-group">
+                                            <h2 class="nav-heading" id=heading_id.clone()>{group}</h2>
+                                            <ul aria-labelledby=heading_id>
+                                                {items
+                                                    .into_iter()
+                                                    .map(|item| view! { <NavLink item=item close_menu=set_menu_open /> })
+                                                    .collect_view()}
+                                            </ul>
+                                        </li>
+                                    }
+                                })
                                 .collect_view()
                         }}
                     </ul>
@@ -197,6 +244,9 @@ pub fn AppLayout(children: Children) -> impl IntoView {
                         <BrandMark />
                         <span>{PRODUCT_NAME}</span>
                     </p>
+                </Show>
+                <Show when=move || !auth_layout.get()>
+                    <OrgSwitcher />
                 </Show>
                 {children()}
             </main>
@@ -279,25 +329,71 @@ mod tests {
         assert!(!is_current("/services", "/services-old"));
     }
 
+    const COMMON: [&str; 11] = [
+        "Overview",
+        "Services",
+        "Calls",
+        "Analytics",
+        "Numbers",
+        "Emergency addresses",
+        "Porting",
+        "Users",
+        "API tokens",
+        "Audit log",
+        "Security",
+    ];
+
     #[test]
-    fn security_follows_the_overview_in_the_navigation() {
-        let labels: Vec<&str> = NAV_ITEMS.iter().map(|item| item.label).collect();
-        assert_eq!(labels[..2], ["Overview", "Security"]);
-        assert_eq!(NAV_ITEMS[1].href, "/security");
+    fn every_page_of_the_design_is_in_the_navigation() {
+        let hrefs: Vec<&str> = NAV_ITEMS.iter().map(|item| item.href).collect();
+        for href in [
+            "/",
+            "/services",
+            "/numbers",
+            "/emergency-addresses",
+            "/calls",
+            "/analytics",
+            "/porting",
+            "/users",
+            "/api-tokens",
+            "/audit",
+            "/security",
+        ] {
+            assert!(hrefs.contains(&href), "{href}");
+        }
+        assert_eq!(labels(NAV_ITEMS), COMMON);
+    }
+
+    #[test]
+    fn sections_keep_the_group_order_and_drop_empty_groups() {
+        let sections = nav_sections(&nav_items(Some(&me(None, true))));
+        let groups: Vec<&str> = sections.iter().map(|(group, _)| *group).collect();
+        assert_eq!(groups, ["Monitor", "Phone numbers", "Administration"]);
+        assert_eq!(sections[0].1[0].label, "Overview");
+        assert_eq!(
+            sections[2].1.last().map(|item| item.label),
+            Some("Provider console")
+        );
+        let only_monitor = nav_sections(&NAV_ITEMS[..2]);
+        assert_eq!(only_monitor.len(), 1);
+        // Every item belongs to a known group, so none is silently hidden.
+        assert!(NAV_ITEMS
+            .iter()
+            .all(|item| NAV_GROUPS.contains(&item.group)));
     }
 
     #[test]
     fn organisation_admins_also_get_single_sign_on() {
         let items = nav_items(Some(&me(Some("admin"), false)));
-        assert_eq!(labels(&items), ["Overview", "Security", "Single sign-on"]);
-        assert_eq!(items[2].href, "/sso");
+        assert_eq!(labels(&items[COMMON.len()..]), ["Single sign-on"]);
+        assert_eq!(items[COMMON.len()].href, "/sso");
     }
 
     #[test]
     fn staff_also_get_the_provider_console() {
         let items = nav_items(Some(&me(None, true)));
-        assert_eq!(labels(&items), ["Overview", "Security", "Provider console"]);
-        assert_eq!(items[2].href, "/provider");
+        assert_eq!(labels(&items[COMMON.len()..]), ["Provider console"]);
+        assert_eq!(items[COMMON.len()].href, "/provider");
         // A role on a staff account does not make it an organisation admin.
         assert!(!is_organisation_admin(&me(Some("admin"), true)));
     }
@@ -307,11 +403,11 @@ mod tests {
         for role in ["engineer", "viewer"] {
             assert_eq!(
                 labels(&nav_items(Some(&me(Some(role), false)))),
-                ["Overview", "Security"],
+                COMMON,
                 "{role}"
             );
         }
-        assert_eq!(labels(&nav_items(None)), ["Overview", "Security"]);
+        assert_eq!(labels(&nav_items(None)), COMMON);
         assert!(role_nav_items(None).is_empty());
     }
 
