@@ -6,7 +6,9 @@
 #     handler returning a body of the same size (server/examples/bare_json.rs), both with wrk,
 #     64 connections, 20 s, in the same run on the same machine;
 #  3. the SSO callback's server time with the signing keys cached, and JWKS fetches under a
-#     flood of tokens with unknown kids (server/benches/sso.rs, the emulator as Entra ID).
+#     flood of tokens with unknown kids (server/benches/sso.rs, the emulator as Entra ID);
+#  4. the voice data: CDR ingest rates, the dashboard API at 10 M calls, the calls export and
+#     DuckDB on the same calls (bench/voice.sh, which appends its section).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$HOME/.cargo/bin:$PATH"
@@ -130,5 +132,7 @@ and audit writes on SQLite).
 | share of callbacks under 2 ms | $(val sso_callback_share_under_2ms) | | |
 | JWKS fetches while $(val unknown_kid_tokens) tokens with unknown kids arrive within a minute | $(val jwks_fetches_during_flood) | ≤ 1 | $(verdict "$(val jwks_fetches_during_flood) <= 1") |
 MD
+echo "== voice data: ingest, API latency at 10 M calls, export, DuckDB (bench/voice.sh) =="
+bench/voice.sh
 echo "== written bench/RESULTS.md =="
 cat bench/RESULTS.md
