@@ -77,6 +77,15 @@ read -r pg_rate pg_secs < <(import_rate "$work/ingest.csv" "$INGEST")
 echo "PostgreSQL: $pg_rate calls/s"
 runuser -u postgres -- "$pgbin/pg_ctl" -D "$pgdir/data" -m fast -w stop >/dev/null; rm -rf "$pgdir"; pgdir=""
 
+echo "== portal seed-demo --calls $BIG (SQLite) =="
+export DATABASE_URL="sqlite://$work/seed.db?mode=rwc"
+"$bin" migrate >/dev/null
+t0=$(date +%s.%N)
+"$bin" seed-demo --calls "$BIG" >/dev/null
+seed_secs=$(python3 -c "print(f'{$(date +%s.%N) - $t0:.0f}')")
+echo "seed-demo: $seed_secs s"
+rm -f "$work"/seed.db*
+
 echo "== $BIG calls in one customer (SQLite) =="
 export DATABASE_URL="sqlite://$work/big.db?mode=rwc"
 setup_org
@@ -113,6 +122,7 @@ by country, exact peak-channel recomputation) in 50,000-row transactions.
 | ingest into SQLite, $INGEST calls | **$sqlite_rate calls/s** ($sqlite_secs s) | ≥ 100,000/s | $(verdict "$sqlite_rate >= 100000") |
 | ingest into PostgreSQL 15 (fsync on, shared_buffers 512 MB), $INGEST calls | **$pg_rate calls/s** ($pg_secs s) | ≥ 50,000/s | $(verdict "$pg_rate >= 50000") |
 | ingest of $BIG calls into one customer, SQLite | $big_rate calls/s ($big_secs s; database $db_size) | | |
+| \`portal seed-demo --calls $BIG\` (generation included), SQLite | $seed_secs s | minutes | $(verdict "$seed_secs < 600") |
 
 With $BIG calls in that customer (SQLite), $(val requests) sequential requests each, session cookie, on this machine:
 
