@@ -260,7 +260,39 @@ async fn services_are_listed_with_health_and_isolated_between_customers() {
         .unwrap()
         .remove("utilisation")
         .is_some());
+    // The health checks of the range (the last 24 hours by default: none here).
+    assert_eq!(
+        detail.as_object_mut().unwrap().remove("health_history"),
+        Some(serde_json::json!([]))
+    );
     assert_eq!(detail, services[0]);
+    let day = app
+        .get_with(
+            &format!(
+                "/api/v1/services/{a_second}?from=2026-03-01T00:00:00Z&to=2026-03-02T00:00:00Z"
+            ),
+            &a_admin,
+        )
+        .await;
+    assert_eq!(day.status, 200, "{}", day.text());
+    let history: Vec<(String, String)> = day.json()["health_history"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| {
+            (
+                h["checked_at"].as_str().unwrap().to_string(),
+                h["health"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        history,
+        [
+            ("2026-03-01T00:01:00Z".to_string(), "degraded".to_string()),
+            ("2026-03-01T00:00:00Z".to_string(), "up".to_string()),
+        ]
+    );
     create_user(&app.db.db, "contoso", "viewer@contoso.example", "viewer").await;
     let viewer = app
         .login("viewer@contoso.example", PASSWORD)
