@@ -326,12 +326,15 @@ fn days_in(from: i64, to: i64) -> Option<Vec<i64>> {
     Some((first..=last).collect())
 }
 
-/// `days` as an SQL list of integers (`20512,20513`), ascending as given.
+/// `days` as an SQL list of integers (`20512,20513`), ascending as given. A single day is
+/// written twice: SQLite turns `IN (d)` into `= d`, factors it out of both sides of the OR and
+/// then reads the whole day from one index (145 ms p50 at 10 M calls, against 1 ms).
 fn days_sql(days: &[i64]) -> String {
-    days.iter()
-        .map(|d| d.to_string())
-        .collect::<Vec<_>>()
-        .join(",")
+    let mut list: Vec<String> = days.iter().map(|d| d.to_string()).collect();
+    if let [day] = days {
+        list.push(day.to_string());
+    }
+    list.join(",")
 }
 
 /// Binds the organisation (`$1`) and the filters' values to `query`.
