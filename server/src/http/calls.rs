@@ -156,6 +156,17 @@ impl Filters {
         }
     }
 
+    /// `SELECT columns FROM calls c WHERE` the organisation's condition, written as
+    /// [`Filters::select`] writes it; the filters' conditions follow with `AND`.
+    pub(super) fn select_columns(&self, columns: &str) -> String {
+        let org = if self.number_days.is_some() {
+            "c.org_id || ''"
+        } else {
+            "c.org_id"
+        };
+        format!("SELECT {columns} FROM calls c WHERE {org} = $1")
+    }
+
     fn push(&mut self, sql: impl FnOnce(usize) -> String, value: Bind) {
         let n = self.binds.len() + 2;
         self.conditions.push(sql(n));
@@ -338,7 +349,7 @@ fn days_sql(days: &[i64]) -> String {
 }
 
 /// Binds the organisation (`$1`) and the filters' values to `query`.
-fn bind_all<'q>(
+pub(super) fn bind_all<'q>(
     query: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>,
     org_id: &'q str,
     binds: &'q [Bind],

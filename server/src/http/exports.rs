@@ -4,15 +4,16 @@
 //!
 //! Each export takes the filters of its list endpoint, parsed by that endpoint's own code, so a
 //! bad filter answers the same 422 before a byte of CSV is sent (`limit` is ignored: an export
-//! holds every matching row). The rows are read in keyset chunks of [`CHUNK`] and each chunk is
-//! written out before the next is read, so memory stays flat whatever the row count and no
-//! database connection is held between chunks.
+//! holds every matching row). The rows are read in keyset chunks of [`CHUNK`], each a query of
+//! its own, so memory stays flat whatever the row count and no database connection is held
+//! for the whole export. The numbers export writes a chunk before reading the next; the calls
+//! export (millions of rows) reads the next chunk while it writes one.
 //!
 //! The calls export writes exactly the DESIGN exchange-format columns (the service by name,
 //! timestamps RFC 3339 UTC), newest first like the list, so `portal calls import` of an export
 //! finds every row a duplicate.
 
-use std::{future::Future, sync::Arc};
+use std::{borrow::Cow, collections::HashMap, future::Future, sync::Arc};
 
 use axum::{
     body::{Body, Bytes},
@@ -20,7 +21,9 @@ use axum::{
     http::header,
     response::{IntoResponse, Response},
 };
+use serde::Deserialize;
 use sqlx::{AnyPool, Row};
+use tokio::task::JoinHandle;
 
 use utoipa_axum::{router::OpenApiRouter, routes};
 
@@ -28,12 +31,13 @@ use app::api::{calls::CallsQuery, ErrorBody};
 
 use crate::{
     auth::caller::{Caller, Role},
-    clock::rfc3339_ms,
+    clock::{rfc3339_ms, write_rfc3339_ms},
+    db::Backend,
     voice::cdr::HEADER as CDR_HEADER,
 };
 
 use super::{
-    calls::{self, Bind, CallsParams},
+    calls::{self, CallsParams},
     error::ApiQuery,
     numbers::{self, ListQuery},
     ApiResult, AppState,
@@ -219,11 +223,6 @@ async fn export_numbers(
     ))
 }
 
-/// A number as the CDR format writes it: empty when unknown.
-fn optional_number(v: Option<f64>) -> String {
-    v.map(|v| v.to_string()).unwrap_or_default()
-}
-
 /// `GET /api/v1/calls/export.csv`: the calls of `GET /calls` with the same filters and range,
 /// newest first by (start, id), in the CDR exchange format.
 #[utoipa::path(
@@ -251,67 +250,230 @@ async fn export_calls(
 ) -> ApiResult<Response> {
     caller.require(Role::Viewer)?;
     let now = state.clock.now_ms();
-    let f = calls::filters(&q, now)?;
+    let filters = calls::filters(&q, now)?;
     let pool: AnyPool = state.db.pool().clone();
-    let org_id = caller.org_id.clone();
-    let filters = Arc::new(f);
-    let fetch = move |after: Option<(i64, String)>| {
-        let (pool, org_id) = (pool.clone(), org_id.clone());
-        let mut f = (*filters).clone();
+    let names = service_names(&pool, &caller.org_id).await?;
+    let export = CallsExport {
+        pool,
+        backend: state.db.backend(),
+        org_id: caller.org_id.clone(),
+        filters,
+        names,
+    };
+    Ok(csv_response("calls", now, export.body()))
+}
+
+/// The columns of [`CallsExport`]'s inner query, in the order of [`ExportedCall`]'s fields.
+const EXPORT_COLUMNS: &str = "c.id, c.service_id, c.started_at, c.answered_at, c.ended_at, \
+     c.direction, c.from_number, c.to_number, c.result, c.sip_code, c.sip_reason, c.mos, \
+     c.jitter_ms, c.packet_loss_pct, c.country";
+
+/// The same columns as the outer query names them.
+const EXPORT_FIELDS: &str = "id, service_id, started_at, answered_at, ended_at, direction, \
+     from_number, to_number, result, sip_code, sip_reason, mos, jitter_ms, packet_loss_pct, \
+     country";
+
+/// One call as a chunk's JSON array holds it (a JSON array per call, fields in
+/// [`EXPORT_COLUMNS`] order).
+#[derive(Deserialize)]
+struct ExportedCall<'a> {
+    #[serde(borrow)]
+    id: Cow<'a, str>,
+    #[serde(borrow)]
+    service_id: Cow<'a, str>,
+    started_at: i64,
+    answered_at: Option<i64>,
+    ended_at: i64,
+    #[serde(borrow)]
+    direction: Cow<'a, str>,
+    #[serde(borrow)]
+    from: Cow<'a, str>,
+    #[serde(borrow)]
+    to: Cow<'a, str>,
+    #[serde(borrow)]
+    result: Cow<'a, str>,
+    sip_code: i64,
+    #[serde(borrow)]
+    sip_reason: Cow<'a, str>,
+    mos: Option<f64>,
+    jitter_ms: Option<f64>,
+    packet_loss_pct: Option<f64>,
+    #[serde(borrow)]
+    country: Cow<'a, str>,
+}
+
+/// Every service name of the organisation, by id: the export writes each call's service by
+/// name, and looking it up here spares the database a join per row.
+async fn service_names(
+    pool: &AnyPool,
+    org_id: &str,
+) -> Result<HashMap<String, String>, sqlx::Error> {
+    let rows = sqlx::query("SELECT id, name FROM services WHERE org_id = $1")
+        .bind(org_id)
+        .fetch_all(pool)
+        .await?;
+    rows.iter()
+        .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
+        .collect()
+}
+
+/// One calls export. Each chunk comes back from the database as a single JSON text (an array
+/// of per-call arrays, built by the engine's JSON aggregate): through sqlx's SQLite worker,
+/// every row is a hand-over between threads, and at a row per call those hand-overs cost
+/// more than everything else in the export together. The chunks are read one ahead, so the
+/// database builds chunk n + 1 while chunk n is written out as CSV; memory holds at most two
+/// chunks.
+struct CallsExport {
+    pool: AnyPool,
+    backend: Backend,
+    org_id: String,
+    filters: calls::Filters,
+    names: HashMap<String, String>,
+}
+
+impl CallsExport {
+    /// Starts reading the chunk after the call (`started_at`, `id`) (from the first call when
+    /// `None`) on its own task.
+    fn read(&self, after: Option<(i64, String)>) -> Pending {
+        let mut f = self.filters.clone();
         if let Some((start, id)) = after {
             f.after(start, id);
         }
-        let mut sql = f.select();
+        let mut inner = f.select_columns(EXPORT_COLUMNS);
         for c in &f.conditions {
-            sql.push_str(" AND ");
-            sql.push_str(c);
+            inner.push_str(" AND ");
+            inner.push_str(c);
         }
-        sql.push_str(&format!(
+        inner.push_str(&format!(
             " ORDER BY c.started_at DESC, c.id DESC LIMIT {CHUNK}"
         ));
-        let binds = f.binds;
-        async move {
-            let mut query = sqlx::query(&sql).bind(org_id.as_str());
-            for b in binds.iter() {
-                query = match b {
-                    Bind::Int(v) => query.bind(v),
-                    Bind::Text(v) => query.bind(v.as_str()),
-                    Bind::Real(v) => query.bind(v),
+        // The aggregate orders its input itself: a subquery's order is not promised to
+        // survive into an aggregate.
+        let order = "ORDER BY started_at DESC, id DESC";
+        let sql = match self.backend {
+            Backend::Sqlite => format!(
+                "SELECT json_group_array(json_array({EXPORT_FIELDS}) {order}) FROM ({inner}) x"
+            ),
+            Backend::Postgres => format!(
+                "SELECT COALESCE(json_agg(json_build_array({EXPORT_FIELDS}) {order}), '[]')::text \
+                 FROM ({inner}) x"
+            ),
+        };
+        let (pool, org_id) = (self.pool.clone(), self.org_id.clone());
+        Pending(tokio::spawn(async move {
+            let row = calls::bind_all(sqlx::query(&sql), &org_id, &f.binds)
+                .fetch_one(&pool)
+                .await?;
+            row.try_get::<String, _>(0)
+        }))
+    }
+
+    /// The CDR header, then chunk after chunk until one comes back short. An error mid-stream
+    /// is logged and ends the body abruptly, as [`csv_body`] does.
+    fn body(self) -> Body {
+        let first = self.read(None);
+        let header = csv_lines([CDR_HEADER]).map_err(anyhow::Error::from);
+        let stream = futures_util::stream::unfold(
+            (self, Some(header), Some(first)),
+            |(mut export, header, pending)| async move {
+                let (result, pending) = match (header, pending) {
+                    (Some(header), pending) => (header, pending),
+                    (None, Some(pending)) => match export.step(pending).await {
+                        Ok((bytes, next)) => (Ok(bytes), next),
+                        Err(e) => (Err(e), None),
+                    },
+                    (None, None) => return None,
                 };
+                let item = result.map(Bytes::from).map_err(|e| {
+                    tracing::error!(error = ?e, "CSV export failed mid-stream");
+                    std::io::Error::other("the export failed; see the server log")
+                });
+                Some((item, (export, None, pending)))
+            },
+        );
+        Body::from_stream(stream)
+    }
+
+    /// Waits for a chunk, starts reading the next one (unless this one was the last), and
+    /// writes this one out.
+    async fn step(&mut self, pending: Pending) -> anyhow::Result<(Vec<u8>, Option<Pending>)> {
+        let json = pending.finish().await?;
+        let calls: Vec<ExportedCall<'_>> = serde_json::from_str(&json)?;
+        let next = match calls.last() {
+            Some(last) if calls.len() as i64 == CHUNK => {
+                Some(self.read(Some((last.started_at, last.id.to_string()))))
             }
-            let rows = query.fetch_all(&pool).await?;
-            let mut records = Vec::with_capacity(rows.len());
-            let mut last = None;
-            for row in &rows {
-                last = Some((row.try_get::<i64, _>("started_at")?, row.try_get("id")?));
-                let c = calls::call_info(row)?;
-                records.push([
-                    c.id,
-                    c.service,
-                    c.start,
-                    c.answer.unwrap_or_default(),
-                    c.end,
-                    c.direction,
-                    c.from,
-                    c.to,
-                    c.result,
-                    c.sip_code.to_string(),
-                    c.sip_reason,
-                    optional_number(c.mos),
-                    optional_number(c.jitter_ms),
-                    optional_number(c.packet_loss_pct),
-                    c.country,
-                ]);
-            }
-            let last = if rows.len() as i64 == CHUNK {
-                last
-            } else {
-                None
-            };
-            anyhow::Ok((csv_lines(records)?, last))
+            _ => None,
+        };
+        // A service added after the export started (and its calls ingested meanwhile).
+        if calls
+            .iter()
+            .any(|c| !self.names.contains_key(c.service_id.as_ref()))
+        {
+            self.names = service_names(&self.pool, &self.org_id).await?;
         }
-    };
-    Ok(csv_response("calls", now, csv_body(&CDR_HEADER, fetch)))
+        Ok((self.write(&calls)?, next))
+    }
+
+    /// `calls` in the CDR exchange format.
+    fn write(&self, calls: &[ExportedCall<'_>]) -> anyhow::Result<Vec<u8>> {
+        use std::fmt::Write as _;
+        let mut w = csv::Writer::from_writer(Vec::with_capacity(calls.len() * 200));
+        let mut text = String::new();
+        let mut time = Vec::with_capacity(24);
+        for c in calls {
+            let service = self.names.get(c.service_id.as_ref()).ok_or_else(|| {
+                anyhow::anyhow!(
+                    "call of service {}, which is not the organisation's",
+                    c.service_id
+                )
+            })?;
+            w.write_field(c.id.as_bytes())?;
+            w.write_field(service)?;
+            for ms in [Some(c.started_at), c.answered_at, Some(c.ended_at)] {
+                time.clear();
+                if let Some(ms) = ms {
+                    write_rfc3339_ms(&mut time, ms);
+                }
+                w.write_field(&time)?;
+            }
+            w.write_field(c.direction.as_bytes())?;
+            w.write_field(c.from.as_bytes())?;
+            w.write_field(c.to.as_bytes())?;
+            w.write_field(c.result.as_bytes())?;
+            text.clear();
+            write!(text, "{}", c.sip_code)?;
+            w.write_field(&text)?;
+            w.write_field(c.sip_reason.as_bytes())?;
+            for v in [c.mos, c.jitter_ms, c.packet_loss_pct] {
+                text.clear();
+                if let Some(v) = v {
+                    write!(text, "{v}")?;
+                }
+                w.write_field(&text)?;
+            }
+            w.write_field(c.country.as_bytes())?;
+            w.write_record(None::<&[u8]>)?;
+        }
+        w.into_inner()
+            .map_err(|e| anyhow::Error::from(csv::Error::from(e.into_error())))
+    }
+}
+
+/// A chunk being read on its own task, which is stopped when the export is dropped (the
+/// client went away) instead of finishing a read nobody will write out.
+struct Pending(JoinHandle<Result<String, sqlx::Error>>);
+
+impl Pending {
+    async fn finish(mut self) -> anyhow::Result<String> {
+        Ok((&mut self.0).await??)
+    }
+}
+
+impl Drop for Pending {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
 }
 
 #[cfg(test)]
