@@ -8,8 +8,9 @@ export CARGO_TERM_COLOR ?= never
 .PHONY: run test bench tools test-tools lint check-wasm test-sqlite test-postgres e2e build-site clean
 
 ## Serve the portal with live reload on http://localhost:3000 (SQLite under data/, demo data seeded).
+## Unhashed file names: cargo-leptos' watch does not re-hash on rebuilds (see Cargo.toml hash-files).
 run: tools
-	PORTAL_SEED_DEMO=true cargo leptos watch
+	PORTAL_SEED_DEMO=true LEPTOS_HASH_FILES=false cargo leptos watch
 
 ## Every check: fmt, clippy, wasm, tests on SQLite and PostgreSQL, Playwright in Chromium.
 test: test-tools lint check-wasm test-sqlite test-postgres e2e

@@ -8,7 +8,9 @@
 #  3. the SSO callback's server time with the signing keys cached, and JWKS fetches under a
 #     flood of tokens with unknown kids (server/benches/sso.rs, the emulator as Entra ID);
 #  4. the voice data: CDR ingest rates, the dashboard API at 10 M calls, the calls export and
-#     DuckDB on the same calls (bench/voice.sh, which appends its section).
+#     DuckDB on the same calls (bench/voice.sh, which appends its section);
+#  5. the release wasm's size against the 350 KB brotli budget (bench/wasm.sh, its own section;
+#     `make bench` fails when the wasm is over it, after writing every section).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$HOME/.cargo/bin:$PATH"
@@ -134,5 +136,8 @@ and audit writes on SQLite).
 MD
 echo "== voice data: ingest, API latency at 10 M calls, export, DuckDB (bench/voice.sh) =="
 bench/voice.sh
+echo "== front-end size: the release wasm against its brotli budget (bench/wasm.sh) =="
+wasm_status=0; bench/wasm.sh || wasm_status=$?
 echo "== written bench/RESULTS.md =="
 cat bench/RESULTS.md
+exit "$wasm_status"

@@ -3,6 +3,7 @@
 
 pub mod analytics;
 pub mod api_tokens;
+pub mod assets;
 pub mod audit_log;
 pub mod auth;
 pub mod calls;
@@ -31,7 +32,7 @@ use std::{net::SocketAddr, sync::Arc, time::Instant};
 
 use axum::{
     extract::{DefaultBodyLimit, FromRef},
-    http::{header, HeaderValue, Request},
+    http::Request,
     middleware::{from_fn, from_fn_with_state},
     routing::get,
     Extension, Router,
@@ -39,12 +40,7 @@ use axum::{
 use leptos::prelude::LeptosOptions;
 use leptos_axum::{generate_route_list, LeptosRoutes};
 use metrics_exporter_prometheus::PrometheusHandle;
-use tower_http::{
-    catch_panic::CatchPanicLayer,
-    services::{ServeDir, ServeFile},
-    set_header::SetResponseHeaderLayer,
-    trace::TraceLayer,
-};
+use tower_http::{catch_panic::CatchPanicLayer, services::ServeFile, trace::TraceLayer};
 use utoipa_axum::{router::UtoipaMethodRouterExt, routes};
 
 use crate::{
@@ -229,12 +225,22 @@ pub fn leptos_options(config: &ServeArgs) -> LeptosOptions {
         Ok("PROD") | Ok("prod") | Ok("production") => leptos::config::Env::PROD,
         _ => leptos::config::Env::DEV,
     };
+    // Hashed names (cargo-leptos' `hash-files`) only when the hash file matches the site;
+    // see `assets`.
+    let hash_file = assets::hash_file_for_site(&config.site_root, &output_name);
     LeptosOptions::builder()
-        .output_name(output_name)
         .site_root(config.site_root.display().to_string())
         .site_pkg_dir("pkg")
         .site_addr(config.site_addr)
         .env(env)
+        .hash_files(hash_file.is_some())
+        .hash_file(
+            hash_file
+                .map(|f| f.display().to_string())
+                .unwrap_or_else(|| "hash.txt".to_string())
+                .into(),
+        )
+        .output_name(output_name)
         .build()
 }
 
@@ -274,7 +280,14 @@ fn api_router() -> Router<AppState> {
 
 /// The whole application: API, operational endpoints, static assets and the Leptos pages.
 pub fn router(state: AppState) -> Router {
-    let pkg_dir = state.config.site_root.join("pkg");
+    let pkg = assets::pkg_service(
+        &state.config.site_root,
+        &state.leptos.output_name,
+        state
+            .leptos
+            .hash_files
+            .then(|| std::path::PathBuf::from(state.leptos.hash_file.as_ref())),
+    );
     let favicon = state.config.site_root.join("favicon.svg");
     let pages = generate_route_list(app::App);
     let leptos_state = state.leptos.clone();
@@ -294,15 +307,8 @@ pub fn router(state: AppState) -> Router {
             move || app::shell(leptos_state.clone()),
         )
         .route_layer(from_fn(middleware::record_route))
-        .nest_service(
-            "/pkg",
-            tower::ServiceBuilder::new()
-                .layer(SetResponseHeaderLayer::if_not_present(
-                    header::CACHE_CONTROL,
-                    HeaderValue::from_static("no-cache"),
-                ))
-                .service(ServeDir::new(pkg_dir)),
-        )
+        // Hashed files cached for a year, the rest revalidated; brotli or gzip (see `assets`).
+        .nest_service("/pkg", pkg)
         .route_service("/favicon.svg", ServeFile::new(favicon))
         .route("/dev/outbox", get(dev_outbox::list));
     let router = match dev_idp {
