@@ -78,8 +78,49 @@ pub struct ProviderOrganisation {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct ProviderOrganisations {
-    /// Every customer, by name.
+    /// The customers found (every one without `q`), by name then slug; one page of them
+    /// when `limit` was given.
     pub organisations: Vec<ProviderOrganisation>,
+    /// How many customers match `q` on all pages together.
+    pub total: i64,
+    /// Pass as `cursor` for the next page; absent on the last page.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_cursor: Option<String>,
+}
+
+/// Customers per page in the provider console.
+pub const PROVIDER_PAGE_SIZE: u32 = 50;
+
+/// The longest search text `GET /api/v1/provider/organisations` accepts, in characters.
+pub const PROVIDER_SEARCH_MAX_CHARS: usize = 200;
+
+/// What the provider console asks `GET /api/v1/provider/organisations` for.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ProviderSearch {
+    /// Text to find in a customer's name or slug, or a linked tenant's id; empty for all.
+    pub q: String,
+    /// The previous page's `next_cursor`.
+    pub cursor: Option<String>,
+    /// Page size; `None` for every match.
+    pub limit: Option<u32>,
+}
+
+impl ProviderSearch {
+    /// The query string (without `?`): only the parameters that are set.
+    pub fn to_query_string(&self) -> String {
+        let mut pairs = Vec::new();
+        let q = self.q.trim();
+        if !q.is_empty() {
+            pairs.push(format!("q={}", super::calls::percent_encode(q)));
+        }
+        if let Some(limit) = self.limit {
+            pairs.push(format!("limit={limit}"));
+        }
+        if let Some(cursor) = &self.cursor {
+            pairs.push(format!("cursor={}", super::calls::percent_encode(cursor)));
+        }
+        pairs.join("&")
+    }
 }
 
 /// `PUT /api/v1/provider/organisations/{slug}/sso` (staff): turn SSO on or off.
@@ -138,9 +179,21 @@ pub async fn update_settings(update: SsoSettingsUpdate) -> Result<SsoSettings, A
     client::send_json(gloo_net::http::Method::PUT, "/organisation/sso", &update).await
 }
 
-/// `GET /api/v1/provider/organisations`.
+/// `GET /api/v1/provider/organisations`: every customer (the staff customer switcher).
 pub async fn provider_organisations() -> Result<ProviderOrganisations, ApiError> {
     client::get("/provider/organisations").await
+}
+
+/// `GET /api/v1/provider/organisations?q=&limit=&cursor=`: the customers `search` finds.
+pub async fn search_provider_organisations(
+    search: &ProviderSearch,
+) -> Result<ProviderOrganisations, ApiError> {
+    let qs = search.to_query_string();
+    if qs.is_empty() {
+        client::get("/provider/organisations").await
+    } else {
+        client::get(&format!("/provider/organisations?{qs}")).await
+    }
 }
 
 /// `PUT /api/v1/provider/organisations/{slug}/sso`.
@@ -239,5 +292,24 @@ mod tests {
             );
         }
         assert_eq!(flow_error_message("<script>"), None);
+    }
+
+    #[test]
+    fn a_provider_search_sends_only_what_is_set() {
+        assert_eq!(ProviderSearch::default().to_query_string(), "");
+        let search = ProviderSearch {
+            q: "  Contoso & Co ".to_string(),
+            cursor: Some("WyJhIiwiYiJd".to_string()),
+            limit: Some(50),
+        };
+        assert_eq!(
+            search.to_query_string(),
+            "q=Contoso%20%26%20Co&limit=50&cursor=WyJhIiwiYiJd"
+        );
+        let blank = ProviderSearch {
+            q: "   ".to_string(),
+            ..ProviderSearch::default()
+        };
+        assert_eq!(blank.to_query_string(), "");
     }
 }

@@ -1,31 +1,46 @@
 //! `/provider`: the carrier staff's console of customers and their single sign-on.
 //!
-//! A table lists every customer (name, slug, users, SSO on/off, linked tenants); below it each
-//! customer has a card to enable or disable SSO, link a Microsoft Entra tenant by its id, and
-//! disable, enable or unlink each tenant. Disabling SSO and unlinking a tenant end SSO
-//! sessions at once, so both ask for a confirmation in place first. The list reloads after
-//! every change.
+//! A search box narrows the customers by name, slug or linked tenant id as one types; the
+//! search lives in the URL (`?q=`) and runs on the server a page at a time ("Load more"),
+//! and a live region says how many customers match. A table lists the customers found (name,
+//! slug, users, SSO on/off, linked tenants) with "View as", which picks the customer in the
+//! staff customer switcher and opens its overview. Below it each customer has a card to enable
+//! or disable SSO, link a Microsoft Entra tenant by its id, and disable, enable or unlink each
+//! tenant. Disabling SSO and unlinking a tenant end SSO sessions at once, so both ask for a
+//! confirmation in place first. After a change the customer's row and card show the state the
+//! API answered with.
 //!
 //! Buttons carry the customer (and tenant) in their accessible name ("Enable SSO for
 //! Contoso"), so every one of them is unambiguous on a page full of customers.
 
 use leptos::{ev::SubmitEvent, html, prelude::*};
 use leptos_meta::Title;
+use leptos_router::{
+    hooks::{use_navigate, use_query_map},
+    NavigateOptions,
+};
 
 use crate::api::{
+    calls::percent_encode,
     sso::{
-        link_tenant, provider_organisations, set_sso_enabled, set_tenant_disabled, unlink_tenant,
-        LinkedTenant, ProviderOrganisation, ProviderOrganisations, SsoSettings,
+        link_tenant, search_provider_organisations, set_sso_enabled, set_tenant_disabled,
+        unlink_tenant, LinkedTenant, ProviderOrganisation, ProviderOrganisations, ProviderSearch,
+        SsoSettings, PROVIDER_PAGE_SIZE, PROVIDER_SEARCH_MAX_CHARS,
     },
     ApiError,
 };
 use crate::components::{
-    browser::format_local_datetime,
-    form::{described_by, hint_id, NeedsJavaScript},
+    browser::{format_local_datetime, full_page_load},
+    data_table::LoadMore,
+    empty_state::EmptyState,
+    form::{described_by, hint_id, FormAlert, NeedsJavaScript},
     layout::is_staff,
     load_error::{is_forbidden, LoadError},
+    org_switcher::{selected_org, set_selected_org},
     user_menu::use_current_user,
 };
+use crate::format::format_count;
+use crate::pages::overview::OVERVIEW_PATH;
 use crate::pages::sso::{
     linked_by_label, normalize_tenant_id, page_access, tenant_state_label, AccessProblem,
     LoadingCard, PageAccess,
@@ -290,10 +305,11 @@ struct OrgMessage {
     success: bool,
 }
 
-/// The console's shared state, handed to each card.
+/// The console's shared state, handed to the table and each card.
 #[derive(Clone, Copy)]
 struct Console {
-    list: LocalResource<Result<ProviderOrganisations, ApiError>>,
+    /// The customers on screen: the search's first page and any loaded after it.
+    rows: RwSignal<Vec<ProviderOrganisation>>,
     /// The action waiting for its confirmation.
     pending: RwSignal<Option<ProviderAction>>,
     /// The action in flight (one at a time).
@@ -312,7 +328,7 @@ impl Console {
         }
     }
 
-    /// Sends `action`, then shows the outcome and reloads the list after a success.
+    /// Sends `action`, then shows the outcome and the customer's new state after a success.
     fn run(self, action: ProviderAction) {
         if self.running.with_untracked(Option::is_some) {
             return;
@@ -324,19 +340,25 @@ impl Console {
             let result = perform(action.clone()).await;
             self.running.set(None);
             match result {
-                Ok(_) => self.succeeded(&action),
+                Ok(settings) => self.succeeded(&action, settings),
                 Err(error) => self.failed(&action, &error),
             }
         });
     }
 
-    fn succeeded(self, action: &ProviderAction) {
+    /// The API answered with the customer's settings after the change: they replace the
+    /// customer's row in place (a reload would drop the pages loaded with "Load more").
+    fn succeeded(self, action: &ProviderAction, settings: SsoSettings) {
         self.message.set(Some(OrgMessage {
             slug: action.slug().to_string(),
             text: action.done_notice(),
             success: true,
         }));
-        self.list.refetch();
+        self.rows.update(|rows| {
+            if let Some(org) = rows.iter_mut().find(|org| org.slug == action.slug()) {
+                org.sso = settings;
+            }
+        });
     }
 
     fn failed(self, action: &ProviderAction, error: &ApiError) {
@@ -350,6 +372,73 @@ impl Console {
     fn is_pending(self, action: &ProviderAction) -> bool {
         self.pending.with(|p| p.as_ref() == Some(action))
     }
+}
+
+/// The search as the page's URL carries it (`?q=`): trimmed, and cut to the length the API
+/// accepts (the box itself allows no more; a longer one can only come from an edited URL).
+pub fn search_text(raw: &str) -> String {
+    raw.trim()
+        .chars()
+        .take(PROVIDER_SEARCH_MAX_CHARS)
+        .collect::<String>()
+        .trim_end()
+        .to_string()
+}
+
+/// The console's own URL for the search `q`, so a link or a reload keeps it.
+pub fn provider_page_url(q: &str) -> String {
+    let q = search_text(q);
+    if q.is_empty() {
+        PROVIDER_PATH.to_string()
+    } else {
+        format!("{PROVIDER_PATH}?q={}", percent_encode(&q))
+    }
+}
+
+/// What the live region says once a search has answered: how many customers match.
+pub fn match_count_text(total: i64, q: &str) -> String {
+    let count = format_count(total);
+    match (q.is_empty(), total) {
+        (true, 0) => "There are no customers yet.".to_string(),
+        (true, 1) => "1 customer.".to_string(),
+        (true, _) => format!("{count} customers."),
+        (false, 0) => format!("No customer matches “{q}”."),
+        (false, 1) => format!("1 customer matches “{q}”."),
+        (false, _) => format!("{count} customers match “{q}”."),
+    }
+}
+
+/// Where "View as" goes: the overview, with the customer in the URL as well, so the link
+/// also works opened in a new tab (the customer switcher takes `?org=` over on load).
+pub fn view_as_href(slug: &str) -> String {
+    format!("{OVERVIEW_PATH}?org={}", percent_encode(slug))
+}
+
+/// Selects `slug` in the staff customer switcher (the same tab storage it uses) and opens
+/// that customer's overview with a full page load, as the switcher does when its choice
+/// changes, so the top bar and every resource start over for that customer.
+fn view_as(slug: &str) {
+    set_selected_org(Some(slug));
+    full_page_load(OVERVIEW_PATH);
+}
+
+/// Whether a click on a link is a plain one (no new tab or window asked for).
+fn is_plain_click(ev: &leptos::ev::MouseEvent) -> bool {
+    ev.button() == 0 && !(ev.ctrl_key() || ev.meta_key() || ev.shift_key() || ev.alt_key())
+}
+
+/// What decides whether a customer's row and card must be drawn again: its SSO state and
+/// tenants change with the console's actions; its name and users do not.
+fn render_key(org: &ProviderOrganisation) -> (String, bool, Vec<(String, bool)>) {
+    (
+        org.slug.clone(),
+        org.sso.enabled,
+        org.sso
+            .tenants
+            .iter()
+            .map(|t| (t.tenant_id.clone(), t.disabled))
+            .collect(),
+    )
 }
 
 /// The provider console.
@@ -383,42 +472,84 @@ pub fn ProviderPage() -> impl IntoView {
     }
 }
 
-/// The customers and their cards.
+/// The search, the customers and their cards.
+///
+/// The search runs on the server (`GET /api/v1/provider/organisations?q=&limit=&cursor=`), a
+/// page at a time: a carrier has thousands of customers, too many to download, and draw with
+/// their cards, to find one.
 #[component]
 fn ProviderConsole() -> impl IntoView {
-    let console = Console {
-        list: LocalResource::new(provider_organisations),
-        pending: RwSignal::new(None),
-        running: RwSignal::new(None),
-        message: RwSignal::new(None),
-    };
+    let query = use_query_map();
+    let q = Memo::new(move |_| query.with(|p| search_text(&p.get("q").unwrap_or_default())));
+    let results = LocalResource::new(move || {
+        let q = q.get();
+        async move {
+            let search = ProviderSearch {
+                q: q.clone(),
+                cursor: None,
+                limit: Some(PROVIDER_PAGE_SIZE),
+            };
+            search_provider_organisations(&search)
+                .await
+                .map(|page| (q, page))
+        }
+    });
+    let search_ref = NodeRef::<html::Input>::new();
+    let navigate = use_navigate();
+    let clear = Callback::new(move |()| {
+        navigate(
+            PROVIDER_PATH,
+            NavigateOptions {
+                scroll: false,
+                ..NavigateOptions::default()
+            },
+        );
+        // The clicked "Clear search" goes away; the keyboard continues in the search box.
+        if let Some(input) = search_ref.get_untracked() {
+            let _ = input.focus();
+        }
+    });
     view! {
         <p class="muted">
-            "Every customer of the portal. Enable single sign-on for a customer, then link its Microsoft Entra ID tenant here or let its administrator connect it from their Single sign-on page."
+            "Every customer of the portal. Enable single sign-on for a customer, then link its Microsoft Entra ID tenant here or let its administrator connect it from their Single sign-on page. “View as” opens a customer's own pages."
+        </p>
+        <CustomerSearch q=q clear=clear input_ref=search_ref />
+        // Outside the list, so it exists before its text changes and screen readers read
+        // each new count.
+        <p class="status-text provider-count" role="status" data-testid="customer-count">
+            {move || {
+                results
+                    .get()
+                    .and_then(Result::ok)
+                    .map(|(q, page)| match_count_text(page.total, &q))
+            }}
         </p>
         <Transition fallback=|| view! { <LoadingCard label="Loading customers" /> }>
             {move || Suspend::new(async move {
-                match console.list.await {
-                    Ok(ProviderOrganisations { organisations }) if organisations.is_empty() => {
+                match results.await {
+                    Ok((q, page)) if page.organisations.is_empty() && !q.is_empty() => {
                         view! {
-                            <p class="empty-state card">
+                            <EmptyState
+                                title=format!("No customer matches “{q}”.")
+                                hint="Check the spelling, or search by slug or Microsoft Entra tenant ID. Clear the search to see every customer."
+                                testid="customers-empty"
+                            >
+                                <button type="button" class="button secondary" on:click=move |_| clear.run(())>
+                                    "Clear search"
+                                </button>
+                            </EmptyState>
+                        }
+                            .into_any()
+                    }
+                    Ok((_, page)) if page.organisations.is_empty() => {
+                        view! {
+                            <p class="empty-state card" data-testid="customers-empty">
                                 "There are no customers yet. Create one with " <code>"portal org create"</code> "."
                             </p>
                         }
                             .into_any()
                     }
-                    Ok(ProviderOrganisations { organisations }) => {
-                        let cards = organisations
-                            .iter()
-                            .cloned()
-                            .map(|org| view! { <CustomerCard console=console org=org /> })
-                            .collect_view();
-                        view! {
-                            <CustomersTable organisations=organisations />
-                            {cards}
-                        }
-                            .into_any()
-                    }
+                    Ok((q, page)) => view! { <ProviderResults q=q page=page /> }.into_any(),
                     Err(error) => {
                         view! {
                             <LoadError
@@ -426,7 +557,7 @@ fn ProviderConsole() -> impl IntoView {
                                 what="The customers"
                                 return_to=PROVIDER_PATH
                                 forbidden_message=PROVIDER_FORBIDDEN_MESSAGE
-                                on_retry=Callback::new(move |()| console.list.refetch())
+                                on_retry=Callback::new(move |()| results.refetch())
                             />
                         }
                             .into_any()
@@ -437,26 +568,164 @@ fn ProviderConsole() -> impl IntoView {
     }
 }
 
-/// Every customer in brief.
+/// The search box's element id.
+const SEARCH_INPUT_ID: &str = "customer-search";
+
+/// How long typing pauses before the list follows.
+const SEARCH_DELAY: std::time::Duration = std::time::Duration::from_millis(250);
+
+/// The search box: the list follows as one types (after a short pause); Enter searches at
+/// once. Either way the search goes into the URL (`?q=`); typing replaces the history entry
+/// rather than adding one per letter.
 #[component]
-fn CustomersTable(organisations: Vec<ProviderOrganisation>) -> impl IntoView {
-    let rows = organisations
-        .into_iter()
-        .map(|org| {
-            let enabled = org.sso.enabled;
-            view! {
-                <tr data-slug=org.slug.clone()>
-                    <th scope="row" data-label="Customer">{org.name}</th>
-                    <td data-label="Slug"><span class="mono">{org.slug.clone()}</span></td>
-                    <td data-label="Users">{org.users}</td>
-                    <td data-label="SSO">
-                        <span class="badge" class:ok=enabled>{if enabled { "On" } else { "Off" }}</span>
-                    </td>
-                    <td data-label="Tenants">{org.sso.tenants.len()}</td>
-                </tr>
+fn CustomerSearch(
+    q: Memo<String>,
+    clear: Callback<()>,
+    input_ref: NodeRef<html::Input>,
+) -> impl IntoView {
+    let text = RwSignal::new(q.get_untracked());
+    // Back, forward or a link changed `?q=`: the box follows, unless it already says that.
+    Effect::new(move |_| {
+        let from_url = q.get();
+        if search_text(&text.get_untracked()) != from_url {
+            text.set(from_url);
+        }
+    });
+    let navigate = use_navigate();
+    let go = move |replace: bool| {
+        let url = provider_page_url(&text.get_untracked());
+        navigate(
+            &url,
+            NavigateOptions {
+                replace,
+                scroll: false,
+                ..NavigateOptions::default()
+            },
+        );
+    };
+    // It reads the box when it fires, so a "Clear" in between is not undone.
+    let mut search_soon = debounce(SEARCH_DELAY, {
+        let go = go.clone();
+        move |()| go(true)
+    });
+    let hint = hint_id(SEARCH_INPUT_ID);
+    view! {
+        <form
+            class="card provider-search"
+            role="search"
+            method="get"
+            action=PROVIDER_PATH
+            on:submit=move |ev: SubmitEvent| {
+                ev.prevent_default();
+                go(false);
             }
-        })
-        .collect_view();
+        >
+            <div class="field">
+                <label class="field-label" for=SEARCH_INPUT_ID>"Search customers"</label>
+                <p class="field-hint" id=hint.clone()>
+                    "Part of a customer's name or slug, or a Microsoft Entra tenant ID. The list narrows as you type."
+                </p>
+                <div class="inline-form-row">
+                    <input
+                        id=SEARCH_INPUT_ID
+                        name="q"
+                        class="input"
+                        type="search"
+                        autocomplete="off"
+                        autocapitalize="none"
+                        spellcheck="false"
+                        maxlength=PROVIDER_SEARCH_MAX_CHARS.to_string()
+                        aria-describedby=hint
+                        node_ref=input_ref
+                        prop:value=move || text.get()
+                        on:input=move |ev| {
+                            text.set(event_target_value(&ev));
+                            search_soon(());
+                        }
+                    />
+                    <button type="submit" class="button">"Search"</button>
+                    <Show when=move || !text.with(|t| t.trim().is_empty())>
+                        <button
+                            type="button"
+                            class="button secondary"
+                            on:click=move |_| {
+                                text.set(String::new());
+                                clear.run(());
+                            }
+                        >
+                            "Clear search"
+                        </button>
+                    </Show>
+                </div>
+            </div>
+        </form>
+    }
+}
+
+/// The customers the search found: the table, "Load more" and a card per customer.
+///
+/// Each search's answer gets its own [`Console`], made and dropped with these results, so
+/// nothing of the previous search (rows, a confirmation, a message) outlives it.
+#[component]
+fn ProviderResults(q: String, page: ProviderOrganisations) -> impl IntoView {
+    let console = Console {
+        rows: RwSignal::new(page.organisations),
+        pending: RwSignal::new(None),
+        running: RwSignal::new(None),
+        message: RwSignal::new(None),
+    };
+    let cursor = RwSignal::new(page.next_cursor);
+    let (busy, set_busy) = signal(false);
+    let (more_error, set_more_error) = signal(None::<String>);
+    let load_more = Callback::new(move |()| {
+        let Some(after) = cursor.get_untracked() else {
+            return;
+        };
+        set_busy.set(true);
+        set_more_error.set(None);
+        let search = ProviderSearch {
+            q: q.clone(),
+            cursor: Some(after),
+            limit: Some(PROVIDER_PAGE_SIZE),
+        };
+        leptos::task::spawn_local(async move {
+            match search_provider_organisations(&search).await {
+                Ok(next) => {
+                    console.rows.update(|rows| rows.extend(next.organisations));
+                    cursor.set(next.next_cursor);
+                }
+                Err(error) => set_more_error.set(Some(format!(
+                    "More customers could not be loaded. {error} Try “Load more” again."
+                ))),
+            }
+            set_busy.set(false);
+        });
+    });
+    view! {
+        <div class="provider-results">
+            <CustomersTable console=console />
+            <FormAlert message=more_error />
+            <LoadMore
+                has_more=Signal::derive(move || cursor.with(Option::is_some))
+                busy=busy
+                shown=Signal::derive(move || console.rows.with(Vec::len))
+                noun=("customer", "customers")
+                on_more=load_more
+            />
+            <For
+                each=move || console.rows.get()
+                key=render_key
+                children=move |org| view! { <CustomerCard console=console org=org /> }
+            />
+        </div>
+    }
+}
+
+/// The customers in brief, each with "View as".
+#[component]
+fn CustomersTable(console: Console) -> impl IntoView {
+    // Read once: choosing another customer reloads the page (here or in the switcher).
+    let viewing = selected_org();
     view! {
         <section class="card" aria-labelledby="customers-title">
             <header class="card-header">
@@ -472,12 +741,72 @@ fn CustomersTable(organisations: Vec<ProviderOrganisation>) -> impl IntoView {
                             <th scope="col">"Users"</th>
                             <th scope="col">"SSO"</th>
                             <th scope="col">"Tenants"</th>
+                            <th scope="col"><span class="visually-hidden">"Actions"</span></th>
                         </tr>
                     </thead>
-                    <tbody>{rows}</tbody>
+                    <tbody>
+                        <For
+                            each=move || console.rows.get()
+                            key=render_key
+                            children=move |org| {
+                                let current = viewing.as_deref() == Some(org.slug.as_str());
+                                view! { <CustomerRow org=org current=current /> }
+                            }
+                        />
+                    </tbody>
                 </table>
             </div>
         </section>
+    }
+}
+
+/// One customer in the table.
+#[component]
+fn CustomerRow(
+    org: ProviderOrganisation,
+    /// Staff are viewing this customer's pages (the switcher's choice).
+    current: bool,
+) -> impl IntoView {
+    let ProviderOrganisation {
+        slug,
+        name,
+        users,
+        sso,
+        ..
+    } = org;
+    let enabled = sso.enabled;
+    let view_slug = slug.clone();
+    view! {
+        <tr data-slug=slug.clone() data-sso=if enabled { "on" } else { "off" } class:current-customer=current>
+            <th scope="row" data-label="Customer">
+                <span class="customer-name">{name.clone()}</span>
+                {current.then(|| view! { <span class="badge viewing">"Viewing"</span> })}
+            </th>
+            <td data-label="Slug"><span class="mono">{slug.clone()}</span></td>
+            <td data-label="Users">{format_count(users)}</td>
+            <td data-label="SSO">
+                <span class="badge" class:ok=enabled>{if enabled { "On" } else { "Off" }}</span>
+            </td>
+            <td data-label="Tenants">{format_count(i64::try_from(sso.tenants.len()).unwrap_or(i64::MAX))}</td>
+            <td class="actions-cell">
+                // `target="_self"` keeps the router from handling the link itself: the click
+                // handler below (or, without it, the browser) loads the page afresh.
+                <a
+                    class="button secondary small"
+                    href=view_as_href(&slug)
+                    target="_self"
+                    on:click=move |ev| {
+                        if is_plain_click(&ev) {
+                            ev.prevent_default();
+                            view_as(&view_slug);
+                        }
+                    }
+                >
+                    "View as"
+                    <span class="visually-hidden">{format!(" {name}")}</span>
+                </a>
+            </td>
+        </tr>
     }
 }
 
@@ -776,7 +1105,7 @@ fn LinkTenantForm(
             let result = perform(action.clone()).await;
             console.running.set(None);
             match result {
-                Ok(_) => console.succeeded(&action),
+                Ok(settings) => console.succeeded(&action, settings),
                 Err(ApiError::Api {
                     field: Some(field),
                     message,
@@ -981,6 +1310,79 @@ mod tests {
         assert_eq!(id_fragment("contoso-ltd"), "contoso-ltd");
         assert_eq!(id_fragment("Fabrikam Inc."), "fabrikam-inc-");
         assert_eq!(id_fragment("a\"b<c"), "a-b-c");
+    }
+
+    #[test]
+    fn the_search_in_the_url_is_trimmed_and_bounded() {
+        assert_eq!(search_text("  Contoso  "), "Contoso");
+        assert_eq!(search_text(""), "");
+        assert_eq!(search_text(" \t "), "");
+        let long = "é".repeat(PROVIDER_SEARCH_MAX_CHARS + 10);
+        assert_eq!(
+            search_text(&long).chars().count(),
+            PROVIDER_SEARCH_MAX_CHARS
+        );
+        // Cut at the limit, then no trailing space is left behind.
+        let spaced = format!("{} x", "a".repeat(PROVIDER_SEARCH_MAX_CHARS - 1));
+        assert_eq!(
+            search_text(&spaced),
+            "a".repeat(PROVIDER_SEARCH_MAX_CHARS - 1)
+        );
+    }
+
+    #[test]
+    fn the_page_url_keeps_the_search() {
+        assert_eq!(provider_page_url(""), "/provider");
+        assert_eq!(provider_page_url("   "), "/provider");
+        assert_eq!(provider_page_url(" Contoso "), "/provider?q=Contoso");
+        assert_eq!(
+            provider_page_url("50% & co"),
+            "/provider?q=50%25%20%26%20co"
+        );
+    }
+
+    #[test]
+    fn the_count_says_how_many_match() {
+        assert_eq!(match_count_text(0, ""), "There are no customers yet.");
+        assert_eq!(match_count_text(1, ""), "1 customer.");
+        assert_eq!(match_count_text(12, ""), "12 customers.");
+        assert_eq!(match_count_text(0, "zz"), "No customer matches “zz”.");
+        assert_eq!(match_count_text(1, "con"), "1 customer matches “con”.");
+        assert_eq!(match_count_text(3, "con"), "3 customers match “con”.");
+    }
+
+    #[test]
+    fn view_as_opens_the_overview_for_that_customer() {
+        assert_eq!(view_as_href("contoso"), "/?org=contoso");
+        assert_eq!(view_as_href("a b&c"), "/?org=a%20b%26c");
+    }
+
+    #[test]
+    fn a_customer_is_drawn_again_when_its_sso_changes() {
+        let org = |enabled: bool, disabled: bool| ProviderOrganisation {
+            id: "1".to_string(),
+            slug: "contoso".to_string(),
+            name: "Contoso".to_string(),
+            users: 3,
+            sso: SsoSettings {
+                enabled,
+                jit_provisioning: true,
+                default_role: "viewer".to_string(),
+                require_sso: false,
+                tenants: vec![LinkedTenant {
+                    tenant_id: TENANT.to_string(),
+                    linked_at: "2026-01-01T00:00:00Z".to_string(),
+                    linked_by: "cli".to_string(),
+                    disabled,
+                }],
+            },
+        };
+        assert_eq!(render_key(&org(true, false)), render_key(&org(true, false)));
+        assert_ne!(
+            render_key(&org(true, false)),
+            render_key(&org(false, false))
+        );
+        assert_ne!(render_key(&org(true, false)), render_key(&org(true, true)));
     }
 
     #[test]

@@ -180,3 +180,174 @@ pub async fn user_counts<'e, E: Executor<'e, Database = Any>>(
         .map(|r| Ok((r.try_get("org_id")?, r.try_get("n")?)))
         .collect()
 }
+
+/// The provider console's search: which customers, and which page of them.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct OrgSearch {
+    /// Text to find (any case) in the name or slug, or in the id of a linked tenant; empty
+    /// finds every customer.
+    pub q: String,
+    /// The (name, slug) of the last customer of the previous page: the page starts after it.
+    pub after: Option<(String, String)>,
+    /// Page size; `None` for every match (the staff customer switcher lists them all).
+    pub limit: Option<u32>,
+}
+
+/// `q` as a case-insensitive "contains" pattern for `LIKE … ESCAPE '\'`: lower-cased, its
+/// wildcards (`%`, `_`) and the escape character taken literally.
+///
+/// Both sides are lower-cased because PostgreSQL's `LIKE` is case-sensitive and SQLite's is
+/// not; SQLite's `LOWER` folds ASCII only, so a non-ASCII capital matches its own case there.
+pub fn contains_pattern(q: &str) -> String {
+    let mut pattern = String::with_capacity(q.len() + 2);
+    pattern.push('%');
+    for c in q.to_lowercase().chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            pattern.push('\\');
+        }
+        pattern.push(c);
+    }
+    pattern.push('%');
+    pattern
+}
+
+/// The condition `q` puts on `organisations o`, with `$1` its pattern; `None` without `q`.
+///
+/// A `LIKE '%…%'` cannot use an index, so this scans the organisations table: a carrier's
+/// customers number in the thousands, not millions, and the scan reads one small row each.
+fn search_condition(q: &str) -> Option<&'static str> {
+    (!q.is_empty()).then_some(
+        "(LOWER(o.name) LIKE $1 ESCAPE '\\' OR LOWER(o.slug) LIKE $1 ESCAPE '\\' \
+         OR EXISTS (SELECT 1 FROM sso_tenants t WHERE t.org_id = o.id \
+         AND LOWER(t.tenant_id) LIKE $1 ESCAPE '\\'))",
+    )
+}
+
+/// The customers `search` finds, by name then slug (the order of [`list`]), at most
+/// `limit + 1` of them so the caller can tell whether another page follows.
+pub async fn search<'e, E: Executor<'e, Database = Any>>(
+    db: E,
+    search: &OrgSearch,
+) -> Result<Vec<Organisation>, sqlx::Error> {
+    let mut conditions: Vec<String> = Vec::new();
+    let mut next = 1;
+    if let Some(condition) = search_condition(&search.q) {
+        conditions.push(condition.to_string());
+        next = 2;
+    }
+    if search.after.is_some() {
+        // Keyset: strictly after the previous page's last (name, slug); the slug is unique.
+        conditions.push(format!(
+            "(o.name > ${next} OR (o.name = ${next} AND o.slug > ${}))",
+            next + 1
+        ));
+    }
+    let columns = COLUMNS
+        .split(", ")
+        .map(|c| format!("o.{c}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let mut sql = format!("SELECT {columns} FROM organisations o");
+    if !conditions.is_empty() {
+        sql.push_str(" WHERE ");
+        sql.push_str(&conditions.join(" AND "));
+    }
+    sql.push_str(" ORDER BY o.name, o.slug");
+    if let Some(limit) = search.limit {
+        sql.push_str(&format!(" LIMIT {}", u64::from(limit) + 1));
+    }
+    let mut query = sqlx::query(&sql);
+    if !search.q.is_empty() {
+        query = query.bind(contains_pattern(&search.q));
+    }
+    if let Some((name, slug)) = &search.after {
+        query = query.bind(name.clone()).bind(slug.clone());
+    }
+    query.fetch_all(db).await?.iter().map(from_row).collect()
+}
+
+/// How many customers `q` finds, on all pages together.
+pub async fn count_matching<'e, E: Executor<'e, Database = Any>>(
+    db: E,
+    q: &str,
+) -> Result<i64, sqlx::Error> {
+    let row = match search_condition(q) {
+        Some(condition) => {
+            sqlx::query(&format!(
+                "SELECT COUNT(*) AS n FROM organisations o WHERE {condition}"
+            ))
+            .bind(contains_pattern(q))
+            .fetch_one(db)
+            .await?
+        }
+        None => {
+            sqlx::query("SELECT COUNT(*) AS n FROM organisations o")
+                .fetch_one(db)
+                .await?
+        }
+    };
+    row.try_get("n")
+}
+
+/// The placeholders `$1, …, $n`, for an `IN` list.
+pub(crate) fn placeholders(n: usize) -> String {
+    (1..=n)
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// How many ids go into one `IN (…)` list: far below SQLite's and PostgreSQL's limits on
+/// bound parameters, however many customers a page (or the whole list) holds.
+pub(crate) const IN_LIST_CHUNK: usize = 500;
+
+/// How many users each of the organisations `org_ids` has (organisations without users are
+/// left out).
+pub async fn user_counts_of<'e, E>(
+    db: E,
+    org_ids: &[String],
+) -> Result<Vec<(String, i64)>, sqlx::Error>
+where
+    E: Executor<'e, Database = Any> + Copy,
+{
+    let mut counts = Vec::new();
+    for chunk in org_ids.chunks(IN_LIST_CHUNK) {
+        let sql = format!(
+            "SELECT org_id, COUNT(*) AS n FROM users WHERE org_id IN ({}) GROUP BY org_id",
+            placeholders(chunk.len())
+        );
+        let mut query = sqlx::query(&sql);
+        for id in chunk {
+            query = query.bind(id.clone());
+        }
+        for row in query.fetch_all(db).await? {
+            counts.push((row.try_get("org_id")?, row.try_get("n")?));
+        }
+    }
+    Ok(counts)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn search_text_is_found_anywhere_and_taken_literally() {
+        assert_eq!(contains_pattern("Contoso"), "%contoso%");
+        assert_eq!(contains_pattern("50%_off"), "%50\\%\\_off%");
+        assert_eq!(contains_pattern("a\\b"), "%a\\\\b%");
+        assert_eq!(contains_pattern(""), "%%");
+    }
+
+    #[test]
+    fn no_text_means_no_condition() {
+        assert_eq!(search_condition(""), None);
+        assert!(search_condition("x").is_some_and(|c| c.contains("sso_tenants")));
+    }
+
+    #[test]
+    fn in_lists_number_their_placeholders() {
+        assert_eq!(placeholders(1), "$1");
+        assert_eq!(placeholders(3), "$1, $2, $3");
+    }
+}

@@ -311,3 +311,27 @@ pub async fn delete_expired_transactions<'e, E: Executor<'e, Database = Any>>(
         .await?;
     Ok(r.rows_affected())
 }
+
+/// The tenants of the customers `org_ids`, oldest first within each customer (for one page
+/// of the provider console).
+pub async fn tenants_of_orgs<'e, E>(db: E, org_ids: &[String]) -> Result<Vec<Tenant>, sqlx::Error>
+where
+    E: Executor<'e, Database = Any> + Copy,
+{
+    let mut tenants = Vec::new();
+    // Each customer's tenants come from one chunk, so their order holds.
+    for chunk in org_ids.chunks(super::orgs::IN_LIST_CHUNK) {
+        let sql = format!(
+            "SELECT {TENANT_COLUMNS} FROM sso_tenants WHERE org_id IN ({}) ORDER BY linked_at, tenant_id",
+            super::orgs::placeholders(chunk.len())
+        );
+        let mut query = sqlx::query(&sql);
+        for id in chunk {
+            query = query.bind(id.clone());
+        }
+        for row in query.fetch_all(db).await? {
+            tenants.push(tenant_from_row(&row)?);
+        }
+    }
+    Ok(tenants)
+}

@@ -1,23 +1,39 @@
-//! `/api/v1/provider/…`: the carrier staff's console — customers, turning their single
-//! sign-on on and off, and linking, disabling and unlinking their Entra tenants.
+//! `/api/v1/provider/…`: the carrier staff's console — customers (searched and paged),
+//! turning their single sign-on on and off, and linking, disabling and unlinking their Entra
+//! tenants.
+//!
+//! The customer list is searched and paged here rather than in the browser: a carrier has
+//! thousands of business customers, and the console should not download and render all of
+//! them (with their tenants) to show the one a NOC engineer is looking for.
 
 use axum::extract::{Path, State};
+use base64::{engine::general_purpose::URL_SAFE_NO_PAD as B64URL, Engine};
+use serde::Deserialize;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use app::api::{
     sso::{
         LinkTenantRequest, ProviderOrganisation, ProviderOrganisations, SsoEnableRequest,
-        SsoSettings, TenantStateRequest,
+        SsoSettings, TenantStateRequest, PROVIDER_SEARCH_MAX_CHARS,
     },
     ErrorBody,
 };
 
-use crate::{accounts::Actor, auth::session::SignedIn, db, sso as sso_admin};
+use crate::{
+    accounts::Actor,
+    auth::session::SignedIn,
+    db::{self, orgs::OrgSearch},
+    sso as sso_admin,
+};
 
 use super::{
+    error::ApiQuery,
     sso::{settings_of, sso_api_error},
     ApiError, ApiJson, ApiResult, AppState,
 };
+
+/// The largest page `GET /api/v1/provider/organisations` serves.
+const MAX_LIMIT: u32 = 500;
 
 /// The routes of this file, under `/api/v1/provider`.
 pub fn router() -> OpenApiRouter<AppState> {
@@ -60,17 +76,76 @@ fn forget_cached_sessions(state: &AppState, ended: u64) {
     }
 }
 
+/// The search and page of `GET /api/v1/provider/organisations`.
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub(super) struct ListQuery {
+    /// Text found, in any case, in the customer's name or slug or in the id of one of its
+    /// linked Entra tenants (at most 200 characters; surrounding spaces are ignored).
+    q: Option<String>,
+    /// Page size, 1–500; without it, every matching customer on one page.
+    limit: Option<u32>,
+    /// The previous page's `next_cursor`.
+    cursor: Option<String>,
+}
+
+/// The opaque cursor for the page after the customer (`name`, `slug`).
+fn encode_cursor(name: &str, slug: &str) -> String {
+    B64URL.encode(serde_json::json!([name, slug]).to_string())
+}
+
+fn decode_cursor(cursor: &str) -> ApiResult<(String, String)> {
+    B64URL
+        .decode(cursor)
+        .ok()
+        .and_then(|bytes| serde_json::from_slice::<(String, String)>(&bytes).ok())
+        .ok_or_else(|| {
+            ApiError::invalid_field(
+                "cursor",
+                "The cursor is not one this API returned; start again without it.",
+            )
+        })
+}
+
+/// The checked search of `query`.
+fn org_search(query: &ListQuery) -> ApiResult<OrgSearch> {
+    let q = query.q.as_deref().map(str::trim).unwrap_or_default();
+    if q.chars().count() > PROVIDER_SEARCH_MAX_CHARS {
+        return Err(ApiError::invalid_field(
+            "q",
+            format!(
+                "The search text is longer than {PROVIDER_SEARCH_MAX_CHARS} characters; shorten it."
+            ),
+        ));
+    }
+    if let Some(limit) = query.limit {
+        if !(1..=MAX_LIMIT).contains(&limit) {
+            return Err(ApiError::invalid_field(
+                "limit",
+                format!("limit must be between 1 and {MAX_LIMIT}."),
+            ));
+        }
+    }
+    Ok(OrgSearch {
+        q: q.to_string(),
+        after: query.cursor.as_deref().map(decode_cursor).transpose()?,
+        limit: query.limit,
+    })
+}
+
 /// `GET /api/v1/provider/organisations`.
 #[utoipa::path(
     get,
     path = "/organisations",
     tag = "provider",
     operation_id = "list_customer_organisations",
-    summary = "List customer organisations (staff)",
+    summary = "List or search customer organisations (staff)",
+    params(ListQuery),
     responses(
-        (status = 200, description = "Every customer organisation with its single sign-on state", body = ProviderOrganisations),
+        (status = 200, description = "The customer organisations found (by name, then slug) with their single sign-on state, the number found and the cursor of the next page", body = ProviderOrganisations),
         (status = 401, description = "`unauthenticated`: not signed in (`mfa_required` while a sign-in waits for its code)", body = ErrorBody),
         (status = 403, description = "`forbidden`: carrier staff only", body = ErrorBody),
+        (status = 422, description = "`invalid_query`, or `invalid_field` (with `field`): `q` is too long, `limit` is out of range or `cursor` is not valid", body = ErrorBody),
         (status = 500, description = "`internal`: a failure on the portal's side; quote `request_id` to support", body = ErrorBody),
     ),
     security(("session" = [])),
@@ -78,11 +153,24 @@ fn forget_cached_sessions(state: &AppState, ended: u64) {
 async fn list(
     State(state): State<AppState>,
     signed_in: SignedIn,
+    ApiQuery(query): ApiQuery<ListQuery>,
 ) -> ApiResult<ApiJson<ProviderOrganisations>> {
     staff(&signed_in)?;
-    let orgs = db::orgs::list(state.db.pool()).await?;
-    let tenants = db::sso::all_tenants(state.db.pool()).await?;
-    let counts = db::orgs::user_counts(state.db.pool()).await?;
+    let search = org_search(&query)?;
+    let pool = state.db.pool();
+    let mut orgs = db::orgs::search(pool, &search).await?;
+    let next_cursor = match search.limit {
+        Some(limit) if orgs.len() > limit as usize => {
+            orgs.truncate(limit as usize);
+            orgs.last().map(|org| encode_cursor(&org.name, &org.slug))
+        }
+        _ => None,
+    };
+    let total = db::orgs::count_matching(pool, &search.q).await?;
+    // Tenants and user counts of this page's customers only.
+    let ids: Vec<String> = orgs.iter().map(|org| org.id.clone()).collect();
+    let tenants = db::sso::tenants_of_orgs(pool, &ids).await?;
+    let counts = db::orgs::user_counts_of(pool, &ids).await?;
     let organisations = orgs
         .iter()
         .map(|org| {
@@ -103,7 +191,11 @@ async fn list(
             }
         })
         .collect();
-    Ok(ApiJson(ProviderOrganisations { organisations }))
+    Ok(ApiJson(ProviderOrganisations {
+        organisations,
+        total,
+        next_cursor,
+    }))
 }
 
 /// `PUT /api/v1/provider/organisations/{slug}/sso`.
@@ -242,4 +334,45 @@ async fn unlink(
         .map_err(sso_api_error)?;
     forget_cached_sessions(&state, ended);
     settings(&state, &slug).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn query(q: Option<&str>, limit: Option<u32>, cursor: Option<&str>) -> ListQuery {
+        ListQuery {
+            q: q.map(str::to_string),
+            limit,
+            cursor: cursor.map(str::to_string),
+        }
+    }
+
+    #[test]
+    fn cursors_round_trip_and_strangers_are_refused() {
+        let cursor = encode_cursor("Contoso \"Ltd\"", "contoso");
+        assert_eq!(
+            decode_cursor(&cursor).ok(),
+            Some(("Contoso \"Ltd\"".to_string(), "contoso".to_string()))
+        );
+        for bad in ["not base64!", "WyJhIl0", ""] {
+            let err = decode_cursor(bad).err().map(|e| e.code());
+            assert_eq!(err, Some("invalid_field"), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn the_search_is_trimmed_and_checked() {
+        let search = org_search(&query(Some("  Con "), Some(50), None)).ok();
+        assert_eq!(
+            search.map(|s| (s.q, s.limit)),
+            Some(("Con".to_string(), Some(50)))
+        );
+        assert!(org_search(&query(None, None, None)).is_ok_and(|s| s.q.is_empty()));
+        let long = "x".repeat(PROVIDER_SEARCH_MAX_CHARS + 1);
+        assert!(org_search(&query(Some(&long), None, None)).is_err());
+        assert!(org_search(&query(None, Some(0), None)).is_err());
+        assert!(org_search(&query(None, Some(MAX_LIMIT + 1), None)).is_err());
+        assert!(org_search(&query(None, Some(MAX_LIMIT), None)).is_ok());
+    }
 }
