@@ -10,6 +10,8 @@
 // - `visitAtBothSizes(page, testInfo, path, name)` opens a page at 1280×800 and at 375×812,
 //   checks nothing overflows sideways on the phone, and keeps both screenshots as artifacts;
 // - `portalCli(args)`, `apiAs(page)`: data set-up through the CLI and the JSON API.
+// - `customerWithCalls`, `portNumbersIn`, `signInWithPassword`: shared fixtures of several specs;
+// - `expectNumbersOnOneLine(page)`: no phone number on the page breaks across lines.
 import { expect, type APIResponse, type Page, type TestInfo } from "@playwright/test";
 import { execFileSync } from "node:child_process";
 import { randomUUID } from "node:crypto";
@@ -104,6 +106,100 @@ export function importCalls(slug: string, rows: string[]): string {
   const header = "id,service,start,answer,end,direction,from,to,result,sip_code,sip_reason,mos,jitter_ms,packet_loss_pct,country";
   fs.writeFileSync(file, [header, ...rows].join("\n") + "\n");
   return portalCli(["calls", "import", file, "--org", slug]);
+}
+
+/** RFC 3339 of `minutes` ago, whole seconds. */
+export function minutesAgo(minutes: number): string {
+  return new Date(Date.now() - minutes * 60_000).toISOString().replace(/\.\d{3}Z$/, "Z");
+}
+
+/**
+ * A customer with two services and five calls in the last few minutes: three on Trunk A
+ * (10 channels; two answered to the US, one busy to GB), two on Trunk B (4 channels, Teams
+ * Direct Routing in DE; one answered to GB, one failed to FR). `extraRows` are more CDR lines.
+ */
+export function customerWithCalls(name: string, extraRows: string[] = []): TestCustomer {
+  const customer = createTestCustomer(name);
+  createService(customer.slug, "Trunk A", 10);
+  createService(customer.slug, "Trunk B", 4, "teams_direct_routing", "DE");
+  // Within the current hour where possible, and never before today's local midnight.
+  const start = (m: number) => minutesAgo(Math.min(m, new Date().getMinutes() + new Date().getHours() * 60));
+  importCalls(customer.slug, [
+    `a1,Trunk A,${start(6)},${start(6)},${start(4)},outbound,+442071234567,+14155550100,answered,200,OK,4.4,3,0.1,US`,
+    `a2,Trunk A,${start(5)},${start(5)},${start(2)},outbound,+442071234567,+14155550101,answered,200,OK,4.0,5,0.2,US`,
+    `a3,Trunk A,${start(5)},,${start(5)},outbound,+442071234567,+442071239999,busy,486,Busy Here,,,,GB`,
+    `b1,Trunk B,${start(3)},${start(3)},${start(1)},inbound,+442079990000,+4930123456,answered,200,OK,3.6,9,1.5,GB`,
+    `b2,Trunk B,${start(2)},,${start(2)},outbound,+4930123456,+33123456789,failed,503,Service Unavailable,,,,FR`,
+    ...extraRows,
+  ]);
+  return customer;
+}
+
+/** `count` fresh E.164 numbers in one block (unique across the shared test database). */
+export function freshE164(count: number): string[] {
+  const base = 10_000 + Math.floor(Math.random() * 90_000);
+  return Array.from({ length: count }, (_, i) => `+44207${base}${String(i).padStart(3, "0")}`);
+}
+
+/**
+ * Submits a porting order of `count` fresh GB numbers over the service `serviceName` through
+ * the API (`api` is signed in; `origin` is needed when it is a page's `request`). The numbers
+ * exist at once (status `porting_in`, no emergency address). Returns them and the service id.
+ */
+export async function portNumbersIn(
+  api: { get: Page["request"]["get"]; post: Page["request"]["post"] },
+  serviceName: string,
+  count: number,
+  origin?: string,
+): Promise<{ numbers: string[]; serviceId: string }> {
+  const services = await (await ok(await api.get("/api/v1/services"), "services")).json();
+  const service = (services.services as { id: string; name: string }[]).find((s) => s.name === serviceName);
+  expect(service, `service ${serviceName}`).toBeTruthy();
+  const numbers = freshE164(count);
+  const today = new Date().toISOString().slice(0, 10);
+  await ok(
+    await api.post("/api/v1/port-orders", {
+      data: { numbers, losing_carrier: "Old Telco", requested_for: today, country: "GB", service_id: service!.id },
+      headers: origin ? { Origin: origin } : undefined,
+    }),
+    "port order",
+  );
+  return { numbers, serviceId: service!.id };
+}
+
+/**
+ * Signs `page` in with a password only (through the JSON API, so the browser context holds
+ * the session): for staff and accounts without MFA. Leaves the page on `/login`.
+ */
+export async function signInWithPassword(page: Page, email: string) {
+  if (!page.url().startsWith("http")) await page.goto("/login");
+  const res = await ok(
+    await page.request.post("/api/v1/auth/login", { data: { email, password: PASSWORD }, headers: originHeaders(page) }),
+    `sign-in of ${email}`,
+  );
+  expect((await res.json()).status, `${email} must not need MFA`).toBe("signed_in");
+}
+
+/**
+ * Checks that every phone number (`.e164`) on the page is on one line: its text's layout
+ * boxes all sit on the same line.
+ */
+export async function expectNumbersOnOneLine(page: Page) {
+  const broken = await page.locator(".e164").evaluateAll((els) =>
+    els
+      .filter((el) => {
+        const range = document.createRange();
+        range.selectNodeContents(el);
+        const tops = new Set(
+          Array.from(range.getClientRects())
+            .filter((r) => r.width > 0)
+            .map((r) => Math.round(r.top)),
+        );
+        return tops.size > 1;
+      })
+      .map((el) => el.textContent ?? ""),
+  );
+  expect(broken, `numbers broken across lines: ${broken.join(", ")}`).toEqual([]);
 }
 
 /** The headers a same-origin mutating request needs to pass the CSRF check. */

@@ -518,8 +518,8 @@ fn CallRow(call: CallInfo, selected: RwSignal<Option<CallInfo>>) -> impl IntoVie
                 <time datetime=call.start.clone()>{format_datetime_local(&call.start)}</time>
             </td>
             <td data-label="Direction">{direction_label(&call.direction).to_string()}</td>
-            <td data-label="From"><span class="mono">{call.from.clone()}</span></td>
-            <td data-label="To"><span class="mono">{call.to.clone()}</span></td>
+            <td data-label="From"><span class="mono e164">{call.from.clone()}</span></td>
+            <td data-label="To"><span class="mono e164">{call.to.clone()}</span></td>
             <td data-label="Result"><span class=result_class>{result_label(&call.result)}</span></td>
             <td data-label="Duration">{format_duration_secs(talk_seconds(&call))}</td>
             <td data-label="MOS">{mos.unwrap_or_else(|| view! { <span class="muted">{"–".to_string()}</span> })}</td>
@@ -615,9 +615,9 @@ fn CallFacts(call: CallInfo) -> impl IntoView {
                 <dt>"Direction"</dt>
                 <dd>{direction_label(&call.direction).to_string()}</dd>
                 <dt>"From"</dt>
-                <dd><span class="mono">{call.from.clone()}</span></dd>
+                <dd><span class="mono e164">{call.from.clone()}</span></dd>
                 <dt>"To"</dt>
-                <dd><span class="mono">{call.to.clone()}</span></dd>
+                <dd><span class="mono e164">{call.to.clone()}</span></dd>
                 <dt>"Country"</dt>
                 <dd>{call.country.clone()}</dd>
                 <dt>"Service"</dt>

@@ -542,7 +542,7 @@ fn NumberRow(
         <tr data-e164=number.e164.clone()>
             <td data-label="Number">
                 <span class="number-cell">
-                    <span class="mono">{number.e164.clone()}</span>
+                    <span class="mono e164">{number.e164.clone()}</span>
                     <span class="muted small">{number_type_label(&number.number_type).to_string()}</span>
                 </span>
             </td>

@@ -177,9 +177,10 @@ fn OrderRow(order: PortOrderInfo, selected: RwSignal<Option<String>>) -> impl In
     let is_selected =
         move || row_id.with_value(|id| selected.with(|s| s.as_deref() == Some(id.as_str())));
     let first = order.numbers.first().cloned().unwrap_or_default();
-    let numbers = match order.numbers.len() {
-        1 => first,
-        n => format!("{first} and {} more", n - 1),
+    // Only the number itself stays on one line; " and N more" may wrap after it.
+    let more = match order.numbers.len() {
+        0 | 1 => String::new(),
+        n => format!(" and {} more", n - 1),
     };
     let date = match &order.foc_date {
         Some(foc) => format!("{} (confirmed {foc})", order.requested_for),
@@ -188,7 +189,7 @@ fn OrderRow(order: PortOrderInfo, selected: RwSignal<Option<String>>) -> impl In
     view! {
         <tr data-order-id=order.id.clone() class:selected-row=is_selected>
             <th scope="row" data-label="Losing carrier">{order.losing_carrier.clone()}</th>
-            <td data-label="Numbers" class="mono">{numbers}</td>
+            <td data-label="Numbers"><span class="mono e164">{first}</span>{more}</td>
             <td data-label="Requested for">{date}</td>
             <td data-label="Status"><span class=format!("badge {class}")>{status}</span></td>
             <td class="actions-cell">
@@ -250,7 +251,7 @@ fn OrderTimeline(detail: PortOrderDetail) -> impl IntoView {
         </dl>
         <h3>"Numbers"</h3>
         <ul class="number-chips">
-            {order.numbers.iter().map(|n| view! { <li class="mono">{n.clone()}</li> }).collect_view()}
+            {order.numbers.iter().map(|n| view! { <li class="mono e164">{n.clone()}</li> }).collect_view()}
         </ul>
         <h3>"Status timeline"</h3>
         <ol class="timeline" data-testid="order-timeline">

@@ -413,7 +413,7 @@ fn ServiceNumbers(service_id: String) -> impl IntoView {
                                 >
                                     {page.numbers.into_iter().map(|n| view! {
                                         <tr>
-                                            <th scope="row" data-label="Number" class="mono">{n.e164.clone()}</th>
+                                            <th scope="row" data-label="Number" class="mono e164">{n.e164.clone()}</th>
                                             <td data-label="Type">{n.number_type.replace('_', " ")}</td>
                                             <td data-label="Status">{n.status.replace('_', " ")}</td>
                                             <td data-label="Assigned to">{n.assignment.clone().unwrap_or_else(|| "–".to_string())}</td>
