@@ -22,7 +22,7 @@ pub mod ticks;
 
 use leptos::prelude::*;
 
-use ticks::{gauge_arc, label_stride, line_path, nice_ticks, scale, stack, tick_decimals};
+use ticks::{gauge_arc, label_stride, line_path, nice_ticks_stepping, scale, stack, tick_decimals};
 
 /// One named series, its values aligned with the chart's categories (`None`: no value).
 #[derive(Debug, Clone, PartialEq)]
@@ -248,18 +248,21 @@ fn XyChart(
     let count = labels.len();
     let summary = summarise(&title, &labels, &series, format);
     let stacked = kind == Kind::Stacked;
-    let ticks = nice_ticks(
+    // Counts and minutes print like their values anyway; a formatted tick ("1 min 40 s")
+    // is only worth its length for ratios and durations, which do not format as plain.
+    let plain_ticks = format(1000.0) == crate::format::format_number(1000.0, 0);
+    // Values printed as whole numbers get whole steps (a tick at 0.5 would print as 1).
+    let whole = format(0.5) == format(1.0) || format(0.5) == format(0.0);
+    let ticks = nice_ticks_stepping(
         value_floor(&series),
         value_ceiling(&series, stacked, threshold.as_ref().map(|t| t.value)),
         5,
+        if whole { 1.0 } else { 0.0 },
     );
     let y_min = ticks.first().copied().unwrap_or(0.0);
     let y_max = ticks.last().copied().unwrap_or(1.0);
     let tick_step = ticks.get(1).map(|t| t - y_min).unwrap_or(1.0);
     let tick_digits = tick_decimals(tick_step);
-    // Counts and minutes print like their values anyway; a formatted tick ("1 min 40 s")
-    // is only worth its length for ratios and durations, which do not format as plain.
-    let plain_ticks = format(1000.0) == crate::format::format_number(1000.0, 0);
 
     let labels = StoredValue::new(labels);
     let series = StoredValue::new(series);

@@ -36,6 +36,12 @@ pub fn nice_number(range: f64, round: bool) -> f64 {
 /// them, evenly spaced. An empty or flat range gets `0..1` (or around the single value),
 /// so an axis always has somewhere to put things.
 pub fn nice_ticks(min: f64, max: f64, target: usize) -> Vec<f64> {
+    nice_ticks_stepping(min, max, target, 0.0)
+}
+
+/// [`nice_ticks`] spaced at least `min_step` apart: an axis of counts labelled as whole
+/// numbers must not get ticks at 0.5, which would print as "0, 1, 1, 2, 2".
+pub fn nice_ticks_stepping(min: f64, max: f64, target: usize, min_step: f64) -> Vec<f64> {
     let (mut min, mut max) = if min.is_finite() && max.is_finite() {
         (min.min(max), min.max(max))
     } else {
@@ -53,7 +59,7 @@ pub fn nice_ticks(min: f64, max: f64, target: usize) -> Vec<f64> {
     }
     let target = target.max(2);
     let range = nice_number(max - min, false);
-    let step = nice_number(range / (target - 1) as f64, true);
+    let step = nice_number(range / (target - 1) as f64, true).max(min_step);
     let start = (min / step).floor() * step;
     let end = (max / step).ceil() * step;
     let count = ((end - start) / step).round() as usize;
@@ -163,6 +169,14 @@ mod tests {
         );
         assert_eq!(nice_ticks(0.0, 1.0, 5), vec![0.0, 0.2, 0.4, 0.6, 0.8, 1.0]);
         assert_eq!(nice_ticks(0.0, 4.0, 5), vec![0.0, 1.0, 2.0, 3.0, 4.0]);
+        // Counts: whole steps even when the largest count is tiny.
+        assert_eq!(nice_ticks(0.0, 2.0, 5), vec![0.0, 0.5, 1.0, 1.5, 2.0]);
+        assert_eq!(nice_ticks_stepping(0.0, 2.0, 5, 1.0), vec![0.0, 1.0, 2.0]);
+        assert_eq!(nice_ticks_stepping(0.0, 0.0, 5, 1.0), vec![0.0, 1.0]);
+        assert_eq!(
+            nice_ticks_stepping(0.0, 87.0, 5, 1.0),
+            nice_ticks(0.0, 87.0, 5)
+        );
         let ticks = nice_ticks(3.2, 4.4, 5);
         assert!(
             ticks[0] <= 3.2 && *ticks.last().unwrap_or(&0.0) >= 4.4,
