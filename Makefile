@@ -10,7 +10,7 @@ export CARGO_TERM_COLOR ?= never
 ## Serve the portal with live reload on http://localhost:3000 (SQLite under data/, demo data seeded).
 ## Unhashed file names: cargo-leptos' watch does not re-hash on rebuilds (see Cargo.toml hash-files).
 run: tools
-	PORTAL_SEED_DEMO=true LEPTOS_HASH_FILES=false cargo leptos watch
+	PORTAL_SEED_DEMO=true cargo leptos watch
 
 ## Every check: fmt, clippy, wasm, tests on SQLite and PostgreSQL, Playwright in Chromium.
 test: test-tools lint check-wasm test-sqlite test-postgres e2e
@@ -39,8 +39,9 @@ test-postgres:
 	@echo "== integration tests on PostgreSQL =="
 	scripts/with-postgres.sh cargo test -p server --test '*'
 
+## Hashed file names, as a release has them (the tests check their cache headers).
 build-site:
-	cargo leptos build
+	LEPTOS_HASH_FILES=true cargo leptos build
 
 e2e: build-site
 	@echo "== end-to-end tests (Playwright, headless Chromium) =="

@@ -27,9 +27,9 @@ fi
 # A site root and hash file of its own: cargo-leptos empties the site root before building the
 # front end, and target/site may be serving a development build right now. The compiled wasm
 # itself is cargo's (target/front/…/wasm-release), shared with real release builds.
-echo "== building the release front end (cargo leptos build --release --precompress --frontend-only) =="
+echo "== building the release front end (LEPTOS_HASH_FILES=true cargo leptos build --release --precompress --frontend-only) =="
 t0=$(date +%s)
-LEPTOS_SITE_ROOT="$work/site" LEPTOS_HASH_FILE_NAME="$work/hash.txt" \
+LEPTOS_HASH_FILES=true LEPTOS_SITE_ROOT="$work/site" LEPTOS_HASH_FILE_NAME="$work/hash.txt" \
   cargo leptos build --release --precompress --frontend-only
 build_secs=$(( $(date +%s) - t0 ))
 

@@ -1,4 +1,5 @@
-// Playwright runs the built portal (target/debug/portal from `cargo leptos build`) against a
+// Playwright runs the built portal (target/debug/portal, from `make e2e`, which runs
+// `LEPTOS_HASH_FILES=true cargo leptos build`) against a
 // fresh SQLite database, in Debian's headless Chromium (no browser download). Beside it run
 // npm's oidc-provider (port 3108) and a second portal (3109) that signs in against it.
 import { defineConfig, devices } from "@playwright/test";

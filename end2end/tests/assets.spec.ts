@@ -1,6 +1,8 @@
 // The front end's files as a browser gets them: content-hashed names under /pkg, sent compressed
 // (brotli or gzip, whichever the browser accepts) and cached for a year, and the page hydrates
-// with them. (server/tests/static_assets.rs covers each rule in detail.)
+// with them. (server/tests/static_assets.rs covers each rule in detail.) Needs a hashed build,
+// as `make e2e` makes it (`LEPTOS_HASH_FILES=true cargo leptos build`); a plain
+// `cargo leptos build` serves plain names and fails here on the first /pkg request.
 import { expect, test, type Response } from "@playwright/test";
 import { DESKTOP, PHONE, keepScreenshot, waitForHydration, watchForErrors } from "./support";
 

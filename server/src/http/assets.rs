@@ -1,13 +1,14 @@
 //! The front end's static files under `/pkg` (the wasm bundle, its JS glue, the CSS): hashed
 //! names, cache headers and compression.
 //!
-//! cargo-leptos builds with `hash-files = true` (root `Cargo.toml`): it renames
+//! With `LEPTOS_HASH_FILES=true` (release builds and `make test`; see `hash-files` in the root
+//! `Cargo.toml`, off for `cargo leptos watch`) cargo-leptos renames
 //! `portal.{js,wasm,css}` to `portal.<hash>.<ext>` (the hash is the file's MD5, 22 base64url
 //! characters) and writes the hashes to a hash file beside the server binary
 //! (`target/<profile>/hash.txt`). Leptos' `HydrationScripts` and `HashedStylesheet` read that file
 //! on every render when `LeptosOptions::hash_files` is on; [`hash_file_for_site`] decides at start
 //! whether it is on: only when the hash file exists and names files that are in this site's
-//! `pkg/` — a stale hash file (for example left by a build before `make run`, which builds
+//! `pkg/` — a stale hash file (for example left by `make test` before `make run`, which builds
 //! without hashes) must not send browsers to files that are gone.
 //!
 //! A hashed name never changes content, so such files are cached for a year (`immutable`);
