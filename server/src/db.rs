@@ -209,6 +209,14 @@ pub fn is_unique_violation(err: &sqlx::Error) -> bool {
     matches!(err, sqlx::Error::Database(e) if e.is_unique_violation())
 }
 
+/// The placeholders `$first, $first+1, …` for `n` values, for an `IN` list.
+pub fn placeholders(first: usize, n: usize) -> String {
+    (first..first + n)
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// The current time as UTC milliseconds since the Unix epoch.
 pub fn now_ms() -> i64 {
     let now = time::OffsetDateTime::now_utc();

@@ -169,18 +169,6 @@ pub async fn set_sso_settings<'e, E: Executor<'e, Database = Any>>(
     Ok(())
 }
 
-/// How many users each organisation has, by organisation id.
-pub async fn user_counts<'e, E: Executor<'e, Database = Any>>(
-    db: E,
-) -> Result<Vec<(String, i64)>, sqlx::Error> {
-    sqlx::query("SELECT org_id, COUNT(*) AS n FROM users WHERE org_id IS NOT NULL GROUP BY org_id")
-        .fetch_all(db)
-        .await?
-        .iter()
-        .map(|r| Ok((r.try_get("org_id")?, r.try_get("n")?)))
-        .collect()
-}
-
 /// The provider console's search: which customers, and which page of them.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct OrgSearch {
@@ -289,14 +277,6 @@ pub async fn count_matching<'e, E: Executor<'e, Database = Any>>(
     row.try_get("n")
 }
 
-/// The placeholders `$1, …, $n`, for an `IN` list.
-pub(crate) fn placeholders(n: usize) -> String {
-    (1..=n)
-        .map(|i| format!("${i}"))
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
 /// How many ids go into one `IN (…)` list: far below SQLite's and PostgreSQL's limits on
 /// bound parameters, however many customers a page (or the whole list) holds.
 pub(crate) const IN_LIST_CHUNK: usize = 500;
@@ -314,7 +294,7 @@ where
     for chunk in org_ids.chunks(IN_LIST_CHUNK) {
         let sql = format!(
             "SELECT org_id, COUNT(*) AS n FROM users WHERE org_id IN ({}) GROUP BY org_id",
-            placeholders(chunk.len())
+            super::placeholders(1, chunk.len())
         );
         let mut query = sqlx::query(&sql);
         for id in chunk {
@@ -347,7 +327,8 @@ mod tests {
 
     #[test]
     fn in_lists_number_their_placeholders() {
-        assert_eq!(placeholders(1), "$1");
-        assert_eq!(placeholders(3), "$1, $2, $3");
+        assert_eq!(super::super::placeholders(1, 1), "$1");
+        assert_eq!(super::super::placeholders(1, 3), "$1, $2, $3");
+        assert_eq!(super::super::placeholders(4, 2), "$4, $5");
     }
 }

@@ -64,20 +64,6 @@ pub async fn tenants_of_org<'e, E: Executor<'e, Database = Any>>(
     .collect()
 }
 
-/// Every linked tenant (for the provider console).
-pub async fn all_tenants<'e, E: Executor<'e, Database = Any>>(
-    db: E,
-) -> Result<Vec<Tenant>, sqlx::Error> {
-    sqlx::query(&format!(
-        "SELECT {TENANT_COLUMNS} FROM sso_tenants ORDER BY linked_at, tenant_id"
-    ))
-    .fetch_all(db)
-    .await?
-    .iter()
-    .map(tenant_from_row)
-    .collect()
-}
-
 /// Links a tenant; a tenant already linked (to anyone) is a unique violation.
 pub async fn insert_tenant<'e, E: Executor<'e, Database = Any>>(
     db: E,
@@ -323,7 +309,7 @@ where
     for chunk in org_ids.chunks(super::orgs::IN_LIST_CHUNK) {
         let sql = format!(
             "SELECT {TENANT_COLUMNS} FROM sso_tenants WHERE org_id IN ({}) ORDER BY linked_at, tenant_id",
-            super::orgs::placeholders(chunk.len())
+            super::placeholders(1, chunk.len())
         );
         let mut query = sqlx::query(&sql);
         for id in chunk {

@@ -119,14 +119,19 @@ where
                     Err(e) => (Err(e), Step::Done),
                 },
             };
-            let item = result.map(Bytes::from).map_err(|e| {
-                tracing::error!(error = ?e, "CSV export failed mid-stream");
-                std::io::Error::other("the export failed; see the server log")
-            });
-            Some((item, (fetch, next)))
+            Some((body_item(result), (fetch, next)))
         },
     );
     Body::from_stream(stream)
+}
+
+/// A piece of a CSV body: the bytes, or the failure logged and turned into the error that
+/// ends the body abruptly.
+fn body_item(result: anyhow::Result<Vec<u8>>) -> std::io::Result<Bytes> {
+    result.map(Bytes::from).map_err(|e| {
+        tracing::error!(error = ?e, "CSV export failed mid-stream");
+        std::io::Error::other("the export failed; see the server log")
+    })
 }
 
 /// The streamed answer with its CSV headers.
@@ -384,11 +389,7 @@ impl CallsExport {
                     },
                     (None, None) => return None,
                 };
-                let item = result.map(Bytes::from).map_err(|e| {
-                    tracing::error!(error = ?e, "CSV export failed mid-stream");
-                    std::io::Error::other("the export failed; see the server log")
-                });
-                Some((item, (export, None, pending)))
+                Some((body_item(result), (export, None, pending)))
             },
         );
         Body::from_stream(stream)

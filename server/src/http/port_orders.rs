@@ -330,21 +330,13 @@ fn number_conflict(code: &'static str, message: String) -> ApiError {
     ApiError::new(StatusCode::CONFLICT, code, message).with_field("numbers")
 }
 
-/// `$first, $first+1, …` for `n` values.
-fn placeholders(first: usize, n: usize) -> String {
-    (first..first + n)
-        .map(|i| format!("${i}"))
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
 /// Refuses (409) numbers in another open order or held on our network; returns the numbers
 /// that have a released row to take over.
 async fn check_numbers(
     conn: &mut sqlx::AnyConnection,
     numbers: &[String],
 ) -> ApiResult<HashSet<String>> {
-    let list = placeholders(1, numbers.len());
+    let list = crate::db::placeholders(1, numbers.len());
     let sql = format!(
         "SELECT pn.e164 FROM port_order_numbers pn JOIN port_orders o ON o.id = pn.port_order_id \
          WHERE pn.e164 IN ({list}) AND o.status IN {OPEN} ORDER BY pn.e164"

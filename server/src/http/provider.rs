@@ -6,6 +6,8 @@
 //! thousands of business customers, and the console should not download and render all of
 //! them (with their tenants) to show the one a NOC engineer is looking for.
 
+use std::collections::HashMap;
+
 use axum::extract::{Path, State};
 use base64::{engine::general_purpose::URL_SAFE_NO_PAD as B64URL, Engine};
 use serde::Deserialize;
@@ -169,26 +171,23 @@ async fn list(
     let total = db::orgs::count_matching(pool, &search.q).await?;
     // Tenants and user counts of this page's customers only.
     let ids: Vec<String> = orgs.iter().map(|org| org.id.clone()).collect();
-    let tenants = db::sso::tenants_of_orgs(pool, &ids).await?;
-    let counts = db::orgs::user_counts_of(pool, &ids).await?;
+    // Grouped once: without `limit` (the switcher) a page is every customer.
+    let mut tenants: HashMap<String, Vec<_>> = HashMap::new();
+    for t in db::sso::tenants_of_orgs(pool, &ids).await? {
+        tenants.entry(t.org_id.clone()).or_default().push(t);
+    }
+    let counts: HashMap<String, i64> = db::orgs::user_counts_of(pool, &ids)
+        .await?
+        .into_iter()
+        .collect();
     let organisations = orgs
         .iter()
-        .map(|org| {
-            let own: Vec<_> = tenants
-                .iter()
-                .filter(|t| t.org_id == org.id)
-                .cloned()
-                .collect();
-            ProviderOrganisation {
-                id: org.id.clone(),
-                slug: org.slug.clone(),
-                name: org.name.clone(),
-                users: counts
-                    .iter()
-                    .find(|(id, _)| *id == org.id)
-                    .map_or(0, |(_, n)| *n),
-                sso: settings_of(org, &own),
-            }
+        .map(|org| ProviderOrganisation {
+            id: org.id.clone(),
+            slug: org.slug.clone(),
+            name: org.name.clone(),
+            users: counts.get(&org.id).copied().unwrap_or(0),
+            sso: settings_of(org, tenants.get(&org.id).map_or(&[], Vec::as_slice)),
         })
         .collect();
     Ok(ApiJson(ProviderOrganisations {
