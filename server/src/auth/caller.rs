@@ -323,6 +323,33 @@ impl FromRequestParts<AppState> for Caller {
     }
 }
 
+/// A signed-in user on a route about their own organisation (`/audit`,
+/// `/organisation/sso`, `/organisation/mfa-policy`, `/users/invitations`). Those routes act
+/// on the user's organisation and take no id, but the portal's pages add `?org=` to every
+/// organisation's route; a customer naming another organisation there is answered 404, as
+/// on every [`Caller`] route, never with its own organisation's data or a change to it.
+/// Staff pass through: the handler decides what `?org=` means for them.
+#[derive(Debug, Clone)]
+pub struct OwnOrgUser(pub SignedIn);
+
+impl FromRequestParts<AppState> for OwnOrgUser {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let signed_in = SignedIn::from_request_parts(parts, state).await?;
+        let user = &signed_in.0.user;
+        if !user.is_staff {
+            if let Some(org_id) = user.org_id.as_deref() {
+                check_own_org(state, org_param(parts).as_deref(), org_id).await?;
+            }
+        }
+        Ok(OwnOrgUser(signed_in))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -12,7 +12,7 @@ use app::api::{auth::OkResponse, ErrorBody};
 
 use crate::{
     audit::{self, Event, RequestMeta},
-    auth::session::SignedIn,
+    auth::{caller::OwnOrgUser, session::SignedIn},
     clock::rfc3339_ms,
     db,
 };
@@ -70,7 +70,7 @@ fn parse_time(field: &str, value: &str) -> ApiResult<i64> {
         (status = 200, description = "A page of audit entries, newest first", body = AuditPage),
         (status = 401, description = "`unauthenticated`: not signed in (`mfa_required` while a sign-in waits for its code)", body = ErrorBody),
         (status = 403, description = "`forbidden`: only administrators (and carrier staff) read the audit log", body = ErrorBody),
-        (status = 404, description = "`not_found`: carrier staff named an organisation that does not exist", body = ErrorBody),
+        (status = 404, description = "`not_found`: carrier staff named an organisation that does not exist, or a customer named another organisation than its own", body = ErrorBody),
         (status = 422, description = "`invalid_query`, or `invalid_field` (with `field`): a filter is not valid", body = ErrorBody),
         (status = 500, description = "`internal`: a failure on the portal's side; quote `request_id` to support", body = ErrorBody),
     ),
@@ -78,7 +78,7 @@ fn parse_time(field: &str, value: &str) -> ApiResult<i64> {
 )]
 async fn list(
     State(state): State<AppState>,
-    SignedIn(a): SignedIn,
+    OwnOrgUser(SignedIn(a)): OwnOrgUser,
     ApiQuery(q): ApiQuery<AuditQuery>,
 ) -> ApiResult<ApiJson<AuditPage>> {
     let org_scope: Option<String> = if a.user.is_staff {
@@ -201,7 +201,7 @@ enum Bind {
         (status = 200, description = "The policy is saved", body = OkResponse),
         (status = 401, description = "`unauthenticated`: not signed in (`mfa_required` while a sign-in waits for its code)", body = ErrorBody),
         (status = 403, description = "`forbidden`: only an administrator of the organisation changes it; `csrf`: not same-origin", body = ErrorBody),
-        (status = 404, description = "`not_found`: the organisation no longer exists", body = ErrorBody),
+        (status = 404, description = "`not_found`: the organisation no longer exists, or `?org=` named another organisation than the user's", body = ErrorBody),
         (status = 413, description = "`payload_too_large`: the body is larger than the portal accepts", body = ErrorBody),
         (status = 415, description = "`unsupported_media_type`: the body was not sent as `application/json`", body = ErrorBody),
         (status = 422, description = "`malformed_json`, `invalid_body` or `invalid_field` (with `field`): the body is not acceptable", body = ErrorBody),
@@ -212,7 +212,7 @@ enum Bind {
 async fn set_mfa_policy(
     State(state): State<AppState>,
     meta: RequestMeta,
-    SignedIn(a): SignedIn,
+    OwnOrgUser(SignedIn(a)): OwnOrgUser,
     ApiJson(req): ApiJson<MfaPolicyRequest>,
 ) -> ApiResult<ApiJson<OkResponse>> {
     let (Some(org_id), Some("admin")) = (a.user.org_id.as_deref(), a.user.role.as_deref()) else {

@@ -21,6 +21,7 @@ use crate::{
     accounts::{self, AccountError, NewUserKind},
     audit::{self, Event, RequestMeta},
     auth::{
+        caller::OwnOrgUser,
         password::{self, PasswordPolicyError},
         rate_limit::{self, Limit},
         session::{self, SignedIn},
@@ -138,6 +139,7 @@ async fn issue_link(
         (status = 201, description = "The invitation was created and emailed", body = InvitationResponse),
         (status = 401, description = "`unauthenticated`: not signed in (`mfa_required` while a sign-in waits for its code)", body = ErrorBody),
         (status = 403, description = "`forbidden`: only an administrator of the organisation invites; `csrf`: not same-origin", body = ErrorBody),
+        (status = 404, description = "`not_found`: `?org=` named another organisation than the user's", body = ErrorBody),
         (status = 409, description = "`email_taken`: that address already has an account", body = ErrorBody),
         (status = 413, description = "`payload_too_large`: the body is larger than the portal accepts", body = ErrorBody),
         (status = 415, description = "`unsupported_media_type`: the body was not sent as `application/json`", body = ErrorBody),
@@ -150,7 +152,7 @@ async fn issue_link(
 async fn invite(
     State(state): State<AppState>,
     meta: RequestMeta,
-    SignedIn(a): SignedIn,
+    OwnOrgUser(SignedIn(a)): OwnOrgUser,
     ApiJson(req): ApiJson<InvitationRequest>,
 ) -> ApiResult<(StatusCode, ApiJson<InvitationResponse>)> {
     let (Some(org_id), Some("admin")) = (a.user.org_id.as_deref(), a.user.role.as_deref()) else {

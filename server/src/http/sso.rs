@@ -11,7 +11,7 @@ use app::api::{
 
 use crate::{
     accounts::Actor,
-    auth::session::SignedIn,
+    auth::{caller::OwnOrgUser, session::SignedIn},
     clock::rfc3339_ms,
     db::{self, orgs::Organisation, sso::Tenant},
     sso::{self as sso_admin, SsoError},
@@ -82,14 +82,14 @@ async fn admins_org(state: &AppState, signed_in: &SignedIn) -> ApiResult<Organis
         (status = 200, description = "The organisation's single sign-on settings and linked tenants", body = SsoSettings),
         (status = 401, description = "`unauthenticated`: not signed in (`mfa_required` while a sign-in waits for its code)", body = ErrorBody),
         (status = 403, description = "`forbidden`: only an administrator of the organisation manages single sign-on", body = ErrorBody),
-        (status = 404, description = "`not_found`: the organisation no longer exists", body = ErrorBody),
+        (status = 404, description = "`not_found`: the organisation no longer exists, or `?org=` named another organisation than the user's", body = ErrorBody),
         (status = 500, description = "`internal`: a failure on the portal's side; quote `request_id` to support", body = ErrorBody),
     ),
     security(("session" = [])),
 )]
 async fn get_settings(
     State(state): State<AppState>,
-    signed_in: SignedIn,
+    OwnOrgUser(signed_in): OwnOrgUser,
 ) -> ApiResult<ApiJson<SsoSettings>> {
     let org = admins_org(&state, &signed_in).await?;
     let tenants = db::sso::tenants_of_org(state.db.pool(), &org.id).await?;
@@ -108,7 +108,7 @@ async fn get_settings(
         (status = 200, description = "The settings as saved", body = SsoSettings),
         (status = 401, description = "`unauthenticated`: not signed in (`mfa_required` while a sign-in waits for its code)", body = ErrorBody),
         (status = 403, description = "`forbidden`: only an administrator of the organisation manages single sign-on; `csrf`: not same-origin", body = ErrorBody),
-        (status = 404, description = "`not_found`: the organisation no longer exists", body = ErrorBody),
+        (status = 404, description = "`not_found`: the organisation no longer exists, or `?org=` named another organisation than the user's", body = ErrorBody),
         (status = 409, description = "`sso_disabled`: single sign-on is not enabled for the organisation", body = ErrorBody),
         (status = 413, description = "`payload_too_large`: the body is larger than the portal accepts", body = ErrorBody),
         (status = 415, description = "`unsupported_media_type`: the body was not sent as `application/json`", body = ErrorBody),
@@ -119,7 +119,7 @@ async fn get_settings(
 )]
 async fn put_settings(
     State(state): State<AppState>,
-    signed_in: SignedIn,
+    OwnOrgUser(signed_in): OwnOrgUser,
     ApiJson(req): ApiJson<SsoSettingsUpdate>,
 ) -> ApiResult<ApiJson<SsoSettings>> {
     let org = admins_org(&state, &signed_in).await?;
