@@ -213,3 +213,44 @@ async fn only_staff_may_search_customers() {
     assert_eq!(res.status, 401);
     assert_eq!(res.json()["error"]["code"], "unauthenticated");
 }
+
+#[tokio::test]
+async fn staff_read_one_customer_by_slug_for_the_switcher() {
+    let app = TestApp::new().await;
+    customers(&app).await;
+    let cookie = staff(&app).await;
+
+    let res = app.get_with(&format!("{LIST}/fabrikam"), &cookie).await;
+    assert_eq!(res.status, 200, "{}", res.text());
+    let body = res.json();
+    assert_eq!(body["name"], "Fabrikam");
+    assert_eq!(body["sso"]["enabled"], true);
+    assert_eq!(body["sso"]["tenants"][0]["tenant_id"], FABRIKAM_TENANT);
+    assert_eq!(
+        app.get_with(&format!("{LIST}/contoso"), &cookie)
+            .await
+            .json()["users"],
+        2
+    );
+
+    // The same customer as the search shows it.
+    let listed = app
+        .get_with(&format!("{LIST}?q=fabrikam"), &cookie)
+        .await
+        .json();
+    assert_eq!(find(&listed, "fabrikam"), &body);
+
+    let res = app
+        .get_with(&format!("{LIST}/no-such-customer"), &cookie)
+        .await;
+    assert_eq!(res.status, 404);
+    assert_eq!(res.json()["error"]["code"], "not_found");
+
+    // Customers are refused, whether they ask for their own organisation or another.
+    let admin = sign_in(&app, "a@contoso.example").await;
+    for slug in ["contoso", "fabrikam"] {
+        let res = app.get_with(&format!("{LIST}/{slug}"), &admin).await;
+        assert_eq!(res.status, 403, "{slug}: {}", res.text());
+    }
+    assert_eq!(app.get(&format!("{LIST}/fabrikam")).await.status, 401);
+}

@@ -179,9 +179,13 @@ pub async fn update_settings(update: SsoSettingsUpdate) -> Result<SsoSettings, A
     client::send_json(gloo_net::http::Method::PUT, "/organisation/sso", &update).await
 }
 
-/// `GET /api/v1/provider/organisations`: every customer (the staff customer switcher).
-pub async fn provider_organisations() -> Result<ProviderOrganisations, ApiError> {
-    client::get("/provider/organisations").await
+/// `GET /api/v1/provider/organisations/{slug}`: one customer (the staff customer switcher).
+pub async fn provider_organisation(slug: &str) -> Result<ProviderOrganisation, ApiError> {
+    client::get(&format!(
+        "/provider/organisations/{}",
+        super::calls::percent_encode(slug)
+    ))
+    .await
 }
 
 /// `GET /api/v1/provider/organisations?q=&limit=&cursor=`: the customers `search` finds.

@@ -14,7 +14,11 @@ use leptos::prelude::*;
 use leptos_router::hooks::{use_location, use_query_map};
 
 use crate::api::client::SELECTED_ORG_KEY;
-use crate::api::sso::{provider_organisations, ProviderOrganisation};
+use crate::api::sso::{
+    provider_organisation, search_provider_organisations, ProviderOrganisation, ProviderSearch,
+    PROVIDER_SEARCH_MAX_CHARS,
+};
+use crate::api::ApiError;
 use crate::components::browser::full_page_load;
 use crate::components::user_menu::{use_current_user, MeState};
 
@@ -97,17 +101,58 @@ pub fn query_without_org(search: &str) -> String {
     }
 }
 
-/// The name of the customer `slug` among `organisations`, else the slug itself.
-pub fn customer_name(organisations: &[ProviderOrganisation], slug: &str) -> String {
-    organisations
+/// How many customers the switcher suggests at once; typing narrows them.
+pub const SWITCHER_SUGGESTIONS: u32 = 20;
+
+/// The customer the text typed in the switcher names, among `found` (a search for that
+/// text): the one whose slug it is, else the only one found.
+pub fn chosen_customer<'a>(
+    found: &'a [ProviderOrganisation],
+    total: i64,
+    typed: &str,
+) -> Option<&'a ProviderOrganisation> {
+    let typed = typed.trim();
+    found
         .iter()
-        .find(|org| org.slug == slug)
-        .map(|org| org.name.clone())
-        .unwrap_or_else(|| slug.to_string())
+        .find(|org| org.slug.eq_ignore_ascii_case(typed))
+        .or_else(|| (total == 1).then(|| found.first()).flatten())
 }
 
-/// For staff: a bar above every page saying which customer they are viewing, with a list to
-/// change it. Nothing for anyone else.
+/// What the switcher says when the typed text names no single customer.
+pub fn no_single_match(total: i64, typed: &str) -> String {
+    let typed = typed.trim();
+    match total {
+        0 => format!("No customer matches “{typed}”. Try part of the name, the slug or a tenant ID."),
+        n => format!("{n} customers match “{typed}”: pick one from the suggestions, or type more of the name."),
+    }
+}
+
+/// Remembers `slug` as this tab's customer (or forgets it) and loads the current page
+/// again, without a `?org=` of its own, so that everything on it is that customer's.
+fn switch_to(slug: Option<&str>, path: &str, search: &str) {
+    set_selected_org(slug);
+    full_page_load(&format!("{path}{}", query_without_org(search)));
+}
+
+/// The `inputType` of an `input` event; `insertReplacementText` when a suggestion of a
+/// `<datalist>` was picked. Through `Reflect` so the app needs no extra `web-sys` feature.
+fn input_type(ev: &leptos::ev::Event) -> String {
+    #[cfg(target_arch = "wasm32")]
+    {
+        web_sys::js_sys::Reflect::get(ev, &wasm_bindgen::JsValue::from_str("inputType"))
+            .ok()
+            .and_then(|v| v.as_string())
+            .unwrap_or_default()
+    }
+    #[cfg(not(target_arch = "wasm32"))]
+    {
+        let _ = ev;
+        String::new()
+    }
+}
+
+/// For staff: a bar above every page saying which customer they are viewing, with a search
+/// box to change it. Nothing for anyone else.
 #[component]
 pub fn OrgSwitcher() -> impl IntoView {
     let current = use_current_user();
@@ -119,6 +164,10 @@ pub fn OrgSwitcher() -> impl IntoView {
     }
 }
 
+/// The bar itself. A carrier has thousands of customers, so the box searches the server
+/// (`GET /api/v1/provider/organisations?q=&limit=`) as staff type and offers the first
+/// [`SWITCHER_SUGGESTIONS`] as the input's suggestions; picking one, or pressing Enter on a
+/// slug or on text only one customer matches, switches to it.
 #[component]
 fn StaffOrgBar() -> impl IntoView {
     let location = use_location();
@@ -139,69 +188,146 @@ fn StaffOrgBar() -> impl IntoView {
         }
     }
     let selected = selected_org();
-    let organisations = LocalResource::new(provider_organisations);
-    let on_change = move |ev: leptos::ev::Event| {
-        let slug = event_target_value(&ev);
-        set_selected_org((!slug.is_empty()).then_some(slug.as_str()));
-        let path = location.pathname.get_untracked();
-        let rest = query_without_org(&location.search.get_untracked());
-        full_page_load(&format!("{path}{rest}"));
+    let chosen = LocalResource::new({
+        let selected = selected.clone();
+        move || {
+            let selected = selected.clone();
+            async move {
+                match selected {
+                    Some(slug) => provider_organisation(&slug).await.map(Some),
+                    None => Ok(None),
+                }
+            }
+        }
+    });
+    let typed = RwSignal::new(selected.clone().unwrap_or_default());
+    let search_text = RwSignal::new(String::new());
+    let suggestions = LocalResource::new(move || {
+        let q = search_text.get();
+        async move {
+            search_provider_organisations(&ProviderSearch {
+                q,
+                cursor: None,
+                limit: Some(SWITCHER_SUGGESTIONS),
+            })
+            .await
+        }
+    });
+    let hint = RwSignal::new(String::new());
+    let mut search_soon = debounce(std::time::Duration::from_millis(200), move |()| {
+        search_text.set(typed.get_untracked().trim().to_string());
+    });
+    let here = move || {
+        (
+            location.pathname.get_untracked(),
+            location.search.get_untracked(),
+        )
     };
-    let selected_for_view = selected.clone();
+    // Enter: the slug typed, or the only customer the text matches; else say why not.
+    let resolve = move || {
+        let text = typed.get_untracked().trim().to_string();
+        if text.is_empty() || selected_org().as_deref() == Some(text.as_str()) {
+            return;
+        }
+        hint.set("Looking for the customer…".to_string());
+        leptos::task::spawn_local(async move {
+            let search = ProviderSearch {
+                q: text.clone(),
+                cursor: None,
+                limit: Some(SWITCHER_SUGGESTIONS),
+            };
+            match search_provider_organisations(&search).await {
+                Ok(found) => match chosen_customer(&found.organisations, found.total, &text) {
+                    Some(org) => {
+                        let (path, search) = here();
+                        switch_to(Some(&org.slug), &path, &search);
+                    }
+                    None => hint.set(no_single_match(found.total, &text)),
+                },
+                Err(error) => hint.set(format!(
+                    "The customers could not be searched. {error} Try again in a moment."
+                )),
+            }
+        });
+    };
+    let on_input = move |ev: leptos::ev::Event| {
+        let value = event_target_value(&ev);
+        typed.set(value.clone());
+        hint.set(String::new());
+        // A picked suggestion switches at once; typing searches.
+        let picked = input_type(&ev) == "insertReplacementText"
+            && suggestions.with_untracked(|found| {
+                matches!(found, Some(Ok(found)) if found.organisations.iter().any(|org| org.slug == value))
+            });
+        if picked {
+            let (path, search) = here();
+            switch_to(Some(&value), &path, &search);
+        } else {
+            search_soon(());
+        }
+    };
+    let stop = move |_| {
+        let (path, search) = here();
+        switch_to(None, &path, &search);
+    };
     view! {
         <div class="org-bar" role="region" aria-label="Customer">
             <label for="org-switcher" class="org-bar-label">"Viewing customer"</label>
-            <select id="org-switcher" class="org-bar-select" on:change=on_change>
-                <option value="" selected=selected.is_none()>"Choose a customer…"</option>
+            <input
+                id="org-switcher"
+                class="input org-bar-input"
+                type="search"
+                list="org-switcher-options"
+                autocomplete="off"
+                autocapitalize="none"
+                spellcheck="false"
+                maxlength=PROVIDER_SEARCH_MAX_CHARS.to_string()
+                placeholder="Name, slug or tenant ID"
+                aria-describedby="org-bar-hint"
+                prop:value=move || typed.get()
+                on:input=on_input
+                on:keydown=move |ev: leptos::ev::KeyboardEvent| {
+                    if ev.key() == "Enter" {
+                        ev.prevent_default();
+                        resolve();
+                    }
+                }
+            />
+            <datalist id="org-switcher-options">
                 {move || {
-                    let selected = selected_for_view.clone();
-                    organisations
+                    suggestions
                         .get()
                         .and_then(Result::ok)
-                        .map(|list| {
-                            list.organisations
+                        .map(|found| {
+                            found
+                                .organisations
                                 .into_iter()
-                                .map(|org| {
-                                    let is_selected = selected.as_deref() == Some(org.slug.as_str());
-                                    view! {
-                                        <option value=org.slug.clone() selected=is_selected>
-                                            {format!("{} ({})", org.name, org.slug)}
-                                        </option>
-                                    }
-                                })
+                                .map(|org| view! { <option value=org.slug>{org.name}</option> })
                                 .collect_view()
                         })
                 }}
-            </select>
-            {match selected.clone() {
-                Some(slug) => view! {
-                    <span class="org-bar-current">
-                        "You are acting for "
-                        <strong>
-                            {move || {
-                                organisations
-                                    .get()
-                                    .and_then(Result::ok)
-                                    .map(|list| customer_name(&list.organisations, &slug))
-                                    .unwrap_or_else(|| slug.clone())
-                            }}
-                        </strong>
-                        " as carrier staff, with an administrator's rights."
-                    </span>
-                }
-                .into_any(),
-                None => view! {
-                    <span class="org-bar-current">
-                        "Choose the customer whose services, numbers and calls you want to see."
-                    </span>
-                }
-                .into_any(),
-            }}
+            </datalist>
+            {selected.is_some().then(|| view! {
+                <button type="button" class="button secondary small" on:click=stop>"Stop viewing"</button>
+            })}
+            <span class="org-bar-current">
+                {move || {
+                    const ACTING: &str = " as carrier staff, with an administrator's rights.";
+                    let (before, name, after) = match (selected.clone(), chosen.get()) {
+                        (None, _) => ("Search for the customer whose services, numbers and calls you want to see, then pick it.", String::new(), ""),
+                        (Some(slug), Some(Ok(Some(org)))) if org.slug == slug => ("You are acting for ", org.name, ACTING),
+                        (Some(slug), Some(Err(ApiError::Api { status: 404, .. }))) => ("There is no customer ", format!("“{slug}”"), " any more. Choose another, or stop viewing."),
+                        (Some(slug), _) => ("You are acting for ", slug, ACTING),
+                    };
+                    view! { {before} <strong>{name}</strong> {after} }
+                }}
+            </span>
+            <span id="org-bar-hint" class="org-bar-hint" role="status">{move || hint.get()}</span>
             {move || {
-                organisations.get().and_then(Result::err).map(|error| {
+                suggestions.get().and_then(Result::err).map(|error| {
                     view! {
                         <span class="org-bar-error" role="alert">
-                            "The list of customers could not be loaded. " {error.to_string()}
+                            "The customers could not be searched. " {error.to_string()}
                             " Reload the page to try again."
                         </span>
                     }
@@ -246,8 +372,46 @@ mod tests {
         assert!(!needs_customer_choice(&me(false), None));
     }
 
+    fn org(slug: &str, name: &str) -> ProviderOrganisation {
+        ProviderOrganisation {
+            id: format!("id-{slug}"),
+            slug: slug.into(),
+            name: name.into(),
+            users: 0,
+            sso: crate::api::sso::SsoSettings {
+                enabled: false,
+                jit_provisioning: true,
+                default_role: "viewer".into(),
+                require_sso: false,
+                tenants: vec![],
+            },
+        }
+    }
+
     #[test]
-    fn the_customer_is_named_when_known() {
-        assert_eq!(customer_name(&[], "contoso"), "contoso");
+    fn enter_takes_the_slug_typed_or_the_only_match() {
+        let found = [
+            org("contoso", "Contoso Ltd"),
+            org("contoso-uk", "Contoso UK"),
+        ];
+        // The slug wins over other matches, in any case and with spaces around it.
+        assert_eq!(
+            chosen_customer(&found, 2, " Contoso ").map(|o| o.slug.as_str()),
+            Some("contoso")
+        );
+        assert_eq!(
+            chosen_customer(&found, 2, "contoso-uk").map(|o| o.slug.as_str()),
+            Some("contoso-uk")
+        );
+        // Text two customers match names neither.
+        assert!(chosen_customer(&found, 2, "conto").is_none());
+        // Text one customer matches (its name, or a tenant ID) names it.
+        assert_eq!(
+            chosen_customer(&found[1..], 1, "UK").map(|o| o.slug.as_str()),
+            Some("contoso-uk")
+        );
+        assert!(chosen_customer(&[], 0, "nobody").is_none());
+        assert!(no_single_match(0, " nobody ").starts_with("No customer matches “nobody”."));
+        assert!(no_single_match(2, "conto").starts_with("2 customers match “conto”"));
     }
 }

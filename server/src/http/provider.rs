@@ -41,6 +41,7 @@ const MAX_LIMIT: u32 = 500;
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(list))
+        .routes(routes!(get_one))
         .routes(routes!(set_enabled))
         .routes(routes!(link))
         .routes(routes!(set_tenant_state, unlink))
@@ -169,9 +170,20 @@ async fn list(
         _ => None,
     };
     let total = db::orgs::count_matching(pool, &search.q).await?;
-    // Tenants and user counts of this page's customers only.
+    Ok(ApiJson(ProviderOrganisations {
+        organisations: describe(pool, &orgs).await?,
+        total,
+        next_cursor,
+    }))
+}
+
+/// `orgs` as the console shows them, with their tenants and user counts (of these customers
+/// only, grouped once: without `limit` a page is every customer).
+async fn describe(
+    pool: &sqlx::AnyPool,
+    orgs: &[db::orgs::Organisation],
+) -> ApiResult<Vec<ProviderOrganisation>> {
     let ids: Vec<String> = orgs.iter().map(|org| org.id.clone()).collect();
-    // Grouped once: without `limit` (the switcher) a page is every customer.
     let mut tenants: HashMap<String, Vec<_>> = HashMap::new();
     for t in db::sso::tenants_of_orgs(pool, &ids).await? {
         tenants.entry(t.org_id.clone()).or_default().push(t);
@@ -180,7 +192,7 @@ async fn list(
         .await?
         .into_iter()
         .collect();
-    let organisations = orgs
+    Ok(orgs
         .iter()
         .map(|org| ProviderOrganisation {
             id: org.id.clone(),
@@ -189,12 +201,41 @@ async fn list(
             users: counts.get(&org.id).copied().unwrap_or(0),
             sso: settings_of(org, tenants.get(&org.id).map_or(&[], Vec::as_slice)),
         })
-        .collect();
-    Ok(ApiJson(ProviderOrganisations {
-        organisations,
-        total,
-        next_cursor,
-    }))
+        .collect())
+}
+
+/// `GET /api/v1/provider/organisations/{slug}`.
+#[utoipa::path(
+    get,
+    path = "/organisations/{slug}",
+    tag = "provider",
+    operation_id = "get_customer_organisation",
+    summary = "One customer organisation (staff)",
+    params(("slug" = String, Path, description = "The customer organisation's slug")),
+    responses(
+        (status = 200, description = "The customer with its single sign-on state and number of users", body = ProviderOrganisation),
+        (status = 401, description = "`unauthenticated`: not signed in (`mfa_required` while a sign-in waits for its code)", body = ErrorBody),
+        (status = 403, description = "`forbidden`: carrier staff only", body = ErrorBody),
+        (status = 404, description = "`not_found`: no customer with this slug", body = ErrorBody),
+        (status = 500, description = "`internal`: a failure on the portal's side; quote `request_id` to support", body = ErrorBody),
+    ),
+    security(("session" = [])),
+)]
+async fn get_one(
+    State(state): State<AppState>,
+    signed_in: SignedIn,
+    Path(slug): Path<String>,
+) -> ApiResult<ApiJson<ProviderOrganisation>> {
+    staff(&signed_in)?;
+    let pool = state.db.pool();
+    let org = db::orgs::find_by_slug(pool, &slug)
+        .await?
+        .ok_or_else(|| ApiError::not_found("There is no customer with this slug."))?;
+    let mut found = describe(pool, std::slice::from_ref(&org)).await?;
+    found
+        .pop()
+        .map(ApiJson)
+        .ok_or_else(|| ApiError::internal(anyhow::anyhow!("customer {slug} was not described")))
 }
 
 /// `PUT /api/v1/provider/organisations/{slug}/sso`.
