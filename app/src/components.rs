@@ -3,6 +3,7 @@
 pub mod access;
 pub mod browser;
 pub mod chart;
+pub mod confirm_row;
 pub mod csv_export;
 pub mod data_table;
 pub mod dialog;

@@ -16,6 +16,7 @@ use crate::api::{
 use crate::components::{
     access::{can_administer, field_error, AccessGate},
     browser::{copy_to_clipboard, use_clipboard_available},
+    confirm_row::{ConfirmRow, ConfirmWords},
     data_table::DataTable,
     empty_state::EmptyState,
     form::{described_by, hint_id, FormAlert, NeedsJavaScript, SubmitButton},
@@ -359,10 +360,10 @@ fn TokenRow(token: ApiTokenInfo) -> impl IntoView {
             });
         })
     };
-    let confirm_text = StoredValue::new(format!(
+    let confirm_text = format!(
         "Revoke “{}”? Anything using it stops working at once.",
         token.name
-    ));
+    );
     let last_used = token
         .last_used_at
         .as_deref()
@@ -399,26 +400,20 @@ fn TokenRow(token: ApiTokenInfo) -> impl IntoView {
                 </Show>
             </td>
         </tr>
-        <Show when=move || confirming.get() || error.with(Option::is_some)>
-            <tr class="confirm-row">
-                <td colspan="8">
-                    {move || error.get().map(|text| view! { <p class="alert error" role="alert">{text}</p> })}
-                    <Show when=move || confirming.get()>
-                        <div class="confirm-panel alert warn" role="group" aria-label="Confirm revocation">
-                            <p>{confirm_text.get_value()}</p>
-                            <div class="actions">
-                                <button type="button" class="button danger small" disabled=move || busy.get() on:click=move |_| revoke.run(())>
-                                    {move || if busy.get() { "Revoking…" } else { "Revoke token" }}
-                                </button>
-                                <button type="button" class="button secondary small" on:click=move |_| confirming.set(false)>
-                                    "Keep it"
-                                </button>
-                            </div>
-                        </div>
-                    </Show>
-                </td>
-            </tr>
-        </Show>
+        <ConfirmRow
+            columns=8
+            words=ConfirmWords {
+                label: "Confirm revocation",
+                confirm: "Revoke token",
+                busy: "Revoking…",
+                cancel: "Keep it",
+            }
+            question=confirm_text
+            confirming=confirming
+            busy=busy
+            on_confirm=revoke
+            error=error
+        />
     }
 }
 

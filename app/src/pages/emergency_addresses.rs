@@ -16,6 +16,7 @@ use crate::api::{
 };
 use crate::components::{
     access::{any_user, can_edit, field_error, is_about_a_field, AccessGate},
+    confirm_row::{ConfirmRow, ConfirmWords},
     data_table::DataTable,
     dialog::Dialog,
     empty_state::EmptyState,
@@ -313,8 +314,8 @@ fn AddressRow(
             </td>
         }
     });
-    let columns = if editable { "4" } else { "3" };
-    let confirm_text = StoredValue::new(format!("Delete “{label}”? This cannot be undone."));
+    let columns = if editable { 4 } else { 3 };
+    let confirm_text = format!("Delete “{label}”? This cannot be undone.");
     view! {
         <tr data-address-id=id.clone()>
             <td data-label="Name"><strong>{address.label.clone()}</strong></td>
@@ -324,33 +325,21 @@ fn AddressRow(
             </td>
             {actions}
         </tr>
-        <Show when=move || confirming.get() || error.with(Option::is_some)>
-            <tr class="confirm-row">
-                <td colspan=columns>
-                    {move || error.get().map(|text| view! {
-                        <p class="alert error" role="alert" data-testid="delete-error">{text}</p>
-                    })}
-                    <Show when=move || confirming.get()>
-                        <div class="confirm-panel alert warn" role="group" aria-label="Confirm deletion">
-                            <p>{confirm_text.get_value()}</p>
-                            <div class="actions">
-                                <button
-                                    type="button"
-                                    class="button danger small"
-                                    disabled=move || busy.get()
-                                    on:click=move |_| delete.run(())
-                                >
-                                    {move || if busy.get() { "Deleting…" } else { "Delete address" }}
-                                </button>
-                                <button type="button" class="button secondary small" on:click=move |_| confirming.set(false)>
-                                    "Keep it"
-                                </button>
-                            </div>
-                        </div>
-                    </Show>
-                </td>
-            </tr>
-        </Show>
+        <ConfirmRow
+            columns=columns
+            words=ConfirmWords {
+                label: "Confirm deletion",
+                confirm: "Delete address",
+                busy: "Deleting…",
+                cancel: "Keep it",
+            }
+            question=confirm_text
+            confirming=confirming
+            busy=busy
+            on_confirm=delete
+            error=error
+            error_testid="delete-error"
+        />
     }
 }
 

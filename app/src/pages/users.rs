@@ -15,6 +15,7 @@ use crate::api::{
 };
 use crate::components::{
     access::{any_user, can_administer, field_error, AccessGate},
+    confirm_row::{ConfirmRow, ConfirmWords},
     data_table::DataTable,
     empty_state::EmptyState,
     form::{described_by, hint_id, FormAlert, NeedsJavaScript, SubmitButton},
@@ -300,9 +301,8 @@ fn UserRow(user: OrgUserInfo, admin: bool, is_self: bool) -> impl IntoView {
             });
         })
     };
-    let confirm_text = StoredValue::new(format!(
-        "Deactivate {who}? They are signed out everywhere and can no longer sign in."
-    ));
+    let confirm_text =
+        format!("Deactivate {who}? They are signed out everywhere and can no longer sign in.");
     let select_id = format!("role-{id}");
     let role_cell = if admin {
         let who = who.clone();
@@ -353,7 +353,7 @@ fn UserRow(user: OrgUserInfo, admin: bool, is_self: bool) -> impl IntoView {
             </td>
         }
     });
-    let columns = if admin { "7" } else { "6" };
+    let columns = if admin { 7 } else { 6 };
     view! {
         <tr data-user-id=id.clone() data-email=user.email.clone()>
             <td data-label="User">
@@ -384,31 +384,21 @@ fn UserRow(user: OrgUserInfo, admin: bool, is_self: bool) -> impl IntoView {
             </td>
             {actions}
         </tr>
-        <Show when=move || confirming.get() || error.with(Option::is_some) || notice.with(Option::is_some)>
-            <tr class="confirm-row">
-                <td colspan=columns>
-                    {move || error.get().map(|text| view! { <p class="alert error" role="alert">{text}</p> })}
-                    <div role="status">
-                        {move || notice.get().map(|text| view! { <p class="alert ok">{text}</p> })}
-                    </div>
-                    <Show when=move || confirming.get()>
-                        <div class="confirm-panel alert warn" role="group" aria-label="Confirm deactivation">
-                            <p>
-                                {confirm_text.get_value()}
-                            </p>
-                            <div class="actions">
-                                <button type="button" class="button danger small" disabled=move || busy.get() on:click=move |_| deactivate.run(())>
-                                    {move || if busy.get() { "Deactivating…" } else { "Deactivate" }}
-                                </button>
-                                <button type="button" class="button secondary small" on:click=move |_| confirming.set(false)>
-                                    "Cancel"
-                                </button>
-                            </div>
-                        </div>
-                    </Show>
-                </td>
-            </tr>
-        </Show>
+        <ConfirmRow
+            columns=columns
+            words=ConfirmWords {
+                label: "Confirm deactivation",
+                confirm: "Deactivate",
+                busy: "Deactivating…",
+                cancel: "Cancel",
+            }
+            question=confirm_text
+            confirming=confirming
+            busy=busy
+            on_confirm=deactivate
+            error=error
+            notice=notice
+        />
     }
 }
 
