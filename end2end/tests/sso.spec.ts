@@ -66,6 +66,9 @@ test("staff enable SSO, the admin connects Fabrikam, a Fabrikam user signs in wi
   await staff.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Provider console" }).click();
   await expect(staff).toHaveURL(/\/provider$/);
   await expect(staff.getByRole("heading", { name: "Provider console", level: 1 })).toBeVisible();
+  // The console shows a page of customers at a time: find this one, as staff would.
+  await staff.getByLabel("Search customers").fill(customer.slug);
+  await expect(staff).toHaveURL(new RegExp(`/provider\\?q=${customer.slug}$`));
   const card = staff.locator(`section.provider-org[data-slug="${customer.slug}"]`);
   await expect(card).toHaveAttribute("data-sso", "off");
   await card.scrollIntoViewIfNeeded();
