@@ -60,7 +60,7 @@ async function violationsOf(page: Page, path: string, theme: Theme, open?: (page
  * at the same data).
  */
 const fixture = (() => {
-  let made: { adminEmail: string; staffEmail: string; serviceId: string } | undefined;
+  let made: { adminEmail: string; staffEmail: string; serviceId: string; slug: string } | undefined;
   return async (page: Page) => {
     if (made) return made;
     const customer = customerWithCalls("Contrast");
@@ -88,7 +88,7 @@ const fixture = (() => {
     });
     await post("/api/v1/api-tokens", { name: "Billing export", scope: "read", expires_in_days: 30 });
     await post("/api/v1/users/invitations", { email: `invitee-${randomUUID().slice(0, 8)}@contrast.example`, role: "viewer" });
-    made = { adminEmail: customer.adminEmail, staffEmail, serviceId };
+    made = { adminEmail: customer.adminEmail, staffEmail, serviceId, slug: customer.slug };
     return made;
   };
 })();
@@ -105,7 +105,7 @@ for (const theme of ["light", "dark"] as const) {
     found.push(...(await violationsOf(page, "/login", theme)));
 
     // A customer's admin: every customer page.
-    const { adminEmail, staffEmail, serviceId } = await fixture(page);
+    const { adminEmail, staffEmail, serviceId, slug } = await fixture(page);
     await signInWithPassword(page, adminEmail);
     for (const path of [
       "/",
@@ -151,11 +151,15 @@ for (const theme of ["light", "dark"] as const) {
     );
     await context.close();
 
-    // Staff: the provider console.
+    // Staff: the provider console, then a customer's pages with the switcher's bar on top (and
+    // the Single sign-on page, which sends staff to the console).
     const staffContext = await browser.newContext({ viewport: DESKTOP, colorScheme: theme });
     const staff = await staffContext.newPage();
     await signInWithPassword(staff, staffEmail);
     found.push(...(await violationsOf(staff, "/provider", theme)));
+    await staff.evaluate((chosen) => sessionStorage.setItem("portal.org", chosen), slug);
+    found.push(...(await violationsOf(staff, "/", theme)));
+    found.push(...(await violationsOf(staff, "/sso", theme)));
     await staffContext.close();
 
     expect(found, `axe found ${found.length} problem(s):\n${found.join("\n")}`).toEqual([]);

@@ -152,6 +152,24 @@ test("staff: search customers, see their SSO state and view a customer's pages (
     await expect(p.getByTestId("service-health")).toContainText("Trunk A");
   });
 
+  // Single sign-on is the customer administrator's page: staff are sent to the console.
+  await page.goto("/sso");
+  await waitForHydration(page);
+  await expect(page.getByTestId("sso-staff").getByRole("link", { name: "Open the provider console" })).toHaveAttribute(
+    "href",
+    `/provider?q=${customer.slug}`,
+  );
+
+  // Acting for the customer with an administrator's rights, staff invite its people.
+  const invitee = `invited-by-staff-${randomUUID().slice(0, 8)}@${customer.slug}.example`;
+  await page.goto("/users");
+  await waitForHydration(page);
+  await page.getByLabel("Email address").fill(invitee);
+  await page.getByRole("button", { name: "Send invitation" }).click();
+  await expect(page.getByText(`Invitation sent to ${invitee}`)).toBeVisible();
+  const users = await (await page.request.get(`/api/v1/users?org=${customer.slug}`)).json();
+  expect((users.users as { email: string }[]).map((u) => u.email)).toContain(invitee);
+
   // Back in the console, the row of the customer being viewed says so, as the switcher does.
   await page.goto(`/provider?q=${encodeURIComponent(customer.slug)}`);
   await waitForHydration(page);

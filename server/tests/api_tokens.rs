@@ -12,8 +12,8 @@ use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 use sqlx::Row;
 use support::{
-    api::{bearer, create_api_token, sign_in},
-    create_org, create_user, TestApp, PASSWORD,
+    api::{bearer, create_api_token, sign_in, staff_session},
+    create_org, create_user, TestApp,
 };
 
 async fn audit_actions(app: &TestApp, action: &str) -> Vec<(String, Value)> {
@@ -431,16 +431,7 @@ async fn staff_act_for_a_customer_with_the_org_parameter() {
     let app = TestApp::new().await;
     create_org(&app.db.db, "contoso").await;
     create_user(&app.db.db, "contoso", "admin@contoso.example", "admin").await;
-    portal::accounts::create_user(
-        &app.db.db,
-        portal::accounts::Actor::CLI,
-        portal::accounts::NewUserKind::Staff,
-        "noc@carrier.example",
-        Some(PASSWORD),
-    )
-    .await
-    .unwrap();
-    let staff = sign_in(&app, "noc@carrier.example").await;
+    let staff = staff_session(&app).await;
     let res = app.get_with("/api/v1/api-tokens", &staff).await;
     assert_eq!(res.status, 400);
     assert_eq!(res.json()["error"]["code"], "org_required");

@@ -29,15 +29,15 @@ mod support;
 use serde_json::{json, Value};
 use sqlx::Row;
 
-use portal::accounts::{self, Actor, NewUserKind};
+use portal::accounts::Actor;
 use support::{
-    api::{bearer, create_api_token, sign_in},
+    api::{bearer, create_api_token, sign_in, staff_session},
     create_org, create_user,
     voice::{
         address_body, cdr_csv, create_address, create_trunk, ingest_rows, insert_number,
         number_path, post_calls,
     },
-    TestApp, TestResponse, PASSWORD,
+    TestApp, TestResponse,
 };
 
 /// The day every call of the test falls on, as query parameters.
@@ -729,16 +729,7 @@ async fn no_route_shows_or_changes_another_customers_objects() {
     .execute(app.db.db.pool())
     .await
     .unwrap();
-    accounts::create_user(
-        &app.db.db,
-        Actor::CLI,
-        NewUserKind::Staff,
-        "noc@carrier.example",
-        Some(PASSWORD),
-    )
-    .await
-    .unwrap();
-    let staff = sign_in(&app, "noc@carrier.example").await;
+    let staff = staff_session(&app).await;
     // Leaks are found by substring: none of B's identifiers may be part of one of A's, or
     // A's own objects would look like a leak.
     for n in &b.needles {

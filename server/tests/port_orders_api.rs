@@ -11,10 +11,10 @@ use serde_json::{json, Value};
 use sqlx::Row;
 
 use support::{
-    api::{api_token, bearer, get_bearer, sign_in},
+    api::{api_token, bearer, get_bearer, sign_in, staff_session},
     create_org, create_user,
     voice::{create_trunk, insert_number},
-    TestApp, TestResponse, PASSWORD,
+    TestApp, TestResponse,
 };
 
 struct Customer {
@@ -333,16 +333,7 @@ async fn roles_token_scopes_and_staff_decide_who_submits() {
     assert_eq!(res.status, 201, "{}", res.text());
 
     // Staff act for a customer with ?org=.
-    portal::accounts::create_user(
-        &app.db.db,
-        portal::accounts::Actor::CLI,
-        portal::accounts::NewUserKind::Staff,
-        "noc@carrier.example",
-        Some(PASSWORD),
-    )
-    .await
-    .unwrap();
-    let staff = sign_in(&app, "noc@carrier.example").await;
+    let staff = staff_session(&app).await;
     let res = app
         .json(
             "POST",

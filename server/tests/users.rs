@@ -8,7 +8,10 @@ mod support;
 
 use serde_json::{json, Value};
 use sqlx::Row;
-use support::{api::sign_in, create_org, create_user, TestApp, PASSWORD};
+use support::{
+    api::{sign_in, staff_session},
+    create_org, create_user, TestApp, PASSWORD,
+};
 
 async fn patch_role(app: &TestApp, cookie: &str, id: &str, role: &str) -> support::TestResponse {
     app.json(
@@ -174,16 +177,7 @@ async fn the_last_admin_can_be_neither_demoted_nor_deactivated() {
     let res = patch_role(&app, &admin, &first.id, "engineer").await;
     assert_eq!(res.status, 200, "{}", res.text());
     // Now third is the only admin: staff acting for the customer cannot remove them either.
-    portal::accounts::create_user(
-        &app.db.db,
-        portal::accounts::Actor::CLI,
-        portal::accounts::NewUserKind::Staff,
-        "noc@carrier.example",
-        Some(PASSWORD),
-    )
-    .await
-    .unwrap();
-    let staff = sign_in(&app, "noc@carrier.example").await;
+    let staff = staff_session(&app).await;
     let res = app
         .json(
             "POST",
@@ -322,4 +316,72 @@ async fn an_invited_user_appears_in_the_list() {
     let list = app.get_with("/api/v1/users", &admin).await.json();
     assert_eq!(list["users"][1]["email"], "new@contoso.example");
     assert_eq!(list["users"][1]["role"], "engineer");
+}
+
+#[tokio::test]
+async fn staff_invite_for_the_customer_they_act_for_and_tokens_never_invite() {
+    let app = TestApp::new().await;
+    create_org(&app.db.db, "contoso").await;
+    create_user(&app.db.db, "contoso", "admin@contoso.example", "admin").await;
+    let staff = staff_session(&app).await;
+    let invite = |path: &'static str, email: &'static str| {
+        let app = &app;
+        let staff = staff.clone();
+        async move {
+            app.json(
+                "POST",
+                path,
+                Some(&staff),
+                json!({"email": email, "role": "viewer"}),
+            )
+            .await
+        }
+    };
+
+    // Staff say which customer, as on every organisation route.
+    let res = invite("/api/v1/users/invitations", "lost@contoso.example").await;
+    assert_eq!(res.status, 400, "{}", res.text());
+    assert_eq!(res.json()["error"]["code"], "org_required");
+    let res = invite(
+        "/api/v1/users/invitations?org=nobody",
+        "lost@contoso.example",
+    )
+    .await;
+    assert_eq!(res.status, 404, "{}", res.text());
+
+    let res = invite(
+        "/api/v1/users/invitations?org=contoso",
+        "new@contoso.example",
+    )
+    .await;
+    assert_eq!(res.status, 201, "{}", res.text());
+    let list = app
+        .get_with("/api/v1/users?org=contoso", &staff)
+        .await
+        .json();
+    let emails: Vec<&str> = list["users"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u["email"].as_str().unwrap())
+        .collect();
+    assert_eq!(emails, ["admin@contoso.example", "new@contoso.example"]);
+    let invited = audit(&app, "user.invited").await;
+    assert_eq!(invited.len(), 1);
+    assert_eq!(invited[0].0, "noc@carrier.example");
+
+    // An API token, even read_write, manages no users.
+    let admin = sign_in(&app, "admin@contoso.example").await;
+    let token = support::api::api_token(&app, &admin, "read_write").await;
+    let res = support::api::bearer(
+        &app,
+        "POST",
+        "/api/v1/users/invitations",
+        &token,
+        Some(json!({"email": "script@contoso.example", "role": "admin"})),
+    )
+    .await;
+    assert_eq!(res.status, 403, "{}", res.text());
+    assert_eq!(res.json()["error"]["code"], "token_not_allowed");
+    assert_eq!(audit(&app, "user.invited").await.len(), 1);
 }

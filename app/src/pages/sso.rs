@@ -27,8 +27,10 @@ use crate::components::{
     form::{hint_id, FormAlert, NeedsJavaScript, SubmitButton},
     layout::is_organisation_admin,
     load_error::{ForbiddenAlert, LoadError, LoadFailedAlert, SignInAgainAlert},
+    org_switcher::selected_org,
     user_menu::{use_current_user, MeState},
 };
+use crate::pages::provider::provider_page_url;
 
 /// This page's path.
 pub const SSO_PATH: &str = "/sso";
@@ -197,7 +199,11 @@ pub fn SsoPage() -> impl IntoView {
             {move || outcome.get().map(|outcome| view! { <FlowOutcomeAlert outcome=outcome /> })}
             <Transition fallback=|| view! { <LoadingCard label="Loading single sign-on" /> }>
                 {move || Suspend::new(async move {
-                    match page_access(&me.await, is_organisation_admin) {
+                    let state = me.await;
+                    if matches!(&state, MeState::SignedIn(me) if me.user.staff) {
+                        return view! { <StaffUseTheConsole /> }.into_any();
+                    }
+                    match page_access(&state, is_organisation_admin) {
                         PageAccess::Allowed => view! { <SsoSettingsLoader /> }.into_any(),
                         access => {
                             view! {
@@ -214,6 +220,22 @@ pub fn SsoPage() -> impl IntoView {
                 })}
             </Transition>
         </section>
+    }
+}
+
+/// What carrier staff read here: this page is the customer administrator's; staff turn a
+/// customer's single sign-on on and off and manage its tenants in the provider console, which
+/// opens on the customer they are viewing.
+#[component]
+fn StaffUseTheConsole() -> impl IntoView {
+    let href = provider_page_url(&selected_org().unwrap_or_default());
+    view! {
+        <div class="alert warn cta" data-testid="sso-staff">
+            <p>
+                "This page is for the customer's own administrators. As carrier staff you turn a customer's single sign-on on or off and link, disable or unlink its Microsoft Entra tenants in the provider console."
+            </p>
+            <a class="button" href=href>"Open the provider console"</a>
+        </div>
     }
 }
 

@@ -324,7 +324,7 @@ impl FromRequestParts<AppState> for Caller {
 }
 
 /// A signed-in user on a route about their own organisation (`/audit`,
-/// `/organisation/sso`, `/organisation/mfa-policy`, `/users/invitations`). Those routes act
+/// `/organisation/sso`, `/organisation/mfa-policy`). Those routes act
 /// on the user's organisation and take no id, but the portal's pages add `?org=` to every
 /// organisation's route; a customer naming another organisation there is answered 404, as
 /// on every [`Caller`] route, never with its own organisation's data or a change to it.

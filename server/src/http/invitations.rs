@@ -21,7 +21,7 @@ use crate::{
     accounts::{self, AccountError, NewUserKind},
     audit::{self, Event, RequestMeta},
     auth::{
-        caller::OwnOrgUser,
+        caller::Caller,
         password::{self, PasswordPolicyError},
         rate_limit::{self, Limit},
         session::{self, SignedIn},
@@ -127,19 +127,21 @@ async fn issue_link(
     Ok((token, expires_at))
 }
 
-/// `POST /api/v1/users/invitations` (organisation admins).
+/// `POST /api/v1/users/invitations` (organisation admins, and staff acting for the customer).
 #[utoipa::path(
     post,
     path = "/users/invitations",
     tag = "users",
     operation_id = "invite_user",
     summary = "Invite someone to the organisation",
+    params(("org" = Option<String>, Query, description = "Carrier staff only: the slug of the organisation acted for")),
     request_body = InvitationRequest,
     responses(
         (status = 201, description = "The invitation was created and emailed", body = InvitationResponse),
         (status = 401, description = "`unauthenticated`: not signed in (`mfa_required` while a sign-in waits for its code)", body = ErrorBody),
-        (status = 403, description = "`forbidden`: only an administrator of the organisation invites; `csrf`: not same-origin", body = ErrorBody),
-        (status = 404, description = "`not_found`: `?org=` named another organisation than the user's", body = ErrorBody),
+        (status = 400, description = "`org_required`: carrier staff must name the organisation with `?org=SLUG`", body = ErrorBody),
+        (status = 403, description = "`forbidden`: only an administrator of the organisation (or carrier staff acting for it) invites; `token_not_allowed`: API tokens do not manage users; `csrf`: not same-origin", body = ErrorBody),
+        (status = 404, description = "`not_found`: no such organisation (or one that is not the caller's)", body = ErrorBody),
         (status = 409, description = "`email_taken`: that address already has an account", body = ErrorBody),
         (status = 413, description = "`payload_too_large`: the body is larger than the portal accepts", body = ErrorBody),
         (status = 415, description = "`unsupported_media_type`: the body was not sent as `application/json`", body = ErrorBody),
@@ -152,15 +154,17 @@ async fn issue_link(
 async fn invite(
     State(state): State<AppState>,
     meta: RequestMeta,
-    OwnOrgUser(SignedIn(a)): OwnOrgUser,
+    caller: Caller,
     ApiJson(req): ApiJson<InvitationRequest>,
 ) -> ApiResult<(StatusCode, ApiJson<InvitationResponse>)> {
-    let (Some(org_id), Some("admin")) = (a.user.org_id.as_deref(), a.user.role.as_deref()) else {
-        return Err(ApiError::forbidden(
-            "forbidden",
-            "Only an administrator of your organisation can invite people.",
-        ));
+    // Administrators, and carrier staff acting for the customer; never an API token.
+    caller.require_user_manager()?;
+    let Some(inviter) = caller.user() else {
+        return Err(ApiError::internal(anyhow::anyhow!(
+            "a token passed require_user_manager"
+        )));
     };
+    let org_id = caller.org_id.as_str();
     if !matches!(req.role.as_str(), "admin" | "engineer" | "viewer") {
         return Err(ApiError::invalid_field(
             "role",
@@ -175,8 +179,8 @@ async fn invite(
             ))
         })?;
     let actor = accounts::Actor {
-        user_id: Some(&a.user.id),
-        label: &a.user.email,
+        user_id: Some(&inviter.id),
+        label: &inviter.email,
     };
     let user = match accounts::create_user(
         &state.db,
@@ -213,10 +217,10 @@ async fn invite(
         .mailer
         .send(&Mail {
             to: user.email.clone(),
-            subject: format!("{} invited you to the {}", a.user.email, app::PRODUCT_NAME),
+            subject: format!("{} invited you to the {}", inviter.email, app::PRODUCT_NAME),
             body: format!(
                 "Hello,\n\n{} invited you to manage {}'s voice services in the {}.\n\nChoose your password here (the link works once, for 7 days):\n{link}\n\nIf you did not expect this, ignore this email.\n",
-                a.user.email,
+                inviter.email,
                 org.name,
                 app::PRODUCT_NAME
             ),
@@ -233,7 +237,7 @@ async fn invite(
             state.clock.now_ms(),
             &meta,
             Event {
-                actor: Some(&a.user),
+                actor: Some(inviter),
                 action: "user.invitation_failed",
                 target: Some(&user.id),
                 org_id: Some(org_id),
@@ -253,7 +257,7 @@ async fn invite(
         state.clock.now_ms(),
         &meta,
         Event {
-            actor: Some(&a.user),
+            actor: Some(inviter),
             action: "user.invited",
             target: Some(&user.id),
             org_id: Some(org_id),

@@ -66,3 +66,18 @@ pub async fn bearer(
 pub async fn get_bearer(app: &TestApp, path: &str, token: &str) -> TestResponse {
     bearer(app, "GET", path, token, None).await
 }
+
+/// Creates the carrier staff member `noc@carrier.example` (password [`PASSWORD`]) and signs
+/// them in; returns the session cookie.
+pub async fn staff_session(app: &TestApp) -> String {
+    portal::accounts::create_user(
+        &app.db.db,
+        portal::accounts::Actor::CLI,
+        portal::accounts::NewUserKind::Staff,
+        "noc@carrier.example",
+        Some(PASSWORD),
+    )
+    .await
+    .unwrap();
+    sign_in(app, "noc@carrier.example").await
+}
