@@ -10,7 +10,9 @@
 #  4. the voice data: CDR ingest rates, the dashboard API at 10 M calls, the calls export and
 #     DuckDB on the same calls (bench/voice.sh, which appends its section);
 #  5. the release wasm's size against the 350 KB brotli budget (bench/wasm.sh, its own section;
-#     `make bench` fails when the wasm is over it, after writing every section).
+#     `make bench` fails when the wasm is over it, after writing every section);
+#  6. where that size goes: the wasm of the layout alone, with one and two pages, whole, and
+#     with every page an island (bench/wasm-floor.sh, its own section).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$HOME/.cargo/bin:$PATH"
@@ -138,6 +140,8 @@ echo "== voice data: ingest, API latency at 10 M calls, export, DuckDB (bench/vo
 bench/voice.sh
 echo "== front-end size: the release wasm against its brotli budget (bench/wasm.sh) =="
 wasm_status=0; bench/wasm.sh || wasm_status=$?
+echo "== front-end size: where the wasm goes, layout and pages (bench/wasm-floor.sh) =="
+bench/wasm-floor.sh
 echo "== written bench/RESULTS.md =="
 cat bench/RESULTS.md
 exit "$wasm_status"
