@@ -118,6 +118,29 @@ pub fn format_datetime_local(rfc3339: &str) -> String {
     crate::components::browser::format_local_datetime(rfc3339)
 }
 
+/// An RFC 3339 timestamp as a date in the browser's time zone and language ("27 Nov 2026");
+/// its UTC date part ("2026-11-27") on the server and when the browser cannot read it.
+pub fn format_date_local(rfc3339: &str) -> String {
+    #[cfg(target_arch = "wasm32")]
+    {
+        let options: &[(&str, intl::Opt)] = &[
+            ("day", "numeric".into()),
+            ("month", "short".into()),
+            ("year", "numeric".into()),
+        ];
+        intl::date(rfc3339, options).unwrap_or_else(|| plain_date(rfc3339))
+    }
+    #[cfg(not(target_arch = "wasm32"))]
+    {
+        plain_date(rfc3339)
+    }
+}
+
+/// The date part of an RFC 3339 timestamp, or the text unchanged when it has none.
+pub fn plain_date(rfc3339: &str) -> String {
+    rfc3339.get(..10).unwrap_or(rfc3339).to_string()
+}
+
 /// The instant `hours` before now as RFC 3339 (UTC), from the browser's clock; `None` on the
 /// server (the API then applies its own default range).
 pub fn iso_hours_ago(hours: f64) -> Option<String> {
@@ -339,6 +362,9 @@ mod tests {
         assert_eq!(plain_bucket_label("2026-11-27T14:00:00Z", false), "14:00");
         assert_eq!(plain_bucket_label("2026-11-27T00:00:00Z", true), "11-27");
         assert_eq!(plain_bucket_label("bad", false), "bad");
+        assert_eq!(plain_date("2026-11-27T14:05:00.123Z"), "2026-11-27");
+        assert_eq!(format_date_local("2026-11-27T14:05:00Z"), "2026-11-27");
+        assert_eq!(plain_date("bad"), "bad");
         assert_eq!(
             format_datetime_local("2026-11-27T14:00:00Z"),
             "2026-11-27T14:00:00Z"

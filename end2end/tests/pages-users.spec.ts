@@ -27,6 +27,11 @@ test("an admin invites, changes a role and deactivates (password + TOTP)", async
 
   const table = page.getByTestId("users-table");
   await expect(table.locator("tbody tr[data-user-id]")).toHaveCount(3);
+  // "Since" is the day someone joined; the time is in its tooltip (the column stays narrow
+  // enough for the role selects and Deactivate buttons to fit a laptop's width).
+  const since = table.locator(`tr[data-email="${customer.adminEmail}"] td[data-label="Since"] time`);
+  await expect(since).toHaveAttribute("title", /\d:\d\d/);
+  await expect(since).not.toContainText(":");
 
   // Invite.
   const invitee = `new-${randomUUID().slice(0, 8)}@${customer.slug}.example`;

@@ -22,7 +22,7 @@ use crate::components::{
     load_error::LoadError,
     skeleton::SkeletonTable,
 };
-use crate::format::format_datetime_local;
+use crate::format::{format_date_local, format_datetime_local};
 use crate::pages::{numbers::FieldError, sso::ROLES};
 
 /// This page's path.
@@ -380,7 +380,10 @@ fn UserRow(user: OrgUserInfo, admin: bool, is_self: bool) -> impl IntoView {
                 </span>
             </td>
             <td data-label="Since">
-                <time datetime=user.created_at.clone()>{format_datetime_local(&user.created_at)}</time>
+                // The day is what matters here; the time is in the tooltip.
+                <time datetime=user.created_at.clone() title=format_datetime_local(&user.created_at)>
+                    {format_date_local(&user.created_at)}
+                </time>
             </td>
             {actions}
         </tr>
