@@ -201,21 +201,26 @@ fn StaffOrgBar() -> impl IntoView {
         }
     });
     let typed = RwSignal::new(selected.clone().unwrap_or_default());
-    let search_text = RwSignal::new(String::new());
+    // `None` until staff first use the box: a page load asks for no suggestions.
+    let search_text = RwSignal::new(None::<String>);
     let suggestions = LocalResource::new(move || {
         let q = search_text.get();
         async move {
+            let Some(q) = q else {
+                return Ok(None);
+            };
             search_provider_organisations(&ProviderSearch {
                 q,
                 cursor: None,
                 limit: Some(SWITCHER_SUGGESTIONS),
             })
             .await
+            .map(Some)
         }
     });
     let hint = RwSignal::new(String::new());
     let mut search_soon = debounce(std::time::Duration::from_millis(200), move |()| {
-        search_text.set(typed.get_untracked().trim().to_string());
+        search_text.set(Some(typed.get_untracked().trim().to_string()));
     });
     let here = move || {
         (
@@ -257,7 +262,7 @@ fn StaffOrgBar() -> impl IntoView {
         // A picked suggestion switches at once; typing searches.
         let picked = input_type(&ev) == "insertReplacementText"
             && suggestions.with_untracked(|found| {
-                matches!(found, Some(Ok(found)) if found.organisations.iter().any(|org| org.slug == value))
+                matches!(found, Some(Ok(Some(found))) if found.organisations.iter().any(|org| org.slug == value))
             });
         if picked {
             let (path, search) = here();
@@ -286,6 +291,11 @@ fn StaffOrgBar() -> impl IntoView {
                 aria-describedby="org-bar-hint"
                 prop:value=move || typed.get()
                 on:input=on_input
+                on:focus=move |_| {
+                    if search_text.with_untracked(Option::is_none) {
+                        search_text.set(Some(String::new()));
+                    }
+                }
                 on:keydown=move |ev: leptos::ev::KeyboardEvent| {
                     if ev.key() == "Enter" {
                         ev.prevent_default();
@@ -298,6 +308,7 @@ fn StaffOrgBar() -> impl IntoView {
                     suggestions
                         .get()
                         .and_then(Result::ok)
+                        .flatten()
                         .map(|found| {
                             found
                                 .organisations
