@@ -8,6 +8,7 @@
 use leptos::prelude::*;
 
 use crate::api::{auth::MeResponse, ApiError};
+use crate::components::browser::in_browser;
 use crate::components::skeleton::SkeletonTable;
 use crate::components::user_menu::use_current_user;
 use crate::pages::sso::{page_access, AccessProblem, PageAccess};
@@ -68,7 +69,7 @@ where
             {move || {
                 let page = page.clone();
                 Suspend::new(async move {
-                    let state = me.await;
+                    let state = in_browser(me).await;
                     match page_access(&state, allowed) {
                         PageAccess::Allowed => match state {
                             crate::components::user_menu::MeState::SignedIn(user) => page(user),

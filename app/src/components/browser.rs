@@ -1,5 +1,5 @@
-//! The few browser APIs the pages need beyond Leptos: full page loads, the clipboard and
-//! local date formatting.
+//! The few browser APIs the pages need beyond Leptos: full page loads, the clipboard, local
+//! date formatting, and waiting for data that only loads in the browser.
 //!
 //! Each one is called from event handlers or from data that only loads in the browser; on
 //! other targets (the server, unit tests) they do nothing or return their input, so they can
@@ -19,6 +19,33 @@ pub fn full_page_load(url: &str) {
     {
         let _ = url;
     }
+}
+
+/// Waits for `resource` inside a `<Suspense>` or `<Transition>`: in the browser, its value once
+/// loaded; on the server, never (a `LocalResource` only loads in the browser), which is how
+/// the Suspense learns to send its fallback.
+///
+/// Use it where a Suspense's outermost `Suspend` reads a resource, instead of `.await`. Leptos
+/// 0.8 re-checks a Suspense's children from an effect when the resource's pending read is
+/// dropped, which on the server can happen after the response has gone out, when the
+/// request's reactive owner, and with it the notifier the read reports to, is gone. `.await`
+/// panics then ("Reading from a LocalResource outside Suspense"), although nothing is wrong
+/// with the page. That late re-check polls once and throws the result away, so here it stays
+/// pending instead. While the notifier is there this is exactly `.await`.
+pub async fn in_browser<T>(resource: leptos::prelude::LocalResource<T>) -> T
+where
+    T: Clone + 'static,
+{
+    #[cfg(feature = "ssr")]
+    {
+        use leptos::prelude::use_context;
+        use leptos::reactive::computed::suspense::LocalResourceNotifier;
+
+        if use_context::<LocalResourceNotifier>().is_none() {
+            return std::future::pending().await;
+        }
+    }
+    resource.await
 }
 
 /// Whether the asynchronous Clipboard API is available (it needs a secure context).

@@ -3,6 +3,7 @@
 use leptos::prelude::*;
 
 use crate::api::status::{fetch_status, SystemStatusResponse};
+use crate::components::browser::in_browser;
 
 /// Formats an uptime in seconds as "3 d 4 h", "4 h 5 min" or "5 min".
 pub fn format_uptime(secs: u64) -> String {
@@ -33,7 +34,7 @@ pub fn SystemStatusCard() -> impl IntoView {
             </header>
             <Suspense fallback=|| view! { <div class="skeleton" aria-busy="true" aria-label="Loading status"></div> }>
                 {move || Suspend::new(async move {
-                    match status.await {
+                    match in_browser(status).await {
                         Ok(s) => view! { <StatusDetails status=s /> }.into_any(),
                         Err(e) => view! {
                             <p class="error" role="alert">

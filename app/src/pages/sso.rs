@@ -23,7 +23,7 @@ use crate::api::{
 };
 pub use crate::components::load_error::is_forbidden;
 use crate::components::{
-    browser::format_local_datetime,
+    browser::{format_local_datetime, in_browser},
     form::{hint_id, FormAlert, NeedsJavaScript, SubmitButton},
     layout::is_organisation_admin,
     load_error::{ForbiddenAlert, LoadError, LoadFailedAlert, SignInAgainAlert},
@@ -199,7 +199,7 @@ pub fn SsoPage() -> impl IntoView {
             {move || outcome.get().map(|outcome| view! { <FlowOutcomeAlert outcome=outcome /> })}
             <Transition fallback=|| view! { <LoadingCard label="Loading single sign-on" /> }>
                 {move || Suspend::new(async move {
-                    let state = me.await;
+                    let state = in_browser(me).await;
                     if matches!(&state, MeState::SignedIn(me) if me.user.staff) {
                         return view! { <StaffUseTheConsole /> }.into_any();
                     }
