@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # `make bench`, part 4: where the release wasm's size goes (issue 6, "Size").
-# Builds the committed tree's front end seven ways and measures each wasm as bench/wasm.sh
+# Builds the committed tree's front end ten ways and measures each wasm as bench/wasm.sh
 # does (profile wasm-release with type-erased views, wasm-bindgen, wasm-opt -Oz with
 # cargo-leptos' flags, brotli quality 11):
 #   leptos    the app's root replaced by one <p>: Leptos' runtime and hydration alone;
@@ -13,6 +13,15 @@
 #   islands   every page an #[island] (Leptos' `islands` feature: the router and layout are
 #             rendered on the server only) with the pages still loading their data in the
 #             browser, as DESIGN.md has them do through /api/v1.
+#   islands-forms, islands-crud, islands-lists
+#             what a rewrite to server-rendered pages would keep in the wasm at the least:
+#             `forms` makes islands only of the pages that are forms from top to bottom
+#             (sign-in, MFA code, forgotten and new password, invitation, Security, Single
+#             sign-on) and the customer switcher; every other page is left out of the wasm, as
+#             if it were plain server-rendered HTML. `crud` adds, whole, the pages whose
+#             tables are mostly controls (Users, API tokens, Emergency addresses, the provider
+#             console); `lists` adds the Numbers and Calls pages (edit dialog, call panel,
+#             exports, load more). These builds measure; they are not working portals.
 # Each variant is the committed tree copied to a temporary directory with app/src/lib.rs (and
 # for `islands` the page attributes, the leptos feature and the wasm entry) edited; nothing
 # in the working tree changes. Writes its section of bench/RESULTS.md (replacing its own).
@@ -69,6 +78,21 @@ elif name in ("leptos", "router"):
                   '            </Routes>\n        </Router>\n    }\n}',
     }[name]
     text = text[: body.start()] + new + text[body.end():]
+elif name.startswith("islands-"):
+    whole = {"SignInPage", "MfaPage", "ForgotPasswordPage", "ResetPasswordPage", "InvitePage", "SecurityPage", "SsoPage"}
+    if name in ("islands-crud", "islands-lists"):
+        whole |= {"EmergencyAddressesPage", "UsersPage", "ApiTokensPage", "ProviderPage"}
+    if name == "islands-lists":
+        whole |= {"NumbersPage", "CallsPage"}
+    for page in glob.glob(f"{dir}/app/src/pages/*.rs"):
+        src = open(page).read()
+        src = re.sub(r"#\[component\]\npub fn (\w+Page)\(\)",
+                     lambda m: f"#[island]\npub fn {m.group(1)}()" if m.group(1) in whole else m.group(0), src)
+        open(page, "w").write(src)
+    edit(f"{dir}/app/src/components/org_switcher.rs", "#[component]\npub fn OrgSwitcher()", "#[island]\npub fn OrgSwitcher()")
+    edit(f"{dir}/Cargo.toml", 'leptos = { version = "0.8.23" }', 'leptos = { version = "0.8.23", features = ["islands"] }')
+    edit(f"{dir}/frontend/src/lib.rs", "leptos::mount::hydrate_body(app::App);",
+         "#[allow(unused_imports)]\n    use app::*;\n    leptos::mount::hydrate_islands();")
 elif name == "islands":
     for page in glob.glob(f"{dir}/app/src/pages/*.rs"):
         src = open(page).read()
@@ -103,7 +127,7 @@ data = open(sys.argv[1], 'rb').read()
 print(sys.argv[2], len(data), len(brotli.compress(data, quality=11)), int(sys.argv[3]) - 1)" "$dir/opt.wasm" "$1" "$islands"
 }
 
-names="leptos router layout sign-in overview full islands"
+names="leptos router layout sign-in overview full islands islands-forms islands-crud islands-lists"
 : > "$work/sizes.txt"
 for name in $names; do
   echo "== wasm-floor: $name =="
@@ -127,6 +151,9 @@ what = {
     "overview": "layout + sign-in + overview",
     "full": f"the whole portal ({routes} routes)",
     "islands": "every page an island, data still loaded in the browser",
+    "islands-forms": "islands: only the pages that are all form (sign-in, MFA, passwords, invitation, Security, SSO) and the switcher",
+    "islands-crud": "islands-forms + Users, API tokens, Emergency addresses, provider console",
+    "islands-lists": "islands-crud + Numbers, Calls",
 }
 kb = lambda b: f"{b / 1024:.1f} KB"
 lines = [
@@ -134,7 +161,7 @@ lines = [
     "",
     f"Measured by bench/wasm-floor.sh on {datetime.date.today()} with the tree committed as {commit}, "
     f"rustc {rustc}: each variant is that tree with routes taken out of `app/src/lib.rs` (or, for "
-    "`islands`, every page made an `#[island]`), built with profile wasm-release and "
+    "`islands` and `islands-*`, pages made `#[island]`s), built with profile wasm-release and "
     "`--cfg erase_components`, wasm-bindgen, `wasm-opt -Oz` with cargo-leptos' flags, brotli 11. "
     "The `full` row is the same measure as the release build above (within a few KB: cargo-leptos "
     "also minifies the JS and hashes names).",
@@ -150,6 +177,9 @@ for name in ["leptos", "router", "layout", "sign-in", "overview", "full"]:
     prev = br
 raw, br, isl = size["islands"]
 lines.append(f"| islands | {what['islands']} ({isl} islands) | {kb(raw)} | **{kb(br)}** | {(br - size['full'][1]) / 1024:+.1f} KB against full |")
+for name in ["islands-forms", "islands-crud", "islands-lists"]:
+    raw, br_variant, isl = size[name]
+    lines.append(f"| {name} | {what[name]} ({isl} islands) | {kb(raw)} | **{kb(br_variant)}** | {(br_variant - size['full'][1]) / 1024:+.1f} KB against full |")
 layout, full = size["layout"][1], size["full"][1]
 lines += [
     "",
@@ -158,6 +188,14 @@ lines += [
     f"the {routes - 2} other routes {kb(full - size['overview'][1])}. Islands that keep loading their data "
     f"in the browser save {kb(full - br)}: the pages are forms, filters, dialogs and charts, so "
     "nearly all of their code is interactive and stays in the wasm whichever way it hydrates.",
+    "",
+    "The `islands-*` rows bound a rewrite to server-rendered pages from below: with every page "
+    "that shows data rendered on the server and left out of the wasm, the pages that are forms "
+    f"through and through still come to {kb(size['islands-forms'][1])}. The pages whose tables "
+    f"are mostly controls add {kb(size['islands-crud'][1] - size['islands-forms'][1])} as whole islands and "
+    f"Numbers and Calls {kb(size['islands-lists'][1] - size['islands-crud'][1])}; only part of that "
+    "(their lists) could move to the server, and the charts' tooltips and keyboard focus, the export "
+    "progress and 'load more' come on top.",
     "",
 ]
 section = "\n".join(lines)
