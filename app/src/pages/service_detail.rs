@@ -302,6 +302,13 @@ fn HealthHistory(service_id: String, country: String, period: RwSignal<Period>) 
 }
 
 /// An incident or maintenance window with its public timeline (shared with the overview).
+/// The summary line of an incident's update timeline: "Timeline (1 update)", "(3 updates)".
+fn timeline_summary(updates: usize) -> String {
+    let noun = if updates == 1 { "update" } else { "updates" };
+    let count = format_count(i64::try_from(updates).unwrap_or(i64::MAX));
+    format!("Timeline ({count} {noun})")
+}
+
 #[component]
 pub fn IncidentItem(incident: IncidentInfo) -> impl IntoView {
     let kind = if incident.kind == "maintenance" {
@@ -342,7 +349,7 @@ pub fn IncidentItem(incident: IncidentInfo) -> impl IntoView {
             <p class="muted small">{when} " · " {scope}</p>
             {(!incident.updates.is_empty()).then(|| view! {
                 <details class="incident-updates">
-                    <summary>{format!("Timeline ({} updates)", incident.updates.len())}</summary>
+                    <summary>{timeline_summary(incident.updates.len())}</summary>
                     <ol class="timeline">
                         {incident.updates.iter().map(|u| view! {
                             <li>
@@ -451,6 +458,12 @@ fn ServiceNumbers(service_id: String) -> impl IntoView {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_incident_timeline_counts_its_updates_in_words() {
+        assert_eq!(timeline_summary(1), "Timeline (1 update)");
+        assert_eq!(timeline_summary(3), "Timeline (3 updates)");
+    }
 
     fn incident(scope: &str, service: Option<&str>, country: Option<&str>) -> IncidentInfo {
         IncidentInfo {
