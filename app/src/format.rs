@@ -53,7 +53,9 @@ pub fn format_percent(fraction: Option<f64>, fraction_digits: u8) -> String {
     }
 }
 
-/// A duration in seconds, short: "45 s", "3 min 20 s", "2 h 05 min"; "–" for `None`.
+/// A duration in seconds, short: "45 s", "3 min 20 s", "2 h 05 min"; "–" for `None`. A
+/// no-break space keeps each number with its unit, so a narrow card wraps "3 min" / "20 s",
+/// never "3 min 20" / "s".
 pub fn format_duration_secs(seconds: Option<f64>) -> String {
     let Some(seconds) = seconds.filter(|s| s.is_finite() && *s >= 0.0) else {
         return "–".to_string();
@@ -61,11 +63,11 @@ pub fn format_duration_secs(seconds: Option<f64>) -> String {
     let total = seconds.round() as u64;
     let (h, m, s) = (total / 3600, (total % 3600) / 60, total % 60);
     if h > 0 {
-        format!("{h} h {m:02} min")
+        format!("{h}\u{a0}h {m:02}\u{a0}min")
     } else if m > 0 {
-        format!("{m} min {s:02} s")
+        format!("{m}\u{a0}min {s:02}\u{a0}s")
     } else {
-        format!("{s} s")
+        format!("{s}\u{a0}s")
     }
 }
 
@@ -334,10 +336,10 @@ mod tests {
 
     #[test]
     fn durations_use_the_largest_sensible_unit() {
-        assert_eq!(format_duration_secs(Some(0.4)), "0 s");
-        assert_eq!(format_duration_secs(Some(45.0)), "45 s");
-        assert_eq!(format_duration_secs(Some(200.0)), "3 min 20 s");
-        assert_eq!(format_duration_secs(Some(7500.0)), "2 h 05 min");
+        assert_eq!(format_duration_secs(Some(0.4)), "0\u{a0}s");
+        assert_eq!(format_duration_secs(Some(45.0)), "45\u{a0}s");
+        assert_eq!(format_duration_secs(Some(200.0)), "3\u{a0}min 20\u{a0}s");
+        assert_eq!(format_duration_secs(Some(7500.0)), "2\u{a0}h 05\u{a0}min");
         assert_eq!(format_duration_secs(None), "–");
         assert_eq!(format_duration_secs(Some(-1.0)), "–");
     }

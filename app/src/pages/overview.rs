@@ -589,7 +589,7 @@ mod tests {
         assert_eq!(tiles[0].change, Some(1.0));
         assert_eq!(tiles[1].change, Some(0.0));
         assert_eq!(tiles[2].value, "75.0%");
-        assert_eq!(tiles[3].value, "2 min 00 s");
+        assert_eq!(tiles[3].value, "2\u{a0}min 00\u{a0}s");
         // No MOS before: nothing to compare with.
         assert_eq!(tiles[4].change, None);
         // The fullest service is b (9 of 10), compared with its own previous peak.
