@@ -138,6 +138,31 @@ pub fn format_date_local(rfc3339: &str) -> String {
     }
 }
 
+/// A calendar date ("2026-12-06", a day with no time or time zone, such as a porting date) in
+/// the browser's language ("6 Dec 2026"), the same day wherever the browser is; unchanged on
+/// the server and when the browser cannot read it.
+pub fn format_calendar_date(yyyy_mm_dd: &str) -> String {
+    #[cfg(target_arch = "wasm32")]
+    {
+        // `Date` reads a bare date as midnight UTC, so it is shown in UTC to stay that day.
+        let options: &[(&str, intl::Opt)] = &[
+            ("day", "numeric".into()),
+            ("month", "short".into()),
+            ("year", "numeric".into()),
+            ("timeZone", "UTC".into()),
+        ];
+        let is_date = yyyy_mm_dd.len() == 10 && yyyy_mm_dd.as_bytes()[4] == b'-';
+        is_date
+            .then(|| intl::date(yyyy_mm_dd, options))
+            .flatten()
+            .unwrap_or_else(|| yyyy_mm_dd.to_string())
+    }
+    #[cfg(not(target_arch = "wasm32"))]
+    {
+        yyyy_mm_dd.to_string()
+    }
+}
+
 /// The date part of an RFC 3339 timestamp, or the text unchanged when it has none.
 pub fn plain_date(rfc3339: &str) -> String {
     rfc3339.get(..10).unwrap_or(rfc3339).to_string()

@@ -40,6 +40,16 @@ async function expectOrderAndTimeline(page: Page, numbers: string[], carrier: st
   const detail = await (await page.request.get(`/api/v1/port-orders/${list.orders[0].id}`)).json();
   await expect(page.getByTestId("order-timeline").locator("li")).toHaveCount(detail.events.length);
   await expect(page.getByTestId("order-detail")).toContainText(numbers[0]);
+  // The requested day reads in the browser's language, and is the same day in any time zone.
+  const day = await page.evaluate(
+    (date) =>
+      new Intl.DateTimeFormat(navigator.language, { day: "numeric", month: "short", year: "numeric", timeZone: "UTC" }).format(
+        new Date(date),
+      ),
+    list.orders[0].requested_for as string,
+  );
+  await expect(page.getByTestId("port-orders").getByRole("row").nth(1).locator("[data-label='Requested for']")).toHaveText(day);
+  await expect(page.getByTestId("order-detail")).toContainText(day);
 }
 
 /** Visits /porting at both sizes with the order's timeline open. */

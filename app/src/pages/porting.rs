@@ -24,7 +24,7 @@ use crate::components::{
     load_error::LoadError,
     skeleton::{SkeletonBlock, SkeletonTable},
 };
-use crate::format::{format_datetime_local, iso_hours_ago};
+use crate::format::{format_calendar_date, format_datetime_local, iso_hours_ago};
 
 /// This page's path.
 pub const PORTING_PATH: &str = "/porting";
@@ -183,8 +183,12 @@ fn OrderRow(order: PortOrderInfo, selected: RwSignal<Option<String>>) -> impl In
         n => format!(" and {} more", n - 1),
     };
     let date = match &order.foc_date {
-        Some(foc) => format!("{} (confirmed {foc})", order.requested_for),
-        None => order.requested_for.clone(),
+        Some(foc) => format!(
+            "{} (confirmed {})",
+            format_calendar_date(&order.requested_for),
+            format_calendar_date(foc)
+        ),
+        None => format_calendar_date(&order.requested_for),
     };
     view! {
         <tr data-order-id=order.id.clone() class:selected-row=is_selected>
@@ -245,8 +249,8 @@ fn OrderTimeline(detail: PortOrderDetail) -> impl IntoView {
         <h2 id="order-title">{format!("Order from {}", order.losing_carrier)}</h2>
         <p><span class=format!("badge {class}")>{status}</span></p>
         <dl class="stat-list">
-            <div><dt>"Requested for"</dt><dd>{order.requested_for.clone()}</dd></div>
-            <div><dt>"Confirmed date (FOC)"</dt><dd>{order.foc_date.clone().unwrap_or_else(|| "Not confirmed yet".to_string())}</dd></div>
+            <div><dt>"Requested for"</dt><dd>{format_calendar_date(&order.requested_for)}</dd></div>
+            <div><dt>"Confirmed date (FOC)"</dt><dd>{order.foc_date.as_deref().map(format_calendar_date).unwrap_or_else(|| "Not confirmed yet".to_string())}</dd></div>
             <div><dt>"Submitted"</dt><dd>{format_datetime_local(&order.created_at)}</dd></div>
         </dl>
         <h3>"Numbers"</h3>
