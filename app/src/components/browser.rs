@@ -26,9 +26,9 @@ pub fn full_page_load(url: &str) {
 /// the Suspense learns to send its fallback.
 ///
 /// Use it where a Suspense's outermost `Suspend` reads a resource, instead of `.await`. Leptos
-/// 0.8 re-checks a Suspense's children from an effect when the resource's pending read is
-/// dropped, which on the server can happen after the response has gone out, when the
-/// request's reactive owner, and with it the notifier the read reports to, is gone. `.await`
+/// 0.8 re-checks a Suspense's children from an effect (`dry_resolve`), and on the server that
+/// effect can run after the response has gone out, when the request's reactive owner, and
+/// with it the notifier the read reports to, is gone. `.await`
 /// panics then ("Reading from a LocalResource outside Suspense"), although nothing is wrong
 /// with the page. That late re-check polls once and throws the result away, so here it stays
 /// pending instead. While the notifier is there this is exactly `.await`.
