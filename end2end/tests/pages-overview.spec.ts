@@ -50,6 +50,12 @@ test("overview: KPIs, calls chart, utilisation and health match the API (passwor
   expect(summary.current.calls).toBe(5);
   expect(summary.current.answered).toBe(3);
   await expect(await kpiValue(page, "ASR")).toHaveText("60.0%");
+  // Today so far is compared with the same hours yesterday, as the API answers for compare=day_before.
+  await expect(page.locator('[data-kpi="Calls"]')).toContainText("the same hours yesterday");
+  const dayBefore = await (
+    await page.request.get(`/api/v1/analytics/summary?from=${encodeURIComponent(from)}&compare=day_before`)
+  ).json();
+  expect(Date.parse(dayBefore.range.from) - Date.parse(dayBefore.previous_range.from)).toBe(24 * 3600 * 1000);
   await expect(page.locator('[data-kpi="Peak channels"] .kpi-detail')).toContainText("on Trunk");
 
   // The calls chart: an accessible summary, a tooltip on keyboard focus, a table fallback.

@@ -667,6 +667,73 @@ async fn customers_see_only_their_own_figures() {
 }
 
 #[tokio::test]
+async fn today_so_far_can_be_compared_with_the_same_hours_yesterday() {
+    let app = TestApp::new().await;
+    let a = customer(&app, "contoso").await;
+    ingest(&app, &a.org_id, &known_calls()).await;
+
+    // 02:00–03:00 on the next day holds t2 only.
+    let range = "from=2026-03-02T02:00:00Z&to=2026-03-02T03:00:00Z";
+    let v = ok(
+        &app,
+        &format!("/api/v1/analytics/summary?{range}&compare=day_before"),
+        &a.cookie,
+    )
+    .await;
+    assert_eq!(v["range"]["from"], "2026-03-02T02:00:00Z");
+    assert_eq!(v["previous_range"]["from"], "2026-03-01T02:00:00Z");
+    assert_eq!(v["previous_range"]["to"], "2026-03-01T03:00:00Z");
+    figures(
+        &v["current"],
+        "t2",
+        1,
+        1,
+        1.0,
+        Some(1.0),
+        Some(1.0),
+        Some(60.0),
+        Some(5.0),
+    );
+    // The same hour the day before: c3 (busy) only; c2 started in the hour before it.
+    figures(
+        &v["previous"],
+        "day before",
+        1,
+        0,
+        0.0,
+        Some(0.0),
+        Some(1.0),
+        None,
+        None,
+    );
+
+    // By default (and with compare=previous) the hour just before, which had no calls.
+    for query in [range.to_string(), format!("{range}&compare=previous")] {
+        let v = ok(
+            &app,
+            &format!("/api/v1/analytics/summary?{query}"),
+            &a.cookie,
+        )
+        .await;
+        assert_eq!(
+            v["previous_range"]["from"], "2026-03-02T01:00:00Z",
+            "{query}"
+        );
+        assert_eq!(v["previous"]["calls"], 0, "{query}");
+    }
+
+    // A whole day may still be compared with the day before.
+    let v = ok(
+        &app,
+        "/api/v1/analytics/summary?from=2026-03-02T00:00:00Z&to=2026-03-03T00:00:00Z&compare=day_before",
+        &a.cookie,
+    )
+    .await;
+    assert_eq!(v["previous_range"]["from"], "2026-03-01T00:00:00Z");
+    assert_eq!(v["previous_range"]["to"], "2026-03-02T00:00:00Z");
+}
+
+#[tokio::test]
 async fn bad_parameters_are_422_naming_the_field() {
     let app = TestApp::new().await;
     let a = customer(&app, "contoso").await;
@@ -689,6 +756,12 @@ async fn bad_parameters_are_422_naming_the_field() {
             "to",
         ),
         ("summary", "service=", "service"),
+        ("summary", "compare=last_year", "compare"),
+        (
+            "summary",
+            "from=2026-03-01T00:00:00Z&to=2026-03-02T01:00:00Z&compare=day_before",
+            "compare",
+        ),
         (
             "timeseries",
             "from=2026-03-02T00:00:00Z&to=2026-03-01T00:00:00Z",

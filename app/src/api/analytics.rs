@@ -67,7 +67,8 @@ pub struct PeriodSummary {
 pub struct AnalyticsSummary {
     /// The range used (whole hours).
     pub range: AnalyticsRange,
-    /// The period of equal length just before it.
+    /// The period it is compared with: the one of equal length just before it, or with
+    /// `compare=day_before` the same hours 24 hours earlier.
     pub previous_range: AnalyticsRange,
     /// Figures of `range`.
     pub current: PeriodSummary,
@@ -132,6 +133,10 @@ pub struct AnalyticsQuery {
     pub bucket: Option<String>,
     /// Timeseries: `service` (default) or `country`.
     pub by: Option<String>,
+    /// Summary: what the range is compared with: `previous` (default), the period of equal
+    /// length just before it, or `day_before`, the same hours 24 hours earlier (ranges of at
+    /// most 24 hours).
+    pub compare: Option<String>,
 }
 
 impl AnalyticsQuery {
@@ -143,6 +148,7 @@ impl AnalyticsQuery {
             ("service", self.service.as_deref()),
             ("bucket", self.bucket.as_deref()),
             ("by", self.by.as_deref()),
+            ("compare", self.compare.as_deref()),
         ]
         .iter()
         .filter_map(|(k, v)| v.map(|v| format!("{k}={}", percent_encode(v))))

@@ -212,6 +212,7 @@ fn Overview() -> impl IntoView {
             let from = period.from();
             let query = AnalyticsQuery {
                 from: from.clone(),
+                compare: period.compare(),
                 ..AnalyticsQuery::default()
             };
             let series_query = AnalyticsQuery {

@@ -8,9 +8,12 @@
 //! and the reply states the range used. A call belongs to the bucket of its start. Ratios are
 //! fractions; a ratio or mean with nothing to divide by is `null`.
 //!
-//! `GET /analytics/summary[?service]` answers the range's and the previous period's (of equal
-//! length, just before) calls, answered, minutes, ASR, NER, ACD and average MOS, and per
-//! service the peak channels (the largest hourly peak) with its channel limit.
+//! `GET /analytics/summary[?service][&compare]` answers the range's and the previous period's
+//! calls, answered, minutes, ASR, NER, ACD and average MOS, and per service the peak channels
+//! (the largest hourly peak) with its channel limit. The previous period is the one of equal
+//! length just before (`compare=previous`, the default) or, for a range of at most a day, the
+//! same hours 24 hours earlier (`compare=day_before`: "today so far" against the same hours
+//! yesterday, not against the evening before).
 //!
 //! `GET /analytics/timeseries?bucket=hour|day&by=service|country` answers one series per
 //! service or far-end country with rollups in the range, every bucket of the range listed
@@ -62,6 +65,7 @@ pub struct AnalyticsParams {
     service: Option<String>,
     bucket: Option<String>,
     by: Option<String>,
+    compare: Option<String>,
 }
 
 fn parse_time(field: &str, value: &str) -> ApiResult<i64> {
@@ -266,6 +270,22 @@ fn period_summary(
     }
 }
 
+/// The period a summary compares `[from, to)` with (see the module's documentation).
+fn previous_range(compare: Option<&str>, from: i64, to: i64) -> ApiResult<(i64, i64)> {
+    match compare {
+        None | Some("previous") => Ok((from - (to - from), from)),
+        Some("day_before") if to - from <= DAY_MS => Ok((from - DAY_MS, to - DAY_MS)),
+        Some("day_before") => Err(ApiError::invalid_field(
+            "compare",
+            "compare=day_before needs a range of at most 24 hours; a longer range is compared with the period just before it (compare=previous).",
+        )),
+        Some(other) => Err(ApiError::invalid_field(
+            "compare",
+            format!("compare must be previous or day_before, not {other:?}."),
+        )),
+    }
+}
+
 /// `GET /api/v1/analytics/summary`.
 #[utoipa::path(
     get,
@@ -302,13 +322,13 @@ async fn summary(
         Some(v) => Some(v.as_str()),
         None => None,
     };
-    let prev_from = from - (to - from);
+    let (prev_from, prev_to) = previous_range(q.compare.as_deref(), from, to)?;
     let services = services(&state, &caller.org_id, only).await?;
     let current = period(&state, &caller.org_id, only, from, to).await?;
-    let previous = period(&state, &caller.org_id, only, prev_from, from).await?;
+    let previous = period(&state, &caller.org_id, only, prev_from, prev_to).await?;
     Ok(ApiJson(AnalyticsSummary {
         range: api_range(from, to),
-        previous_range: api_range(prev_from, from),
+        previous_range: api_range(prev_from, prev_to),
         current: period_summary(&services, &current),
         previous: period_summary(&services, &previous),
     }))

@@ -32,9 +32,18 @@ impl Period {
     /// How the previous period of equal length is named ("yesterday").
     pub fn previous_label(self) -> &'static str {
         match self {
-            Period::Today => "the hours just before today",
+            Period::Today => "the same hours yesterday",
             Period::Week => "the 7 days before",
             Period::Month => "the 30 days before",
+        }
+    }
+
+    /// What the summary compares the period with (the API's `compare`): today so far against
+    /// the same hours yesterday, longer periods against the period just before them.
+    pub fn compare(self) -> Option<String> {
+        match self {
+            Period::Today => Some("day_before".to_string()),
+            Period::Week | Period::Month => None,
         }
     }
 
@@ -129,5 +138,13 @@ mod tests {
         assert!(Period::Month.daily());
         // Outside the browser there is no clock to count from: the API's default applies.
         assert_eq!(Period::Week.from(), None);
+    }
+
+    #[test]
+    fn today_is_compared_with_the_same_hours_yesterday() {
+        assert_eq!(Period::Today.compare().as_deref(), Some("day_before"));
+        assert_eq!(Period::Today.previous_label(), "the same hours yesterday");
+        assert_eq!(Period::Week.compare(), None);
+        assert_eq!(Period::Month.previous_label(), "the 30 days before");
     }
 }
