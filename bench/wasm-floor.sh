@@ -78,26 +78,17 @@ elif name in ("leptos", "router"):
                   '            </Routes>\n        </Router>\n    }\n}',
     }[name]
     text = text[: body.start()] + new + text[body.end():]
-elif name.startswith("islands-"):
-    whole = {"SignInPage", "MfaPage", "ForgotPasswordPage", "ResetPasswordPage", "InvitePage", "SecurityPage", "SsoPage"}
-    if name in ("islands-crud", "islands-lists"):
-        whole |= {"EmergencyAddressesPage", "UsersPage", "ApiTokensPage", "ProviderPage"}
-    if name == "islands-lists":
-        whole |= {"NumbersPage", "CallsPage"}
+elif name.startswith("islands"):
+    # Which pages become islands: every page but the not-found one, or for islands-* a tier.
+    forms = {"SignInPage", "MfaPage", "ForgotPasswordPage", "ResetPasswordPage", "InvitePage", "SecurityPage", "SsoPage"}
+    crud = forms | {"EmergencyAddressesPage", "UsersPage", "ApiTokensPage", "ProviderPage"}
+    tiers = {"islands-forms": forms, "islands-crud": crud, "islands-lists": crud | {"NumbersPage", "CallsPage"}}
+    whole = tiers.get(name)
+    island = lambda page: page != "NotFoundPage" if whole is None else page in whole
     for page in glob.glob(f"{dir}/app/src/pages/*.rs"):
         src = open(page).read()
         src = re.sub(r"#\[component\]\npub fn (\w+Page)\(\)",
-                     lambda m: f"#[island]\npub fn {m.group(1)}()" if m.group(1) in whole else m.group(0), src)
-        open(page, "w").write(src)
-    edit(f"{dir}/app/src/components/org_switcher.rs", "#[component]\npub fn OrgSwitcher()", "#[island]\npub fn OrgSwitcher()")
-    edit(f"{dir}/Cargo.toml", 'leptos = { version = "0.8.23" }', 'leptos = { version = "0.8.23", features = ["islands"] }')
-    edit(f"{dir}/frontend/src/lib.rs", "leptos::mount::hydrate_body(app::App);",
-         "#[allow(unused_imports)]\n    use app::*;\n    leptos::mount::hydrate_islands();")
-elif name == "islands":
-    for page in glob.glob(f"{dir}/app/src/pages/*.rs"):
-        src = open(page).read()
-        src = re.sub(r"#\[component\]\npub fn (\w+Page)\(\)",
-                     lambda m: m.group(0) if m.group(1) == "NotFoundPage" else f"#[island]\npub fn {m.group(1)}()", src)
+                     lambda m: f"#[island]\npub fn {m.group(1)}()" if island(m.group(1)) else m.group(0), src)
         open(page, "w").write(src)
     edit(f"{dir}/app/src/components/org_switcher.rs", "#[component]\npub fn OrgSwitcher()", "#[island]\npub fn OrgSwitcher()")
     edit(f"{dir}/Cargo.toml", 'leptos = { version = "0.8.23" }', 'leptos = { version = "0.8.23", features = ["islands"] }')
