@@ -22,16 +22,17 @@ pub fn full_page_load(url: &str) {
 }
 
 /// Waits for `resource` inside a `<Suspense>` or `<Transition>`: in the browser, its value once
-/// loaded; on the server, never (a `LocalResource` only loads in the browser), which is how
-/// the Suspense learns to send its fallback.
+/// loaded; on the server, never (a `LocalResource` only loads in the browser), after telling
+/// the Suspense so, which is how it learns to send its fallback.
 ///
-/// Use it where a Suspense's outermost `Suspend` reads a resource, instead of `.await`. Leptos
-/// 0.8 re-checks a Suspense's children from an effect (`dry_resolve`), and on the server that
-/// effect can run after the response has gone out, when the request's reactive owner, and
-/// with it the notifier the read reports to, is gone. `.await`
-/// panics then ("Reading from a LocalResource outside Suspense"), although nothing is wrong
-/// with the page. That late re-check polls once and throws the result away, so here it stays
-/// pending instead. While the notifier is there this is exactly `.await`.
+/// Use it instead of `.await` wherever a `Suspend` reads a `LocalResource`. On the server,
+/// `.await` looks up the Suspense's notifier and panics when it is missing ("Reading from a
+/// LocalResource outside Suspense"). Leptos 0.8 re-checks a Suspense's children from an effect
+/// (`dry_resolve`), and that effect can run on another thread while the request's reactive
+/// owner, and the notifier with it, is being dropped after the response has gone out; the
+/// panic then says nothing about the page. Here the server notifies the Suspense when it can
+/// and otherwise just stays pending; nothing registers a task either way, as with `.await`,
+/// since a server-side `LocalResource` never starts loading.
 pub async fn in_browser<T>(resource: leptos::prelude::LocalResource<T>) -> T
 where
     T: Clone + 'static,
@@ -41,11 +42,16 @@ where
         use leptos::prelude::use_context;
         use leptos::reactive::computed::suspense::LocalResourceNotifier;
 
-        if use_context::<LocalResourceNotifier>().is_none() {
-            return std::future::pending().await;
+        if let Some(mut notifier) = use_context::<LocalResourceNotifier>() {
+            notifier.notify();
         }
+        let _ = resource;
+        std::future::pending().await
     }
-    resource.await
+    #[cfg(not(feature = "ssr"))]
+    {
+        resource.await
+    }
 }
 
 /// Whether the asynchronous Clipboard API is available (it needs a secure context).

@@ -13,6 +13,7 @@ use crate::api::analytics::{
     summary, timeseries, AnalyticsQuery, AnalyticsSummary, AnalyticsTimeseries, CallFigures,
     Timeseries, TimeseriesPoint,
 };
+use crate::components::browser::in_browser;
 use crate::components::org_switcher::{needs_customer_choice, selected_org, ChooseCustomerFirst};
 use crate::components::{
     access::{any_user, AccessGate},
@@ -226,7 +227,7 @@ fn Analytics() -> impl IntoView {
         </div>
         <Transition fallback=|| view! { <SkeletonBlock label="Loading analytics" /> }>
             {move || Suspend::new(async move {
-                match data.await {
+                match in_browser(data).await {
                     Ok((totals, series)) => view! { <AnalyticsBody totals=totals series=series /> }.into_any(),
                     Err(error) => view! {
                         <LoadError

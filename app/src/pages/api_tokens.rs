@@ -13,6 +13,7 @@ use crate::api::{
     },
     ApiError,
 };
+use crate::components::browser::in_browser;
 use crate::components::{
     access::{can_administer, field_error, AccessGate},
     browser::{copy_to_clipboard, use_clipboard_available},
@@ -137,7 +138,7 @@ fn TokensView() -> impl IntoView {
             </header>
             <Transition fallback=|| view! { <SkeletonTable label="Loading API tokens" /> }>
                 {move || Suspend::new(async move {
-                    match tokens.await {
+                    match in_browser(tokens).await {
                         Ok(list) if list.tokens.is_empty() => view! {
                             <EmptyState
                                 title="No API tokens yet.".to_string()

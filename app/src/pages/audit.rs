@@ -11,6 +11,7 @@ use crate::api::{
     audit::{list_audit, AuditEntry},
     calls::percent_encode,
 };
+use crate::components::browser::in_browser;
 use crate::components::{
     access::{can_administer, AccessGate},
     data_table::{DataTable, LoadMore},
@@ -142,7 +143,7 @@ fn AuditView() -> impl IntoView {
         </section>
         <Transition fallback=|| view! { <SkeletonTable label="Loading the audit log" /> }>
             {move || Suspend::new(async move {
-                match results.await {
+                match in_browser(results).await {
                     Ok((filter, page)) => view! {
                         <AuditResults filter=filter entries=page.entries next_cursor=page.next_cursor />
                     }

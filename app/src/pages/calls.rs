@@ -13,6 +13,7 @@ use crate::api::{
     calls::{get_call, list_calls, CallInfo, CallsQuery, CallsRange},
     services::list_services,
 };
+use crate::components::browser::in_browser;
 use crate::components::{
     access::{any_user, AccessGate},
     csv_export::CsvExportButton,
@@ -244,7 +245,7 @@ fn CallsView() -> impl IntoView {
         </div>
         <Transition fallback=|| view! { <SkeletonTable label="Loading calls" /> }>
             {move || Suspend::new(async move {
-                match results.await {
+                match in_browser(results).await {
                     Ok((query, page)) => {
                         view! {
                             <CallsResults
@@ -388,7 +389,7 @@ fn CallsFilterForm(
                     <option value="">"Any service"</option>
                     <Transition fallback=|| ()>
                         {move || Suspend::new(async move {
-                            services
+                            in_browser(services)
                                 .await
                                 .map(|s| s.services)
                                 .unwrap_or_default()
@@ -549,7 +550,7 @@ fn CallDetail(call: CallInfo) -> impl IntoView {
     view! {
         <Transition fallback=|| view! { <SkeletonTable label="Loading the call" rows=4 /> }>
             {move || Suspend::new(async move {
-                match detail.await {
+                match in_browser(detail).await {
                     Ok(call) => view! { <CallFacts call=call /> }.into_any(),
                     Err(error) => view! {
                         <LoadError

@@ -14,6 +14,7 @@ use crate::api::{
     },
     ApiError,
 };
+use crate::components::browser::in_browser;
 use crate::components::{
     access::{any_user, can_edit, field_error, is_about_a_field, AccessGate},
     confirm_row::{ConfirmRow, ConfirmWords},
@@ -169,7 +170,7 @@ fn AddressesView(editable: bool) -> impl IntoView {
         </div>
         <Transition fallback=|| view! { <SkeletonTable label="Loading emergency addresses" /> }>
             {move || Suspend::new(async move {
-                match addresses.await {
+                match in_browser(addresses).await {
                     Ok(list) if list.addresses.is_empty() => view! {
                         <EmptyState
                             title="No emergency addresses yet.".to_string()

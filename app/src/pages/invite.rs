@@ -12,6 +12,7 @@ use crate::api::{
     auth::{invitation, InvitationInfo},
     ApiError,
 };
+use crate::components::browser::in_browser;
 use crate::components::{
     browser::format_local_datetime,
     form::NeedsJavaScript,
@@ -97,7 +98,7 @@ pub fn InvitePage() -> impl IntoView {
             <NeedsJavaScript />
             <Transition fallback=skeleton>
                 {move || Suspend::new(async move {
-                    match info.await {
+                    match in_browser(info).await {
                         InvitationLoad::Ready(details) => {
                             view! { <InvitationBody info=details token=token.get_value() state=state /> }
                                 .into_any()

@@ -17,6 +17,7 @@ use crate::api::{
     services::list_services,
     ApiError,
 };
+use crate::components::browser::in_browser;
 use crate::components::{
     access::{any_user, can_edit, field_error, is_about_a_field, AccessGate},
     csv_export::CsvExportButton,
@@ -229,7 +230,7 @@ fn NumbersView(editable: bool) -> impl IntoView {
         </div>
         <Transition fallback=|| view! { <SkeletonTable label="Loading numbers" /> }>
             {move || Suspend::new(async move {
-                match results.await {
+                match in_browser(results).await {
                     Ok((qs, page)) => {
                         let filtered = !filter.get_untracked().is_empty();
                         view! {
@@ -352,7 +353,7 @@ fn NumbersFilterForm(
                             move || {
                                 let initial_service = initial_service.clone();
                                 Suspend::new(async move {
-                                    services
+                                    in_browser(services)
                                         .await
                                         .map(|s| s.services)
                                         .unwrap_or_default()
@@ -579,7 +580,7 @@ fn EditNumberForm(
     view! {
         <Transition fallback=|| view! { <SkeletonTable label="Loading the choices" rows=3 /> }>
             {move || Suspend::new(async move {
-                match choices.await {
+                match in_browser(choices).await {
                     Ok((services, addresses)) => view! {
                         <EditNumberFields
                             number=number.get_value()

@@ -18,6 +18,7 @@ use crate::api::analytics::{
 use crate::api::incidents::{list_incidents, IncidentsQuery};
 use crate::api::numbers::list_numbers;
 use crate::api::services::list_services;
+use crate::components::browser::in_browser;
 use crate::components::org_switcher::{needs_customer_choice, selected_org, ChooseCustomerFirst};
 use crate::components::{
     access::{any_user, AccessGate},
@@ -233,7 +234,7 @@ fn Overview() -> impl IntoView {
         <MissingAddressBanner />
         <Transition fallback=|| view! { <SkeletonBlock label="Loading the figures" /> }>
             {move || Suspend::new(async move {
-                match figures.await {
+                match in_browser(figures).await {
                     Ok((summary, series)) => view! {
                         <Figures summary=summary series=series period=period.get_untracked() />
                     }
@@ -383,7 +384,7 @@ fn ServiceHealthCards() -> impl IntoView {
             </header>
             <Transition fallback=|| view! { <SkeletonBlock label="Loading service health" /> }>
                 {move || Suspend::new(async move {
-                    match services.await {
+                    match in_browser(services).await {
                         Ok(list) if list.services.is_empty() => view! {
                             <EmptyState
                                 title="You have no voice services yet.".to_string()
@@ -439,7 +440,7 @@ fn OpenIncidents() -> impl IntoView {
             <h2 id="incidents-title">"Open incidents and maintenance"</h2>
             <Transition fallback=|| view! { <SkeletonBlock label="Loading incidents" /> }>
                 {move || Suspend::new(async move {
-                    match incidents.await {
+                    match in_browser(incidents).await {
                         Ok(list) if list.incidents.is_empty() => view! {
                             <EmptyState
                                 title="No open incident or planned maintenance concerns you.".to_string()
@@ -498,7 +499,7 @@ fn MissingAddressBanner() -> impl IntoView {
     view! {
         <Transition fallback=|| ()>
             {move || Suspend::new(async move {
-                match missing.await {
+                match in_browser(missing).await {
                     Ok((count, more)) => missing_address_text(count, more).map(|text| view! {
                         <div class="alert warn cta" role="status" data-testid="missing-addresses" data-count=count.to_string()>
                             <p>

@@ -15,6 +15,7 @@ use crate::api::porting::{
 };
 use crate::api::services::list_services;
 use crate::api::ApiError;
+use crate::components::browser::in_browser;
 use crate::components::org_switcher::{needs_customer_choice, selected_org, ChooseCustomerFirst};
 use crate::components::{
     access::{any_user, can_edit, field_error, is_about_a_field, AccessGate},
@@ -128,7 +129,7 @@ fn Porting(me: MeResponse) -> impl IntoView {
                 <h2 id="orders-title">"Orders"</h2>
                 <Transition fallback=|| view! { <SkeletonTable label="Loading porting orders" /> }>
                     {move || Suspend::new(async move {
-                        match orders.await {
+                        match in_browser(orders).await {
                             Ok(list) if list.orders.is_empty() => view! {
                                 <EmptyState
                                     title="You have no porting orders.".to_string()
@@ -222,7 +223,7 @@ fn OrderDetail(id: String) -> impl IntoView {
         <section class="card order-detail" aria-labelledby="order-title" data-testid="order-detail">
             <Transition fallback=|| view! { <SkeletonBlock label="Loading the order" /> }>
                 {move || Suspend::new(async move {
-                    match detail.await {
+                    match in_browser(detail).await {
                         Ok(detail) => view! { <OrderTimeline detail=detail /> }.into_any(),
                         Err(error) => view! {
                             <h2 id="order-title">"Order"</h2>

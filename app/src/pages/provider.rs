@@ -29,6 +29,7 @@ use crate::api::{
     },
     ApiError,
 };
+use crate::components::browser::in_browser;
 use crate::components::{
     browser::{format_local_datetime, full_page_load},
     data_table::LoadMore,
@@ -452,7 +453,7 @@ pub fn ProviderPage() -> impl IntoView {
             <NeedsJavaScript />
             <Transition fallback=|| view! { <LoadingCard label="Loading the provider console" /> }>
                 {move || Suspend::new(async move {
-                    match page_access(&me.await, is_staff) {
+                    match page_access(&in_browser(me).await, is_staff) {
                         PageAccess::Allowed => view! { <ProviderConsole /> }.into_any(),
                         access => {
                             view! {
@@ -526,7 +527,7 @@ fn ProviderConsole() -> impl IntoView {
         </p>
         <Transition fallback=|| view! { <LoadingCard label="Loading customers" /> }>
             {move || Suspend::new(async move {
-                match results.await {
+                match in_browser(results).await {
                     Ok((q, page)) if page.organisations.is_empty() && !q.is_empty() => {
                         view! {
                             <EmptyState

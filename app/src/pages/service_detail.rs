@@ -11,6 +11,7 @@ use leptos_router::hooks::use_params_map;
 use crate::api::incidents::{list_incidents, IncidentInfo, IncidentsQuery};
 use crate::api::numbers::list_numbers;
 use crate::api::services::{get_service, ServiceDetail, ServiceHealthInfo};
+use crate::components::browser::in_browser;
 use crate::components::org_switcher::{needs_customer_choice, selected_org, ChooseCustomerFirst};
 use crate::components::{
     access::{any_user, AccessGate},
@@ -85,7 +86,7 @@ fn ServiceView(id: String) -> impl IntoView {
     view! {
         <Transition fallback=|| view! { <SkeletonBlock label="Loading the service" /> }>
             {move || Suspend::new(async move {
-                match detail.await {
+                match in_browser(detail).await {
                     Ok(detail) => view! { <ServiceBody detail=detail period=period /> }.into_any(),
                     Err(error) if error.status() == Some(404) => view! {
                         <h1>"Service not found"</h1>
@@ -260,7 +261,7 @@ fn HealthHistory(service_id: String, country: String, period: RwSignal<Period>) 
             <p class="muted small">"Incidents and maintenance of the carrier that concerned this service in the period, with what the carrier said and when."</p>
             <Transition fallback=|| view! { <SkeletonBlock label="Loading the health history" /> }>
                 {move || Suspend::new(async move {
-                    match incidents.await {
+                    match in_browser(incidents).await {
                         Ok(list) => {
                             let relevant: Vec<IncidentInfo> = list
                                 .incidents
@@ -401,7 +402,7 @@ fn ServiceNumbers(service_id: String) -> impl IntoView {
             </header>
             <Transition fallback=|| view! { <SkeletonTable label="Loading the numbers" /> }>
                 {move || Suspend::new(async move {
-                    match numbers.await {
+                    match in_browser(numbers).await {
                         Ok(page) if page.numbers.is_empty() => view! {
                             <EmptyState
                                 title="No number is routed over this service.".to_string()

@@ -8,6 +8,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 
 use crate::api::services::{list_services, ServiceHealthInfo, ServiceInfo};
+use crate::components::browser::in_browser;
 use crate::components::org_switcher::{needs_customer_choice, selected_org, ChooseCustomerFirst};
 use crate::components::{
     access::{any_user, AccessGate},
@@ -107,7 +108,7 @@ fn ServicesList() -> impl IntoView {
     view! {
         <Transition fallback=|| view! { <SkeletonTable label="Loading services" /> }>
             {move || Suspend::new(async move {
-                match services.await {
+                match in_browser(services).await {
                     Ok(list) if list.services.is_empty() => view! {
                         <EmptyState
                             title="You have no voice services yet.".to_string()

@@ -302,7 +302,7 @@ fn SsoSettingsLoader() -> impl IntoView {
     view! {
         <Transition fallback=|| view! { <LoadingCard label="Loading single sign-on" /> }>
             {move || Suspend::new(async move {
-                match settings.await {
+                match in_browser(settings).await {
                     Ok(settings) => view! { <SsoOverview settings=settings /> }.into_any(),
                     Err(error) => {
                         view! {

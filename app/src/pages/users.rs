@@ -13,6 +13,7 @@ use crate::api::{
     users::{change_role, deactivate_user, invite_user, list_users, OrgUserInfo},
     ApiError,
 };
+use crate::components::browser::in_browser;
 use crate::components::{
     access::{any_user, can_administer, field_error, AccessGate},
     confirm_row::{ConfirmRow, ConfirmWords},
@@ -94,7 +95,7 @@ fn UsersView(admin: bool, self_id: String) -> impl IntoView {
         {admin.then(|| view! { <InviteForm on_invited=Callback::new(move |()| users.refetch()) /> })}
         <Transition fallback=|| view! { <SkeletonTable label="Loading users" /> }>
             {move || Suspend::new(async move {
-                match users.await {
+                match in_browser(users).await {
                     Ok(list) if list.users.is_empty() => view! {
                         <EmptyState
                             title="Your organisation has no users yet.".to_string()

@@ -11,6 +11,7 @@ use crate::api::{
     },
     ApiError,
 };
+use crate::components::browser::in_browser;
 use crate::components::{
     browser::{copy_to_clipboard, use_clipboard_available},
     form::{normalize_totp_code, CodeInput, CodeKind, Field, FormAlert, SubmitButton},
@@ -247,7 +248,7 @@ fn TotpOverview(flow: Flow) -> impl IntoView {
     view! {
         <Transition fallback=skeleton>
             {move || Suspend::new(async move {
-                match flow.me.await {
+                match in_browser(flow.me).await {
                     MeState::SignedIn(me) => view! { <TotpStatus flow=flow me=me /> }.into_any(),
                     MeState::SignedOut(error) if error.code() == Some("mfa_enrolment_required") => {
                         view! {

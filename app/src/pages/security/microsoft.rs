@@ -14,6 +14,7 @@ use crate::api::{
         MICROSOFT_LINK_PATH,
     },
 };
+use crate::components::browser::in_browser;
 use crate::components::{
     browser::format_local_datetime,
     load_error::LoadError,
@@ -71,7 +72,7 @@ pub fn MicrosoftSection(
     view! {
         <Transition fallback=|| ()>
             {move || Suspend::new(async move {
-                match me.await {
+                match in_browser(me).await {
                     MeState::SignedIn(me) if shows_microsoft_section(&me) => {
                         view! { <MicrosoftCard outcome=outcome.get_value() /> }.into_any()
                     }
@@ -97,7 +98,7 @@ fn MicrosoftCard(outcome: Option<FlowOutcome>) -> impl IntoView {
             {outcome.map(|outcome| view! { <FlowOutcomeAlert outcome=outcome /> })}
             <Transition fallback=skeleton>
                 {move || Suspend::new(async move {
-                    match identities.await {
+                    match in_browser(identities).await {
                         Ok(answer) => view! { <Identities answer=answer /> }.into_any(),
                         Err(error) => {
                             view! {

@@ -10,6 +10,7 @@ use crate::api::{
     auth::{ChangePasswordRequest, MeUser, OkResponse},
     client, ApiError,
 };
+use crate::components::browser::in_browser;
 use crate::components::{
     form::{described_by, Field, FormAlert, SubmitButton},
     new_password::{check_new_password, NewPasswordFields},
@@ -107,7 +108,7 @@ pub fn PasswordSection(
     view! {
         <Transition fallback=|| ()>
             {move || Suspend::new(async move {
-                match me.await {
+                match in_browser(me).await {
                     MeState::SignedIn(me) if shows_password_section(&me.user) => {
                         view! { <PasswordCard flow=flow email=me.user.email /> }.into_any()
                     }

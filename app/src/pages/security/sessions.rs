@@ -7,6 +7,7 @@ use crate::api::{
     auth::{revoke_session, sessions, SessionInfo, SessionsResponse},
     ApiError,
 };
+use crate::components::browser::in_browser;
 use crate::components::{
     browser::{format_local_datetime, full_page_load},
     form::FormAlert,
@@ -105,7 +106,7 @@ pub fn SessionsSection(
             <FormAlert message=error />
             <Transition fallback=skeleton>
                 {move || Suspend::new(async move {
-                    match list.await {
+                    match in_browser(list).await {
                         Ok(SessionsResponse { sessions }) if sessions.is_empty() => {
                             view! { <p class="empty-state">"You have no active sessions."</p> }.into_any()
                         }
