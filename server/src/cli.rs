@@ -145,8 +145,18 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             );
             Ok(())
         }
-        Command::Calls(CallsCommand::Import { file, org, strict }) => {
-            import_calls(&cli.database_url, &file, &org, strict).await
+        Command::Calls(CallsCommand::Import {
+            file,
+            org,
+            strict,
+            max_call_secs,
+        }) => {
+            let options = ImportOptions {
+                strict,
+                max_call_secs,
+                ..ImportOptions::default()
+            };
+            import_calls(&cli.database_url, &file, &org, &options).await
         }
     }
 }
@@ -157,7 +167,7 @@ async fn import_calls(
     database_url: &str,
     path: &std::path::Path,
     org_slug: &str,
-    strict: bool,
+    options: &ImportOptions,
 ) -> anyhow::Result<()> {
     use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
@@ -174,10 +184,6 @@ async fn import_calls(
     bar.set_style(ProgressStyle::with_template(
         "{spinner} [{elapsed_precise}] {wide_bar} {bytes}/{total_bytes} {msg}",
     )?);
-    let options = ImportOptions {
-        strict,
-        ..ImportOptions::default()
-    };
     let started = std::time::Instant::now();
     let report = ingest::import(
         &db,
@@ -185,7 +191,7 @@ async fn import_calls(
         &org.id,
         format,
         file,
-        &options,
+        options,
         |r, bytes| {
             bar.set_position(bytes);
             bar.set_message(format!("{} stored, {} refused", r.stored, r.refused));

@@ -123,6 +123,9 @@ pub enum CallsCommand {
         /// Refuse the whole file when any row is invalid (nothing is stored).
         #[arg(long)]
         strict: bool,
+        /// The longest call accepted, start to end, in seconds; longer calls are refused rows.
+        #[arg(long, env = "PORTAL_MAX_CALL_SECS", default_value_t = crate::voice::cdr::DEFAULT_MAX_CALL_SECS, value_parser = clap::value_parser!(i64).range(1..))]
+        max_call_secs: i64,
     },
 }
 
@@ -348,6 +351,11 @@ pub struct ServeArgs {
         default_value = "Voice Customer Portal <no-reply@localhost>"
     )]
     pub mail_from: String,
+
+    /// The longest call record accepted, start to end, in seconds; longer calls are refused
+    /// rows (each call costs a rollup entry for every hour it spans).
+    #[arg(long, env = "PORTAL_MAX_CALL_SECS", default_value_t = crate::voice::cdr::DEFAULT_MAX_CALL_SECS, value_parser = clap::value_parser!(i64).range(1..))]
+    pub max_call_secs: i64,
 
     /// Comma-separated proxy addresses whose X-Forwarded-For is trusted for the client IP.
     #[arg(long, env = "PORTAL_TRUSTED_PROXIES", value_delimiter = ',')]

@@ -789,3 +789,80 @@ async fn seed_demo_voice_data_is_believable_scaled_and_deterministic() {
     };
     assert_eq!(numbers_of(&a.db).await, numbers_of(&b.db).await);
 }
+
+#[tokio::test]
+async fn calls_import_refuses_calls_longer_than_the_longest_accepted() {
+    let t = test_db().await;
+    assert!(portal(
+        &t.url,
+        &["org", "create", "--name", "Contoso", "--slug", "contoso"],
+        None
+    )
+    .status
+    .success());
+    let out = portal(
+        &t.url,
+        &[
+            "service",
+            "create",
+            "--org",
+            "contoso",
+            "--kind",
+            "sip_trunk",
+            "--name",
+            "Trunk A",
+            "--country",
+            "GB",
+            "--channels",
+            "10",
+        ],
+        None,
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("calls.csv");
+    std::fs::write(
+        &file,
+        format!(
+            "{}\nshort,Trunk A,2026-03-01T00:00:00Z,,2026-03-01T00:00:30Z,outbound,+441134960000,+4930901820,failed,503,,,,,DE\n\
+             long,Trunk A,2026-03-01T00:00:00Z,,2026-03-01T00:02:00Z,outbound,+441134960000,+4930901820,failed,503,,,,,DE\n",
+            portal::voice::cdr::HEADER.join(",")
+        ),
+    )
+    .unwrap();
+    let out = portal(
+        &t.url,
+        &[
+            "calls",
+            "import",
+            file.to_str().unwrap(),
+            "--org",
+            "contoso",
+            "--max-call-secs",
+            "60",
+        ],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(stderr(&out).contains("line 3, end"), "{}", stderr(&out));
+    assert_eq!(count(&t.db, "SELECT COUNT(*) FROM calls").await, 1);
+    let out = portal(
+        &t.url,
+        &[
+            "calls",
+            "import",
+            file.to_str().unwrap(),
+            "--org",
+            "contoso",
+            "--max-call-secs",
+            "0",
+        ],
+        None,
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "clap refuses it: {}",
+        stderr(&out)
+    );
+}

@@ -450,3 +450,150 @@ async fn the_numbers_export_holds_every_number_with_the_list_filters() {
         assert_eq!(exported.json(), listed.json(), "{q}");
     }
 }
+
+/// A call with the customer's own text in its id and SIP reason.
+fn hostile_cdr(i: i64, id: &str, service: &str, reason: &str) -> String {
+    let start = BASE + i * MIN;
+    line(&[
+        id.to_string(),
+        service.to_string(),
+        rfc3339_ms(start),
+        String::new(),
+        rfc3339_ms(start + 9_000),
+        "outbound".to_string(),
+        "+441134960000".to_string(),
+        "+4930901820".to_string(),
+        "failed".to_string(),
+        "503".to_string(),
+        reason.to_string(),
+        String::new(),
+        String::new(),
+        String::new(),
+        "DE".to_string(),
+    ])
+}
+
+/// Whether a spreadsheet would read `cell` as a formula (OWASP's list).
+fn runs_as_formula(cell: &str) -> bool {
+    cell.starts_with(['=', '+', '-', '@', '\t', '\r'])
+}
+
+#[tokio::test]
+async fn exported_text_cannot_run_in_a_spreadsheet_and_reimports_as_the_same_calls() {
+    let app = TestApp::new().await;
+    let service = "=HYPERLINK(\"http://evil.example\",\"London\")";
+    let a = customer(&app, "contoso", service).await;
+    let calls = [
+        ("=cmd|' /C calc'!A0", "+1 unreachable"),
+        ("@SUM(1+1)", "-2"),
+        ("-42", "\rCR first"),
+        ("+4420", "\tTab first"),
+        ("'quoted", "''twice"),
+        ("plain", "Service Unavailable"),
+    ];
+    let rows: Vec<String> = calls
+        .iter()
+        .enumerate()
+        .map(|(i, (id, reason))| hostile_cdr(i as i64, id, service, reason))
+        .collect();
+    ingest_rows(&app, &a.org_id, &rows).await;
+
+    let res = app
+        .get_with(&format!("/api/v1/calls/export.csv?{RANGE}"), &a.cookie)
+        .await;
+    let exported = records(&res);
+    assert_eq!(exported.len(), calls.len() + 1);
+    for record in &exported[1..] {
+        for i in [0, 1, 10] {
+            assert!(!runs_as_formula(&record[i]), "{:?}", &record[i]);
+        }
+    }
+    let first = exported.iter().find(|r| r[0].contains("calc")).unwrap();
+    assert_eq!(&first[0], "'=cmd|' /C calc'!A0");
+    assert_eq!(&first[1], &format!("'{service}"));
+    assert_eq!(&first[10], "'+1 unreachable");
+
+    // Imported into another customer whose service has the same name: the same calls, and
+    // that customer's export is the same file.
+    let b = customer(&app, "fabrikam", service).await;
+    let file = app.db.dir_path().join("hostile.csv");
+    std::fs::write(&file, &res.body).unwrap();
+    let out = portal(
+        &app.db.url,
+        &[
+            "calls",
+            "import",
+            file.to_str().unwrap(),
+            "--org",
+            "fabrikam",
+        ],
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.contains("6 stored, 0 duplicates, 0 refused"),
+        "{stdout}"
+    );
+    let stored = |org_id: String| {
+        let app = &app;
+        async move {
+            sqlx::query(
+                "SELECT id, started_at, answered_at, ended_at, direction, from_number, \
+                 to_number, result, sip_code, sip_reason, country FROM calls \
+                 WHERE org_id = $1 ORDER BY started_at",
+            )
+            .bind(org_id)
+            .fetch_all(app.db.db.pool())
+            .await
+            .unwrap()
+            .iter()
+            .map(|r| {
+                (
+                    r.try_get::<String, _>("id").unwrap(),
+                    r.try_get::<i64, _>("started_at").unwrap(),
+                    r.try_get::<Option<i64>, _>("answered_at").unwrap(),
+                    r.try_get::<i64, _>("ended_at").unwrap(),
+                    r.try_get::<String, _>("direction").unwrap(),
+                    r.try_get::<String, _>("from_number").unwrap(),
+                    r.try_get::<String, _>("to_number").unwrap(),
+                    r.try_get::<String, _>("result").unwrap(),
+                    r.try_get::<i64, _>("sip_code").unwrap(),
+                    r.try_get::<String, _>("sip_reason").unwrap(),
+                    r.try_get::<String, _>("country").unwrap(),
+                )
+            })
+            .collect::<Vec<_>>()
+        }
+    };
+    let (in_a, in_b) = (
+        stored(a.org_id.clone()).await,
+        stored(b.org_id.clone()).await,
+    );
+    assert_eq!(in_a, in_b, "identical rows");
+    let ids: Vec<&str> = in_a.iter().map(|r| r.0.as_str()).collect();
+    assert_eq!(ids, calls.map(|c| c.0), "the customer's own ids, as sent");
+    let again = app
+        .get_with(&format!("/api/v1/calls/export.csv?{RANGE}"), &b.cookie)
+        .await;
+    assert_eq!(again.text(), res.text());
+
+    // The numbers export neutralises the customer's words too.
+    insert_number_with_words(&app, &a.org_id, &a.trunk, "@Reception").await;
+    let numbers = records(&app.get_with("/api/v1/numbers/export.csv", &a.cookie).await);
+    assert_eq!(&numbers[1][5], &format!("'{service}"));
+    assert_eq!(&numbers[1][6], "'@Reception");
+}
+
+async fn insert_number_with_words(app: &TestApp, org_id: &str, service_id: &str, assignment: &str) {
+    insert_number(app, org_id, "+442079460000", "GB", "active").await;
+    sqlx::query("UPDATE numbers SET service_id = $1, assignment = $2 WHERE e164 = '+442079460000'")
+        .bind(service_id)
+        .bind(assignment)
+        .execute(app.db.db.pool())
+        .await
+        .unwrap();
+}

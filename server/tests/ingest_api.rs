@@ -348,3 +348,118 @@ async fn ingest_goes_to_the_token_organisation_only() {
     .collect();
     assert_eq!(orgs, ["contoso", "fabrikam"]);
 }
+
+/// A call from `start` to `end` (RFC 3339), answered a second after it started.
+fn timed_row(id: &str, start: &str, answer: &str, end: &str) -> String {
+    format!(
+        "{id},Trunk A,{start},{answer},{end},outbound,+441134960000,+4930901820,answered,200,OK,,,,DE"
+    )
+}
+
+#[tokio::test]
+async fn calls_outside_a_sane_window_or_too_long_are_refused_rows() {
+    let app = TestApp::new().await;
+    let admin = customer(&app, "contoso").await;
+    let ingest = api_token(&app, &admin, "ingest").await;
+    let now = app.clock.now_ms();
+    let in_2_days = portal::clock::rfc3339_ms(now + 2 * 86_400_000);
+    let body = cdr_csv(&[
+        // One call across a century: each hour it spans would be a rollup entry.
+        timed_row(
+            "century",
+            "1950-01-01T00:00:00Z",
+            "1950-01-01T00:00:01Z",
+            "2049-01-01T00:00:00Z",
+        ),
+        timed_row(
+            "day-and-a-bit",
+            "2026-03-01T00:00:00Z",
+            "2026-03-01T00:00:01Z",
+            "2026-03-02T00:00:01Z",
+        ),
+        timed_row("tomorrow-and-more", &in_2_days, &in_2_days, &in_2_days),
+        timed_row(
+            "year-9999",
+            "9999-12-31T23:00:00Z",
+            "9999-12-31T23:00:01Z",
+            "9999-12-31T23:59:59Z",
+        ),
+        timed_row(
+            "a-whole-day",
+            "2026-03-01T00:00:00Z",
+            "2026-03-01T00:00:01Z",
+            "2026-03-02T00:00:00Z",
+        ),
+    ]);
+    let started = std::time::Instant::now();
+    let res = post_calls(&app, &ingest, "text/csv", body).await;
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(5),
+        "took {:?}",
+        started.elapsed()
+    );
+    assert_eq!(counts(&res), (1, 0, 4), "{}", res.text());
+    let errors = res.json()["errors"].clone();
+    let fields: Vec<(u64, &str)> = errors
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| (e["line"].as_u64().unwrap(), e["field"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        fields,
+        [(2, "start"), (3, "end"), (4, "start"), (5, "start")],
+        "{errors}"
+    );
+    assert!(
+        errors[0]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("before 2000"),
+        "{errors}"
+    );
+    assert!(
+        errors[1]["reason"].as_str().unwrap().contains("86400 s"),
+        "{errors}"
+    );
+    assert!(
+        errors[2]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("in the future"),
+        "{errors}"
+    );
+    assert_eq!(calls_stored(&app).await, 1);
+    // No rollup row outside the one stored call's day.
+    let hours: i64 = sqlx::query("SELECT COUNT(*) AS n FROM call_hourly_by_service")
+        .fetch_one(app.db.db.pool())
+        .await
+        .unwrap()
+        .try_get("n")
+        .unwrap();
+    assert!(hours <= 25, "{hours} rollup hours");
+}
+
+#[tokio::test]
+async fn the_longest_call_is_configurable() {
+    let app = TestApp::with_args(&["--max-call-secs", "60"]).await;
+    let admin = customer(&app, "contoso").await;
+    let ingest = api_token(&app, &admin, "ingest").await;
+    let body = cdr_csv(&[
+        timed_row(
+            "a-minute",
+            "2026-03-01T00:00:00Z",
+            "2026-03-01T00:00:01Z",
+            "2026-03-01T00:01:00Z",
+        ),
+        timed_row(
+            "a-minute-and-a-bit",
+            "2026-03-01T00:00:00Z",
+            "2026-03-01T00:00:01Z",
+            "2026-03-01T00:01:00.001Z",
+        ),
+    ]);
+    let res = post_calls(&app, &ingest, "text/csv", body).await;
+    assert_eq!(counts(&res), (1, 0, 1), "{}", res.text());
+    assert_eq!(res.json()["errors"][0]["field"], "end");
+}

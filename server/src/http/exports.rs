@@ -33,7 +33,7 @@ use crate::{
     auth::caller::{Caller, Role},
     clock::{rfc3339_ms, write_rfc3339_ms},
     db::Backend,
-    voice::cdr::HEADER as CDR_HEADER,
+    voice::cdr::{spreadsheet_safe, HEADER as CDR_HEADER},
 };
 
 use super::{
@@ -151,8 +151,17 @@ fn csv_response(name: &str, now_ms: i64, body: Body) -> Response {
         .into_response()
 }
 
+/// A customer-written text cell, made safe for spreadsheets.
+fn safe(text: String) -> String {
+    match spreadsheet_safe(&text) {
+        Cow::Borrowed(_) => text,
+        Cow::Owned(neutralised) => neutralised,
+    }
+}
+
 /// `GET /api/v1/numbers/export.csv`: the numbers of `GET /numbers` with the same filters, by
-/// E.164.
+/// E.164. The free-text cells (service name, assignment, address label) are written so a
+/// spreadsheet cannot run them as formulas.
 #[utoipa::path(
     get,
     path = "/numbers/export.csv",
@@ -206,11 +215,11 @@ async fn export_numbers(
                     n.country,
                     n.status,
                     n.service_id.unwrap_or_default(),
-                    n.service_name.unwrap_or_default(),
-                    n.assignment.unwrap_or_default(),
+                    safe(n.service_name.unwrap_or_default()),
+                    safe(n.assignment.unwrap_or_default()),
                     n.emergency_calling.to_string(),
                     n.emergency_address_id.unwrap_or_default(),
-                    n.emergency_address_label.unwrap_or_default(),
+                    safe(n.emergency_address_label.unwrap_or_default()),
                     n.created_at,
                     n.updated_at,
                 ]);
@@ -429,8 +438,10 @@ impl CallsExport {
                     c.service_id
                 )
             })?;
-            w.write_field(c.id.as_bytes())?;
-            w.write_field(service)?;
+            // The free-text fields are the customer's own words: written so a spreadsheet
+            // cannot run them, in the form `portal calls import` reads back.
+            w.write_field(spreadsheet_safe(&c.id).as_bytes())?;
+            w.write_field(spreadsheet_safe(service).as_bytes())?;
             for ms in [Some(c.started_at), c.answered_at, Some(c.ended_at)] {
                 time.clear();
                 if let Some(ms) = ms {
@@ -445,7 +456,7 @@ impl CallsExport {
             text.clear();
             write!(text, "{}", c.sip_code)?;
             w.write_field(&text)?;
-            w.write_field(c.sip_reason.as_bytes())?;
+            w.write_field(spreadsheet_safe(&c.sip_reason).as_bytes())?;
             for v in [c.mos, c.jitter_ms, c.packet_loss_pct] {
                 text.clear();
                 if let Some(v) = v {

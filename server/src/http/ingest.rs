@@ -168,7 +168,11 @@ async fn ingest_calls(
         &caller.org_id,
         format,
         input,
-        &ImportOptions::default(),
+        &ImportOptions {
+            max_call_secs: state.config.max_call_secs,
+            now_ms: Some(state.clock.now_ms()),
+            ..ImportOptions::default()
+        },
         |report, _| stored_so_far = report.stored,
     )
     .await;

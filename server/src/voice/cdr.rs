@@ -194,6 +194,70 @@ pub enum Format {
 /// The organisation's services by name (the `service` field), to their ids.
 pub type ServiceNames = HashMap<String, String>;
 
+/// The earliest timestamp a call record may carry: 2000-01-01T00:00:00Z, in UTC ms.
+pub const EARLIEST_MS: i64 = 946_684_800_000;
+/// How far past the import's start a timestamp may be: one day (clocks drift; calls do not
+/// happen tomorrow).
+pub const FUTURE_SLACK_MS: i64 = 24 * 3_600_000;
+/// The default longest call, start to end: 24 hours (`PORTAL_MAX_CALL_SECS`).
+pub const DEFAULT_MAX_CALL_SECS: i64 = 24 * 3600;
+
+/// What a row is checked against besides its own fields.
+#[derive(Debug, Clone)]
+pub struct Rules {
+    /// The organisation's services by name.
+    pub services: ServiceNames,
+    /// No timestamp before this (UTC ms).
+    pub earliest_ms: i64,
+    /// No timestamp after this (UTC ms).
+    pub latest_ms: i64,
+    /// No call longer than this from start to end (ms). The rollups hold an entry for every
+    /// hour a call spans, so without a bound one row could hold the server for hours.
+    pub max_call_ms: i64,
+}
+
+impl Rules {
+    /// The rules of an import that starts at `now_ms` and accepts calls of up to
+    /// `max_call_secs`.
+    pub fn new(services: ServiceNames, now_ms: i64, max_call_secs: i64) -> Rules {
+        Rules {
+            services,
+            earliest_ms: EARLIEST_MS,
+            latest_ms: now_ms.saturating_add(FUTURE_SLACK_MS),
+            max_call_ms: max_call_secs.max(1).saturating_mul(1000),
+        }
+    }
+}
+
+/// Characters that make a spreadsheet read a cell as a formula (OWASP "CSV injection").
+const FORMULA_STARTS: [char; 6] = ['=', '+', '-', '@', '\t', '\r'];
+
+/// A text cell as a spreadsheet cannot run it: text starting like a formula (or with an
+/// apostrophe) gets an apostrophe in front, which spreadsheets show as text. [`restore_cell`]
+/// takes it off again, so an export reads back as the same values.
+pub fn spreadsheet_safe(text: &str) -> std::borrow::Cow<'_, str> {
+    match text.chars().next() {
+        Some(c) if FORMULA_STARTS.contains(&c) || c == '\'' => format!("'{text}").into(),
+        _ => text.into(),
+    }
+}
+
+/// Undoes [`spreadsheet_safe`]: an apostrophe followed by a formula character or another
+/// apostrophe is taken off. Any other text is unchanged.
+pub fn restore_cell(text: &str) -> &str {
+    match text.strip_prefix('\'') {
+        Some(rest)
+            if rest
+                .chars()
+                .next()
+                .is_some_and(|c| FORMULA_STARTS.contains(&c) || c == '\'') =>
+        {
+            rest
+        }
+        _ => text,
+    }
+}
+
 /// Reads CDR rows from CSV or NDJSON, one at a time.
 pub struct CdrReader<R: Read> {
     inner: Inner<R>,
@@ -322,11 +386,11 @@ impl<R: Read> CdrReader<R> {
         }
     }
 
-    /// The next row, validated against the organisation's `services`: `None` at the end,
-    /// `Some(Err)` when the input cannot be read further.
+    /// The next row, validated against `rules`: `None` at the end, `Some(Err)` when the input
+    /// cannot be read further.
     pub fn next_row(
         &mut self,
-        services: &ServiceNames,
+        rules: &Rules,
     ) -> Option<Result<Result<CallRecord, RowError>, InputError>> {
         match &mut self.inner {
             Inner::Csv { reader, record } => {
@@ -344,7 +408,7 @@ impl<R: Read> CdrReader<R> {
                     .map(|f| f.iter().filter(|b| **b == b'\n').count())
                     .sum();
                 let line = last_line.saturating_sub(inner_newlines as u64);
-                Some(Ok(csv_row(record, line, services)))
+                Some(Ok(csv_row(record, line, rules)))
             }
             Inner::Ndjson {
                 reader,
@@ -362,7 +426,7 @@ impl<R: Read> CdrReader<R> {
                 if buf.iter().all(u8::is_ascii_whitespace) {
                     continue;
                 }
-                return Some(Ok(ndjson_row(buf, *line, services)));
+                return Some(Ok(ndjson_row(buf, *line, rules)));
             },
         }
     }
@@ -376,11 +440,7 @@ fn row_error(line: u64, field: &str, reason: impl Into<String>) -> RowError {
     }
 }
 
-fn csv_row(
-    record: &csv::ByteRecord,
-    line: u64,
-    services: &ServiceNames,
-) -> Result<CallRecord, RowError> {
+fn csv_row(record: &csv::ByteRecord, line: u64, rules: &Rules) -> Result<CallRecord, RowError> {
     if record.len() != HEADER.len() {
         return Err(row_error(
             line,
@@ -390,13 +450,19 @@ fn csv_row(
     }
     let mut fields = [""; 15];
     for (i, raw) in record.iter().enumerate() {
-        fields[i] = std::str::from_utf8(raw)
+        let text = std::str::from_utf8(raw)
             .map_err(|_| row_error(line, HEADER[i], "is not valid UTF-8"))?;
+        // The portal's own CSV exports write the free-text fields spreadsheet-safe.
+        fields[i] = if matches!(i, ID | SERVICE | SIP_REASON) {
+            restore_cell(text)
+        } else {
+            text
+        };
     }
-    validate(&fields, services).map_err(|(field, reason)| row_error(line, field, reason))
+    validate(&fields, rules).map_err(|(field, reason)| row_error(line, field, reason))
 }
 
-fn ndjson_row(buf: &[u8], line: u64, services: &ServiceNames) -> Result<CallRecord, RowError> {
+fn ndjson_row(buf: &[u8], line: u64, rules: &Rules) -> Result<CallRecord, RowError> {
     let object: serde_json::Map<String, serde_json::Value> = serde_json::from_slice(buf)
         .map_err(|e| row_error(line, "row", format!("is not a JSON object: {e}")))?;
     let mut owned: [String; 15] = Default::default();
@@ -413,7 +479,7 @@ fn ndjson_row(buf: &[u8], line: u64, services: &ServiceNames) -> Result<CallReco
         };
     }
     let fields: [&str; 15] = std::array::from_fn(|i| owned[i].as_str());
-    validate(&fields, services).map_err(|(field, reason)| row_error(line, field, reason))
+    validate(&fields, rules).map_err(|(field, reason)| row_error(line, field, reason))
 }
 
 type FieldError = (&'static str, String);
@@ -446,7 +512,7 @@ fn number(
 
 /// Checks one row's fields (in [`HEADER`] order) and builds the record; an error names the
 /// field and the reason.
-pub fn validate(fields: &[&str; 15], services: &ServiceNames) -> Result<CallRecord, FieldError> {
+pub fn validate(fields: &[&str; 15], rules: &Rules) -> Result<CallRecord, FieldError> {
     let id = required(fields, ID)?;
     if id.len() > MAX_ID_BYTES {
         return Err(("id", format!("is longer than {MAX_ID_BYTES} bytes")));
@@ -455,15 +521,28 @@ pub fn validate(fields: &[&str; 15], services: &ServiceNames) -> Result<CallReco
         return Err(("id", "contains control characters".to_string()));
     }
     let service = required(fields, SERVICE)?;
-    let service_id = services.get(service).ok_or_else(|| {
+    let service_id = rules.services.get(service).ok_or_else(|| {
         (
             "service",
             format!("no service named {service:?} in this organisation"),
         )
     })?;
     let timestamp = |i: usize| {
-        parse_rfc3339_ms(fields[i])
-            .map_err(|reason| (HEADER[i], format!("{:?} {reason}", fields[i])))
+        let ms = parse_rfc3339_ms(fields[i])
+            .map_err(|reason| (HEADER[i], format!("{:?} {reason}", fields[i])))?;
+        if ms < rules.earliest_ms {
+            return Err((
+                HEADER[i],
+                format!("{:?} is before 2000-01-01T00:00:00Z", fields[i]),
+            ));
+        }
+        if ms > rules.latest_ms {
+            return Err((
+                HEADER[i],
+                format!("{:?} is more than a day in the future", fields[i]),
+            ));
+        }
+        Ok(ms)
     };
     required(fields, START)?;
     let started_at = timestamp(START)?;
@@ -476,6 +555,15 @@ pub fn validate(fields: &[&str; 15], services: &ServiceNames) -> Result<CallReco
     let ended_at = timestamp(END)?;
     if ended_at < started_at {
         return Err(("end", "is before start".to_string()));
+    }
+    if ended_at - started_at > rules.max_call_ms {
+        return Err((
+            "end",
+            format!(
+                "makes the call longer than the longest call accepted ({} s from start to end)",
+                rules.max_call_ms / 1000
+            ),
+        ));
     }
     if let Some(answer) = answered_at {
         if answer < started_at {
@@ -686,12 +774,19 @@ mod tests {
         HashMap::from([("Trunk A".to_string(), "svc-a".to_string())])
     }
 
+    /// 2026-03-10T00:00:00Z: the GOOD row is from 9 days before.
+    const NOW_MS: i64 = 1_773_100_800_000;
+
+    fn rules() -> Rules {
+        Rules::new(services(), NOW_MS, DEFAULT_MAX_CALL_SECS)
+    }
+
     fn with(changes: &[(usize, &'static str)]) -> Result<CallRecord, FieldError> {
         let mut f = GOOD;
         for (i, v) in changes {
             f[*i] = v;
         }
-        validate(&f, &services())
+        validate(&f, &rules())
     }
 
     fn refused(changes: &[(usize, &'static str)], field: &str) {
@@ -764,6 +859,67 @@ mod tests {
     }
 
     #[test]
+    fn timestamps_stay_in_a_sane_window_and_calls_are_bounded() {
+        // Before 2000, and the whole 0000-9999 range a 24-hour bound would otherwise allow.
+        refused(&[(START, "1999-12-31T23:59:59Z")], "start");
+        refused(
+            &[
+                (START, "1950-01-01T00:00:00Z"),
+                (ANSWER, "1950-01-01T00:00:01Z"),
+                (END, "2049-01-01T00:00:00Z"),
+            ],
+            "start",
+        );
+        refused(&[(END, "9999-12-31T23:59:59Z")], "end");
+        // More than a day after the import started.
+        refused(
+            &[
+                (START, "2026-03-11T00:00:01Z"),
+                (ANSWER, ""),
+                (END, "2026-03-11T00:00:02Z"),
+                (RESULT, "failed"),
+            ],
+            "start",
+        );
+        assert!(with(&[
+            (START, "2026-03-10T23:00:00Z"),
+            (ANSWER, ""),
+            (END, "2026-03-10T23:00:05Z"),
+            (RESULT, "failed"),
+        ])
+        .is_ok());
+        // Longer than the longest call (24 h by default); exactly 24 h is accepted.
+        refused(&[(END, "2026-03-02T09:00:00.001Z")], "end");
+        assert!(with(&[(END, "2026-03-02T09:00:00Z")]).is_ok());
+        let short = Rules::new(services(), NOW_MS, 60);
+        let mut f = GOOD;
+        f[END] = "2026-03-01T09:01:01Z";
+        assert_eq!(validate(&f, &short).map_err(|e| e.0), Err("end"));
+    }
+
+    #[test]
+    fn spreadsheet_cells_are_neutralised_and_restored() {
+        for (text, safe) in [
+            ("=HYPERLINK(\"x\")", "'=HYPERLINK(\"x\")"),
+            ("+1", "'+1"),
+            ("-2", "'-2"),
+            ("@SUM(A1)", "'@SUM(A1)"),
+            ("\tx", "'\tx"),
+            ("\rx", "'\rx"),
+            ("'quoted", "''quoted"),
+            ("''", "'''"),
+            ("plain", "plain"),
+            ("", ""),
+            ("a=b", "a=b"),
+        ] {
+            assert_eq!(spreadsheet_safe(text), safe, "{text:?}");
+            assert_eq!(restore_cell(&spreadsheet_safe(text)), text, "{text:?}");
+        }
+        // Text from elsewhere that merely starts with an apostrophe is left alone.
+        assert_eq!(restore_cell("'abc"), "'abc");
+    }
+
+    #[test]
     fn start_answer_end_are_in_order() {
         refused(&[(END, "2026-03-01T08:59:59Z")], "end");
         refused(&[(ANSWER, "2026-03-01T08:59:59Z")], "answer");
@@ -832,7 +988,7 @@ mod tests {
     ) -> Result<Vec<Result<CallRecord, RowError>>, InputError> {
         let mut reader = CdrReader::new(format, input.as_bytes())?;
         let mut rows = Vec::new();
-        while let Some(row) = reader.next_row(&services()) {
+        while let Some(row) = reader.next_row(&rules()) {
             rows.push(row?);
         }
         Ok(rows)

@@ -41,7 +41,7 @@ use crate::{
     },
 };
 
-use super::cdr::{CallRecord, CdrReader, Format, InputError, RowError, ServiceNames};
+use super::cdr::{CallRecord, CdrReader, Format, InputError, RowError, Rules, ServiceNames};
 
 /// One UTC hour in ms.
 pub const HOUR_MS: i64 = 3_600_000;
@@ -58,6 +58,10 @@ pub struct ImportOptions {
     pub batch_rows: usize,
     /// How many refusals the report lists (all are counted).
     pub max_reported: usize,
+    /// The longest call accepted, start to end, in seconds (`PORTAL_MAX_CALL_SECS`).
+    pub max_call_secs: i64,
+    /// The time the import's timestamp window is measured from (UTC ms); `None` for now.
+    pub now_ms: Option<i64>,
 }
 
 impl Default for ImportOptions {
@@ -66,6 +70,8 @@ impl Default for ImportOptions {
             strict: false,
             batch_rows: 50_000,
             max_reported: 100,
+            max_call_secs: super::cdr::DEFAULT_MAX_CALL_SECS,
+            now_ms: None,
         }
     }
 }
@@ -162,7 +168,9 @@ pub async fn import<R: Read + Send + 'static>(
     progress: impl FnMut(&ImportReport, u64),
 ) -> Result<ImportReport, IngestError> {
     let services = service_names(db, org_id).await?;
-    let parsed = spawn_parser(format, input, services, options);
+    let now = options.now_ms.unwrap_or_else(db::now_ms);
+    let rules = Rules::new(services, now, options.max_call_secs);
+    let parsed = spawn_parser(format, input, rules, options);
     // One connection for the whole import, so its page cache can be sized for it.
     let mut conn = db.pool().acquire().await?;
     let sqlite = db.backend() == Backend::Sqlite;
@@ -216,7 +224,7 @@ struct Parsed {
 fn spawn_parser<R: Read + Send + 'static>(
     format: Format,
     input: R,
-    services: ServiceNames,
+    rules: Rules,
     options: &ImportOptions,
 ) -> mpsc::Receiver<Result<Parsed, InputError>> {
     let (tx, rx) = mpsc::channel(2);
@@ -236,7 +244,7 @@ fn spawn_parser<R: Read + Send + 'static>(
             records: Vec::with_capacity(batch_rows),
             ..Parsed::default()
         };
-        while let Some(row) = reader.next_row(&services) {
+        while let Some(row) = reader.next_row(&rules) {
             match row {
                 Ok(Ok(record)) => parsed.records.push(record),
                 Ok(Err(refusal)) => {
