@@ -357,6 +357,11 @@ pub struct ServeArgs {
     #[arg(long, env = "PORTAL_MAX_CALL_SECS", default_value_t = crate::voice::cdr::DEFAULT_MAX_CALL_SECS, value_parser = clap::value_parser!(i64).range(1..))]
     pub max_call_secs: i64,
 
+    /// Bearer token Prometheus must send to read /metrics. Production answers /metrics only
+    /// with it (404 without one set); development serves /metrics openly unless it is set.
+    #[arg(long, env = "PORTAL_METRICS_TOKEN", hide_env_values = true)]
+    pub metrics_token: Option<String>,
+
     /// Comma-separated proxy addresses whose X-Forwarded-For is trusted for the client IP.
     #[arg(long, env = "PORTAL_TRUSTED_PROXIES", value_delimiter = ',')]
     pub trusted_proxies: Vec<std::net::IpAddr>,
@@ -392,6 +397,9 @@ pub enum ConfigError {
     /// Only half of the app registration's credentials.
     #[error("set both ENTRA_CLIENT_ID and ENTRA_CLIENT_SECRET (the portal's Entra ID app registration), or neither to turn sign-in with Microsoft off")]
     PartialEntraCredentials,
+    /// A metrics token too short to resist guessing.
+    #[error("PORTAL_METRICS_TOKEN must be at least 32 characters; generate one with `openssl rand -hex 32`")]
+    WeakMetricsToken,
     /// A public URL with a path, query or credentials.
     #[error("PORTAL_PUBLIC_URL must be an http(s) origin such as https://portal.example.com, without a path, query or user name (got {0})")]
     MalformedPublicUrl(String),
@@ -448,6 +456,13 @@ pub fn validate(env: PortalEnv, args: &ServeArgs) -> Result<(), ConfigError> {
     }
     if args.entra_client_id.is_some() != args.entra_client_secret.is_some() {
         return Err(ConfigError::PartialEntraCredentials);
+    }
+    if args
+        .metrics_token
+        .as_deref()
+        .is_some_and(|t| t.trim().chars().count() < 32)
+    {
+        return Err(ConfigError::WeakMetricsToken);
     }
     if env == PortalEnv::Production {
         if url.scheme() != "https" && !is_loopback(url) {

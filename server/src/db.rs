@@ -70,6 +70,14 @@ pub enum DbError {
     /// A migration failed.
     #[error("could not migrate the database: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
+    /// The migration lock file could not be opened or locked.
+    #[error("could not lock {path} to migrate the database: {source}")]
+    MigrationLock {
+        /// The lock file.
+        path: String,
+        /// Why.
+        source: std::io::Error,
+    },
 }
 
 /// A pool of connections and the engine behind it. Cheap to clone.
@@ -77,6 +85,8 @@ pub enum DbError {
 pub struct Db {
     pool: AnyPool,
     backend: Backend,
+    /// The SQLite database file, when there is one (for the migration lock).
+    sqlite_path: Option<std::path::PathBuf>,
 }
 
 /// The backend named by a database URL.
@@ -149,16 +159,28 @@ impl Db {
             });
         }
         let pool = pool.connect_with(options).await.map_err(DbError::Connect)?;
-        Ok(Db { pool, backend })
+        Ok(Db {
+            pool,
+            backend,
+            sqlite_path: sqlite_file(url).map(std::path::PathBuf::from),
+        })
     }
 
-    /// Applies pending migrations of this backend.
+    /// Applies pending migrations of this backend. Two processes migrating one database at
+    /// once (a server starting while a CLI command runs) take turns: PostgreSQL through sqlx's
+    /// advisory lock, SQLite through an exclusive lock on `<database>.migrate-lock` beside the
+    /// file, held until the migrations are done (the second process then finds nothing to do).
     pub async fn migrate(&self) -> Result<(), DbError> {
-        let migrator = match self.backend {
-            Backend::Sqlite => &SQLITE_MIGRATIONS,
-            Backend::Postgres => &POSTGRES_MIGRATIONS,
-        };
-        migrator.run(&self.pool).await?;
+        match self.backend {
+            Backend::Postgres => POSTGRES_MIGRATIONS.run(&self.pool).await?,
+            Backend::Sqlite => {
+                let _lock = match &self.sqlite_path {
+                    Some(db_file) => Some(migration_lock(db_file).await?),
+                    None => None,
+                };
+                SQLITE_MIGRATIONS.run(&self.pool).await?;
+            }
+        }
         Ok(())
     }
 
@@ -194,6 +216,34 @@ impl Db {
     pub async fn close(&self) {
         self.pool.close().await;
     }
+}
+
+/// Takes the exclusive migration lock of the SQLite database `db_file`, waiting for another
+/// process that holds it. The lock goes with the returned file (closed when dropped, or when
+/// the process dies, so a killed migration never leaves it taken).
+async fn migration_lock(db_file: &std::path::Path) -> Result<std::fs::File, DbError> {
+    let mut name = db_file.as_os_str().to_owned();
+    name.push(".migrate-lock");
+    let path = std::path::PathBuf::from(name);
+    let shown = path.display().to_string();
+    tokio::task::spawn_blocking(move || {
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)?;
+        file.lock()?;
+        Ok(file)
+    })
+    .await
+    .map_err(|e| DbError::MigrationLock {
+        path: shown.clone(),
+        source: std::io::Error::other(e),
+    })?
+    .map_err(|source| DbError::MigrationLock {
+        path: shown,
+        source,
+    })
 }
 
 /// Reads a boolean column the same way on both engines (SQLite stores 0/1 integers).

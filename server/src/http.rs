@@ -329,7 +329,15 @@ pub fn router(state: AppState) -> Router {
                     .get(middleware::REQUEST_ID_HEADER)
                     .and_then(|v| v.to_str().ok())
                     .unwrap_or("-");
-                tracing::info_span!("request", id = %request_id, method = %req.method(), path = %req.uri().path())
+                // Never the raw path of a token-bearing route, nor the query: `route` (the
+                // matched template) is filled in once routing has matched.
+                tracing::info_span!(
+                    "request",
+                    id = %request_id,
+                    method = %middleware::method_label(req.method()),
+                    path = %middleware::loggable_path(req.uri().path()),
+                    route = tracing::field::Empty,
+                )
             }),
         )
         .layer(from_fn_with_state(state.clone(), middleware::edge))

@@ -866,3 +866,35 @@ async fn calls_import_refuses_calls_longer_than_the_longest_accepted() {
         stderr(&out)
     );
 }
+
+#[tokio::test]
+async fn processes_migrating_one_database_at_once_take_turns() {
+    // A server starting while a CLI command runs, or two servers: each migrates on start.
+    for round in 0..4 {
+        let (_dir, url) = support::empty_db().await;
+        let children: Vec<_> = (0..4)
+            .map(|_| {
+                Command::new(env!("CARGO_BIN_EXE_portal"))
+                    .arg("migrate")
+                    .env("DATABASE_URL", &url)
+                    .env("RUST_LOG", "warn")
+                    .env_remove("PORTAL_ENV")
+                    .stdout(Stdio::piped())
+                    .stderr(Stdio::piped())
+                    .spawn()
+                    .unwrap()
+            })
+            .collect();
+        for child in children {
+            let out = child.wait_with_output().unwrap();
+            assert!(out.status.success(), "round {round}: {}", stderr(&out));
+        }
+        let db = portal::db::Db::connect(&url).await.unwrap();
+        let applied = count(&db, "SELECT COUNT(*) FROM _sqlx_migrations").await;
+        let files = std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/../migrations/sqlite"))
+            .unwrap()
+            .count() as i64;
+        assert_eq!(applied, files, "round {round}: every migration once");
+        db.close().await;
+    }
+}

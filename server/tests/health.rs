@@ -94,3 +94,115 @@ async fn the_status_api_reports_version_and_database() {
     assert_eq!(body["database"], "ok");
     assert!(body["server_time"].as_str().unwrap().ends_with('Z'));
 }
+
+#[tokio::test]
+async fn made_up_methods_do_not_grow_the_metrics() {
+    let app = TestApp::new().await;
+    for i in 0..40 {
+        let method = format!("X{i}METHOD");
+        let res = app
+            .send(
+                Request::builder()
+                    .method(method.as_str())
+                    .uri("/healthz")
+                    .body(Body::empty())
+                    .unwrap(),
+            )
+            .await;
+        assert!(res.status.is_client_error(), "{method}: {}", res.status);
+    }
+    let text = app.get("/metrics").await.text();
+    assert!(!text.contains("X1METHOD"), "{text}");
+    assert!(
+        text.contains(r#"http_requests_total{method="other",route="/healthz",status="405"}"#),
+        "{text}"
+    );
+}
+
+#[tokio::test]
+async fn metrics_are_for_prometheus_only_when_a_token_is_set_and_off_in_production_without() {
+    let token = "a-metrics-token-of-at-least-thirty-two-characters";
+    let app = TestApp::with_args(&["--metrics-token", token]).await;
+    assert_eq!(app.get("/metrics").await.status, 401);
+    let wrong = app
+        .send(
+            Request::get("/metrics")
+                .header("authorization", "Bearer not-the-token")
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(wrong.status, 401);
+    let right = app
+        .send(
+            Request::get("/metrics")
+                .header("authorization", format!("Bearer {token}"))
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(right.status, 200);
+    assert!(right.text().contains("http_requests_total"));
+
+    let production = TestApp::with_env(portal::config::PortalEnv::Production, &[]).await;
+    let res = production.get("/metrics").await;
+    assert_eq!(res.status, 404, "{}", res.text());
+    let production = TestApp::with_env(
+        portal::config::PortalEnv::Production,
+        &["--metrics-token", token],
+    )
+    .await;
+    let res = production
+        .send(
+            Request::get("/metrics")
+                .header("authorization", format!("Bearer {token}"))
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(res.status, 200);
+}
+
+/// Collects what the log subscriber writes.
+#[derive(Clone, Default)]
+struct Captured(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for Captured {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn tokens_in_paths_never_reach_the_log() {
+    let captured = Captured::default();
+    let writer = captured.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_env_filter("debug")
+        .with_ansi(false)
+        .with_writer(move || writer.clone())
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+    let app = TestApp::new().await;
+    let secret = "SeCrEtToKeN0123456789abcdefghijklmnop";
+    for path in [
+        format!("/invite/{secret}"),
+        format!("/reset-password/{secret}"),
+        format!("/api/v1/auth/invitations/{secret}"),
+        format!("/api/v1/auth/password-reset/{secret}?x={secret}"),
+        format!("/healthz?code={secret}"),
+    ] {
+        app.get(&path).await;
+    }
+    let log = String::from_utf8_lossy(&captured.0.lock().unwrap()).into_owned();
+    assert!(log.contains("path=/invite/{token}"), "{log}");
+    assert!(
+        log.contains("route=/api/v1/auth/invitations/{token}"),
+        "the matched template is logged: {log}"
+    );
+    assert!(!log.contains(secret), "{log}");
+}

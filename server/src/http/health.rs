@@ -35,8 +35,27 @@ pub async fn readyz(State(state): State<AppState>) -> Response {
     }
 }
 
-/// `GET /metrics`: Prometheus text format.
-pub async fn metrics(State(state): State<AppState>) -> Response {
+/// `GET /metrics`: Prometheus text format. With `PORTAL_METRICS_TOKEN` set, only for a request
+/// that carries it as a Bearer token (401 otherwise); in production without a token, not at
+/// all (404), so a public portal never shows its internals to anyone who asks.
+pub async fn metrics(State(state): State<AppState>, headers: axum::http::HeaderMap) -> Response {
+    match (&state.config.metrics_token, state.env) {
+        (Some(token), _) if !bearer_matches(&headers, token) => {
+            return ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                "unauthenticated",
+                "The metrics need the Bearer token set in PORTAL_METRICS_TOKEN.",
+            )
+            .into_response();
+        }
+        (None, crate::config::PortalEnv::Production) => {
+            return ApiError::not_found(
+                "Metrics are off: set PORTAL_METRICS_TOKEN to let Prometheus read them.",
+            )
+            .into_response();
+        }
+        _ => {}
+    }
     let (open, idle) = state.db.pool_usage();
     let backend = state.db.backend().name();
     metrics::gauge!("db_pool_connections", "state" => "idle", "backend" => backend)
@@ -54,6 +73,21 @@ pub async fn metrics(State(state): State<AppState>) -> Response {
         state.metrics.render(),
     )
         .into_response()
+}
+
+/// Whether `headers` carry `Authorization: Bearer {token}` (compared in constant time).
+fn bearer_matches(headers: &axum::http::HeaderMap, token: &str) -> bool {
+    use sha2::{Digest, Sha256};
+    use subtle::ConstantTimeEq;
+    let presented = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .unwrap_or("");
+    // Hashing first keeps the token's length private too.
+    Sha256::digest(presented.as_bytes())
+        .ct_eq(&Sha256::digest(token.as_bytes()))
+        .into()
 }
 
 /// Any unknown `/api/v1/…` path.

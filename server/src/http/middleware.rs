@@ -115,22 +115,41 @@ pub fn panic_response(panic: Box<dyn std::any::Any + Send + 'static>) -> Respons
 /// them in the registry on every request.
 type HandlesByRoute = HashMap<String, (metrics::Counter, metrics::Histogram)>;
 
+/// The `method` label: the standard methods by name, anything else `other`, so made-up
+/// methods cannot grow the metrics (or this cache) without bound. Routes are templates and
+/// statuses three digits, so every label has a bounded set of values.
+pub fn method_label(method: &Method) -> &'static str {
+    match *method {
+        Method::GET => "GET",
+        Method::HEAD => "HEAD",
+        Method::POST => "POST",
+        Method::PUT => "PUT",
+        Method::PATCH => "PATCH",
+        Method::DELETE => "DELETE",
+        Method::OPTIONS => "OPTIONS",
+        Method::CONNECT => "CONNECT",
+        Method::TRACE => "TRACE",
+        _ => "other",
+    }
+}
+
 fn request_metrics(
     method: &Method,
     route: &str,
     status: u16,
 ) -> (metrics::Counter, metrics::Histogram) {
-    static CACHE: OnceLock<RwLock<HashMap<(Method, u16), HandlesByRoute>>> = OnceLock::new();
+    static CACHE: OnceLock<RwLock<HashMap<(&'static str, u16), HandlesByRoute>>> = OnceLock::new();
     let cache = CACHE.get_or_init(Default::default);
-    let key = (method.clone(), status);
+    let method = method_label(method);
+    let key = (method, status);
     if let Ok(map) = cache.read() {
         if let Some(handles) = map.get(&key).and_then(|routes| routes.get(route)) {
             return handles.clone();
         }
     }
     let handles = (
-        metrics::counter!("http_requests_total", "method" => method.to_string(), "route" => route.to_string(), "status" => status.to_string()),
-        metrics::histogram!("http_request_duration_seconds", "method" => method.to_string(), "route" => route.to_string()),
+        metrics::counter!("http_requests_total", "method" => method, "route" => route.to_string(), "status" => status.to_string()),
+        metrics::histogram!("http_request_duration_seconds", "method" => method, "route" => route.to_string()),
     );
     if let Ok(mut map) = cache.write() {
         map.entry(key)
@@ -140,10 +159,34 @@ fn request_metrics(
     handles
 }
 
+/// Paths whose segment after the prefix is a secret (an emailed link's token): the request's
+/// log span shows `{token}` in its place.
+const TOKEN_PATHS: [&str; 4] = [
+    "/invite/",
+    "/reset-password/",
+    "/api/v1/auth/invitations/",
+    "/api/v1/auth/password-reset/",
+];
+
+/// The request path as the log may show it: without its query (which can hold codes and
+/// `state`), and with the token of a token-bearing route replaced by `{token}`.
+pub fn loggable_path(path: &str) -> std::borrow::Cow<'_, str> {
+    for prefix in TOKEN_PATHS {
+        if let Some(rest) = path.strip_prefix(prefix) {
+            let tail = rest.find('/').map_or("", |i| &rest[i..]);
+            return format!("{prefix}{{token}}{tail}").into();
+        }
+    }
+    path.into()
+}
+
 /// Runs inside routing (as a route layer) and hands the matched route template to the
-/// metrics layer outside it, on the response.
+/// metrics layer outside it, on the response, and to the request's log span.
 pub async fn record_route(req: Request, next: Next) -> Response {
     let path = req.extensions().get::<MatchedPath>().cloned();
+    if let Some(path) = &path {
+        tracing::Span::current().record("route", tracing::field::display(path.as_str()));
+    }
     let mut response = next.run(req).await;
     if let Some(path) = path {
         response.extensions_mut().insert(path);
@@ -153,7 +196,37 @@ pub async fn record_route(req: Request, next: Next) -> Response {
 
 #[cfg(test)]
 mod tests {
-    use super::acceptable_request_id;
+    use super::{acceptable_request_id, method_label};
+    use axum::http::Method;
+
+    #[test]
+    fn tokens_in_paths_never_reach_the_log() {
+        use super::loggable_path;
+        assert_eq!(loggable_path("/invite/abcSECRET"), "/invite/{token}");
+        assert_eq!(
+            loggable_path("/api/v1/auth/invitations/abcSECRET/accept"),
+            "/api/v1/auth/invitations/{token}/accept"
+        );
+        assert_eq!(
+            loggable_path("/api/v1/auth/password-reset/abcSECRET"),
+            "/api/v1/auth/password-reset/{token}"
+        );
+        assert_eq!(
+            loggable_path("/reset-password/x"),
+            "/reset-password/{token}"
+        );
+        assert_eq!(loggable_path("/api/v1/calls"), "/api/v1/calls");
+    }
+
+    #[test]
+    fn made_up_methods_share_one_label() {
+        assert_eq!(method_label(&Method::GET), "GET");
+        assert_eq!(method_label(&Method::DELETE), "DELETE");
+        for made_up in ["FOO", "X1", "PROPFIND"] {
+            let m = Method::from_bytes(made_up.as_bytes()).unwrap_or(Method::GET);
+            assert_eq!(method_label(&m), "other", "{made_up}");
+        }
+    }
 
     #[test]
     fn only_plain_request_ids_are_kept() {

@@ -41,6 +41,15 @@ impl TestDb {
 
 /// Creates and migrates a fresh database on the backend under test.
 pub async fn test_db() -> TestDb {
+    let (dir, url) = empty_db().await;
+    let db = Db::connect(&url).await.unwrap();
+    db.migrate().await.unwrap();
+    TestDb { db, url, _dir: dir }
+}
+
+/// A fresh, empty (not migrated) database on the backend under test: the temporary
+/// directory that holds it (SQLite) or the test's files, and its URL.
+pub async fn empty_db() -> (tempfile::TempDir, String) {
     let dir = tempfile::tempdir().unwrap();
     let url = match std::env::var("PORTAL_TEST_DATABASE_URL") {
         Ok(admin_url) if !admin_url.is_empty() => {
@@ -56,9 +65,7 @@ pub async fn test_db() -> TestDb {
         }
         _ => format!("sqlite://{}/portal.db?mode=rwc", dir.path().display()),
     };
-    let db = Db::connect(&url).await.unwrap();
-    db.migrate().await.unwrap();
-    TestDb { db, url, _dir: dir }
+    (dir, url)
 }
 
 /// `portal serve` settings as parsed from `args` (plus the environment's defaults).
@@ -119,6 +126,12 @@ impl TestApp {
 
     /// A fresh app with extra `serve` flags.
     pub async fn with_args(args: &[&str]) -> TestApp {
+        Self::with_env(PortalEnv::Development, args).await
+    }
+
+    /// A fresh app of the deployment kind `env` with extra `serve` flags (not validated, so a
+    /// test can look at production's behaviour without its mail server and certificates).
+    pub async fn with_env(env: PortalEnv, args: &[&str]) -> TestApp {
         let db = test_db().await;
         let data_dir = db.dir_path().join("data");
         let mut all_args = vec!["--data-dir", data_dir.to_str().unwrap()];
@@ -134,14 +147,7 @@ impl TestApp {
         let config = serve_args(&all_args);
         let clock = Clock::system();
         let mailer = config.mailer().unwrap();
-        let state = AppState::new(
-            db.db.clone(),
-            config,
-            PortalEnv::Development,
-            [7u8; 32],
-            clock.clone(),
-            mailer,
-        );
+        let state = AppState::new(db.db.clone(), config, env, [7u8; 32], clock.clone(), mailer);
         TestApp {
             router: http::router(state.clone()),
             state,
