@@ -16,6 +16,7 @@ import {
   customerWithCalls,
   portNumbersIn,
   portalCli,
+  signInStaff,
   signInWithPassword,
   waitForHydration,
 } from "./pages-support";
@@ -155,7 +156,7 @@ for (const theme of ["light", "dark"] as const) {
     // the Single sign-on page, which sends staff to the console).
     const staffContext = await browser.newContext({ viewport: DESKTOP, colorScheme: theme });
     const staff = await staffContext.newPage();
-    await signInWithPassword(staff, staffEmail);
+    await signInStaff(staff, staffEmail);
     found.push(...(await violationsOf(staff, "/provider", theme)));
     await staff.evaluate((chosen) => sessionStorage.setItem("portal.org", chosen), slug);
     found.push(...(await violationsOf(staff, "/", theme)));

@@ -57,7 +57,11 @@ test("a forgotten password is reset through the emailed link", async ({ page }, 
   await expect(page.getByText(/If an account uses this address/)).toBeVisible();
   await keepScreenshot(page, testInfo, "forgot-sent-phone");
 
-  await page.goto("/dev/outbox");
+  // The link is mailed after the answer (which takes the same time for every address).
+  await expect(async () => {
+    await page.goto("/dev/outbox");
+    await expect(page.locator("article", { hasText: email })).not.toHaveCount(0, { timeout: 1_000 });
+  }).toPass();
   await page.locator("article", { hasText: email }).first().getByRole("link").click();
   await expect(page).toHaveURL(/\/reset-password\//);
   await waitForHydration(page);

@@ -18,9 +18,9 @@ import { randomUUID } from "node:crypto";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { DESKTOP, PASSWORD, PHONE, keepScreenshot, totp, waitForHydration } from "./support";
+import { DESKTOP, PASSWORD, PHONE, keepScreenshot, signInStaff, totp, waitForHydration } from "./support";
 
-export { DESKTOP, PASSWORD, PHONE, keepScreenshot, totp, waitForHydration };
+export { DESKTOP, PASSWORD, PHONE, keepScreenshot, signInStaff, totp, waitForHydration };
 
 /** What `guardPage` saw; `assertClean` fails the test when it saw anything. */
 export type PageGuard = {

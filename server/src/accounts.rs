@@ -29,6 +29,9 @@ pub enum AccountError {
     /// No such organisation.
     #[error("there is no organisation with the slug {0:?}; list them or create it with `portal org create`")]
     UnknownOrg(String),
+    /// No user signs in with this address.
+    #[error("no user signs in with {0:?}")]
+    UnknownUser(String),
     /// Password policy.
     #[error(transparent)]
     WeakPassword(#[from] PasswordPolicyError),
@@ -281,6 +284,46 @@ pub async fn create_user(
     .await?;
     tx.commit().await?;
     Ok(user)
+}
+
+/// Unlocks the sign-in codes of `user`, locked after too many wrong codes in a row (an
+/// administrator's or staff's decision, or the CLI's); returns whether they were locked.
+pub async fn unlock_user_codes(
+    db: &Db,
+    actor: Actor<'_>,
+    meta: &crate::audit::RequestMeta,
+    user: &User,
+) -> Result<bool, AccountError> {
+    let mut tx = db.pool().begin().await?;
+    let was_locked = db::mfa::unlock_codes(&mut tx, &user.id).await?;
+    if was_locked {
+        db::audit::insert(
+            &mut *tx,
+            db::now_ms(),
+            &NewAuditEntry {
+                actor_user_id: actor.user_id,
+                actor_label: actor.label,
+                org_id: user.org_id.as_deref(),
+                action: "mfa.codes_unlocked",
+                target: Some(&user.id),
+                details: json!({"email": user.email, "via": "administrator"}),
+                ip: meta.ip.as_deref(),
+                user_agent: meta.user_agent.as_deref(),
+            },
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(was_locked)
+}
+
+/// [`unlock_user_codes`] for the user who signs in with `email` (the CLI).
+pub async fn unlock_codes(db: &Db, actor: Actor<'_>, email: &str) -> Result<bool, AccountError> {
+    let login_email = normalize_email(email)?;
+    let user = db::users::find_by_login_email(db.pool(), &login_email)
+        .await?
+        .ok_or_else(|| AccountError::UnknownUser(login_email.clone()))?;
+    unlock_user_codes(db, actor, &crate::audit::RequestMeta::default(), &user).await
 }
 
 #[cfg(test)]

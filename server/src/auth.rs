@@ -13,3 +13,4 @@ pub mod secretbox;
 pub mod session;
 pub mod session_cache;
 pub mod totp;
+pub mod verification;

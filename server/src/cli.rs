@@ -99,6 +99,17 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             );
             Ok(())
         }
+        Command::User(UserCommand::UnlockCodes { email }) => {
+            let db = open(&cli.database_url).await?;
+            let unlocked = accounts::unlock_codes(&db, Actor::CLI, &email).await;
+            db.close().await;
+            if unlocked? {
+                println!("{email}: sign-in codes unlocked");
+            } else {
+                println!("{email}: sign-in codes were not locked; nothing changed");
+            }
+            Ok(())
+        }
         Command::Staff(StaffCommand::Create {
             email,
             password_stdin,
@@ -114,6 +125,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             )
             .await?;
             println!("created staff account {} with id {}", user.email, user.id);
+            println!(
+                "carrier staff always sign in with an authenticator app: {} sets one up at the first sign-in and cannot turn it off",
+                user.email
+            );
             Ok(())
         }
         Command::Service(ServiceCommand::Create {

@@ -226,12 +226,20 @@ pub enum UserCommand {
         #[arg(long)]
         password_stdin: bool,
     },
+    /// Unlock the sign-in codes of a user (customer or staff) locked after too many wrong codes
+    /// in a row.
+    UnlockCodes {
+        /// The user's sign-in email address.
+        #[arg(long)]
+        email: String,
+    },
 }
 
 /// `portal staff …`
 #[derive(Debug, Subcommand)]
 pub enum StaffCommand {
-    /// Create a carrier staff account.
+    /// Create a carrier staff account. Staff always sign in with an authenticator app: they
+    /// set one up at their first sign-in and cannot turn it off.
     Create {
         /// The staff member's email address.
         #[arg(long)]

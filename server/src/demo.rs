@@ -129,7 +129,7 @@ pub async fn seed(db: &Db, calls: u64) -> anyhow::Result<String> {
 
     Ok(format!(
         "demo data seeded. Password of every demo account: \"{DEMO_PASSWORD}\".\n\
-         - carrier staff: noc@carrier.example (provider console)\n\
+         - carrier staff: noc@carrier.example (provider console; staff set up an authenticator app at their first sign-in)\n\
          - Contoso Ltd: admin@contoso.example; with \"Sign in with Microsoft\": Adele Vance (admin), Megan Bowen (engineer), Lee Gu (new: provisioned as viewer)\n\
          - Fabrikam Inc: admin@fabrikam.example; its tenant is not linked yet, so Alex Wilber is refused until an admin connects it on the Single sign-on page\n\
          {voice}"

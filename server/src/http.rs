@@ -104,6 +104,8 @@ pub struct AppStateInner {
     pub entra: Option<Arc<Entra>>,
     /// The development Entra ID emulator, when mounted at `/dev-idp`.
     pub dev_idp: Option<DevIdp>,
+    /// Test hooks (all off unless a test sets them).
+    pub faults: crate::faults::Faults,
 }
 
 impl AppState {
@@ -146,6 +148,7 @@ impl AppState {
             passwords: PasswordWorkers::new(workers),
             mailer,
             sessions: Arc::new(SessionCache::default()),
+            faults: crate::faults::Faults::default(),
         }))
     }
 }

@@ -10,6 +10,7 @@ pub mod config;
 pub mod db;
 pub mod demo;
 pub mod devidp;
+pub mod faults;
 pub mod housekeeping;
 pub mod http;
 pub mod mail;

@@ -92,6 +92,20 @@ impl Mailer {
     }
 }
 
+impl Mailer {
+    /// Sends `mail` on a task of its own: the caller's answer neither waits for the mail server
+    /// nor takes longer when there is mail to send (a password reset must answer in the same
+    /// time whether or not the address has an account). A failure is logged for the operators.
+    pub fn send_later(&self, mail: Mail) {
+        let mailer = self.clone();
+        tokio::spawn(async move {
+            if let Err(e) = mailer.send(&mail).await {
+                tracing::error!(subject = %mail.subject, "an email could not be sent: {e:#}");
+            }
+        });
+    }
+}
+
 /// A message read back from the outbox.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OutboxMessage {

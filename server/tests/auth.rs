@@ -11,33 +11,8 @@ use support::{create_org, create_user, session_cookie, totp_code, TestApp, PASSW
 
 /// Enrols TOTP for a signed-in session; returns the base32 secret and the recovery codes.
 async fn enrol(app: &TestApp, cookie: &str) -> (String, Vec<String>) {
-    let res = app
-        .json(
-            "POST",
-            "/api/v1/me/mfa/totp",
-            Some(cookie),
-            json!({"password": PASSWORD}),
-        )
-        .await;
-    assert_eq!(res.status, 200, "{}", res.text());
-    let secret = res.json()["secret"].as_str().unwrap().to_string();
-    let code = totp_code(&secret, &app.clock, 0);
-    let res = app
-        .json(
-            "POST",
-            "/api/v1/me/mfa/totp/confirm",
-            Some(cookie),
-            json!({"code": code}),
-        )
-        .await;
-    assert_eq!(res.status, 200, "{}", res.text());
-    let codes = res.json()["recovery_codes"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|c| c.as_str().unwrap().to_string())
-        .collect();
-    (secret, codes)
+    let enrolled = support::api::enrol_totp(app, cookie).await;
+    (enrolled.secret, enrolled.recovery_codes)
 }
 
 async fn app_with_user() -> TestApp {

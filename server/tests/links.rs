@@ -11,8 +11,7 @@ use support::{create_org, create_user, totp_code, TestApp, PASSWORD};
 
 /// The newest link to this portal in the development outbox.
 async fn last_link(app: &TestApp, path_prefix: &str) -> String {
-    let dir = app.db.dir_path().join("data").join("outbox");
-    let messages = portal::mail::read_outbox(&dir).await.unwrap();
+    let messages = support::outbox(app).await;
     let body = &messages.first().expect("a message was sent").body;
     let start = body.find(path_prefix).expect("the message has the link");
     body[start..].split_whitespace().next().unwrap().to_string()
@@ -172,6 +171,7 @@ async fn a_reset_link_works_once_within_30_minutes_and_ends_sessions() {
             json!({"email": "nobody@contoso.example"}),
         )
         .await;
+    let before = support::outbox(&app).await.len();
     let known = app
         .json(
             "POST",
@@ -185,10 +185,9 @@ async fn a_reset_link_works_once_within_30_minutes_and_ends_sessions() {
         (unknown.status, unknown.body.clone()),
         (known.status, known.body.clone())
     );
+    // The link is made and mailed after the answer.
+    let token = support::next_link_token(&app, before, "/reset-password/").await;
     assert_eq!(token_count(&app).await, 1);
-
-    let link = last_link(&app, "http://localhost:3000/reset-password/").await;
-    let token = link.rsplit('/').next().unwrap().to_string();
     app.clock.advance_secs(29 * 60);
     let res = app
         .json(
@@ -226,6 +225,7 @@ async fn a_reset_link_works_once_within_30_minutes_and_ends_sessions() {
     assert_eq!(reused.status, 404);
 
     // A link older than 30 minutes does nothing.
+    let before = support::outbox(&app).await.len();
     app.json(
         "POST",
         "/api/v1/auth/password-reset",
@@ -233,8 +233,7 @@ async fn a_reset_link_works_once_within_30_minutes_and_ends_sessions() {
         json!({"email": "alice@contoso.example"}),
     )
     .await;
-    let link = last_link(&app, "http://localhost:3000/reset-password/").await;
-    let token = link.rsplit('/').next().unwrap().to_string();
+    let token = support::next_link_token(&app, before, "/reset-password/").await;
     app.clock.advance_secs(30 * 60 + 1);
     let late = app
         .json(
@@ -283,6 +282,7 @@ async fn a_reset_never_bypasses_mfa() {
         .await;
     assert_eq!(res.status, 200);
 
+    let before = support::outbox(&app).await.len();
     app.json(
         "POST",
         "/api/v1/auth/password-reset",
@@ -290,12 +290,7 @@ async fn a_reset_never_bypasses_mfa() {
         json!({"email": "alice@contoso.example"}),
     )
     .await;
-    let token = last_link(&app, "http://localhost:3000/reset-password/")
-        .await
-        .rsplit('/')
-        .next()
-        .unwrap()
-        .to_string();
+    let token = support::next_link_token(&app, before, "/reset-password/").await;
     let res = app
         .json(
             "POST",
@@ -383,6 +378,7 @@ async fn the_development_outbox_lists_sent_mail() {
         json!({"email": "alice@contoso.example"}),
     )
     .await;
+    support::next_link_token(&app, 0, "/reset-password/").await;
     let page = app.get("/dev/outbox").await;
     assert_eq!(page.status, 200);
     assert!(page
@@ -393,62 +389,9 @@ async fn the_development_outbox_lists_sent_mail() {
         .contains("<a href=\"http://localhost:3000/reset-password/"));
 }
 
-/// A minimal SMTP server on a local port: accepts one message per connection and hands its
-/// DATA to the test; with `refuse`, it rejects every recipient.
-async fn fake_smtp(refuse: bool) -> (u16, tokio::sync::mpsc::UnboundedReceiver<String>) {
-    use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let port = listener.local_addr().unwrap().port();
-    let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
-    tokio::spawn(async move {
-        loop {
-            let Ok((socket, _)) = listener.accept().await else {
-                return;
-            };
-            let tx = tx.clone();
-            tokio::spawn(async move {
-                let (read, mut write) = socket.into_split();
-                let mut lines = BufReader::new(read).lines();
-                write.write_all(b"220 fake ESMTP\r\n").await.unwrap();
-                let mut data: Option<String> = None;
-                while let Ok(Some(line)) = lines.next_line().await {
-                    if let Some(body) = data.as_mut() {
-                        if line == "." {
-                            tx.send(std::mem::take(body)).unwrap();
-                            data = None;
-                            write.write_all(b"250 queued\r\n").await.unwrap();
-                        } else {
-                            body.push_str(&line);
-                            body.push('\n');
-                        }
-                        continue;
-                    }
-                    let verb = line.split(' ').next().unwrap_or("").to_ascii_uppercase();
-                    let reply: &[u8] = match verb.as_str() {
-                        "EHLO" | "HELO" => b"250 fake\r\n",
-                        "RCPT" if refuse => b"550 no such mailbox\r\n",
-                        "MAIL" | "RCPT" | "RSET" | "NOOP" => b"250 ok\r\n",
-                        "DATA" => {
-                            data = Some(String::new());
-                            b"354 go ahead\r\n"
-                        }
-                        "QUIT" => {
-                            let _ = write.write_all(b"221 bye\r\n").await;
-                            return;
-                        }
-                        _ => b"502 not implemented\r\n",
-                    };
-                    write.write_all(reply).await.unwrap();
-                }
-            });
-        }
-    });
-    (port, rx)
-}
-
 #[tokio::test]
 async fn invitations_go_out_by_smtp_and_a_refused_mail_creates_nothing() {
-    let (port, mut inbox) = fake_smtp(false).await;
+    let (port, mut inbox) = support::fake_smtp(false, std::time::Duration::ZERO).await;
     let url = format!("smtp://127.0.0.1:{port}");
     let app = TestApp::with_args(&["--smtp-url", &url]).await;
     create_org(&app.db.db, "contoso").await;
@@ -474,7 +417,7 @@ async fn invitations_go_out_by_smtp_and_a_refused_mail_creates_nothing() {
     assert!(message.contains("To: new@contoso.example"), "{message}");
     assert!(message.contains("/invite/"), "{message}");
 
-    let (port, _inbox) = fake_smtp(true).await;
+    let (port, _inbox) = support::fake_smtp(true, std::time::Duration::ZERO).await;
     let url = format!("smtp://127.0.0.1:{port}");
     let app = TestApp::with_args(&["--smtp-url", &url]).await;
     create_org(&app.db.db, "contoso").await;
@@ -511,4 +454,67 @@ async fn invitations_go_out_by_smtp_and_a_refused_mail_creates_nothing() {
         )
         .await;
     assert!(res.status.is_success(), "{}", res.text());
+}
+
+/// The median of some durations.
+fn median(mut times: Vec<std::time::Duration>) -> std::time::Duration {
+    times.sort();
+    times[times.len() / 2]
+}
+
+#[tokio::test]
+async fn a_reset_request_takes_the_same_time_with_or_without_an_account() {
+    // A slow mail server: an answer that waited for the mail (or for anything else only an
+    // existing account causes) would tell who has an account.
+    let slow = std::time::Duration::from_millis(400);
+    let (port, mut inbox) = support::fake_smtp(false, slow).await;
+    let app = TestApp::with_args(&["--smtp-url", &format!("smtp://127.0.0.1:{port}")]).await;
+    create_org(&app.db.db, "contoso").await;
+    for i in 0..4 {
+        create_user(
+            &app.db.db,
+            "contoso",
+            &format!("user{i}@contoso.example"),
+            "viewer",
+        )
+        .await;
+    }
+    let mut known = Vec::new();
+    let mut unknown = Vec::new();
+    for i in 0..8 {
+        for (email, times) in [
+            (format!("user{}@contoso.example", i % 4), &mut known),
+            (format!("nobody{i}@contoso.example"), &mut unknown),
+        ] {
+            let started = std::time::Instant::now();
+            let res = app
+                .json(
+                    "POST",
+                    "/api/v1/auth/password-reset",
+                    None,
+                    json!({"email": email}),
+                )
+                .await;
+            times.push(started.elapsed());
+            assert_eq!(res.status, 202, "{}", res.text());
+        }
+    }
+    let (known, unknown) = (median(known), median(unknown));
+    let difference = known.abs_diff(unknown);
+    assert!(
+        difference < std::time::Duration::from_millis(150),
+        "known {known:?}, unknown {unknown:?}"
+    );
+    assert!(
+        known < slow,
+        "the answer waited for the mail server: {known:?}"
+    );
+    // Every known address still gets its mail.
+    for _ in 0..8 {
+        let message = tokio::time::timeout(std::time::Duration::from_secs(20), inbox.recv())
+            .await
+            .expect("the reset mail arrives")
+            .unwrap();
+        assert!(message.contains("/reset-password/"), "{message}");
+    }
 }

@@ -9,8 +9,8 @@ mod support;
 
 use serde_json::Value;
 
-use portal::accounts::{self, Actor, NewUserKind};
-use support::{api::sign_in, create_user, TestApp, TestResponse, PASSWORD};
+use portal::accounts::{self, Actor};
+use support::{api::sign_in, create_user, TestApp, TestResponse};
 
 const FABRIKAM_TENANT: &str = "72f988bf-86f1-41af-91ab-2d7cd011db47";
 const LIST: &str = "/api/v1/provider/organisations";
@@ -23,16 +23,7 @@ async fn org(app: &TestApp, name: &str, slug: &str) {
 
 /// A staff member's session cookie.
 async fn staff(app: &TestApp) -> String {
-    accounts::create_user(
-        &app.db.db,
-        Actor::CLI,
-        NewUserKind::Staff,
-        "noc@carrier.example",
-        Some(PASSWORD),
-    )
-    .await
-    .unwrap();
-    sign_in(app, "noc@carrier.example").await
+    support::api::staff_session(app).await
 }
 
 /// The answer's slugs, in order (asserting a 200).

@@ -823,17 +823,8 @@ async fn require_sso_turns_password_sign_in_off_for_the_customer_but_not_for_sta
         .await;
     assert_eq!(res.status, 401);
 
-    portal::accounts::create_user(
-        &s.app.db.db,
-        Actor::CLI,
-        portal::accounts::NewUserKind::Staff,
-        "noc@carrier.example",
-        Some(PASSWORD),
-    )
-    .await
-    .unwrap();
-    let (res, _) = s.app.login("noc@carrier.example", PASSWORD).await;
-    assert_eq!(res.status, 200);
+    // Staff sign in with their password (and their authenticator) whatever a customer says.
+    support::api::staff_session(&s.app).await;
 
     // Viewers cannot change the settings.
     support::create_user(&s.app.db.db, "contoso", "viewer@contoso.example", "viewer").await;
@@ -997,17 +988,7 @@ async fn return_to_keeps_only_local_paths() {
 async fn disabling_or_unlinking_a_tenant_and_turning_sso_off_end_its_sessions_at_once() {
     let s = sso().await;
     linked_org(&s, "contoso", CONTOSO_TENANT).await;
-    portal::accounts::create_user(
-        &s.app.db.db,
-        Actor::CLI,
-        portal::accounts::NewUserKind::Staff,
-        "noc@carrier.example",
-        Some(PASSWORD),
-    )
-    .await
-    .unwrap();
-    let (_, staff) = s.app.login("noc@carrier.example", PASSWORD).await;
-    let staff = staff.unwrap();
+    let staff = support::api::staff_session(&s.app).await;
     let sso_path = format!("/api/v1/provider/organisations/contoso/sso/tenants/{CONTOSO_TENANT}");
 
     let cookie = session_cookie(&s.sign_in_as("adele", "/").await.callback).unwrap();

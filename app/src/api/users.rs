@@ -24,6 +24,11 @@ pub struct OrgUserInfo {
     pub mfa_enabled: bool,
     /// A Microsoft Entra identity is linked (single sign-on).
     pub sso_identity: bool,
+    /// After too many wrong codes in a row the user's sign-in codes are locked: they unlock
+    /// with a password reset, or an administrator unlocks them
+    /// (`POST /api/v1/users/{id}/unlock-codes`).
+    #[serde(default)]
+    pub codes_locked: bool,
     /// The user can no longer sign in.
     pub deactivated: bool,
     /// When they were deactivated (RFC 3339, UTC).
@@ -68,6 +73,16 @@ pub async fn deactivate_user(id: String) -> Result<OrgUserInfo, ApiError> {
     client::send_json(
         gloo_net::http::Method::POST,
         &format!("/users/{id}/deactivate"),
+        &serde_json::json!({}),
+    )
+    .await
+}
+
+/// Unlocks a user's sign-in codes, locked after too many wrong codes in a row (admins).
+pub async fn unlock_codes(id: String) -> Result<OrgUserInfo, ApiError> {
+    client::send_json(
+        gloo_net::http::Method::POST,
+        &format!("/users/{id}/unlock-codes"),
         &serde_json::json!({}),
     )
     .await

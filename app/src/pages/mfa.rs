@@ -16,6 +16,7 @@ use crate::components::form::{
     normalize_recovery_code, normalize_totp_code, CodeInput, CodeKind, Field, FormAlert,
     NeedsJavaScript, SubmitButton,
 };
+use crate::pages::forgot_password::FORGOT_PASSWORD_PATH;
 use crate::pages::sign_in::{go_to, next_step, NextStep};
 use crate::return_to::{sanitize_return_to, with_return_to};
 
@@ -32,6 +33,9 @@ pub enum MfaFailure {
     WrongCode,
     /// The pending sign-in is gone (too many wrong codes, too slow, or none): start again.
     SignInGone,
+    /// The account's codes are locked after too many wrong codes in a row: a password reset
+    /// (or an administrator) unlocks them.
+    CodesLocked,
     /// Anything else (rate limit, network): the message says what to do.
     Other,
 }
@@ -41,6 +45,7 @@ pub fn classify_mfa_error(error: &ApiError) -> MfaFailure {
     match error.code() {
         Some("invalid_code") => MfaFailure::WrongCode,
         Some("unauthenticated" | "mfa_expired") => MfaFailure::SignInGone,
+        Some("codes_locked") => MfaFailure::CodesLocked,
         _ => MfaFailure::Other,
     }
 }
@@ -68,6 +73,8 @@ enum MfaView {
     RecoveryAccepted(u32),
     /// The pending sign-in is gone; the message says why.
     SignInGone(String),
+    /// The account's codes are locked; the message says how to unlock them.
+    CodesLocked(String),
 }
 
 /// Handles a successful answer: where to go, or what to show first.
@@ -156,6 +163,7 @@ pub fn MfaPage() -> impl IntoView {
                     set_busy.set(false);
                     match classify_mfa_error(&e) {
                         MfaFailure::SignInGone => page.set(MfaView::SignInGone(e.to_string())),
+                        MfaFailure::CodesLocked => page.set(MfaView::CodesLocked(e.to_string())),
                         MfaFailure::WrongCode => {
                             code.set(String::new());
                             set_error.set(Some(e.to_string()));
@@ -238,6 +246,19 @@ pub fn MfaPage() -> impl IntoView {
                     }
                         .into_any()
                 }
+                MfaView::CodesLocked(message) => {
+                    view! {
+                        <div class="alert error" role="alert" data-testid="codes-locked">
+                            <p>{message}</p>
+                        </div>
+                        <p>
+                            <a class="button full-width" href=FORGOT_PASSWORD_PATH rel="external">
+                                "Reset your password"
+                            </a>
+                        </p>
+                    }
+                        .into_any()
+                }
                 MfaView::SignInGone(message) => {
                     view! {
                         <div class="alert error" role="alert">
@@ -284,6 +305,10 @@ mod tests {
         assert_eq!(
             classify_mfa_error(&api_error(401, "mfa_expired")),
             MfaFailure::SignInGone
+        );
+        assert_eq!(
+            classify_mfa_error(&api_error(403, "codes_locked")),
+            MfaFailure::CodesLocked
         );
         assert_eq!(
             classify_mfa_error(&api_error(429, "rate_limited")),

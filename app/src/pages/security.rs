@@ -2,7 +2,7 @@
 //! account, password and sessions.
 //!
 //! With `?enrol=required` it is the step a sign-in waits on when the organisation requires an
-//! authenticator app: the page starts at the password prompt, shows no sessions (the half
+//! authenticator app (carrier staff always need one): the page starts at the password prompt, shows no sessions (the half
 //! finished sign-in has no full session yet) and ends with a "Continue" to `return_to`.
 //!
 //! `?linked=microsoft` and `?error=CODE` are the return of the "Link your Microsoft account"
@@ -58,11 +58,11 @@ pub fn SecurityPage() -> impl IntoView {
                         <div class="alert warn" data-testid="enrolment-required">
                             <p>
                                 <strong>
-                                    "Your organisation requires an authenticator app before you can use the portal."
+                                    "Your account needs an authenticator app before you can use the portal."
                                 </strong>
                             </p>
                             <p>
-                                "Install an authenticator app on your phone (for example Microsoft Authenticator or Google Authenticator), then follow the steps below. It takes about a minute."
+                                "Your organisation requires one for password sign-ins (the carrier's own staff always sign in with one). Install an authenticator app on your phone (for example Microsoft Authenticator or Google Authenticator), then follow the steps below. It takes about a minute."
                             </p>
                         </div>
                     }

@@ -10,7 +10,7 @@ use leptos::{ev::SubmitEvent, prelude::*};
 use leptos_meta::Title;
 
 use crate::api::{
-    users::{change_role, deactivate_user, invite_user, list_users, OrgUserInfo},
+    users::{change_role, deactivate_user, invite_user, list_users, unlock_codes, OrgUserInfo},
     ApiError,
 };
 use crate::components::browser::in_browser;
@@ -53,6 +53,18 @@ pub fn plausible_email(email: &str) -> bool {
                 && !email.chars().any(char::is_whitespace)
         }
         None => false,
+    }
+}
+
+/// The MFA column's badge and its class: codes locked (after too many wrong codes in a row),
+/// on, or off.
+pub fn mfa_badge(user: &OrgUserInfo) -> (&'static str, &'static str) {
+    if user.codes_locked {
+        ("Codes locked", "bad")
+    } else if user.mfa_enabled {
+        ("On", "ok")
+    } else {
+        ("Off", "warn")
     }
 }
 
@@ -302,6 +314,44 @@ fn UserRow(user: OrgUserInfo, admin: bool, is_self: bool) -> impl IntoView {
             });
         })
     };
+    let unlock = {
+        let id = id.clone();
+        move |_| {
+            set_busy.set(true);
+            set_error.set(None);
+            set_notice.set(None);
+            let id = id.clone();
+            leptos::task::spawn_local(async move {
+                match unlock_codes(id).await {
+                    Ok(updated) => {
+                        set_notice.set(Some(
+                            "Sign-in codes unlocked: their authenticator and recovery codes work again."
+                                .to_string(),
+                        ));
+                        current.set(updated);
+                    }
+                    Err(e) => set_error.set(Some(format!("The codes were not unlocked. {e}"))),
+                }
+                set_busy.set(false);
+            });
+        }
+    };
+    let unlock_button = admin.then(|| {
+        let who = who.clone();
+        view! {
+            <Show when=move || current.with(|u| u.codes_locked)>
+                <button
+                    type="button"
+                    class="button secondary small"
+                    aria-label=format!("Unlock the sign-in codes of {who}")
+                    disabled=move || busy.get()
+                    on:click=unlock.clone()
+                >
+                    "Unlock"
+                </button>
+            </Show>
+        }
+    });
     let confirm_text =
         format!("Deactivate {who}? They are signed out everywhere and can no longer sign in.");
     let select_id = format!("role-{id}");
@@ -366,11 +416,13 @@ fn UserRow(user: OrgUserInfo, admin: bool, is_self: bool) -> impl IntoView {
             </td>
             <td data-label="Role">{role_cell}</td>
             <td data-label="MFA">
-                {if user.mfa_enabled {
-                    view! { <span class="badge ok">"On"</span> }.into_any()
-                } else {
-                    view! { <span class="badge warn">"Off"</span> }.into_any()
-                }}
+                <div class="inline-edit">
+                    {move || {
+                        let (label, class) = mfa_badge(&current.get());
+                        view! { <span class=format!("badge {class}")>{label}</span> }
+                    }}
+                    {unlock_button}
+                </div>
             </td>
             <td data-label="Single sign-on">
                 {if user.sso_identity { "Microsoft identity linked" } else { "Not linked" }}

@@ -4,6 +4,12 @@
 //! Each limit is a number of failures in a 15-minute window. Past it, the key is blocked
 //! for one minute after its latest failure, doubling with each further failure (up to the
 //! window's length): progressive, and never permanent, since failures age out of the window.
+//!
+//! An attempt is counted *before* it is tried ([`reserve`]): its row is written first, then
+//! the rows of every other attempt are counted. Two concurrent attempts therefore each see
+//! the other, so no burst of parallel requests gets more tries than the limit (a check that
+//! read the count first and wrote the failure after would let every request of a burst
+//! through). An attempt that succeeds gives its row back ([`release`]).
 
 use serde_json::json;
 
@@ -58,21 +64,66 @@ pub fn blocked_for(limit: Limit, failures: i64, latest: Option<i64>, now: i64) -
     })
 }
 
-/// Refuses with 429 (and `Retry-After`) while `key` is blocked under `limit`; every refusal
-/// is written to the audit log with the limit and the key. Otherwise returns how many
-/// failures the window holds.
-pub async fn check(
+/// An attempt counted against a limit before its outcome is known. Dropping it leaves the
+/// attempt counted as a failure; [`release`] it when the attempt succeeded.
+#[derive(Debug)]
+#[must_use = "an attempt that succeeds must be released, or it counts as a failure"]
+pub struct Reservation {
+    id: i64,
+    /// Failures (and attempts in flight) of the same key in the window, this one excluded.
+    pub others: i64,
+}
+
+/// Counts one attempt of `key` under `limit`, then refuses it with 429 (and `Retry-After`)
+/// when the attempts before it block the key; a refused attempt is not counted, and every
+/// refusal is written to the audit log with the limit and the key.
+pub async fn reserve(
     state: &AppState,
     meta: &RequestMeta,
     limit: Limit,
     key: &str,
-) -> Result<i64, ApiError> {
+) -> Result<Reservation, ApiError> {
     let now = state.clock.now_ms();
-    let (failures, latest) =
-        db::rate_limits::recent(state.db.pool(), limit.scope, key, now - WINDOW_MS).await?;
-    let Some(secs) = blocked_for(limit, failures, latest, now) else {
-        return Ok(failures);
+    let pool = state.db.pool();
+    let id = db::rate_limits::reserve(pool, limit.scope, key, now).await?;
+    let (others, latest) =
+        db::rate_limits::recent_except(pool, limit.scope, key, now - WINDOW_MS, id).await?;
+    let Some(secs) = blocked_for(limit, others, latest, now) else {
+        return Ok(Reservation { id, others });
     };
+    db::rate_limits::delete(pool, id).await?;
+    refuse(state, meta, limit, key, others, secs, now).await
+}
+
+/// The attempt succeeded: it no longer counts as a failure.
+pub async fn release(state: &AppState, reservation: Reservation) -> Result<(), ApiError> {
+    db::rate_limits::delete(state.db.pool(), reservation.id).await?;
+    Ok(())
+}
+
+/// The attempt succeeded and wipes the key's earlier failures under `limit` with it (a right
+/// password forgives the wrong ones before it).
+pub async fn clear(
+    state: &AppState,
+    reservation: Reservation,
+    limit: Limit,
+    key: &str,
+) -> Result<(), ApiError> {
+    let Reservation { .. } = reservation;
+    db::rate_limits::clear(state.db.pool(), limit.scope, key).await?;
+    Ok(())
+}
+
+/// Audits a blocked attempt and answers 429.
+async fn refuse<T>(
+    state: &AppState,
+    meta: &RequestMeta,
+    limit: Limit,
+    key: &str,
+    failures: i64,
+    secs: u64,
+    now: i64,
+) -> Result<T, ApiError> {
     audit::record(
         state.db.pool(),
         now,
@@ -101,12 +152,6 @@ pub fn too_many(retry_after_secs: u64) -> ApiError {
         ),
     )
     .with_retry_after(retry_after_secs)
-}
-
-/// Counts one failure of `key` under `limit`.
-pub async fn record_failure(state: &AppState, limit: Limit, key: &str) -> Result<(), ApiError> {
-    db::rate_limits::record(state.db.pool(), limit.scope, key, state.clock.now_ms()).await?;
-    Ok(())
 }
 
 #[cfg(test)]

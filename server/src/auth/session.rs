@@ -28,7 +28,8 @@ pub mod states {
     pub const FULL: &str = "full";
     /// Password passed; waiting for the authenticator code.
     pub const MFA_PENDING: &str = "mfa_pending";
-    /// Password passed; the organisation requires enrolling an authenticator first.
+    /// Password passed; an authenticator must be set up first (the organisation requires one,
+    /// or the user is carrier staff).
     pub const MFA_ENROLMENT: &str = "mfa_enrolment";
 }
 
@@ -181,7 +182,7 @@ impl FromRequestParts<AppState> for SignedIn {
             Some(_) => Err(ApiError::new(
                 StatusCode::UNAUTHORIZED,
                 "mfa_enrolment_required",
-                "Your organisation requires an authenticator app: set one up on the Security page to continue.",
+                "Your account needs an authenticator app (your organisation requires one; carrier staff always do): set one up on the Security page to continue.",
             )),
             None => Err(unauthenticated()),
         }

@@ -11,6 +11,10 @@ pub struct TotpEnrolment {
     pub confirmed_at: Option<i64>,
     /// The last accepted time step (-1: none yet).
     pub last_step: i64,
+    /// Wrong codes in a row (counting codes being checked); a right code resets it.
+    pub failed_codes: i64,
+    /// When the code step was locked (after too many wrong codes in a row).
+    pub codes_locked_at: Option<i64>,
 }
 
 /// The user's enrolment, confirmed or pending.
@@ -19,7 +23,8 @@ pub async fn find_totp<'e, E: Executor<'e, Database = Any>>(
     user_id: &str,
 ) -> Result<Option<TotpEnrolment>, sqlx::Error> {
     let row = sqlx::query(
-        "SELECT secret_sealed, confirmed_at, last_step FROM user_totp WHERE user_id = $1",
+        "SELECT secret_sealed, confirmed_at, last_step, failed_codes, codes_locked_at \
+         FROM user_totp WHERE user_id = $1",
     )
     .bind(user_id)
     .fetch_optional(db)
@@ -29,6 +34,8 @@ pub async fn find_totp<'e, E: Executor<'e, Database = Any>>(
             secret_sealed: r.try_get("secret_sealed")?,
             confirmed_at: r.try_get("confirmed_at")?,
             last_step: r.try_get("last_step")?,
+            failed_codes: r.try_get("failed_codes")?,
+            codes_locked_at: r.try_get("codes_locked_at")?,
         })
     })
     .transpose()
@@ -87,6 +94,94 @@ pub async fn confirm_with_step<'e, E: Executor<'e, Database = Any>>(
     .execute(db)
     .await?;
     Ok(r.rows_affected() == 1)
+}
+
+/// Reserves one of the `max` wrong codes in a row a confirmed enrolment may take, before the
+/// code is checked: one conditional UPDATE, so concurrent requests cannot together take more
+/// than `max`. Returns the count including this attempt, or `None` when the user has no
+/// confirmed enrolment or the allowance is used up (the code step is locked).
+pub async fn reserve_code<'e, E: Executor<'e, Database = Any>>(
+    db: E,
+    user_id: &str,
+    max: i64,
+) -> Result<Option<i64>, sqlx::Error> {
+    sqlx::query(
+        "UPDATE user_totp SET failed_codes = failed_codes + 1 \
+         WHERE user_id = $1 AND confirmed_at IS NOT NULL AND failed_codes < $2 \
+         RETURNING failed_codes",
+    )
+    .bind(user_id)
+    .bind(max)
+    .fetch_optional(db)
+    .await?
+    .map(|r| r.try_get("failed_codes"))
+    .transpose()
+}
+
+/// Gives back a code reserved with [`reserve_code`] that was not checked.
+pub async fn release_code<'e, E: Executor<'e, Database = Any>>(
+    db: E,
+    user_id: &str,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE user_totp SET failed_codes = failed_codes - 1 \
+         WHERE user_id = $1 AND failed_codes > 0 AND codes_locked_at IS NULL",
+    )
+    .bind(user_id)
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+/// A right code: the wrong ones in a row start again from zero (unless the step is locked).
+pub async fn code_accepted<'e, E: Executor<'e, Database = Any>>(
+    db: E,
+    user_id: &str,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE user_totp SET failed_codes = 0 WHERE user_id = $1 AND codes_locked_at IS NULL",
+    )
+    .bind(user_id)
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+/// Marks the code step locked at `now`; true for the one caller that locked it.
+pub async fn lock_codes<'e, E: Executor<'e, Database = Any>>(
+    db: E,
+    user_id: &str,
+    now: i64,
+) -> Result<bool, sqlx::Error> {
+    let r = sqlx::query(
+        "UPDATE user_totp SET codes_locked_at = $1 WHERE user_id = $2 AND codes_locked_at IS NULL",
+    )
+    .bind(now)
+    .bind(user_id)
+    .execute(db)
+    .await?;
+    Ok(r.rows_affected() == 1)
+}
+
+/// Clears a lock and the count of wrong codes (a password reset, or an administrator);
+/// returns whether the code step was locked.
+pub async fn unlock_codes(
+    conn: &mut sqlx::AnyConnection,
+    user_id: &str,
+) -> Result<bool, sqlx::Error> {
+    let was_locked = sqlx::query(
+        "UPDATE user_totp SET codes_locked_at = NULL WHERE user_id = $1 AND codes_locked_at IS NOT NULL",
+    )
+    .bind(user_id)
+    .execute(&mut *conn)
+    .await?
+    .rows_affected()
+        == 1;
+    sqlx::query("UPDATE user_totp SET failed_codes = 0 WHERE user_id = $1")
+        .bind(user_id)
+        .execute(&mut *conn)
+        .await?;
+    Ok(was_locked)
 }
 
 /// Removes the enrolment and the recovery codes.

@@ -20,6 +20,8 @@ pub struct OrgUser {
     pub mfa_enabled: bool,
     /// At least one linked Microsoft Entra identity.
     pub sso_identity: bool,
+    /// The sign-in codes are locked after too many wrong codes in a row.
+    pub codes_locked: bool,
     /// Creation time, UTC ms.
     pub created_at: i64,
     /// When the user was deactivated.
@@ -28,7 +30,8 @@ pub struct OrgUser {
 
 const SELECT: &str = "SELECT u.id, u.org_id, u.email, u.name, u.role, u.created_at, u.deactivated_at, \
     CAST(CASE WHEN EXISTS (SELECT 1 FROM user_totp t WHERE t.user_id = u.id AND t.confirmed_at IS NOT NULL) THEN 1 ELSE 0 END AS BIGINT) AS mfa, \
-    CAST(CASE WHEN EXISTS (SELECT 1 FROM user_identities i WHERE i.user_id = u.id) THEN 1 ELSE 0 END AS BIGINT) AS sso \
+    CAST(CASE WHEN EXISTS (SELECT 1 FROM user_identities i WHERE i.user_id = u.id) THEN 1 ELSE 0 END AS BIGINT) AS sso, \
+    CAST(CASE WHEN EXISTS (SELECT 1 FROM user_totp l WHERE l.user_id = u.id AND l.codes_locked_at IS NOT NULL) THEN 1 ELSE 0 END AS BIGINT) AS codes_locked \
     FROM users u";
 
 fn from_row(row: &AnyRow) -> Result<OrgUser, sqlx::Error> {
@@ -42,6 +45,7 @@ fn from_row(row: &AnyRow) -> Result<OrgUser, sqlx::Error> {
         deactivated_at: row.try_get("deactivated_at")?,
         mfa_enabled: row.try_get::<i64, _>("mfa")? != 0,
         sso_identity: row.try_get::<i64, _>("sso")? != 0,
+        codes_locked: row.try_get::<i64, _>("codes_locked")? != 0,
     })
 }
 

@@ -21,7 +21,8 @@ pub struct Session {
     pub last_seen_at: i64,
     /// Absolute end, UTC ms.
     pub expires_at: i64,
-    /// Wrong codes entered while pending.
+    /// Wrong secrets entered in this session, counting those being checked: codes while it
+    /// is pending, re-entered passwords and codes once signed in (see `auth::verification`).
     pub mfa_failures: i64,
     /// Client IP at sign-in.
     pub ip: Option<String>,
@@ -193,21 +194,57 @@ pub async fn list_for_user<'e, E: Executor<'e, Database = Any>>(
         .collect()
 }
 
-/// Counts a wrong code against a pending sign-in; returns the new count.
-pub async fn add_mfa_failure<'e, E: Executor<'e, Database = Any>>(
+/// Reserves one of the `max` wrong secrets a session in `state` may enter, before the secret
+/// is checked: one conditional UPDATE, so concurrent requests cannot together take more than
+/// `max`. Returns the session's count including this attempt, or `None` when the session is
+/// gone, in another state, or has used its allowance.
+pub async fn reserve_attempt<'e, E: Executor<'e, Database = Any>>(
     db: E,
     id: &str,
-) -> Result<i64, sqlx::Error> {
-    let row = sqlx::query(
-        "UPDATE sessions SET mfa_failures = mfa_failures + 1 WHERE id = $1 RETURNING mfa_failures",
+    state: &str,
+    max: i64,
+) -> Result<Option<i64>, sqlx::Error> {
+    sqlx::query(
+        "UPDATE sessions SET mfa_failures = mfa_failures + 1 \
+         WHERE id = $1 AND state = $2 AND mfa_failures < $3 RETURNING mfa_failures",
     )
     .bind(id)
+    .bind(state)
+    .bind(max)
     .fetch_optional(db)
+    .await?
+    .map(|r| r.try_get("mfa_failures"))
+    .transpose()
+}
+
+/// Gives back an attempt reserved with [`reserve_attempt`] (the secret was right, or was not
+/// checked).
+pub async fn release_attempt<'e, E: Executor<'e, Database = Any>>(
+    db: E,
+    id: &str,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE sessions SET mfa_failures = mfa_failures - 1 WHERE id = $1 AND mfa_failures > 0",
+    )
+    .bind(id)
+    .execute(db)
     .await?;
-    Ok(match row {
-        Some(r) => r.try_get("mfa_failures")?,
-        None => i64::MAX,
-    })
+    Ok(())
+}
+
+/// Deletes session `id` only while it is in `state`; returns whether it did. A step up
+/// replaces its session with this, so two requests cannot both step up from one session.
+pub async fn delete_in_state<'e, E: Executor<'e, Database = Any>>(
+    db: E,
+    id: &str,
+    state: &str,
+) -> Result<bool, sqlx::Error> {
+    let r = sqlx::query("DELETE FROM sessions WHERE id = $1 AND state = $2")
+        .bind(id)
+        .bind(state)
+        .execute(db)
+        .await?;
+    Ok(r.rows_affected() == 1)
 }
 
 /// Removes sessions past their absolute end or idle since before `idle_cutoff` (housekeeping;

@@ -17,10 +17,9 @@ use crate::{
     accounts,
     audit::{self, Event, RequestMeta},
     auth::{
-        rate_limit::{self, LOGIN_PER_ACCOUNT, LOGIN_PER_IP, MFA_PER_ACCOUNT},
-        recovery,
+        rate_limit::{self, LOGIN_PER_ACCOUNT, LOGIN_PER_IP},
         session::{self, states, Authenticated},
-        totp,
+        verification::{self, CodeAccepted},
     },
     db::{self, sessions::NewSession, users::User},
 };
@@ -35,15 +34,40 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(logout))
 }
 
-/// Most wrong codes a pending sign-in survives.
-pub const MAX_CODES_PER_SIGN_IN: i64 = 5;
-
 fn invalid_credentials() -> ApiError {
     ApiError::new(
         StatusCode::UNAUTHORIZED,
         "invalid_credentials",
         "The email or password is not right. Check them and try again.",
     )
+}
+
+/// The session a new one replaces.
+#[derive(Debug, Clone, Copy)]
+pub struct Replaced<'a> {
+    /// Its id.
+    pub id: &'a str,
+    /// When set, the new session is made only if this one is still there in this state: a
+    /// step up (code accepted, enrolment finished) happens once, however many requests race.
+    pub must_be_in: Option<&'a str>,
+}
+
+impl<'a> Replaced<'a> {
+    /// The request's current session, whatever its state, if it still exists.
+    pub fn any(id: &'a str) -> Self {
+        Replaced {
+            id,
+            must_be_in: None,
+        }
+    }
+
+    /// A session that must still be in `state`.
+    pub fn in_state(id: &'a str, state: &'a str) -> Self {
+        Replaced {
+            id,
+            must_be_in: Some(state),
+        }
+    }
 }
 
 /// Creates a session for `user` in `state_name`, replacing `previous` (so the id changes at
@@ -54,7 +78,7 @@ pub async fn start_session(
     state_name: &str,
     auth_method: &str,
     meta: &RequestMeta,
-    previous: Option<&str>,
+    previous: Option<Replaced<'_>>,
     tenant_id: Option<&str>,
 ) -> ApiResult<HeaderMap> {
     let now = state.clock.now_ms();
@@ -67,8 +91,24 @@ pub async fn start_session(
     let (token, token_hash) = session::new_token();
     let id = uuid::Uuid::new_v4().to_string();
     let mut tx = state.db.pool().begin().await?;
-    if let Some(previous) = previous {
-        db::sessions::delete(&mut *tx, previous).await?;
+    match previous {
+        Some(Replaced {
+            id,
+            must_be_in: Some(in_state),
+        }) if !db::sessions::delete_in_state(&mut *tx, id, in_state).await? => {
+            return Err(if in_state == states::MFA_PENDING {
+                verification::no_pending_sign_in()
+            } else {
+                session::unauthenticated()
+            });
+        }
+        Some(Replaced {
+            id,
+            must_be_in: None,
+        }) => {
+            db::sessions::delete(&mut *tx, id).await?;
+        }
+        _ => {}
     }
     db::sessions::insert(
         &mut *tx,
@@ -88,7 +128,7 @@ pub async fn start_session(
     .await?;
     tx.commit().await?;
     if let Some(previous) = previous {
-        state.sessions.forget_session(previous);
+        state.sessions.forget_session(previous.id);
     }
     let mut headers = HeaderMap::new();
     headers.insert(
@@ -129,10 +169,18 @@ async fn login(
     if req.password.is_empty() {
         return Err(ApiError::invalid_field("password", "Enter your password."));
     }
+    // Both limits count this attempt before the password is checked, so a burst of
+    // parallel guesses gets no more tries than the limits allow.
     let ip_key = meta.ip.clone().unwrap_or_else(|| "unknown".to_string());
-    rate_limit::check(&state, &meta, LOGIN_PER_IP, &ip_key).await?;
-    let account_failures =
-        rate_limit::check(&state, &meta, LOGIN_PER_ACCOUNT, &login_email).await?;
+    let ip_attempt = rate_limit::reserve(&state, &meta, LOGIN_PER_IP, &ip_key).await?;
+    let account_attempt =
+        match rate_limit::reserve(&state, &meta, LOGIN_PER_ACCOUNT, &login_email).await {
+            Ok(a) => a,
+            Err(e) => {
+                rate_limit::release(&state, ip_attempt).await?;
+                return Err(e);
+            }
+        };
 
     let user = db::users::find_by_login_email(state.db.pool(), &login_email).await?;
     let hash = user.as_ref().and_then(|u| u.password_hash.as_deref());
@@ -145,8 +193,8 @@ async fn login(
         Some(_) => None,
     };
     if let Some(reason) = refusal {
-        rate_limit::record_failure(&state, LOGIN_PER_IP, &ip_key).await?;
-        rate_limit::record_failure(&state, LOGIN_PER_ACCOUNT, &login_email).await?;
+        // The two attempts stay counted: they are this failure.
+        drop((ip_attempt, account_attempt));
         audit::record(
             state.db.pool(),
             state.clock.now_ms(),
@@ -165,9 +213,9 @@ async fn login(
     let Some(user) = user else {
         return Err(invalid_credentials());
     };
-    if account_failures > 0 {
-        db::rate_limits::clear(state.db.pool(), LOGIN_PER_ACCOUNT.scope, &login_email).await?;
-    }
+    rate_limit::release(&state, ip_attempt).await?;
+    // The right password wipes the account's earlier failures (this attempt's row with them).
+    rate_limit::clear(&state, account_attempt, LOGIN_PER_ACCOUNT, &login_email).await?;
 
     // "Require SSO" switches password sign-in off for the customer's users (never staff).
     // Said only after the password was right, so it does not reveal who has an account.
@@ -200,15 +248,18 @@ async fn login(
     let totp_enrolled = db::mfa::find_totp(state.db.pool(), &user.id)
         .await?
         .is_some_and(|t| t.confirmed_at.is_some());
-    let org_requires_mfa = org.as_ref().is_some_and(|o| o.mfa_required);
+    // Carrier staff act for every customer: a password alone never signs them in.
+    let second_factor_required = user.is_staff || org.as_ref().is_some_and(|o| o.mfa_required);
     let (next_state, status) = if totp_enrolled {
         (states::MFA_PENDING, SignInStatus::MfaRequired)
-    } else if org_requires_mfa {
+    } else if second_factor_required {
         (states::MFA_ENROLMENT, SignInStatus::MfaEnrolmentRequired)
     } else {
         (states::FULL, SignInStatus::SignedIn)
     };
-    let previous = current.as_ref().map(|c| c.session.id.as_str());
+    let previous = current
+        .as_ref()
+        .map(|c| Replaced::any(c.session.id.as_str()));
     let headers =
         start_session(&state, &user, next_state, "password", &meta, previous, None).await?;
     audit::record(
@@ -248,8 +299,8 @@ async fn login(
     request_body = MfaRequest,
     responses(
         (status = 200, description = "The code was right: `signed_in` (with `recovery_codes_remaining` after a recovery code); renews the session cookie", body = SignInResponse),
-        (status = 401, description = "`mfa_expired`: no sign-in is waiting for a code; `invalid_code`: the code is not right", body = ErrorBody),
-        (status = 403, description = "`csrf`: a cookie-authenticated change that is not same-origin", body = ErrorBody),
+        (status = 401, description = "`mfa_expired`: no sign-in is waiting for a code (the fifth wrong code drops it); `invalid_code`: the code is not right", body = ErrorBody),
+        (status = 403, description = "`codes_locked`: 100 wrong codes in a row locked the account's codes (a password reset or an administrator unlocks them); `csrf`: a cookie-authenticated change that is not same-origin", body = ErrorBody),
         (status = 413, description = "`payload_too_large`: the body is larger than the portal accepts", body = ErrorBody),
         (status = 415, description = "`unsupported_media_type`: the body was not sent as `application/json`", body = ErrorBody),
         (status = 422, description = "`malformed_json`, `invalid_body` or `invalid_field` (with `field`): the body is not acceptable", body = ErrorBody),
@@ -270,80 +321,27 @@ async fn mfa(
         ..
     }) = current.filter(|a| a.session.state == states::MFA_PENDING)
     else {
-        return Err(ApiError::new(
-            StatusCode::UNAUTHORIZED,
-            "mfa_expired",
-            "There is no sign-in waiting for a code (it may have timed out). Sign in again with your password.",
-        ));
+        return Err(verification::no_pending_sign_in());
     };
-    rate_limit::check(&state, &meta, MFA_PER_ACCOUNT, &user.id).await?;
-    let now = state.clock.now_ms();
-
-    let outcome = if let Some(code) = totp::normalize_code(&req.code) {
-        verify_totp_challenge(&state, &user, &code)
-            .await?
-            .then_some(None)
-    } else if let Some(code) = recovery::normalize(&req.code) {
-        let hash = recovery::hash_code(&code, &state.recovery_pepper);
-        if db::mfa::use_recovery_code(state.db.pool(), &user.id, &hash, now).await? {
-            let left = db::mfa::unused_recovery_codes(state.db.pool(), &user.id).await?;
-            Some(Some(u32::try_from(left).unwrap_or(0)))
-        } else {
-            None
-        }
-    } else {
-        None
+    let accepted =
+        verification::check_sign_in_code(&state, &meta, &pending, &user, &req.code).await?;
+    let recovery_left = match accepted {
+        CodeAccepted::Totp => None,
+        CodeAccepted::Recovery { left } => Some(left),
     };
-
-    let Some(recovery_left) = outcome else {
-        rate_limit::record_failure(&state, MFA_PER_ACCOUNT, &user.id).await?;
-        let failures = db::sessions::add_mfa_failure(state.db.pool(), &pending.id).await?;
-        let dropped = failures >= MAX_CODES_PER_SIGN_IN;
-        if dropped {
-            db::sessions::delete(state.db.pool(), &pending.id).await?;
-            state.sessions.forget_session(&pending.id);
-        }
-        audit::record(
-            state.db.pool(),
-            now,
-            &meta,
-            Event {
-                actor: Some(&user),
-                action: "auth.mfa_failed",
-                target: Some(&user.id),
-                org_id: None,
-                details: json!({"failures": failures, "sign_in_dropped": dropped}),
-            },
-        )
-        .await?;
-        return Err(if dropped {
-            ApiError::new(
-                StatusCode::UNAUTHORIZED,
-                "mfa_expired",
-                "Too many wrong codes. For your security this sign-in was cancelled: sign in again with your password.",
-            )
-        } else {
-            ApiError::new(
-                StatusCode::UNAUTHORIZED,
-                "invalid_code",
-                "That code is not right. Enter the current 6-digit code from your authenticator app, or one of your recovery codes.",
-            )
-        });
-    };
-
     let headers = start_session(
         &state,
         &user,
         states::FULL,
         "password+totp",
         &meta,
-        Some(&pending.id),
+        Some(Replaced::in_state(&pending.id, states::MFA_PENDING)),
         None,
     )
     .await?;
     audit::record(
         state.db.pool(),
-        now,
+        state.clock.now_ms(),
         &meta,
         Event {
             actor: Some(&user),
@@ -366,31 +364,6 @@ async fn mfa(
         }),
     )
         .into_response())
-}
-
-/// Checks a 6-digit code against the user's confirmed enrolment and uses its time step.
-pub async fn verify_totp_challenge(state: &AppState, user: &User, code: &str) -> ApiResult<bool> {
-    let Some(enrolment) = db::mfa::find_totp(state.db.pool(), &user.id).await? else {
-        return Ok(false);
-    };
-    if enrolment.confirmed_at.is_none() {
-        return Ok(false);
-    }
-    let secret = state
-        .secrets
-        .open(&enrolment.secret_sealed, user.id.as_bytes())
-        .map_err(|e| {
-            ApiError::internal(anyhow::anyhow!(
-                "cannot open the TOTP secret of {}: {e}",
-                user.id
-            ))
-        })?;
-    let last = u64::try_from(enrolment.last_step).ok();
-    let Some(step) = totp::verify(&secret, code, state.clock.now_secs(), last) else {
-        return Ok(false);
-    };
-    let step = i64::try_from(step).map_err(anyhow::Error::from)?;
-    Ok(db::mfa::claim_step(state.db.pool(), &user.id, step).await?)
 }
 
 /// `POST /api/v1/auth/logout`: ends the session on the server and clears the cookie.

@@ -25,6 +25,7 @@ use crate::{
         password::{self, PasswordPolicyError},
         rate_limit::{self, Limit},
         session::{self, SignedIn},
+        verification,
     },
     clock::rfc3339_ms,
     db::{self, users::User},
@@ -343,6 +344,9 @@ async fn set_password_with_link(
     }
     db::users::set_password_hash(&mut *tx, &user.id, &hash).await?;
     let ended = db::users::end_all_sessions(&mut *tx, &user.id).await?;
+    // Proving the mailbox again unlocks codes locked after too many wrong ones; the
+    // authenticator itself is still asked for at the next sign-in.
+    let codes_unlocked = db::mfa::unlock_codes(&mut tx, &user.id).await?;
     audit::record(
         &mut *tx,
         now,
@@ -356,7 +360,7 @@ async fn set_password_with_link(
             },
             target: Some(&user.id),
             org_id: None,
-            details: json!({"via": purpose, "sessions_ended": ended}),
+            details: json!({"via": purpose, "sessions_ended": ended, "codes_unlocked": codes_unlocked}),
         },
     )
     .await?;
@@ -423,47 +427,31 @@ async fn request_reset(
     let login_email = accounts::normalize_email(&req.email).map_err(|_| {
         ApiError::invalid_field("email", "Enter your email address, like name@example.com.")
     })?;
+    // Every request counts against the limits (the endpoint sends mail), and is counted
+    // before anything else happens, so parallel requests cannot slip past them.
     let ip_key = meta.ip.clone().unwrap_or_else(|| "unknown".to_string());
-    rate_limit::check(&state, &meta, RESET_PER_IP, &ip_key).await?;
-    rate_limit::check(&state, &meta, RESET_PER_ACCOUNT, &login_email).await?;
-    // Every request counts against the limits: the endpoint sends mail.
-    rate_limit::record_failure(&state, RESET_PER_IP, &ip_key).await?;
-    rate_limit::record_failure(&state, RESET_PER_ACCOUNT, &login_email).await?;
+    let ip_request = rate_limit::reserve(&state, &meta, RESET_PER_IP, &ip_key).await?;
+    let account_request =
+        match rate_limit::reserve(&state, &meta, RESET_PER_ACCOUNT, &login_email).await {
+            Ok(r) => r,
+            Err(e) => {
+                rate_limit::release(&state, ip_request).await?;
+                return Err(e);
+            }
+        };
+    drop((ip_request, account_request));
 
+    // The answer must take the same time whether or not the address has an account: the
+    // lookup is the same for both, and everything that only an account causes (its link,
+    // the mail and the audit entry) happens after the answer, on a task of its own.
     let user = db::users::find_by_login_email(state.db.pool(), &login_email).await?;
     if let Some(user) = user.filter(|u| u.deactivated_at.is_none()) {
-        let (token, _) = issue_link(&state, &user.id, "reset", RESET_TTL_SECS).await?;
-        let link = format!("{}/reset-password/{token}", state.public_origin);
-        let sent = state
-            .mailer
-            .send(&Mail {
-                to: user.email.clone(),
-                subject: format!("Reset your {} password", app::PRODUCT_NAME),
-                body: format!(
-                    "Hello,\n\nSomeone (hopefully you) asked to reset the password of {} in the {}.\n\nChoose a new password here (the link works once, for 30 minutes):\n{link}\n\nIf you have an authenticator app set up, you will still need it to sign in.\nIf you did not ask for this, ignore this email: your password stays as it is.\n",
-                    user.email,
-                    app::PRODUCT_NAME
-                ),
-            })
-            .await;
-        // The answer must not depend on whether the address has an account, so a mail
-        // failure is logged for the operators, not told to the requester.
-        if let Err(e) = sent {
-            tracing::error!("the password reset mail could not be sent: {e:#}");
-        }
-        audit::record(
-            state.db.pool(),
-            state.clock.now_ms(),
-            &meta,
-            Event {
-                actor: Some(&user),
-                action: "password.reset_requested",
-                target: Some(&user.id),
-                org_id: None,
-                details: json!({}),
-            },
-        )
-        .await?;
+        let state = state.clone();
+        tokio::spawn(async move {
+            if let Err(e) = send_reset_link(&state, &meta, &user).await {
+                tracing::error!("the password reset of {} failed: {e:?}", user.id);
+            }
+        });
     }
     Ok((
         StatusCode::ACCEPTED,
@@ -471,6 +459,42 @@ async fn request_reset(
             status: "ok".into(),
         }),
     ))
+}
+
+/// Issues a reset link for `user`, mails it and audits the request (after the answer).
+async fn send_reset_link(state: &AppState, meta: &RequestMeta, user: &User) -> ApiResult<()> {
+    let (token, _) = issue_link(state, &user.id, "reset", RESET_TTL_SECS).await?;
+    let link = format!("{}/reset-password/{token}", state.public_origin);
+    let sent = state
+        .mailer
+        .send(&Mail {
+            to: user.email.clone(),
+            subject: format!("Reset your {} password", app::PRODUCT_NAME),
+            body: format!(
+                "Hello,\n\nSomeone (hopefully you) asked to reset the password of {} in the {}.\n\nChoose a new password here (the link works once, for 30 minutes):\n{link}\n\nIf you have an authenticator app set up, you will still need it to sign in.\nIf you did not ask for this, ignore this email: your password stays as it is.\n",
+                user.email,
+                app::PRODUCT_NAME
+            ),
+        })
+        .await;
+    // Nobody waits for this answer any more: a mail failure is for the operators' log.
+    if let Err(e) = &sent {
+        tracing::error!("the password reset mail could not be sent: {e:#}");
+    }
+    audit::record(
+        state.db.pool(),
+        state.clock.now_ms(),
+        meta,
+        Event {
+            actor: Some(user),
+            action: "password.reset_requested",
+            target: Some(&user.id),
+            org_id: None,
+            details: json!({"mailed": sent.is_ok()}),
+        },
+    )
+    .await?;
+    Ok(())
 }
 
 /// `POST /api/v1/auth/password-reset/{token}`.
@@ -514,11 +538,12 @@ async fn complete_reset(
     request_body = ChangePasswordRequest,
     responses(
         (status = 200, description = "The password is changed and every other session has ended", body = OkResponse),
-        (status = 401, description = "`invalid_password` (with `field`): the current password is not right; `unauthenticated`: not signed in", body = ErrorBody),
+        (status = 401, description = "`invalid_password` (with `field`): the current password is not right; `session_ended`: the fifth wrong password or code in this session signed it out; `unauthenticated`: not signed in", body = ErrorBody),
         (status = 403, description = "`csrf`: a cookie-authenticated change that is not same-origin", body = ErrorBody),
         (status = 413, description = "`payload_too_large`: the body is larger than the portal accepts", body = ErrorBody),
         (status = 415, description = "`unsupported_media_type`: the body was not sent as `application/json`", body = ErrorBody),
         (status = 422, description = "`weak_password` (with `field`), `malformed_json`, `invalid_body` or `invalid_field`: the body or the password is not acceptable", body = ErrorBody),
+        (status = 429, description = "`rate_limited`: too many wrong passwords or codes for this account; retry after the `Retry-After` header's seconds", body = ErrorBody),
         (status = 500, description = "`internal`: a failure on the portal's side; quote `request_id` to support", body = ErrorBody),
     ),
     security(("session" = [])),
@@ -529,18 +554,15 @@ pub async fn change_password(
     SignedIn(a): SignedIn,
     ApiJson(req): ApiJson<ChangePasswordRequest>,
 ) -> ApiResult<ApiJson<OkResponse>> {
-    if !state
-        .passwords
-        .verify(&req.current_password, a.user.password_hash.as_deref())
-        .await?
-    {
-        return Err(ApiError::new(
-            StatusCode::UNAUTHORIZED,
-            "invalid_password",
-            "Your current password is not right.",
-        )
-        .with_field("current_password"));
-    }
+    verification::recheck_password(
+        &state,
+        &meta,
+        &a,
+        &req.current_password,
+        "current_password",
+        "Your current password is not right.",
+    )
+    .await?;
     let hash = new_password_hash(&state, &a.user, &req.new_password)
         .await
         .map_err(|e| {

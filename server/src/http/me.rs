@@ -21,14 +21,15 @@ use crate::{
     auth::{
         recovery,
         session::{states, Authenticated, SignedIn},
-        totp,
+        totp, verification,
     },
     clock::rfc3339_ms,
-    db::{self, users::User},
+    db,
 };
 
 use super::{
-    auth::start_session, auth::verify_totp_challenge, ApiError, ApiJson, ApiResult, AppState,
+    auth::{start_session, Replaced},
+    ApiError, ApiJson, ApiResult, AppState,
 };
 
 /// The routes of this file, under `/api/v1/me`.
@@ -120,40 +121,23 @@ fn enrolling_or_signed_in(current: Option<Authenticated>) -> ApiResult<Authentic
     }
 }
 
-/// Checks the user's password again for a sensitive change.
-async fn require_password(state: &AppState, user: &User, password: &str) -> ApiResult<()> {
-    if state
-        .passwords
-        .verify(password, user.password_hash.as_deref())
-        .await?
-    {
-        Ok(())
-    } else {
-        Err(ApiError::new(
-            StatusCode::UNAUTHORIZED,
-            "invalid_password",
-            "That password is not right.",
-        )
-        .with_field("password"))
-    }
-}
-
-/// Checks a current authenticator code for a sensitive change (uses its time step).
-async fn require_code(state: &AppState, user: &User, code: &str) -> ApiResult<()> {
-    let valid = match totp::normalize_code(code) {
-        Some(code) => verify_totp_challenge(state, user, &code).await?,
-        None => false,
-    };
-    if valid {
-        Ok(())
-    } else {
-        Err(ApiError::new(
-            StatusCode::UNAUTHORIZED,
-            "invalid_code",
-            "That code is not right. Enter the current 6-digit code from your authenticator app.",
-        )
-        .with_field("code"))
-    }
+/// Checks the user's password again for a sensitive change (bounded: see
+/// `auth::verification`).
+async fn require_password(
+    state: &AppState,
+    meta: &RequestMeta,
+    a: &Authenticated,
+    password: &str,
+) -> ApiResult<()> {
+    verification::recheck_password(
+        state,
+        meta,
+        a,
+        password,
+        "password",
+        "That password is not right.",
+    )
+    .await
 }
 
 async fn is_enrolled(state: &AppState, user_id: &str) -> ApiResult<bool> {
@@ -172,12 +156,13 @@ async fn is_enrolled(state: &AppState, user_id: &str) -> ApiResult<bool> {
     request_body = TotpEnrolRequest,
     responses(
         (status = 200, description = "A new, pending authenticator secret (confirm it with a code)", body = TotpEnrolResponse),
-        (status = 401, description = "`invalid_password`: the password is not right; `unauthenticated` or `mfa_required`: not signed in", body = ErrorBody),
+        (status = 401, description = "`invalid_password`: the password is not right; `session_ended`: the fifth wrong password or code in this session signed it out; `unauthenticated` or `mfa_required`: not signed in", body = ErrorBody),
         (status = 403, description = "`csrf`: a cookie-authenticated change that is not same-origin", body = ErrorBody),
         (status = 409, description = "`mfa_already_enabled`: an authenticator is already set up", body = ErrorBody),
         (status = 413, description = "`payload_too_large`: the body is larger than the portal accepts", body = ErrorBody),
         (status = 415, description = "`unsupported_media_type`: the body was not sent as `application/json`", body = ErrorBody),
         (status = 422, description = "`malformed_json`, `invalid_body` or `invalid_field` (with `field`): the body is not acceptable", body = ErrorBody),
+        (status = 429, description = "`rate_limited`: too many wrong passwords or codes for this account; retry after the `Retry-After` header's seconds", body = ErrorBody),
         (status = 500, description = "`internal`: a failure on the portal's side; quote `request_id` to support", body = ErrorBody),
     ),
     security(("session" = [])),
@@ -189,7 +174,7 @@ async fn start_enrolment(
     ApiJson(req): ApiJson<TotpEnrolRequest>,
 ) -> ApiResult<ApiJson<TotpEnrolResponse>> {
     let a = enrolling_or_signed_in(current)?;
-    require_password(&state, &a.user, &req.password).await?;
+    require_password(&state, &meta, &a, &req.password).await?;
     if is_enrolled(&state, &a.user.id).await? {
         return Err(ApiError::new(
             StatusCode::CONFLICT,
@@ -335,7 +320,7 @@ async fn confirm_enrolment(
             states::FULL,
             "password+totp",
             &meta,
-            Some(&a.session.id),
+            Some(Replaced::in_state(&a.session.id, states::MFA_ENROLMENT)),
             None,
         )
         .await?;
@@ -354,12 +339,13 @@ async fn confirm_enrolment(
     request_body = ReauthRequest,
     responses(
         (status = 200, description = "The authenticator is off", body = OkResponse),
-        (status = 401, description = "`invalid_password` or `invalid_code`: the password or the code is not right; `unauthenticated`: not signed in", body = ErrorBody),
-        (status = 403, description = "`mfa_required_by_organisation`: the organisation requires two-step sign-in; `csrf`: not same-origin", body = ErrorBody),
+        (status = 401, description = "`invalid_password` or `invalid_code`: the password or the code is not right; `session_ended`: the fifth wrong password or code in this session signed it out; `unauthenticated`: not signed in", body = ErrorBody),
+        (status = 403, description = "`mfa_required_for_staff`: carrier staff always sign in with an authenticator; `mfa_required_by_organisation`: the organisation requires two-step sign-in; `codes_locked`: too many wrong codes in a row locked the codes; `csrf`: not same-origin", body = ErrorBody),
         (status = 409, description = "`mfa_not_enabled`: no authenticator is set up", body = ErrorBody),
         (status = 413, description = "`payload_too_large`: the body is larger than the portal accepts", body = ErrorBody),
         (status = 415, description = "`unsupported_media_type`: the body was not sent as `application/json`", body = ErrorBody),
         (status = 422, description = "`malformed_json`, `invalid_body` or `invalid_field` (with `field`): the body is not acceptable", body = ErrorBody),
+        (status = 429, description = "`rate_limited`: too many wrong passwords or codes for this account; retry after the `Retry-After` header's seconds", body = ErrorBody),
         (status = 500, description = "`internal`: a failure on the portal's side; quote `request_id` to support", body = ErrorBody),
     ),
     security(("session" = [])),
@@ -377,6 +363,12 @@ async fn disable_totp(
             "No authenticator app is set up.",
         ));
     }
+    if a.user.is_staff {
+        return Err(ApiError::forbidden(
+            "mfa_required_for_staff",
+            "Carrier staff always sign in with an authenticator app, so it cannot be turned off. Generate new recovery codes instead.",
+        ));
+    }
     if let Some(org_id) = &a.user.org_id {
         if db::orgs::find_by_id(state.db.pool(), org_id)
             .await?
@@ -388,8 +380,8 @@ async fn disable_totp(
             ));
         }
     }
-    require_password(&state, &a.user, &req.password).await?;
-    require_code(&state, &a.user, &req.code).await?;
+    require_password(&state, &meta, &a, &req.password).await?;
+    verification::recheck_code(&state, &meta, &a, &req.code).await?;
     let now = state.clock.now_ms();
     let mut tx = state.db.pool().begin().await?;
     db::mfa::delete_totp(&mut tx, &a.user.id).await?;
@@ -417,12 +409,13 @@ async fn disable_totp(
     request_body = ReauthRequest,
     responses(
         (status = 200, description = "Ten new recovery codes, shown once; the old ones no longer work", body = RecoveryCodesResponse),
-        (status = 401, description = "`invalid_password` or `invalid_code`: the password or the code is not right; `unauthenticated`: not signed in", body = ErrorBody),
-        (status = 403, description = "`csrf`: a cookie-authenticated change that is not same-origin", body = ErrorBody),
+        (status = 401, description = "`invalid_password` or `invalid_code`: the password or the code is not right; `session_ended`: the fifth wrong password or code in this session signed it out; `unauthenticated`: not signed in", body = ErrorBody),
+        (status = 403, description = "`codes_locked`: too many wrong codes in a row locked the codes; `csrf`: a cookie-authenticated change that is not same-origin", body = ErrorBody),
         (status = 409, description = "`mfa_not_enabled`: no authenticator is set up", body = ErrorBody),
         (status = 413, description = "`payload_too_large`: the body is larger than the portal accepts", body = ErrorBody),
         (status = 415, description = "`unsupported_media_type`: the body was not sent as `application/json`", body = ErrorBody),
         (status = 422, description = "`malformed_json`, `invalid_body` or `invalid_field` (with `field`): the body is not acceptable", body = ErrorBody),
+        (status = 429, description = "`rate_limited`: too many wrong passwords or codes for this account; retry after the `Retry-After` header's seconds", body = ErrorBody),
         (status = 500, description = "`internal`: a failure on the portal's side; quote `request_id` to support", body = ErrorBody),
     ),
     security(("session" = [])),
@@ -440,8 +433,8 @@ async fn regenerate_recovery_codes(
             "Set up an authenticator app first.",
         ));
     }
-    require_password(&state, &a.user, &req.password).await?;
-    require_code(&state, &a.user, &req.code).await?;
+    require_password(&state, &meta, &a, &req.password).await?;
+    verification::recheck_code(&state, &meta, &a, &req.code).await?;
     let now = state.clock.now_ms();
     let mut tx = state.db.pool().begin().await?;
     let codes = new_recovery_codes(&state, &mut tx, &a.user.id).await?;

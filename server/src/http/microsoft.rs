@@ -853,7 +853,9 @@ async fn sign_in(
     if user.deactivated_at.is_some() {
         return refuse("account_deactivated", Some(org.id)).await;
     }
-    let previous = current.as_ref().map(|c| c.session.id.as_str());
+    let previous = current
+        .as_ref()
+        .map(|c| super::auth::Replaced::any(c.session.id.as_str()));
     let headers = start_session(
         state,
         &user,

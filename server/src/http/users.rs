@@ -21,6 +21,7 @@ use app::api::{
 };
 
 use crate::{
+    accounts,
     audit::RequestMeta,
     auth::caller::{Caller, Role},
     clock::rfc3339_ms,
@@ -35,6 +36,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(list))
         .routes(routes!(get_user, update))
         .routes(routes!(deactivate))
+        .routes(routes!(unlock_codes))
 }
 
 fn user_info(u: &OrgUser) -> OrgUserInfo {
@@ -45,6 +47,7 @@ fn user_info(u: &OrgUser) -> OrgUserInfo {
         role: u.role.clone(),
         mfa_enabled: u.mfa_enabled,
         sso_identity: u.sso_identity,
+        codes_locked: u.codes_locked,
         deactivated: u.deactivated_at.is_some(),
         deactivated_at: u.deactivated_at.map(rfc3339_ms),
         created_at: rfc3339_ms(u.created_at),
@@ -283,4 +286,56 @@ async fn deactivate(
     tx.commit().await?;
     state.sessions.forget_user(&id);
     Ok(ApiJson(user_info(&after)))
+}
+
+/// `POST /api/v1/users/{id}/unlock-codes`: unlocks a user's sign-in codes, locked after too
+/// many wrong codes in a row. Their authenticator and recovery codes stay as they were.
+#[utoipa::path(
+    post,
+    path = "/users/{id}/unlock-codes",
+    tag = "users",
+    operation_id = "unlock_user_codes",
+    summary = "Unlock a user's sign-in codes",
+    params(("id" = String, Path, description = "The user id"), ("org" = Option<String>, Query, description = "Carrier staff only: the slug of the organisation acted for")),
+    responses(
+        (status = 200, description = "The user, whose codes are unlocked", body = OrgUserInfo),
+        (status = 400, description = "`org_required`: carrier staff must name the organisation with `?org=SLUG`", body = ErrorBody),
+        (status = 401, description = "`unauthenticated`: no valid session or API token; `invalid_token` or `token_expired`: the Bearer token is unknown, revoked or expired; `mfa_required`: a sign-in waits for its code", body = ErrorBody),
+        (status = 403, description = "`insufficient_role` or `insufficient_scope`: only administrators manage users, and never with a token; `csrf`: not same-origin", body = ErrorBody),
+        (status = 404, description = "`not_found`: the organisation has no user with this id (or no such organisation)", body = ErrorBody),
+        (status = 409, description = "`codes_not_locked`: the user's codes are not locked", body = ErrorBody),
+        (status = 500, description = "`internal`: a failure on the portal's side; quote `request_id` to support", body = ErrorBody),
+    ),
+    security(("session" = []), ("api_token" = [])),
+)]
+async fn unlock_codes(
+    State(state): State<AppState>,
+    meta: RequestMeta,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> ApiResult<ApiJson<OrgUserInfo>> {
+    find_user(state.db.pool(), &caller, &id).await?;
+    caller.require_user_manager()?;
+    let user = db::users::find_by_id(state.db.pool(), &id)
+        .await?
+        .ok_or_else(no_such_user)?;
+    let label = caller.actor_label();
+    let actor = accounts::Actor {
+        user_id: caller.actor_user_id(),
+        label: &label,
+    };
+    let unlocked = accounts::unlock_user_codes(&state.db, actor, &meta, &user)
+        .await
+        .map_err(|e| ApiError::internal(anyhow::Error::from(e)))?;
+    if !unlocked {
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "codes_not_locked",
+            "This user's sign-in codes are not locked.",
+        ));
+    }
+    state.sessions.forget_user(&id);
+    Ok(ApiJson(user_info(
+        &find_user(state.db.pool(), &caller, &id).await?,
+    )))
 }

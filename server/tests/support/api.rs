@@ -67,17 +67,72 @@ pub async fn get_bearer(app: &TestApp, path: &str, token: &str) -> TestResponse 
     bearer(app, "GET", path, token, None).await
 }
 
-/// Creates the carrier staff member `noc@carrier.example` (password [`PASSWORD`]) and signs
-/// them in; returns the session cookie.
-pub async fn staff_session(app: &TestApp) -> String {
+/// What setting up an authenticator gave.
+pub struct Enrolled {
+    /// The base32 secret.
+    pub secret: String,
+    /// The ten recovery codes.
+    pub recovery_codes: Vec<String>,
+    /// The session cookie afterwards: a new one when the enrolment finished a sign-in that
+    /// had to enrol, else the same.
+    pub cookie: String,
+}
+
+/// Sets up an authenticator for the session behind `cookie` (signed in, or signing in and
+/// required to enrol).
+pub async fn enrol_totp(app: &TestApp, cookie: &str) -> Enrolled {
+    let res = app
+        .json(
+            "POST",
+            "/api/v1/me/mfa/totp",
+            Some(cookie),
+            json!({"password": PASSWORD}),
+        )
+        .await;
+    assert_eq!(res.status, 200, "{}", res.text());
+    let secret = res.json()["secret"].as_str().unwrap().to_string();
+    let code = super::totp_code(&secret, &app.clock, 0);
+    let res = app
+        .json(
+            "POST",
+            "/api/v1/me/mfa/totp/confirm",
+            Some(cookie),
+            json!({"code": code}),
+        )
+        .await;
+    assert_eq!(res.status, 200, "{}", res.text());
+    let recovery_codes = res.json()["recovery_codes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c.as_str().unwrap().to_string())
+        .collect();
+    Enrolled {
+        secret,
+        recovery_codes,
+        cookie: super::session_cookie(&res).unwrap_or_else(|| cookie.to_string()),
+    }
+}
+
+/// Creates carrier staff `email` (password [`PASSWORD`]) and signs them in, setting up the
+/// authenticator staff must have at their first sign-in; returns the full session's cookie.
+pub async fn new_staff_session(app: &TestApp, email: &str) -> String {
     portal::accounts::create_user(
         &app.db.db,
         portal::accounts::Actor::CLI,
         portal::accounts::NewUserKind::Staff,
-        "noc@carrier.example",
+        email,
         Some(PASSWORD),
     )
     .await
     .unwrap();
-    sign_in(app, "noc@carrier.example").await
+    let (res, cookie) = app.login(email, PASSWORD).await;
+    assert_eq!(res.json()["status"], "mfa_enrolment_required");
+    enrol_totp(app, &cookie.unwrap()).await.cookie
+}
+
+/// Creates the carrier staff member `noc@carrier.example` (password [`PASSWORD`]) and signs
+/// them in (setting up their authenticator); returns the session cookie.
+pub async fn staff_session(app: &TestApp) -> String {
+    new_staff_session(app, "noc@carrier.example").await
 }

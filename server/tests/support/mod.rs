@@ -294,3 +294,87 @@ pub fn totp_code(secret_b32: &str, clock: &Clock, offset_steps: i64) -> String {
     let step = (clock.now_secs() / 30) as i64 + offset_steps;
     portal::auth::totp::code_at_step(&secret, step as u64, 6, portal::auth::totp::Algorithm::Sha1)
 }
+
+/// The messages in the app's development outbox, newest first.
+pub async fn outbox(app: &TestApp) -> Vec<portal::mail::OutboxMessage> {
+    let dir = app.db.dir_path().join("data").join("outbox");
+    portal::mail::read_outbox(&dir).await.unwrap()
+}
+
+/// Waits (up to 10 s) until the outbox holds more than `before` messages (mail such as a
+/// password reset goes out after the answer), then returns the token of the newest message's
+/// link under `path_prefix` (e.g. `/reset-password/`).
+pub async fn next_link_token(app: &TestApp, before: usize, path_prefix: &str) -> String {
+    let deadline = Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let messages = outbox(app).await;
+        if messages.len() > before {
+            let body = &messages[0].body;
+            let start = body
+                .find(path_prefix)
+                .unwrap_or_else(|| panic!("no {path_prefix} link in {body}"));
+            let link = body[start..].split_whitespace().next().unwrap();
+            return link.rsplit('/').next().unwrap().to_string();
+        }
+        assert!(Instant::now() < deadline, "no new mail within 10 s");
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+}
+
+/// A minimal SMTP server on a local port: accepts one message per connection and hands its
+/// DATA to the test; with `refuse`, it rejects every recipient; it greets each connection
+/// after `greeting_delay` (a slow mail server).
+pub async fn fake_smtp(
+    refuse: bool,
+    greeting_delay: std::time::Duration,
+) -> (u16, tokio::sync::mpsc::UnboundedReceiver<String>) {
+    use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+    tokio::spawn(async move {
+        loop {
+            let Ok((socket, _)) = listener.accept().await else {
+                return;
+            };
+            let tx = tx.clone();
+            tokio::spawn(async move {
+                let (read, mut write) = socket.into_split();
+                let mut lines = BufReader::new(read).lines();
+                tokio::time::sleep(greeting_delay).await;
+                write.write_all(b"220 fake ESMTP\r\n").await.unwrap();
+                let mut data: Option<String> = None;
+                while let Ok(Some(line)) = lines.next_line().await {
+                    if let Some(body) = data.as_mut() {
+                        if line == "." {
+                            tx.send(std::mem::take(body)).unwrap();
+                            data = None;
+                            write.write_all(b"250 queued\r\n").await.unwrap();
+                        } else {
+                            body.push_str(&line);
+                            body.push('\n');
+                        }
+                        continue;
+                    }
+                    let verb = line.split(' ').next().unwrap_or("").to_ascii_uppercase();
+                    let reply: &[u8] = match verb.as_str() {
+                        "EHLO" | "HELO" => b"250 fake\r\n",
+                        "RCPT" if refuse => b"550 no such mailbox\r\n",
+                        "MAIL" | "RCPT" | "RSET" | "NOOP" => b"250 ok\r\n",
+                        "DATA" => {
+                            data = Some(String::new());
+                            b"354 go ahead\r\n"
+                        }
+                        "QUIT" => {
+                            let _ = write.write_all(b"221 bye\r\n").await;
+                            return;
+                        }
+                        _ => b"502 not implemented\r\n",
+                    };
+                    write.write_all(reply).await.unwrap();
+                }
+            });
+        }
+    });
+    (port, rx)
+}

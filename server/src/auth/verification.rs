@@ -1,0 +1,487 @@
+//! Checking a second secret: the code that completes a password sign-in, and the password or
+//! code a signed-in user enters again before a sensitive change (setting up or turning off the
+//! authenticator, new recovery codes, a new password).
+//!
+//! Every check is bounded *before* the secret is compared, by allowances that concurrent
+//! requests cannot overdraw together (each is one conditional UPDATE or a counted row):
+//! - the session's own: 5 wrong codes drop a pending sign-in; 5 wrong passwords or codes end
+//!   a signed-in session (`sessions.mfa_failures`);
+//! - the account's 15-minute window: 20 wrong codes, 10 wrong passwords
+//!   ([`rate_limit::reserve`]);
+//! - for codes, the account's lifetime: after 100 wrong codes in a row the code step locks
+//!   until a password reset or an administrator clears it, and the user is told by email
+//!   (`user_totp.failed_codes`; NIST SP 800-63B 5.2.2).
+//!
+//! A right secret gives back what it reserved; a wrong one keeps it as its failure. A pending
+//! sign-in's allowance is not given back: that session is replaced by the step up, which is
+//! itself conditional on the pending session still being there ([`crate::db::sessions::delete_in_state`]).
+
+use axum::http::StatusCode;
+use serde_json::json;
+
+use crate::{
+    audit::{self, Event, RequestMeta},
+    auth::{
+        rate_limit::{self, Reservation, LOGIN_PER_ACCOUNT, MFA_PER_ACCOUNT},
+        recovery,
+        session::Authenticated,
+        totp,
+    },
+    db::{self, sessions::Session, users::User},
+    http::{ApiError, ApiResult, AppState},
+    mail::Mail,
+};
+
+/// Wrong codes a pending sign-in survives.
+pub const MAX_CODES_PER_SIGN_IN: i64 = 5;
+/// Wrong passwords and codes, together, a signed-in session survives.
+pub const MAX_WRONG_SECRETS_PER_SESSION: i64 = 5;
+/// Wrong codes in a row after which an account's code step locks.
+pub const MAX_WRONG_CODES_IN_A_ROW: i64 = 100;
+
+/// A right code at sign-in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CodeAccepted {
+    /// A code from the authenticator app.
+    Totp,
+    /// A recovery code; this many are left.
+    Recovery {
+        /// Unused recovery codes after this one.
+        left: u32,
+    },
+}
+
+/// 401 `mfa_expired`: no sign-in is waiting for a code.
+pub fn no_pending_sign_in() -> ApiError {
+    ApiError::new(
+        StatusCode::UNAUTHORIZED,
+        "mfa_expired",
+        "There is no sign-in waiting for a code (it may have timed out). Sign in again with your password.",
+    )
+}
+
+fn sign_in_dropped() -> ApiError {
+    ApiError::new(
+        StatusCode::UNAUTHORIZED,
+        "mfa_expired",
+        "Too many wrong codes. For your security this sign-in was cancelled: sign in again with your password.",
+    )
+}
+
+fn wrong_sign_in_code() -> ApiError {
+    ApiError::new(
+        StatusCode::UNAUTHORIZED,
+        "invalid_code",
+        "That code is not right. Enter the current 6-digit code from your authenticator app, or one of your recovery codes.",
+    )
+}
+
+fn wrong_confirmation_code() -> ApiError {
+    ApiError::new(
+        StatusCode::UNAUTHORIZED,
+        "invalid_code",
+        "That code is not right. Enter the current 6-digit code from your authenticator app.",
+    )
+    .with_field("code")
+}
+
+/// 403 `codes_locked`.
+pub fn codes_locked() -> ApiError {
+    ApiError::forbidden(
+        "codes_locked",
+        "Too many wrong codes were entered for this account in a row, so its codes are locked. \
+         Reset your password (\"Forgot your password?\" on the sign-in page) to unlock them, or ask your administrator.",
+    )
+}
+
+/// 401 `session_ended`: the session used up its wrong secrets and was signed out.
+pub fn session_ended() -> ApiError {
+    ApiError::new(
+        StatusCode::UNAUTHORIZED,
+        "session_ended",
+        "Too many wrong passwords or codes: for your security you have been signed out. Sign in again.",
+    )
+}
+
+/// What an attempt holds until its outcome is known.
+struct Held {
+    /// The session whose allowance it took, and whether to give it back on success.
+    session_id: String,
+    give_back_session: bool,
+    /// Its count in the session's allowance (this attempt included).
+    session_count: i64,
+    window: Reservation,
+    /// Its count of wrong codes in a row (this attempt included), for codes.
+    in_a_row: Option<i64>,
+}
+
+/// Why an attempt gives back what it holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Released {
+    /// The secret was right.
+    Right,
+    /// The secret was never compared (the comparison itself failed).
+    NotChecked,
+}
+
+impl Held {
+    /// Gives back what the attempt holds, except a pending sign-in's attempt when the code was
+    /// right (the step up replaces that session).
+    async fn release(self, state: &AppState, user_id: &str, why: Released) -> ApiResult<()> {
+        rate_limit::release(state, self.window).await?;
+        if self.give_back_session || why == Released::NotChecked {
+            db::sessions::release_attempt(state.db.pool(), &self.session_id).await?;
+        }
+        if self.in_a_row.is_some() {
+            match why {
+                Released::Right => db::mfa::code_accepted(state.db.pool(), user_id).await?,
+                Released::NotChecked => db::mfa::release_code(state.db.pool(), user_id).await?,
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Takes one attempt from the session's allowance.
+async fn reserve_in_session(
+    state: &AppState,
+    session: &Session,
+    max: i64,
+) -> ApiResult<Option<i64>> {
+    Ok(db::sessions::reserve_attempt(state.db.pool(), &session.id, &session.state, max).await?)
+}
+
+/// Ends a session at once (its allowance is used up).
+async fn end_session(state: &AppState, session_id: &str) -> ApiResult<()> {
+    db::sessions::delete(state.db.pool(), session_id).await?;
+    state.sessions.forget_session(session_id);
+    Ok(())
+}
+
+/// Takes a code attempt from the account's window and its lifetime allowance; on refusal
+/// gives back what was taken (the session's attempt included) and answers why.
+async fn reserve_code(
+    state: &AppState,
+    meta: &RequestMeta,
+    user: &User,
+    session_id: &str,
+    session_count: i64,
+    give_back_session: bool,
+) -> ApiResult<Held> {
+    let window = match rate_limit::reserve(state, meta, MFA_PER_ACCOUNT, &user.id).await {
+        Ok(w) => w,
+        Err(e) => {
+            db::sessions::release_attempt(state.db.pool(), session_id).await?;
+            return Err(e);
+        }
+    };
+    let in_a_row =
+        db::mfa::reserve_code(state.db.pool(), &user.id, MAX_WRONG_CODES_IN_A_ROW).await?;
+    if in_a_row.is_none() {
+        let enrolment = db::mfa::find_totp(state.db.pool(), &user.id).await?;
+        if enrolment
+            .is_some_and(|t| t.confirmed_at.is_some() && t.failed_codes >= MAX_WRONG_CODES_IN_A_ROW)
+        {
+            rate_limit::release(state, window).await?;
+            db::sessions::release_attempt(state.db.pool(), session_id).await?;
+            // A process stopped between the last wrong code and the lock leaves the count
+            // at the limit without the lock: finish it here.
+            lock_codes(state, meta, user).await?;
+            return Err(codes_locked());
+        }
+    }
+    Ok(Held {
+        session_id: session_id.to_string(),
+        give_back_session,
+        session_count,
+        window,
+        in_a_row,
+    })
+}
+
+/// Locks the user's code step (once) and tells them by email.
+async fn lock_codes(state: &AppState, meta: &RequestMeta, user: &User) -> ApiResult<()> {
+    let now = state.clock.now_ms();
+    if !db::mfa::lock_codes(state.db.pool(), &user.id, now).await? {
+        return Ok(());
+    }
+    audit::record(
+        state.db.pool(),
+        now,
+        meta,
+        Event::own(
+            user,
+            "mfa.codes_locked",
+            json!({"wrong_codes_in_a_row": MAX_WRONG_CODES_IN_A_ROW}),
+        ),
+    )
+    .await?;
+    state.sessions.forget_user(&user.id);
+    state.mailer.send_later(Mail {
+        to: user.email.clone(),
+        subject: format!("Sign-in codes locked on your {} account", app::PRODUCT_NAME),
+        body: format!(
+            "Hello,\n\n{MAX_WRONG_CODES_IN_A_ROW} wrong authenticator or recovery codes in a row were entered for {} in the {}, so codes for this account are now locked.\n\nIf that was not you, someone may know your password. Reset it here, which also unlocks your codes:\n{}/login\n(\"Forgot your password?\")\n\nOr ask your organisation's administrator to unlock them.\n",
+            user.email,
+            app::PRODUCT_NAME,
+            state.public_origin
+        ),
+    });
+    Ok(())
+}
+
+/// Compares a code with the user's authenticator (and, when `recovery` is true, their
+/// recovery codes), using it up when right.
+async fn compare_code(
+    state: &AppState,
+    user: &User,
+    input: &str,
+    recovery: bool,
+) -> ApiResult<Option<CodeAccepted>> {
+    state.faults.before_secret_check().await;
+    if let Some(code) = totp::normalize_code(input) {
+        return Ok(verify_totp_challenge(state, user, &code)
+            .await?
+            .then_some(CodeAccepted::Totp));
+    }
+    if !recovery {
+        return Ok(None);
+    }
+    let Some(code) = recovery::normalize(input) else {
+        return Ok(None);
+    };
+    let hash = recovery::hash_code(&code, &state.recovery_pepper);
+    let now = state.clock.now_ms();
+    if !db::mfa::use_recovery_code(state.db.pool(), &user.id, &hash, now).await? {
+        return Ok(None);
+    }
+    let left = db::mfa::unused_recovery_codes(state.db.pool(), &user.id).await?;
+    Ok(Some(CodeAccepted::Recovery {
+        left: u32::try_from(left).unwrap_or(0),
+    }))
+}
+
+/// Checks a 6-digit code against the user's confirmed enrolment and uses its time step.
+async fn verify_totp_challenge(state: &AppState, user: &User, code: &str) -> ApiResult<bool> {
+    let Some(enrolment) = db::mfa::find_totp(state.db.pool(), &user.id).await? else {
+        return Ok(false);
+    };
+    if enrolment.confirmed_at.is_none() {
+        return Ok(false);
+    }
+    let secret = state
+        .secrets
+        .open(&enrolment.secret_sealed, user.id.as_bytes())
+        .map_err(|e| {
+            ApiError::internal(anyhow::anyhow!(
+                "cannot open the TOTP secret of {}: {e}",
+                user.id
+            ))
+        })?;
+    let last = u64::try_from(enrolment.last_step).ok();
+    let Some(step) = totp::verify(&secret, code, state.clock.now_secs(), last) else {
+        return Ok(false);
+    };
+    let step = i64::try_from(step).map_err(anyhow::Error::from)?;
+    Ok(db::mfa::claim_step(state.db.pool(), &user.id, step).await?)
+}
+
+/// A wrong code was entered: it stays counted; the lifetime allowance may now be used up.
+async fn code_was_wrong(
+    state: &AppState,
+    meta: &RequestMeta,
+    user: &User,
+    held: &Held,
+) -> ApiResult<()> {
+    if held.in_a_row.is_some_and(|n| n >= MAX_WRONG_CODES_IN_A_ROW) {
+        lock_codes(state, meta, user).await?;
+    }
+    Ok(())
+}
+
+/// Completes the code step of the pending sign-in `pending` with `input` (an authenticator or
+/// recovery code). On success the caller steps the session up; on failure the error says
+/// whether the sign-in can go on.
+pub async fn check_sign_in_code(
+    state: &AppState,
+    meta: &RequestMeta,
+    pending: &Session,
+    user: &User,
+    input: &str,
+) -> ApiResult<CodeAccepted> {
+    let Some(count) = reserve_in_session(state, pending, MAX_CODES_PER_SIGN_IN).await? else {
+        // Gone, already stepped up, or out of attempts: nothing to complete.
+        end_session(state, &pending.id).await?;
+        return Err(no_pending_sign_in());
+    };
+    let held = match reserve_code(state, meta, user, &pending.id, count, false).await {
+        Ok(h) => h,
+        Err(e) if e.code() == "codes_locked" => {
+            end_session(state, &pending.id).await?;
+            return Err(e);
+        }
+        Err(e) => return Err(e),
+    };
+    match compare_code(state, user, input, true).await {
+        Ok(Some(accepted)) => {
+            held.release(state, &user.id, Released::Right).await?;
+            return Ok(accepted);
+        }
+        Ok(None) => {}
+        Err(e) => {
+            held.release(state, &user.id, Released::NotChecked).await?;
+            return Err(e);
+        }
+    }
+    code_was_wrong(state, meta, user, &held).await?;
+    let dropped = held.session_count >= MAX_CODES_PER_SIGN_IN;
+    if dropped {
+        end_session(state, &pending.id).await?;
+    }
+    audit::record(
+        state.db.pool(),
+        state.clock.now_ms(),
+        meta,
+        Event::own(
+            user,
+            "auth.mfa_failed",
+            json!({"failures": held.session_count, "sign_in_dropped": dropped}),
+        ),
+    )
+    .await?;
+    Err(if dropped {
+        sign_in_dropped()
+    } else {
+        wrong_sign_in_code()
+    })
+}
+
+/// A wrong password or code in a signed-in session: audited, and the session ends when it
+/// has used its allowance.
+async fn reauth_failed(
+    state: &AppState,
+    meta: &RequestMeta,
+    a: &Authenticated,
+    secret: &str,
+    count: i64,
+    wrong: ApiError,
+) -> ApiResult<()> {
+    let ended = count >= MAX_WRONG_SECRETS_PER_SESSION;
+    if ended {
+        end_session(state, &a.session.id).await?;
+    }
+    audit::record(
+        state.db.pool(),
+        state.clock.now_ms(),
+        meta,
+        Event::own(
+            &a.user,
+            "auth.reauth_failed",
+            json!({"secret": secret, "failures": count, "session_ended": ended}),
+        ),
+    )
+    .await?;
+    Err(if ended { session_ended() } else { wrong })
+}
+
+/// The session's allowance for a re-check, or `session_ended` when it has none left.
+async fn reserve_reauth(state: &AppState, a: &Authenticated) -> ApiResult<i64> {
+    match reserve_in_session(state, &a.session, MAX_WRONG_SECRETS_PER_SESSION).await? {
+        Some(count) => Ok(count),
+        None => {
+            end_session(state, &a.session.id).await?;
+            Err(session_ended())
+        }
+    }
+}
+
+/// Checks the signed-in user's password again before a sensitive change. A wrong one is
+/// answered with 401 `invalid_password` on `field` and `message`.
+pub async fn recheck_password(
+    state: &AppState,
+    meta: &RequestMeta,
+    a: &Authenticated,
+    password: &str,
+    field: &'static str,
+    message: &'static str,
+) -> ApiResult<()> {
+    let count = reserve_reauth(state, a).await?;
+    // The same per-account window as sign-in passwords: a stolen session cookie gives no
+    // more guesses than the sign-in page.
+    let key = a
+        .user
+        .login_email
+        .clone()
+        .unwrap_or_else(|| a.user.id.clone());
+    let window = match rate_limit::reserve(state, meta, LOGIN_PER_ACCOUNT, &key).await {
+        Ok(w) => w,
+        Err(e) => {
+            db::sessions::release_attempt(state.db.pool(), &a.session.id).await?;
+            return Err(e);
+        }
+    };
+    let held = Held {
+        session_id: a.session.id.clone(),
+        give_back_session: true,
+        session_count: count,
+        window,
+        in_a_row: None,
+    };
+    state.faults.before_secret_check().await;
+    let right = match state
+        .passwords
+        .verify(password, a.user.password_hash.as_deref())
+        .await
+    {
+        Ok(right) => right,
+        Err(e) => {
+            held.release(state, &a.user.id, Released::NotChecked)
+                .await?;
+            return Err(e.into());
+        }
+    };
+    if right {
+        return held.release(state, &a.user.id, Released::Right).await;
+    }
+    let wrong =
+        ApiError::new(StatusCode::UNAUTHORIZED, "invalid_password", message).with_field(field);
+    reauth_failed(state, meta, a, "password", held.session_count, wrong).await
+}
+
+/// Checks a current authenticator code of the signed-in user before a sensitive change (uses
+/// its time step). A wrong one is answered with 401 `invalid_code` on `code`.
+pub async fn recheck_code(
+    state: &AppState,
+    meta: &RequestMeta,
+    a: &Authenticated,
+    input: &str,
+) -> ApiResult<()> {
+    let count = reserve_reauth(state, a).await?;
+    let held = reserve_code(state, meta, &a.user, &a.session.id, count, true).await?;
+    match compare_code(state, &a.user, input, false).await {
+        Ok(Some(_)) => return held.release(state, &a.user.id, Released::Right).await,
+        Ok(None) => {}
+        Err(e) => {
+            held.release(state, &a.user.id, Released::NotChecked)
+                .await?;
+            return Err(e);
+        }
+    }
+    code_was_wrong(state, meta, &a.user, &held).await?;
+    reauth_failed(
+        state,
+        meta,
+        a,
+        "code",
+        held.session_count,
+        wrong_confirmation_code(),
+    )
+    .await
+}
+
+/// Whether the user's code step is locked.
+pub async fn codes_are_locked(state: &AppState, user_id: &str) -> ApiResult<bool> {
+    Ok(db::mfa::find_totp(state.db.pool(), user_id)
+        .await?
+        .is_some_and(|t| t.codes_locked_at.is_some() || t.failed_codes >= MAX_WRONG_CODES_IN_A_ROW))
+}
