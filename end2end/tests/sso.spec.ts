@@ -105,12 +105,13 @@ test("staff enable SSO, the admin connects Fabrikam, a Fabrikam user signs in wi
   await expect(admin).toHaveURL(new RegExp(`/dev-idp/${FABRIKAM}/oauth2/v2\\.0/authorize\\?`));
   await pickAccount(admin, testInfo, ALEX, "emulator-proof-picker");
 
-  // Back on /sso: connected, and the tenant is listed.
-  await expect(admin).toHaveURL(new RegExp(`/sso\\?linked=${FABRIKAM}$`));
+  // Back on /sso: connected, the tenant is listed, and it waits for the carrier's approval.
+  await expect(admin).toHaveURL(new RegExp(`/sso\\?linked=${FABRIKAM}&pending=1$`));
   await waitForHydration(admin);
   await expect(admin.getByTestId("flow-success")).toContainText(`Tenant ${FABRIKAM} is now connected.`);
+  await expect(admin.getByTestId("flow-success")).toContainText("once your account manager has approved it");
   const row = admin.getByTestId("sso-tenants").locator(`tr[data-tenant-id="${FABRIKAM}"]`);
-  await expect(row).toContainText("Active");
+  await expect(row).toContainText("Waiting for approval");
   await expect(row).toContainText(customer.adminEmail);
   await expect(admin.getByRole("link", { name: "Connect another tenant" })).toBeVisible();
   await keepScreenshot(admin, testInfo, "sso-connected-desktop");
@@ -123,7 +124,34 @@ test("staff enable SSO, the admin connects Fabrikam, a Fabrikam user signs in wi
   adminErrors.assertClean();
   await adminContext.close();
 
-  // 3. A Fabrikam user, signed out, opens a deep page and signs in with Microsoft.
+  // Until then a Fabrikam user is refused and told why.
+  const early = await signInWithMicrosoft(browser, testInfo, ALEX);
+  await expect(early.page).toHaveURL(/\/login\?error=tenant_pending/);
+  await waitForHydration(early.page);
+  await expect(early.page.getByTestId("sign-in-error")).toContainText("waits for the carrier's approval");
+  await keepScreenshot(early.page, testInfo, "refused-tenant-pending");
+  early.errors.assertClean();
+  await early.context.close();
+
+  // 3. Carrier staff approve the connection in the provider console.
+  const approverContext = await browser.newContext({ viewport: DESKTOP });
+  const approver = await approverContext.newPage();
+  const approverErrors = watchForErrors(approver);
+  await signInStaff(approver, staffEmail, "/provider");
+  await approver.getByLabel("Search customers").fill(customer.slug);
+  await expect(approver).toHaveURL(new RegExp(`/provider\\?q=${customer.slug}$`));
+  await expect(approver.getByTestId("customer-count")).toContainText("1 customer matches");
+  const approverCard = approver.locator(`section.provider-org[data-slug="${customer.slug}"]`);
+  const pendingRow = approverCard.locator(`tr[data-tenant-id="${FABRIKAM}"]`);
+  await expect(pendingRow).toContainText("Waiting for approval");
+  await keepScreenshot(approver, testInfo, "provider-tenant-waiting");
+  await approver.getByRole("button", { name: `Approve tenant ${FABRIKAM} for ${customer.name}`, exact: true }).click();
+  await expect(approver.getByText(`Tenant ${FABRIKAM} is approved for ${customer.name}`)).toBeVisible();
+  await expect(pendingRow).toContainText("Active");
+  approverErrors.assertClean();
+  await approverContext.close();
+
+  // 4. A Fabrikam user, signed out, opens a deep page and signs in with Microsoft.
   const userContext = await browser.newContext({ viewport: DESKTOP });
   const user = await userContext.newPage();
   const userErrors = watchForErrors(user);
@@ -147,6 +175,49 @@ test("staff enable SSO, the admin connects Fabrikam, a Fabrikam user signs in wi
   await keepScreenshot(user, testInfo, "security-signed-in-with-microsoft");
   userErrors.assertClean();
   await userContext.close();
+
+  // 5. The admin invites an engineer; the invitee accepts with Microsoft from the emailed link,
+  // and the Microsoft account is bound to that invited account (not a new one).
+  const inviterContext = await browser.newContext({ viewport: DESKTOP });
+  const inviter = await inviterContext.newPage();
+  await signIn(inviter, customer.adminEmail);
+  await expect(inviter).toHaveURL(/\/$/);
+  const invitee = `pat-${Date.now()}@${customer.slug}.example`;
+  const invited = await inviter.request.post("/api/v1/users/invitations", {
+    data: { email: invitee, role: "engineer" },
+    headers: { origin: new URL(inviter.url()).origin },
+  });
+  expect(invited.status(), await invited.text()).toBe(201);
+  await inviterContext.close();
+
+  const inviteeContext = await browser.newContext({ viewport: PHONE });
+  const pat = await inviteeContext.newPage();
+  const patErrors = watchForErrors(pat);
+  // The mail goes out after the invitation is made: the outbox shows it a moment later.
+  await expect(async () => {
+    await pat.goto("/dev/outbox");
+    await expect(pat.locator("article", { hasText: invitee })).toHaveCount(1, { timeout: 1_000 });
+  }).toPass();
+  await expect(pat.locator("article", { hasText: invitee })).toContainText("Accept with Microsoft");
+  await pat.locator("article", { hasText: invitee }).getByRole("link").click();
+  await expect(pat).toHaveURL(/\/invite\//);
+  await waitForHydration(pat);
+  await expect(pat.getByRole("button", { name: "Accept with Microsoft" })).toBeVisible();
+  await keepScreenshot(pat, testInfo, "invite-accept-with-microsoft-phone");
+  await pat.getByRole("button", { name: "Accept with Microsoft" }).click();
+  await expect(pat).toHaveURL(EMULATOR);
+  await pat.getByText("Use another account").click();
+  await pat.getByLabel("Tenant ID").fill(FABRIKAM);
+  await pat.getByLabel("Name", { exact: true }).fill("Pat Invitee");
+  await pat.getByLabel("Email", { exact: true }).fill(`pat.invitee@fabrikam.example`);
+  await pat.getByRole("button", { name: "Sign in", exact: true }).click();
+  await expect(pat).toHaveURL(/\/$/);
+  await waitForHydration(pat);
+  const patMe = await me(pat);
+  expect(patMe.status, JSON.stringify(patMe.body)).toBe(200);
+  expect(patMe.body.user).toMatchObject({ email: invitee, role: "engineer", auth_method: "entra" });
+  patErrors.assertClean();
+  await inviteeContext.close();
 });
 
 test("a user of a tenant that is not connected is refused, told why and whom to ask", async ({ browser }, testInfo) => {

@@ -117,9 +117,15 @@ async fn main() {
     portal::sso::set_enabled(&db, Actor::CLI, "bench", true)
         .await
         .unwrap();
-    portal::sso::link_tenant(&db, Actor::CLI, "bench", CONTOSO_TENANT, "bench")
-        .await
-        .unwrap();
+    portal::sso::link_tenant(
+        &db,
+        Actor::CLI,
+        "bench",
+        CONTOSO_TENANT,
+        portal::sso::LinkedBy::Carrier("bench"),
+    )
+    .await
+    .unwrap();
 
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());

@@ -274,8 +274,22 @@ async fn sso_command(db: &Db, command: SsoCommand) -> anyhow::Result<String> {
             format!("{org}: single sign-on disabled{}", ended(n))
         }
         SsoCommand::LinkTenant { org, tenant } => {
-            let t = crate::sso::link_tenant(db, Actor::CLI, &org, &tenant, "cli").await?;
+            let t = crate::sso::link_tenant(
+                db,
+                Actor::CLI,
+                &org,
+                &tenant,
+                crate::sso::LinkedBy::Carrier("cli"),
+            )
+            .await?;
             format!("{org}: tenant {} linked", t.tenant_id)
+        }
+        SsoCommand::ApproveTenant { org, tenant } => {
+            let t = crate::sso::approve_tenant(db, Actor::CLI, &org, &tenant).await?;
+            format!(
+                "{org}: tenant {} approved; its users can sign in",
+                t.tenant_id
+            )
         }
         SsoCommand::UnlinkTenant { org, tenant } => {
             let n = crate::sso::unlink_tenant(db, Actor::CLI, &org, &tenant).await?;

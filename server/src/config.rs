@@ -170,8 +170,18 @@ pub enum SsoCommand {
         #[arg(long)]
         org: String,
     },
-    /// Link an Entra tenant to the customer (without the admin-consent step).
+    /// Link an Entra tenant to the customer (without the admin-consent step); approved at once.
     LinkTenant {
+        /// The organisation's slug.
+        #[arg(long)]
+        org: String,
+        /// The tenant id (a GUID).
+        #[arg(long)]
+        tenant: String,
+    },
+    /// Approve a tenant a customer's admin linked through admin consent: its users can then
+    /// sign in (refuse one by unlinking it).
+    ApproveTenant {
         /// The organisation's slug.
         #[arg(long)]
         org: String,

@@ -73,7 +73,14 @@ pub async fn seed(db: &Db, calls: u64) -> anyhow::Result<String> {
     )
     .await?;
     crate::sso::set_enabled(db, cli, "contoso", true).await?;
-    crate::sso::link_tenant(db, cli, "contoso", CONTOSO_TENANT, "demo").await?;
+    crate::sso::link_tenant(
+        db,
+        cli,
+        "contoso",
+        CONTOSO_TENANT,
+        crate::sso::LinkedBy::Carrier("demo"),
+    )
+    .await?;
     let contoso = db::orgs::find_by_slug(db.pool(), "contoso")
         .await?
         .ok_or_else(|| anyhow::anyhow!("the contoso organisation vanished while seeding"))?;

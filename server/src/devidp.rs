@@ -158,6 +158,7 @@ struct Hooks {
     tamper: Option<Arc<TokenTamper>>,
     extra_jwks_keys: Vec<Value>,
     jwks_issuer: Option<String>,
+    metadata_issuer: Option<String>,
     failure: Option<Failure>,
 }
 
@@ -293,6 +294,12 @@ impl DevIdp {
     /// `{base_url}/{tenantid}/v2.0` template, like Entra's).
     pub fn set_jwks_issuer(&self, issuer: Option<String>) {
         lock(&self.0.hooks).jwks_issuer = issuer;
+    }
+
+    /// Overrides the `issuer` of every discovery document (by default Entra's: the
+    /// `{base_url}/{tenantid}/v2.0` template, or the tenant's own issuer for one tenant).
+    pub fn set_metadata_issuer(&self, issuer: Option<String>) {
+        lock(&self.0.hooks).metadata_issuer = issuer;
     }
 
     /// Replaces the signing key with a new one (new `kid`); the old key leaves the JWKS.

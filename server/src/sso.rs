@@ -132,14 +132,36 @@ pub async fn set_enabled(
     Ok(ended)
 }
 
+/// How a tenant link came about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LinkedBy {
+    /// Carrier staff (the CLI, the provider console, the demo seed): approved at once. The
+    /// text says where, for the audit log.
+    Carrier(&'static str),
+    /// A customer admin's consent, proven by their sign-in against the tenant: it waits for
+    /// carrier staff to approve it, as the carrier's account manager enables SSO.
+    AdminConsent,
+}
+
+impl LinkedBy {
+    fn how(self) -> &'static str {
+        match self {
+            LinkedBy::Carrier(how) => how,
+            LinkedBy::AdminConsent => "admin_consent",
+        }
+    }
+}
+
 /// Links `tenant` to the organisation `slug`. Refused while SSO is off, and when the tenant
-/// is linked to another customer. Linking a tenant the organisation already has is a no-op.
+/// is linked to another customer. A carrier link is approved at once (and approves a link
+/// of the same organisation that was waiting); a link through admin consent waits for staff
+/// ([`approve_tenant`]). Linking a tenant the organisation already has changes nothing else.
 pub async fn link_tenant(
     db: &Db,
     actor: Actor<'_>,
     slug: &str,
     tenant: &str,
-    how: &str,
+    by: LinkedBy,
 ) -> Result<Tenant, SsoError> {
     let tenant_id = normalize_tenant_id(tenant)?;
     let org = org_by_slug(db, slug).await?;
@@ -147,18 +169,24 @@ pub async fn link_tenant(
         return Err(SsoError::SsoDisabled(org.slug));
     }
     if let Some(existing) = db::sso::find_tenant(db.pool(), &tenant_id).await? {
-        return if existing.org_id == org.id {
-            Ok(existing)
-        } else {
-            Err(SsoError::TenantTaken(tenant_id))
-        };
+        if existing.org_id != org.id {
+            return Err(SsoError::TenantTaken(tenant_id));
+        }
+        if existing.approved_at.is_none() && matches!(by, LinkedBy::Carrier(_)) {
+            return approve_tenant(db, actor, slug, &tenant_id).await;
+        }
+        return Ok(existing);
     }
+    let now = db::now_ms();
+    let approved = matches!(by, LinkedBy::Carrier(_));
     let t = Tenant {
         tenant_id: tenant_id.clone(),
         org_id: org.id.clone(),
-        linked_at: db::now_ms(),
+        linked_at: now,
         linked_by: actor.label.to_string(),
         disabled_at: None,
+        approved_at: approved.then_some(now),
+        approved_by: approved.then(|| actor.label.to_string()),
     };
     let mut tx = db.pool().begin().await?;
     if let Err(e) = db::sso::insert_tenant(&mut *tx, &t).await {
@@ -175,14 +203,51 @@ pub async fn link_tenant(
         &entry(
             actor,
             &org,
-            "sso.tenant_linked",
+            if approved {
+                "sso.tenant_linked"
+            } else {
+                "sso.tenant_link_requested"
+            },
             Some(&tenant_id),
-            json!({"tid": tenant_id, "how": how}),
+            json!({"tid": tenant_id, "how": by.how(), "approved": approved}),
         ),
     )
     .await?;
     tx.commit().await?;
     Ok(t)
+}
+
+/// Approves a tenant linked through admin consent (carrier staff): its users can sign in from
+/// now on. Approving an approved tenant changes nothing.
+pub async fn approve_tenant(
+    db: &Db,
+    actor: Actor<'_>,
+    slug: &str,
+    tenant: &str,
+) -> Result<Tenant, SsoError> {
+    let org = org_by_slug(db, slug).await?;
+    let t = linked_tenant(db, &org, tenant).await?;
+    if !org.sso_enabled {
+        return Err(SsoError::SsoDisabled(org.slug));
+    }
+    let now = db::now_ms();
+    let mut tx = db.pool().begin().await?;
+    if db::sso::approve_tenant(&mut *tx, &t.tenant_id, now, actor.label).await? {
+        db::audit::insert(
+            &mut *tx,
+            now,
+            &entry(
+                actor,
+                &org,
+                "sso.tenant_approved",
+                Some(&t.tenant_id),
+                json!({"tid": t.tenant_id, "linked_by": t.linked_by}),
+            ),
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    linked_tenant(db, &org, tenant).await
 }
 
 async fn linked_tenant(db: &Db, org: &Organisation, tenant: &str) -> Result<Tenant, SsoError> {

@@ -239,9 +239,15 @@ async fn customer(
     portal::sso::set_enabled(db, Actor::CLI, slug, true)
         .await
         .unwrap();
-    portal::sso::link_tenant(db, Actor::CLI, slug, tenant, "test")
-        .await
-        .unwrap();
+    portal::sso::link_tenant(
+        db,
+        Actor::CLI,
+        slug,
+        tenant,
+        portal::sso::LinkedBy::Carrier("test"),
+    )
+    .await
+    .unwrap();
 
     let needles = vec![
         org_id.clone(),

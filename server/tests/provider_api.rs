@@ -58,9 +58,15 @@ async fn customers(app: &TestApp) {
     portal::sso::set_enabled(&app.db.db, Actor::CLI, "fabrikam", true)
         .await
         .unwrap();
-    portal::sso::link_tenant(&app.db.db, Actor::CLI, "fabrikam", FABRIKAM_TENANT, "test")
-        .await
-        .unwrap();
+    portal::sso::link_tenant(
+        &app.db.db,
+        Actor::CLI,
+        "fabrikam",
+        FABRIKAM_TENANT,
+        portal::sso::LinkedBy::Carrier("test"),
+    )
+    .await
+    .unwrap();
     create_user(&app.db.db, "contoso", "a@contoso.example", "admin").await;
     create_user(&app.db.db, "contoso", "b@contoso.example", "viewer").await;
 }

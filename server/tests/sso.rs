@@ -76,9 +76,15 @@ async fn linked_org(s: &Sso, slug: &str, tenant: &str) {
     portal::sso::set_enabled(&s.app.db.db, Actor::CLI, slug, true)
         .await
         .unwrap();
-    portal::sso::link_tenant(&s.app.db.db, Actor::CLI, slug, tenant, "test")
-        .await
-        .unwrap();
+    portal::sso::link_tenant(
+        &s.app.db.db,
+        Actor::CLI,
+        slug,
+        tenant,
+        portal::sso::LinkedBy::Carrier("test"),
+    )
+    .await
+    .unwrap();
 }
 
 fn set_cookie(res: &TestResponse, name: &str) -> Option<String> {
@@ -200,6 +206,19 @@ impl Sso {
             url::form_urlencoded::byte_serialize(return_to.as_bytes()).collect::<String>()
         );
         self.trip(&start, None, &[("identity", key)]).await
+    }
+
+    /// Posts the invitation page's "Accept with Microsoft" form.
+    async fn accept_invitation_with_microsoft(&self, token: &str) -> TestResponse {
+        self.app
+            .send(
+                Request::post("/auth/microsoft/invitation")
+                    .header("content-type", "application/x-www-form-urlencoded")
+                    .header("origin", ORIGIN)
+                    .body(Body::from(format!("token={token}")))
+                    .unwrap(),
+            )
+            .await
     }
 
     /// Signs in as someone typed into the emulator's "another account" form.
@@ -768,7 +787,9 @@ async fn without_just_in_time_provisioning_only_a_pending_invitation_lets_a_new_
     );
     assert_eq!(s.count("SELECT COUNT(*) FROM users").await, users_before);
 
-    // Invited by address: the tenant vouches for that address, so the invitation is used.
+    // Invited by address. Signing in with Microsoft is still refused: an invitation is never
+    // matched by the address a token carries (any member of the tenant can carry any `email`).
+    let before = support::outbox(&s.app).await.len();
     let res = s
         .app
         .json(
@@ -779,21 +800,175 @@ async fn without_just_in_time_provisioning_only_a_pending_invitation_lets_a_new_
         )
         .await;
     assert!(res.status.is_success(), "{}", res.text());
+    let invited_id = res.json()["user_id"].as_str().unwrap().to_string();
+    let token = support::next_link_token(&s.app, before, "/invite/").await;
+    let users_before = s.count("SELECT COUNT(*) FROM users").await;
     let trip = s.sign_in_as("megan", "/").await;
-    let me = s
-        .me(&session_cookie(&trip.callback).expect("signed in"))
-        .await;
-    assert_eq!(me["user"]["role"], "engineer");
     assert_eq!(
-        s.count("SELECT COUNT(*) FROM users").await,
-        users_before + 1
+        location(&trip.callback),
+        "/login?error=user_not_provisioned"
     );
+    let trip = s
+        .sign_in_other(CONTOSO_TENANT, "Mallory", "megan.bowen@contoso.example")
+        .await;
+    assert_eq!(
+        location(&trip.callback),
+        "/login?error=user_not_provisioned"
+    );
+    assert_eq!(s.count("SELECT COUNT(*) FROM users").await, users_before);
+
+    // The invitation page offers "Accept with Microsoft"; its form binds the identity that
+    // signs in to the invited account.
+    let info = s
+        .app
+        .get(&format!("/api/v1/auth/invitations/{token}"))
+        .await;
+    assert_eq!(info.json()["microsoft"], true, "{}", info.text());
+    let start = s.accept_invitation_with_microsoft(&token).await;
+    assert_eq!(start.status, 303, "{}", start.text());
+    let oidc = set_cookie(&start, "__Host-portal_oidc").unwrap();
+    let back = s
+        .submit_idp_form(&location(&start), &[("identity", "megan")])
+        .await;
+    let res = s.finish(&back, &oidc, None).await;
+    assert_eq!(location(&res), "/");
+    let me = s.me(&session_cookie(&res).expect("signed in")).await;
+    assert_eq!(me["user"]["id"], json!(invited_id));
+    assert_eq!(me["user"]["role"], "engineer");
+    assert_eq!(me["user"]["auth_method"], "entra");
+    assert_eq!(s.count("SELECT COUNT(*) FROM users").await, users_before);
     assert_eq!(
         s.count("SELECT COUNT(*) FROM user_tokens WHERE purpose = 'invite' AND used_at IS NULL")
             .await,
         0,
         "the invitation is used up"
     );
+    // Megan signs in with one click from now on; the link does not work twice.
+    let again = s.sign_in_as("megan", "/").await;
+    assert_eq!(
+        s.me(&session_cookie(&again.callback).unwrap()).await["user"]["id"],
+        json!(invited_id)
+    );
+    let start = s.accept_invitation_with_microsoft(&token).await;
+    assert_eq!(location(&start), "/login?error=invitation_invalid");
+}
+
+#[tokio::test]
+async fn an_invitation_accepted_with_microsoft_must_come_from_the_customers_tenant() {
+    let s = sso().await;
+    linked_org(&s, "contoso", CONTOSO_TENANT).await;
+    linked_org(&s, "fabrikam", FABRIKAM_TENANT).await;
+    support::create_user(&s.app.db.db, "contoso", "boss@contoso.example", "admin").await;
+    let admin = s
+        .app
+        .login("boss@contoso.example", PASSWORD)
+        .await
+        .1
+        .unwrap();
+    let before = support::outbox(&s.app).await.len();
+    let res = s
+        .app
+        .json(
+            "POST",
+            "/api/v1/users/invitations",
+            Some(&admin),
+            json!({"email": "new@contoso.example", "role": "viewer"}),
+        )
+        .await;
+    assert_eq!(res.status, 201, "{}", res.text());
+    let token = support::next_link_token(&s.app, before, "/invite/").await;
+    // Someone of Fabrikam's (also linked) tenant holding the link: refused, the link unused.
+    let start = s.accept_invitation_with_microsoft(&token).await;
+    let oidc = set_cookie(&start, "__Host-portal_oidc").unwrap();
+    let back = s
+        .submit_idp_form(&location(&start), &[("identity", "alex")])
+        .await;
+    let res = s.finish(&back, &oidc, None).await;
+    assert_eq!(location(&res), "/login?error=wrong_tenant");
+    assert_eq!(
+        s.count("SELECT COUNT(*) FROM user_tokens WHERE purpose = 'invite' AND used_at IS NULL")
+            .await,
+        1
+    );
+    assert_eq!(s.count("SELECT COUNT(*) FROM user_identities").await, 0);
+    // A made-up link starts nothing.
+    let start = s.accept_invitation_with_microsoft("made-up").await;
+    assert_eq!(location(&start), "/login?error=invitation_invalid");
+}
+
+#[tokio::test]
+async fn discovery_metadata_naming_another_issuer_is_refused() {
+    let s = sso().await;
+    linked_org(&s, "contoso", CONTOSO_TENANT).await;
+    s.idp.set_metadata_issuer(Some(
+        "https://login.evil.example/{tenantid}/v2.0".to_string(),
+    ));
+    let res = s.app.get("/auth/microsoft/login").await;
+    assert_eq!(res.status, 502, "{}", res.text());
+    assert!(res.text().contains("Microsoft Entra ID is not answering"));
+    assert_eq!(s.count("SELECT COUNT(*) FROM oidc_transactions").await, 0);
+    // The configured authority's own issuer again: sign-in works.
+    s.idp.set_metadata_issuer(None);
+    let trip = s.sign_in_as("adele", "/").await;
+    assert!(session_cookie(&trip.callback).is_some());
+}
+
+#[tokio::test]
+async fn floods_of_starts_and_made_up_callbacks_are_cut_off() {
+    let s = sso().await;
+    linked_org(&s, "contoso", CONTOSO_TENANT).await;
+    // Made-up callbacks (no transaction, or a wrong state) from one client: 20, then 429.
+    let mut statuses = Vec::new();
+    for i in 0..30 {
+        let path = if i % 2 == 0 {
+            "/auth/microsoft/callback?code=x&state=forged".to_string()
+        } else {
+            format!("/auth/microsoft/consent/callback?admin_consent=True&tenant={CONTOSO_TENANT}&state=forged")
+        };
+        statuses.push(s.app.get(&path).await.status.as_u16());
+    }
+    assert!(statuses[..20].iter().all(|c| *c == 303), "{statuses:?}");
+    assert!(statuses[20..].iter().all(|c| *c == 429), "{statuses:?}");
+    let res = s.app.get("/auth/microsoft/callback?code=x&state=y").await;
+    assert!(res.header("retry-after").is_some());
+    assert!(
+        res.text().contains("Too many sign-in attempts"),
+        "{}",
+        res.text()
+    );
+
+    // Starts from one client: each stores a transaction, so after 200 they are refused.
+    for i in 0..200 {
+        let res = s.app.get("/auth/microsoft/login").await;
+        assert_eq!(res.status, 303, "start {i}: {}", res.text());
+    }
+    let res = s.app.get("/auth/microsoft/login").await;
+    assert_eq!(res.status, 429);
+    assert_eq!(s.count("SELECT COUNT(*) FROM oidc_transactions").await, 200);
+}
+
+#[tokio::test]
+async fn the_flows_in_flight_are_capped() {
+    let s = sso().await;
+    linked_org(&s, "contoso", CONTOSO_TENANT).await;
+    // Fill the table to its cap (as many clients would), then one more start waits.
+    sqlx::query(
+        "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 10000) \
+         INSERT INTO oidc_transactions (cookie_hash, purpose, state, nonce, pkce_verifier, created_at, expires_at) \
+         SELECT 'filler' || i, 'login', 's', 'n', 'v', 0, 9000000000000 FROM n",
+    )
+    .execute(s.app.db.db.pool())
+    .await
+    .unwrap();
+    let res = s.app.get("/auth/microsoft/login").await;
+    assert_eq!(res.status, 503, "{}", res.text());
+    assert!(res.header("retry-after").is_some());
+    // Expired transactions do not count.
+    sqlx::query("UPDATE oidc_transactions SET expires_at = 1 WHERE cookie_hash LIKE 'filler%'")
+        .execute(s.app.db.db.pool())
+        .await
+        .unwrap();
+    assert_eq!(s.app.get("/auth/microsoft/login").await.status, 303);
 }
 
 #[tokio::test]
@@ -926,7 +1101,10 @@ async fn admin_consent_links_the_tenant_only_when_the_proof_sign_in_matches() {
         .submit_idp_form(&location(&proof_start), &[("identity", "alex")])
         .await;
     let res = s.finish(&back, &proof_oidc, Some(&admin)).await;
-    assert_eq!(location(&res), format!("/sso?linked={FABRIKAM_TENANT}"));
+    assert_eq!(
+        location(&res),
+        format!("/sso?linked={FABRIKAM_TENANT}&pending=1")
+    );
     assert!(
         session_cookie(&res).is_none(),
         "the admin's session is left as it was"
@@ -938,8 +1116,9 @@ async fn admin_consent_links_the_tenant_only_when_the_proof_sign_in_matches() {
         .await
         .json();
     assert_eq!(settings["tenants"][0]["tenant_id"], FABRIKAM_TENANT);
+    assert_eq!(settings["tenants"][0]["pending_approval"], true);
     assert_eq!(
-        s.last_audit("sso.tenant_linked").await["how"],
+        s.last_audit("sso.tenant_link_requested").await["how"],
         "admin_consent"
     );
 
@@ -947,8 +1126,91 @@ async fn admin_consent_links_the_tenant_only_when_the_proof_sign_in_matches() {
     let res = s.finish(&consent_callback, &oidc, Some(&admin)).await;
     assert_eq!(location(&res), "/sso?error=expired");
 
+    // The link waits for the carrier: Alex is refused until staff approve it, and nothing is
+    // created for him meanwhile.
+    let users_before = s.count("SELECT COUNT(*) FROM users").await;
+    let trip = s.sign_in_as("alex", "/").await;
+    assert_eq!(location(&trip.callback), "/login?error=tenant_pending");
+    assert_eq!(s.count("SELECT COUNT(*) FROM users").await, users_before);
+    let staff = support::api::staff_session(&s.app).await;
+    let approve =
+        format!("/api/v1/provider/organisations/fabrikam/sso/tenants/{FABRIKAM_TENANT}/approve");
+    // The customer's own admin cannot approve their link.
+    let res = s.app.json("POST", &approve, Some(&admin), json!({})).await;
+    assert_eq!(res.status, 403);
+    let res = s.app.json("POST", &approve, Some(&staff), json!({})).await;
+    assert_eq!(res.status, 200, "{}", res.text());
+    assert_eq!(res.json()["tenants"][0]["pending_approval"], false);
+    assert_eq!(
+        s.last_audit("sso.tenant_approved").await["tid"],
+        FABRIKAM_TENANT
+    );
+
     // Alex can now sign in.
     assert!(session_cookie(&s.sign_in_as("alex", "/").await.callback).is_some());
+}
+
+#[tokio::test]
+async fn a_guest_of_a_tenant_cannot_prove_it_for_admin_consent() {
+    let s = sso().await;
+    support::create_org(&s.app.db.db, "fabrikam").await;
+    portal::sso::set_enabled(&s.app.db.db, Actor::CLI, "fabrikam", true)
+        .await
+        .unwrap();
+    support::create_user(&s.app.db.db, "fabrikam", "it@fabrikam.example", "admin").await;
+    let (_, admin) = s.app.login("it@fabrikam.example", PASSWORD).await;
+    let admin = admin.unwrap();
+
+    // Fabrikam's admin is a B2B guest in Contoso's tenant and tries to link Contoso's tenant
+    // to Fabrikam: the consent redirect names Contoso, and the proof token does carry
+    // Contoso's tid, but it comes from a guest.
+    let res = s.app.get_with("/auth/microsoft/consent", &admin).await;
+    let oidc = set_cookie(&res, "__Host-portal_oidc").unwrap();
+    let forged_consent = format!(
+        "{ORIGIN}/auth/microsoft/consent/callback?admin_consent=True&tenant={CONTOSO_TENANT}&state={}",
+        param(&location(&res), "state").unwrap()
+    );
+    let proof_start = s.finish(&forged_consent, &oidc, Some(&admin)).await;
+    assert_eq!(proof_start.status, 303, "{}", proof_start.text());
+    let proof_oidc = set_cookie(&proof_start, "__Host-portal_oidc").unwrap();
+    let back = s
+        .submit_idp_form(
+            &location(&proof_start),
+            &[
+                ("identity", "other"),
+                ("other_tenant", CONTOSO_TENANT),
+                ("other_name", "Fabrikam IT (guest)"),
+                ("other_email", "it@fabrikam.example"),
+                ("other_guest_of", FABRIKAM_TENANT),
+            ],
+        )
+        .await;
+    let res = s.finish(&back, &proof_oidc, Some(&admin)).await;
+    assert_eq!(location(&res), "/sso?error=guest_account");
+    assert_eq!(s.count("SELECT COUNT(*) FROM sso_tenants").await, 0);
+    assert_eq!(
+        s.last_audit("sso.consent_failed").await["reason"],
+        "guest_account"
+    );
+
+    // A member of Contoso's tenant (not a guest) would be proof.
+    let res = s.app.get_with("/auth/microsoft/consent", &admin).await;
+    let oidc = set_cookie(&res, "__Host-portal_oidc").unwrap();
+    let consent = format!(
+        "{ORIGIN}/auth/microsoft/consent/callback?admin_consent=True&tenant={CONTOSO_TENANT}&state={}",
+        param(&location(&res), "state").unwrap()
+    );
+    let proof_start = s.finish(&consent, &oidc, Some(&admin)).await;
+    let proof_oidc = set_cookie(&proof_start, "__Host-portal_oidc").unwrap();
+    let back = s
+        .submit_idp_form(&location(&proof_start), &[("identity", "adele")])
+        .await;
+    let res = s.finish(&back, &proof_oidc, Some(&admin)).await;
+    assert!(
+        location(&res).starts_with("/sso?linked="),
+        "{}",
+        location(&res)
+    );
 }
 
 #[tokio::test]

@@ -299,6 +299,10 @@ pub struct InvitationInfo {
     pub organisation: String,
     /// When the link expires (RFC 3339, UTC).
     pub expires_at: String,
+    /// The invitee may accept with their organisation's Microsoft account instead of choosing
+    /// a password (a form post of `token` to `/auth/microsoft/invitation`).
+    #[serde(default)]
+    pub microsoft: bool,
 }
 
 /// A new password for an invitation or reset link.

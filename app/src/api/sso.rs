@@ -15,6 +15,8 @@ pub const MICROSOFT_LOGIN_PATH: &str = "/auth/microsoft/login";
 pub const MICROSOFT_CONSENT_PATH: &str = "/auth/microsoft/consent";
 /// Where a signed-in local user's "Link your Microsoft account" button goes.
 pub const MICROSOFT_LINK_PATH: &str = "/auth/microsoft/link";
+/// Where an invitee's "Accept with Microsoft" form posts its `token`.
+pub const MICROSOFT_INVITATION_PATH: &str = "/auth/microsoft/invitation";
 
 /// A Microsoft Entra tenant linked to a customer.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -28,6 +30,10 @@ pub struct LinkedTenant {
     pub linked_by: String,
     /// A disabled tenant stays linked but its users cannot sign in.
     pub disabled: bool,
+    /// Linked through admin consent and waiting for carrier staff to approve it: until then
+    /// its users cannot sign in.
+    #[serde(default)]
+    pub pending_approval: bool,
 }
 
 /// A customer's single sign-on settings, as `GET /api/v1/organisation/sso` returns them.
@@ -234,6 +240,16 @@ pub async fn set_tenant_disabled(
     .await
 }
 
+/// `POST /api/v1/provider/organisations/{slug}/sso/tenants/{tenant}/approve`.
+pub async fn approve_tenant(slug: String, tenant_id: String) -> Result<SsoSettings, ApiError> {
+    client::send_json(
+        gloo_net::http::Method::POST,
+        &format!("/provider/organisations/{slug}/sso/tenants/{tenant_id}/approve"),
+        &serde_json::json!({}),
+    )
+    .await
+}
+
 /// `DELETE /api/v1/provider/organisations/{slug}/sso/tenants/{tenant}`.
 pub async fn unlink_tenant(slug: String, tenant_id: String) -> Result<SsoSettings, ApiError> {
     client::send_json(
@@ -274,6 +290,11 @@ pub fn flow_error_message(code: &str) -> Option<&'static str> {
         "sso_required" => "Your organisation signs in with Microsoft. Use \"Sign in with Microsoft\".",
         "not_configured" => "Sign-in with Microsoft is not configured on this portal. Contact the carrier's support.",
         "forbidden" => "Only an administrator of your organisation can do that.",
+        "guest_account" => "The administrator who signed in is a guest in that tenant, not one of its own members, so nothing was linked. Sign in with a member of the tenant you are connecting.",
+        "tenant_pending" => "Your organisation's Microsoft Entra ID tenant is connected but waits for the carrier's approval. Your account manager at the carrier approves it; try again after that.",
+        "rate_limited" => "There were too many sign-in attempts from your network. Wait a few minutes and try again.",
+        "busy" => "Too many sign-ins with Microsoft are in progress on the portal right now. Try again in a minute.",
+        "invitation_invalid" => "This invitation could not be accepted: it was already used, has expired, or was replaced by a newer one. Ask your organisation's administrator for a new invitation.",
         _ => return None,
     })
 }
@@ -289,6 +310,11 @@ mod tests {
             "consumer_account",
             "state_mismatch",
             "sso_required",
+            "guest_account",
+            "tenant_pending",
+            "rate_limited",
+            "busy",
+            "invitation_invalid",
         ] {
             assert!(
                 flow_error_message(code).is_some_and(|m| m.ends_with('.')),

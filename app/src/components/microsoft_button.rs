@@ -32,6 +32,29 @@ pub fn MicrosoftButton(
     }
 }
 
+/// A form that posts `token` to `action` (a `/auth/microsoft/…` flow that takes a POST), with
+/// a submit button styled as Microsoft's: for a secret that must not travel in a URL (an
+/// invitation's token), and it works before hydration and without JavaScript.
+#[component]
+pub fn MicrosoftPostButton(
+    /// The flow's path.
+    action: &'static str,
+    /// The form's `token` field.
+    token: String,
+    /// The visible label (and accessible name).
+    label: &'static str,
+) -> impl IntoView {
+    view! {
+        <form class="ms-form" method="post" action=action>
+            <input type="hidden" name="token" value=token />
+            <button type="submit" class="ms-button full-width">
+                <MicrosoftLogo />
+                <span>{label}</span>
+            </button>
+        </form>
+    }
+}
+
 /// Microsoft's four-square logo, decorative (the text next to it names the action).
 #[component]
 pub fn MicrosoftLogo() -> impl IntoView {

@@ -10,17 +10,22 @@ use leptos_router::hooks::use_params_map;
 
 use crate::api::{
     auth::{invitation, InvitationInfo},
+    sso::MICROSOFT_INVITATION_PATH,
     ApiError,
 };
 use crate::components::browser::in_browser;
 use crate::components::{
     browser::format_local_datetime,
     form::NeedsJavaScript,
+    microsoft_button::MicrosoftPostButton,
     password_link::{
         is_link_token, LinkDone, LinkPasswordForm, LinkPurpose, LinkState, MALFORMED_LINK_MESSAGE,
     },
 };
 use crate::PRODUCT_NAME;
+
+/// The label of the button that accepts with the organisation's Microsoft account.
+pub const ACCEPT_WITH_MICROSOFT: &str = "Accept with Microsoft";
 
 /// The heading before the invitation has loaded (and when it cannot be used).
 pub const DEFAULT_HEADING: &str = "Accept your invitation";
@@ -134,16 +139,32 @@ fn InvitationBody(
     state: RwSignal<LinkState>,
 ) -> impl IntoView {
     let InvitationInfo {
-        email, expires_at, ..
+        email,
+        expires_at,
+        microsoft,
+        ..
     } = info;
     let expires = format_local_datetime(&expires_at);
-    move || match state.get() {
+    move || {
+        match state.get() {
         LinkState::Form => view! {
             <p class="muted">
-                "Choose the password you will sign in with. This invitation works until "
+                "This invitation works until "
                 <time datetime=expires_at.clone()>{expires.clone()}</time>
                 "."
             </p>
+            {microsoft.then(|| view! {
+                <p>"Your organisation signs in with Microsoft: accept with your work account, and sign in with it from now on."</p>
+                <div class="sso-sign-in">
+                    <MicrosoftPostButton
+                        action=MICROSOFT_INVITATION_PATH
+                        token=token.clone()
+                        label=ACCEPT_WITH_MICROSOFT
+                    />
+                </div>
+                <p class="or-divider"><span>"or choose a password"</span></p>
+            })}
+            <p class="muted">"Choose the password you will sign in with."</p>
             <LinkPasswordForm
                 purpose=LinkPurpose::Invitation
                 token=token.clone()
@@ -155,6 +176,7 @@ fn InvitationBody(
         .into_any(),
         LinkState::Done => view! { <LinkDone purpose=LinkPurpose::Invitation /> }.into_any(),
         LinkState::Invalid(message) => view! { <InvalidInvitation message=message /> }.into_any(),
+    }
     }
 }
 
@@ -183,6 +205,7 @@ mod tests {
             email: "ana@contoso.example".to_string(),
             organisation: organisation.to_string(),
             expires_at: "2025-12-04T10:37:00Z".to_string(),
+            microsoft: false,
         }
     }
 

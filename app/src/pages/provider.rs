@@ -23,9 +23,10 @@ use leptos_router::{
 use crate::api::{
     calls::percent_encode,
     sso::{
-        link_tenant, search_provider_organisations, set_sso_enabled, set_tenant_disabled,
-        unlink_tenant, LinkedTenant, ProviderOrganisation, ProviderOrganisations, ProviderSearch,
-        SsoSettings, PROVIDER_PAGE_SIZE, PROVIDER_SEARCH_MAX_CHARS,
+        approve_tenant, link_tenant, search_provider_organisations, set_sso_enabled,
+        set_tenant_disabled, unlink_tenant, LinkedTenant, ProviderOrganisation,
+        ProviderOrganisations, ProviderSearch, SsoSettings, PROVIDER_PAGE_SIZE,
+        PROVIDER_SEARCH_MAX_CHARS,
     },
     ApiError,
 };
@@ -95,6 +96,15 @@ pub enum ProviderAction {
         /// The tenant id.
         tenant_id: String,
     },
+    /// Approve a tenant the customer's admin linked through admin consent.
+    Approve {
+        /// The customer's slug.
+        slug: String,
+        /// The customer's name.
+        name: String,
+        /// The tenant id.
+        tenant_id: String,
+    },
 }
 
 impl ProviderAction {
@@ -104,7 +114,8 @@ impl ProviderAction {
             ProviderAction::SetSso { slug, .. }
             | ProviderAction::Link { slug, .. }
             | ProviderAction::SetTenantDisabled { slug, .. }
-            | ProviderAction::Unlink { slug, .. } => slug,
+            | ProviderAction::Unlink { slug, .. }
+            | ProviderAction::Approve { slug, .. } => slug,
         }
     }
 
@@ -127,6 +138,7 @@ impl ProviderAction {
                 disabled: false, ..
             } => "Enable",
             ProviderAction::Unlink { .. } => "Unlink",
+            ProviderAction::Approve { .. } => "Approve",
         }
     }
 
@@ -159,6 +171,9 @@ impl ProviderAction {
             ProviderAction::Unlink {
                 name, tenant_id, ..
             } => format!("Unlink tenant {tenant_id} from {name}"),
+            ProviderAction::Approve {
+                name, tenant_id, ..
+            } => format!("Approve tenant {tenant_id} for {name}"),
         }
     }
 
@@ -217,6 +232,11 @@ impl ProviderAction {
             ProviderAction::Unlink {
                 name, tenant_id, ..
             } => format!("Tenant {tenant_id} is no longer linked to {name}."),
+            ProviderAction::Approve {
+                name, tenant_id, ..
+            } => format!(
+                "Tenant {tenant_id} is approved for {name}: its users can sign in with Microsoft."
+            ),
         }
     }
 
@@ -251,6 +271,9 @@ impl ProviderAction {
             } => format!("Tenant {tenant_id} could not be enabled."),
             ProviderAction::Unlink { tenant_id, .. } => {
                 format!("Tenant {tenant_id} could not be unlinked.")
+            }
+            ProviderAction::Approve { tenant_id, .. } => {
+                format!("Tenant {tenant_id} could not be approved.")
             }
         };
         format!("{what} {error}")
@@ -295,6 +318,9 @@ async fn perform(action: ProviderAction) -> Result<SsoSettings, ApiError> {
         ProviderAction::Unlink {
             slug, tenant_id, ..
         } => unlink_tenant(slug, tenant_id).await,
+        ProviderAction::Approve {
+            slug, tenant_id, ..
+        } => approve_tenant(slug, tenant_id).await,
     }
 }
 
@@ -430,14 +456,14 @@ fn is_plain_click(ev: &leptos::ev::MouseEvent) -> bool {
 
 /// What decides whether a customer's row and card must be drawn again: its SSO state and
 /// tenants change with the console's actions; its name and users do not.
-fn render_key(org: &ProviderOrganisation) -> (String, bool, Vec<(String, bool)>) {
+fn render_key(org: &ProviderOrganisation) -> (String, bool, Vec<(String, bool, bool)>) {
     (
         org.slug.clone(),
         org.sso.enabled,
         org.sso
             .tenants
             .iter()
-            .map(|t| (t.tenant_id.clone(), t.disabled))
+            .map(|t| (t.tenant_id.clone(), t.disabled, t.pending_approval))
             .collect(),
     )
 }
@@ -911,13 +937,25 @@ fn ProviderTenantsTable(
                 linked_at,
                 linked_by,
                 disabled,
+                pending_approval,
             } = tenant;
-            let state_action = ProviderAction::SetTenantDisabled {
-                slug: slug.clone(),
-                name: name.clone(),
-                tenant_id: tenant_id.clone(),
-                disabled: !disabled,
+            // A link made through admin consent waits for staff: approving it comes first.
+            let state_action = if pending_approval {
+                ProviderAction::Approve {
+                    slug: slug.clone(),
+                    name: name.clone(),
+                    tenant_id: tenant_id.clone(),
+                }
+            } else {
+                ProviderAction::SetTenantDisabled {
+                    slug: slug.clone(),
+                    name: name.clone(),
+                    tenant_id: tenant_id.clone(),
+                    disabled: !disabled,
+                }
             };
+            let state_class = if pending_approval { "primary" } else { "secondary" };
+            let active = !disabled && !pending_approval;
             let unlink = ProviderAction::Unlink {
                 slug: slug.clone(),
                 name: name.clone(),
@@ -955,13 +993,13 @@ fn ProviderTenantsTable(
                     </td>
                     <td data-label="Linked by">{linked_by_label(&linked_by)}</td>
                     <td data-label="Status">
-                        <span class="badge" class:ok=!disabled class:bad=disabled>
-                            {tenant_state_label(disabled)}
+                        <span class="badge" class:ok=active class:bad=disabled class:warn=pending_approval>
+                            {tenant_state_label(disabled, pending_approval)}
                         </span>
                     </td>
                     <td class="actions-cell">
                         <div class="actions">
-                            <ActionButton console=console action=state_action class="secondary" />
+                            <ActionButton console=console action=state_action class=state_class />
                             {unlink_button}
                         </div>
                     </td>
@@ -1375,10 +1413,14 @@ mod tests {
                     linked_at: "2026-01-01T00:00:00Z".to_string(),
                     linked_by: "cli".to_string(),
                     disabled,
+                    pending_approval: false,
                 }],
             },
         };
         assert_eq!(render_key(&org(true, false)), render_key(&org(true, false)));
+        let mut waiting = org(true, false);
+        waiting.sso.tenants[0].pending_approval = true;
+        assert_ne!(render_key(&waiting), render_key(&org(true, false)));
         assert_ne!(
             render_key(&org(true, false)),
             render_key(&org(false, false))

@@ -75,9 +75,11 @@ pub fn normalize_tenant_id(raw: &str) -> Result<String, &'static str> {
     }
 }
 
-/// "Active" or "Disabled".
-pub fn tenant_state_label(disabled: bool) -> &'static str {
-    if disabled {
+/// "Waiting for approval", "Disabled" or "Active".
+pub fn tenant_state_label(disabled: bool, pending_approval: bool) -> &'static str {
+    if pending_approval {
+        "Waiting for approval"
+    } else if disabled {
         "Disabled"
     } else {
         "Active"
@@ -127,22 +129,32 @@ pub enum FlowOutcome {
     Failure(&'static str),
 }
 
-/// The success message of `?linked=TENANT`. The tenant is echoed only when it is a GUID: the
-/// value comes from a URL anyone can craft.
-pub fn linked_notice(tenant: &str) -> String {
-    match normalize_tenant_id(tenant) {
-        Ok(tenant) => {
-            format!("Tenant {tenant} is now connected. Its users can sign in with Microsoft.")
-        }
-        Err(_) => "The tenant is now connected. Its users can sign in with Microsoft.".to_string(),
+/// The success message of `?linked=TENANT[&pending=1]`. The tenant is echoed only when it is
+/// a GUID: the value comes from a URL anyone can craft.
+pub fn linked_notice(tenant: &str, pending_approval: bool) -> String {
+    let what = match normalize_tenant_id(tenant) {
+        Ok(tenant) => format!("Tenant {tenant} is now connected."),
+        Err(_) => "The tenant is now connected.".to_string(),
+    };
+    if pending_approval {
+        format!("{what} The carrier approves new connections: its users can sign in with Microsoft once your account manager has approved it.")
+    } else {
+        format!("{what} Its users can sign in with Microsoft.")
     }
 }
 
-/// What the consent flow's return (`?linked=` or `?error=`) says; an error wins.
-pub fn consent_outcome(linked: Option<&str>, error: Option<&str>) -> Option<FlowOutcome> {
+/// What the consent flow's return (`?linked=`, `&pending=1` or `?error=`) says; an error wins.
+pub fn consent_outcome(
+    linked: Option<&str>,
+    pending: Option<&str>,
+    error: Option<&str>,
+) -> Option<FlowOutcome> {
     match (linked, error) {
         (_, Some(code)) => Some(FlowOutcome::Failure(flow_error_text(code))),
-        (Some(tenant), None) => Some(FlowOutcome::Success(linked_notice(tenant))),
+        (Some(tenant), None) => Some(FlowOutcome::Success(linked_notice(
+            tenant,
+            pending == Some("1"),
+        ))),
         (None, None) => None,
     }
 }
@@ -187,7 +199,13 @@ pub fn page_access(state: &MeState, allowed: fn(&MeResponse) -> bool) -> PageAcc
 pub fn SsoPage() -> impl IntoView {
     let query = use_query_map();
     let outcome = Memo::new(move |_| {
-        query.with(|q| consent_outcome(q.get("linked").as_deref(), q.get("error").as_deref()))
+        query.with(|q| {
+            consent_outcome(
+                q.get("linked").as_deref(),
+                q.get("pending").as_deref(),
+                q.get("error").as_deref(),
+            )
+        })
     });
     let me = use_current_user().me;
 
@@ -399,7 +417,9 @@ fn TenantsTable(tenants: Vec<LinkedTenant>) -> impl IntoView {
                 linked_at,
                 linked_by,
                 disabled,
+                pending_approval,
             } = tenant;
+            let active = !disabled && !pending_approval;
             view! {
                 <tr data-tenant-id=tenant_id.clone()>
                     <td data-label="Tenant ID"><span class="mono tenant-id">{tenant_id.clone()}</span></td>
@@ -408,8 +428,8 @@ fn TenantsTable(tenants: Vec<LinkedTenant>) -> impl IntoView {
                     </td>
                     <td data-label="Linked by">{linked_by_label(&linked_by)}</td>
                     <td data-label="Status">
-                        <span class="badge" class:ok=!disabled class:bad=disabled>
-                            {tenant_state_label(disabled)}
+                        <span class="badge" class:ok=active class:bad=disabled class:warn=pending_approval>
+                            {tenant_state_label(disabled, pending_approval)}
                         </span>
                     </td>
                 </tr>
@@ -618,8 +638,9 @@ mod tests {
 
     #[test]
     fn tenants_read_as_words() {
-        assert_eq!(tenant_state_label(false), "Active");
-        assert_eq!(tenant_state_label(true), "Disabled");
+        assert_eq!(tenant_state_label(false, false), "Active");
+        assert_eq!(tenant_state_label(true, false), "Disabled");
+        assert_eq!(tenant_state_label(false, true), "Waiting for approval");
         assert_eq!(linked_by_label("cli"), "The carrier");
         assert_eq!(linked_by_label("ana@example.com"), "ana@example.com");
         assert_eq!(known_role("engineer"), "engineer");
@@ -629,14 +650,25 @@ mod tests {
     #[test]
     fn a_linked_tenant_is_announced_and_only_guids_are_echoed() {
         assert_eq!(
-            consent_outcome(Some("72f988bf-86f1-41af-91ab-2d7cd011db47"), None),
+            consent_outcome(Some("72f988bf-86f1-41af-91ab-2d7cd011db47"), None, None),
             Some(FlowOutcome::Success(
                 "Tenant 72f988bf-86f1-41af-91ab-2d7cd011db47 is now connected. Its users can sign in with Microsoft."
                     .to_string()
             ))
         );
+        let Some(FlowOutcome::Success(waiting)) = consent_outcome(
+            Some("72f988bf-86f1-41af-91ab-2d7cd011db47"),
+            Some("1"),
+            None,
+        ) else {
+            panic!("a success");
+        };
+        assert!(
+            waiting.contains("once your account manager has approved it"),
+            "{waiting}"
+        );
         let Some(FlowOutcome::Success(message)) =
-            consent_outcome(Some("Call +44 20 7946 0000 to verify"), None)
+            consent_outcome(Some("Call +44 20 7946 0000 to verify"), None, None)
         else {
             panic!("a success");
         };
@@ -647,14 +679,14 @@ mod tests {
     #[test]
     fn a_refused_consent_says_why_and_an_error_wins() {
         assert_eq!(
-            consent_outcome(None, Some("tenant_taken")),
+            consent_outcome(None, None, Some("tenant_taken")),
             flow_error_message("tenant_taken").map(FlowOutcome::Failure)
         );
         assert_eq!(
-            consent_outcome(Some("x"), Some("<script>")),
+            consent_outcome(Some("x"), None, Some("<script>")),
             Some(FlowOutcome::Failure(GENERAL_FLOW_ERROR))
         );
-        assert_eq!(consent_outcome(None, None), None);
+        assert_eq!(consent_outcome(None, None, None), None);
     }
 
     #[test]

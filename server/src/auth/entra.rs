@@ -154,6 +154,19 @@ impl Entra {
         // crate's `discover_async` (it demands issuer == discovery URL) is not used.
         let metadata: CoreProviderMetadata = serde_json::from_value(doc.clone())
             .map_err(|e| EntraError::Unavailable(format!("{url}: unreadable metadata: {e}")))?;
+        // The document must be the configured authority's own (OpenID Connect Discovery 4.3):
+        // its issuer is `{authority}/{tenantid}/v2.0` (Entra's template for the multi-tenant
+        // endpoints; Microsoft's own validation substitutes the tenant into it) or, for one
+        // tenant, `{authority}/{tenant}/v2.0`. A document naming another issuer could send
+        // the flow to endpoints the portal was never configured to trust.
+        let issuer = metadata.issuer().as_str();
+        if !issuer_matches_authority(issuer, &self.config.authority, tenant) {
+            return Err(EntraError::Unavailable(format!(
+                "{url}: the discovery document's issuer {issuer:?} is not {:?}; refusing the \
+                 metadata (check ENTRA_AUTHORITY)",
+                id_token::issuer_for(&self.config.authority, TENANT_TEMPLATE)
+            )));
+        }
         let token_endpoint = doc
             .get("token_endpoint")
             .and_then(serde_json::Value::as_str)
@@ -345,6 +358,19 @@ impl Entra {
     }
 }
 
+/// The placeholder of Entra's multi-tenant issuer template.
+const TENANT_TEMPLATE: &str = "{tenantid}";
+
+/// Whether a discovery document's `issuer`, fetched for `tenant` (`organizations`, `common` or
+/// a tenant id), belongs to `authority`.
+fn issuer_matches_authority(issuer: &str, authority: &str, tenant: &str) -> bool {
+    let template = id_token::issuer_for(authority, TENANT_TEMPLATE);
+    match tenant {
+        "organizations" | "common" => issuer == template,
+        one => issuer == template || issuer == id_token::issuer_for(authority, one),
+    }
+}
+
 /// A transport error in one line (reqwest's Display hides whether it was a timeout).
 fn describe(e: &reqwest::Error) -> String {
     if e.is_timeout() {
@@ -353,5 +379,46 @@ fn describe(e: &reqwest::Error) -> String {
         format!("could not connect: {e}")
     } else {
         e.to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::issuer_matches_authority;
+
+    #[test]
+    fn discovery_issuers_must_be_the_authoritys() {
+        let authority = "https://login.microsoftonline.com";
+        let template = "https://login.microsoftonline.com/{tenantid}/v2.0";
+        let tid = "6f1c4a9e-3b52-4c1d-9a57-2e8f0b7d4c11";
+        assert!(issuer_matches_authority(
+            template,
+            authority,
+            "organizations"
+        ));
+        assert!(issuer_matches_authority(template, authority, tid));
+        assert!(issuer_matches_authority(
+            &format!("{authority}/{tid}/v2.0"),
+            authority,
+            tid
+        ));
+        for bad in [
+            "https://login.evil.example/{tenantid}/v2.0",
+            "https://login.microsoftonline.com/{tenantid}/v2.0/",
+            "https://login.microsoftonline.com.evil.example/{tenantid}/v2.0",
+            "https://login.microsoftonline.com/common/v2.0",
+            "",
+        ] {
+            assert!(
+                !issuer_matches_authority(bad, authority, "organizations"),
+                "{bad}"
+            );
+        }
+        // One tenant's document cannot stand for another tenant's.
+        assert!(!issuer_matches_authority(
+            &format!("{authority}/{tid}/v2.0"),
+            authority,
+            "b3e9d0f4-8a61-4f2e-bc35-7d1a9c6e2f80"
+        ));
     }
 }

@@ -18,6 +18,18 @@ pub struct Tenant {
     pub linked_by: String,
     /// When it was disabled, if it is.
     pub disabled_at: Option<i64>,
+    /// When carrier staff approved it (linked by staff or the CLI: when it was linked);
+    /// `None` while a link made through admin consent waits for them.
+    pub approved_at: Option<i64>,
+    /// Who approved it: a staff email, or `cli`.
+    pub approved_by: Option<String>,
+}
+
+impl Tenant {
+    /// Its users may sign in: approved and not disabled.
+    pub fn admits_sign_in(&self) -> bool {
+        self.approved_at.is_some() && self.disabled_at.is_none()
+    }
 }
 
 fn tenant_from_row(row: &AnyRow) -> Result<Tenant, sqlx::Error> {
@@ -27,10 +39,13 @@ fn tenant_from_row(row: &AnyRow) -> Result<Tenant, sqlx::Error> {
         linked_at: row.try_get("linked_at")?,
         linked_by: row.try_get("linked_by")?,
         disabled_at: row.try_get("disabled_at")?,
+        approved_at: row.try_get("approved_at")?,
+        approved_by: row.try_get("approved_by")?,
     })
 }
 
-const TENANT_COLUMNS: &str = "tenant_id, org_id, linked_at, linked_by, disabled_at";
+const TENANT_COLUMNS: &str =
+    "tenant_id, org_id, linked_at, linked_by, disabled_at, approved_at, approved_by";
 
 /// The tenant with this id, whichever customer it is linked to.
 pub async fn find_tenant<'e, E: Executor<'e, Database = Any>>(
@@ -70,16 +85,38 @@ pub async fn insert_tenant<'e, E: Executor<'e, Database = Any>>(
     t: &Tenant,
 ) -> Result<(), sqlx::Error> {
     sqlx::query(
-        "INSERT INTO sso_tenants (tenant_id, org_id, linked_at, linked_by, disabled_at) VALUES ($1, $2, $3, $4, $5)",
+        "INSERT INTO sso_tenants (tenant_id, org_id, linked_at, linked_by, disabled_at, approved_at, approved_by) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
     )
     .bind(&t.tenant_id)
     .bind(&t.org_id)
     .bind(t.linked_at)
     .bind(&t.linked_by)
     .bind(t.disabled_at)
+    .bind(t.approved_at)
+    .bind(t.approved_by.as_deref())
     .execute(db)
     .await?;
     Ok(())
+}
+
+/// Approves a tenant waiting for approval; returns whether it was waiting.
+pub async fn approve_tenant<'e, E: Executor<'e, Database = Any>>(
+    db: E,
+    tenant_id: &str,
+    now: i64,
+    by: &str,
+) -> Result<bool, sqlx::Error> {
+    let r = sqlx::query(
+        "UPDATE sso_tenants SET approved_at = $1, approved_by = $2 \
+         WHERE tenant_id = $3 AND approved_at IS NULL",
+    )
+    .bind(now)
+    .bind(by)
+    .bind(tenant_id)
+    .execute(db)
+    .await?;
+    Ok(r.rows_affected() == 1)
 }
 
 /// Disables (`Some(time)`) or re-enables (`None`) a tenant.
@@ -228,6 +265,18 @@ pub struct Transaction {
     pub created_at: i64,
     /// End, UTC ms.
     pub expires_at: i64,
+}
+
+/// How many flows are in flight (transactions not yet expired) at `now`.
+pub async fn live_transactions<'e, E: Executor<'e, Database = Any>>(
+    db: E,
+    now: i64,
+) -> Result<i64, sqlx::Error> {
+    sqlx::query("SELECT COUNT(*) AS n FROM oidc_transactions WHERE expires_at > $1")
+        .bind(now)
+        .fetch_one(db)
+        .await?
+        .try_get("n")
 }
 
 /// Stores a transaction.

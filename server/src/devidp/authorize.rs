@@ -17,11 +17,12 @@ use super::{
 };
 
 /// Fields of the picker's own forms, as opposed to the authorization request they carry.
-const PICKER_FIELDS: [&str; 5] = [
+const PICKER_FIELDS: [&str; 6] = [
     "identity",
     "other_tenant",
     "other_name",
     "other_email",
+    "other_guest_of",
     "action",
 ];
 
@@ -235,6 +236,7 @@ fn choose(request: &AuthRequest, picked: &Params) -> Result<Account, String> {
             picked.get("other_tenant").unwrap_or(""),
             picked.get("other_name").unwrap_or(""),
             picked.get("other_email").unwrap_or(""),
+            picked.get("other_guest_of").unwrap_or(""),
         )?,
         Some(key) => demo_identities()
             .iter()
@@ -340,6 +342,12 @@ fn picker(
          <label for=\"other_email\">Email</label>\
          <input type=\"email\" id=\"other_email\" name=\"other_email\" value=\"{email}\" required \
          maxlength=\"254\" autocomplete=\"off\">\
+         <label for=\"other_guest_of\">Guest from tenant (optional)</label>\
+         <input type=\"text\" id=\"other_guest_of\" name=\"other_guest_of\" value=\"{guest_of}\" \
+         autocomplete=\"off\" spellcheck=\"false\" aria-describedby=\"other_guest_hint\" \
+         placeholder=\"00000000-0000-0000-0000-000000000000\">\
+         <p class=\"hint\" id=\"other_guest_hint\">For a B2B guest: the tenant the person really \
+         belongs to. Their token names it in <code>idp</code>, with <code>acct</code> 1.</p>\
          <div class=\"actions\"><button type=\"submit\" class=\"primary\">Sign in</button></div>\
          </form></details>",
         open = if open { " open" } else { "" },
@@ -351,6 +359,7 @@ fn picker(
         },
         name = escape(previous.get("other_name").unwrap_or("")),
         email = escape(previous.get("other_email").unwrap_or("")),
+        guest_of = escape(previous.get("other_guest_of").unwrap_or("")),
     ));
 
     main.push_str(&format!(

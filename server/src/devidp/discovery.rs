@@ -27,6 +27,10 @@ pub(super) async fn openid_configuration(
     };
     let base = &idp.config().base_url;
     let segment = path.segment();
+    let issuer = lock(&idp.0.hooks)
+        .metadata_issuer
+        .clone()
+        .unwrap_or_else(|| format!("{base}/{}/v2.0", path.issuer_tenant()));
     let document = json!({
         "token_endpoint": format!("{base}/{segment}/oauth2/v2.0/token"),
         "token_endpoint_auth_methods_supported": ["client_secret_post", "private_key_jwt", "client_secret_basic"],
@@ -36,7 +40,7 @@ pub(super) async fn openid_configuration(
         "id_token_signing_alg_values_supported": ["RS256"],
         "response_types_supported": ["code", "id_token", "code id_token", "id_token token"],
         "scopes_supported": ["openid", "profile", "email", "offline_access"],
-        "issuer": format!("{base}/{}/v2.0", path.issuer_tenant()),
+        "issuer": issuer,
         "request_uri_parameter_supported": false,
         // Entra points at Microsoft Graph; the emulator has no userinfo, and the portal does
         // not use it (the ID token carries everything).

@@ -171,6 +171,9 @@ pub(super) struct Account {
     pub(super) oid: String,
     pub(super) name: String,
     pub(super) email: String,
+    /// For a B2B guest of `tenant`: the tenant the person really belongs to. Their tokens
+    /// carry `tenant` as `tid` but name the home tenant in `idp`, with `acct` 1, like Entra's.
+    pub(super) home_tenant: Option<String>,
 }
 
 impl From<&Identity> for Account {
@@ -180,14 +183,21 @@ impl From<&Identity> for Account {
             oid: identity.oid.to_owned(),
             name: identity.name.to_owned(),
             email: identity.email.to_owned(),
+            home_tenant: None,
         }
     }
 }
 
 impl Account {
     /// An account typed in under "Use another account". Its oid is derived from tenant and
-    /// email, so signing in again with the same details is the same user.
-    pub(super) fn other(tenant: &str, name: &str, email: &str) -> Result<Account, String> {
+    /// email, so signing in again with the same details is the same user. A `guest_of` tenant
+    /// (empty for none) makes it a B2B guest of `tenant` from that home tenant.
+    pub(super) fn other(
+        tenant: &str,
+        name: &str,
+        email: &str,
+        guest_of: &str,
+    ) -> Result<Account, String> {
         let tenant = parse_tenant_id(tenant.trim()).ok_or_else(|| {
             "Enter the tenant ID as a GUID, for example 6f1c4a9e-3b52-4c1d-9a57-2e8f0b7d4c11."
                 .to_owned()
@@ -205,11 +215,27 @@ impl Account {
         if !well_formed {
             return Err("Enter an email address such as someone@example.com.".to_owned());
         }
+        let home_tenant = match guest_of.trim() {
+            "" => None,
+            home => {
+                let home = parse_tenant_id(home).ok_or_else(|| {
+                    "Enter the guest's home tenant ID as a GUID, or leave it empty.".to_owned()
+                })?;
+                if home == tenant {
+                    return Err(
+                        "A guest's home tenant is another tenant than the one signed in to."
+                            .to_owned(),
+                    );
+                }
+                Some(home)
+            }
+        };
         Ok(Account {
             oid: derived_oid(&tenant, email),
             tenant,
             name: name.to_owned(),
             email: email.to_owned(),
+            home_tenant,
         })
     }
 }
@@ -254,15 +280,26 @@ mod tests {
 
     #[test]
     fn typed_in_accounts_get_a_stable_oid() {
-        let a = Account::other(FABRIKAM_TENANT, "Pat", "Pat@Fabrikam.example").unwrap();
-        let b = Account::other(FABRIKAM_TENANT, "Pat", "pat@fabrikam.example").unwrap();
+        let a = Account::other(FABRIKAM_TENANT, "Pat", "Pat@Fabrikam.example", "").unwrap();
+        let b = Account::other(FABRIKAM_TENANT, "Pat", "pat@fabrikam.example", "").unwrap();
         assert_eq!(a.oid, b.oid);
         assert!(uuid::Uuid::parse_str(&a.oid).is_ok());
-        let c = Account::other(CONTOSO_TENANT, "Pat", "pat@fabrikam.example").unwrap();
+        let c = Account::other(CONTOSO_TENANT, "Pat", "pat@fabrikam.example", "").unwrap();
         assert_ne!(a.oid, c.oid);
-        assert!(Account::other("nope", "Pat", "pat@x.example").is_err());
-        assert!(Account::other(CONTOSO_TENANT, " ", "pat@x.example").is_err());
-        assert!(Account::other(CONTOSO_TENANT, "Pat", "no-at-sign").is_err());
+        assert!(Account::other("nope", "Pat", "pat@x.example", "").is_err());
+        assert!(Account::other(CONTOSO_TENANT, " ", "pat@x.example", "").is_err());
+        assert!(Account::other(CONTOSO_TENANT, "Pat", "no-at-sign", "").is_err());
+        let guest = Account::other(
+            CONTOSO_TENANT,
+            "Pat",
+            "pat@fabrikam.example",
+            FABRIKAM_TENANT,
+        )
+        .unwrap();
+        assert_eq!(guest.tenant, CONTOSO_TENANT);
+        assert_eq!(guest.home_tenant.as_deref(), Some(FABRIKAM_TENANT));
+        assert!(Account::other(CONTOSO_TENANT, "Pat", "p@x.example", CONTOSO_TENANT).is_err());
+        assert!(Account::other(CONTOSO_TENANT, "Pat", "p@x.example", "nope").is_err());
     }
 
     #[test]

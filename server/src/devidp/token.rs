@@ -327,7 +327,7 @@ fn pairwise_sub(oid: &str, client_id: &str) -> String {
 /// The claims of an Entra v2.0 ID token for `grant`, issued at `now`.
 fn id_token_claims(idp: &DevIdp, grant: &Grant, now: i64) -> Value {
     let account = &grant.account;
-    json!({
+    let mut claims = json!({
         "aud": grant.client_id,
         "iss": format!("{}/{}/v2.0", idp.config().base_url, account.tenant),
         "iat": now,
@@ -343,7 +343,19 @@ fn id_token_claims(idp: &DevIdp, grant: &Grant, now: i64) -> Value {
         "tid": account.tenant,
         "uti": keys::random_string(16),
         "ver": "2.0",
-    })
+        // The optional claim `acct` (0 member, 1 guest), as the app registration asks for it.
+        "acct": u8::from(account.home_tenant.is_some()),
+    });
+    // A guest's token names the identity provider that authenticated them: their home
+    // tenant's (v2.0 tokens omit `idp` when it is the issuer itself).
+    if let Some(home) = &account.home_tenant {
+        set(
+            &mut claims,
+            "idp",
+            json!(format!("https://sts.windows.net/{home}/")),
+        );
+    }
+    claims
 }
 
 /// Sets `name` in a JSON object (the headers built here always are objects).

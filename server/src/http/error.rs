@@ -96,6 +96,11 @@ impl ApiError {
     pub fn code(&self) -> &'static str {
         self.code
     }
+
+    /// The `Retry-After` seconds, when the error has one.
+    pub fn retry_after_secs(&self) -> Option<u64> {
+        self.retry_after_secs
+    }
 }
 
 impl From<sqlx::Error> for ApiError {

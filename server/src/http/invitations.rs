@@ -214,13 +214,18 @@ async fn invite(
     };
     let (token, expires_at) = issue_link(&state, &user.id, "invite", INVITE_TTL_SECS).await?;
     let link = format!("{}/invite/{token}", state.public_origin);
+    let how = if accepts_with_microsoft(&state, &org).await? {
+        "Open this link and choose \"Accept with Microsoft\" to sign in with your work account (or choose a password there); it works once, for 7 days"
+    } else {
+        "Choose your password here (the link works once, for 7 days)"
+    };
     let sent = state
         .mailer
         .send(&Mail {
             to: user.email.clone(),
             subject: format!("{} invited you to the {}", inviter.email, app::PRODUCT_NAME),
             body: format!(
-                "Hello,\n\n{} invited you to manage {}'s voice services in the {}.\n\nChoose your password here (the link works once, for 7 days):\n{link}\n\nIf you did not expect this, ignore this email.\n",
+                "Hello,\n\n{} invited you to manage {}'s voice services in the {}.\n\n{how}:\n{link}\n\nIf you did not expect this, ignore this email.\n",
                 inviter.email,
                 org.name,
                 app::PRODUCT_NAME
@@ -276,6 +281,18 @@ async fn invite(
     ))
 }
 
+/// Whether an invitee of `org` may accept with Microsoft: single sign-on is configured and
+/// on for the customer, and it has a tenant its users can sign in through.
+async fn accepts_with_microsoft(state: &AppState, org: &db::orgs::Organisation) -> ApiResult<bool> {
+    if !org.sso_enabled || state.entra.is_none() {
+        return Ok(false);
+    }
+    Ok(db::sso::tenants_of_org(state.db.pool(), &org.id)
+        .await?
+        .iter()
+        .any(db::sso::Tenant::admits_sign_in))
+}
+
 /// `GET /api/v1/auth/invitations/{token}`.
 #[utoipa::path(
     get,
@@ -301,17 +318,19 @@ async fn get_invitation(
     let user = db::users::find_by_id(state.db.pool(), &target.user_id)
         .await?
         .ok_or_else(invalid_link)?;
-    let organisation = match &user.org_id {
-        Some(id) => db::orgs::find_by_id(state.db.pool(), id)
-            .await?
-            .map(|o| o.name)
-            .unwrap_or_default(),
-        None => String::new(),
+    let org = match &user.org_id {
+        Some(id) => db::orgs::find_by_id(state.db.pool(), id).await?,
+        None => None,
+    };
+    let microsoft = match &org {
+        Some(o) => accepts_with_microsoft(&state, o).await?,
+        None => false,
     };
     Ok(ApiJson(InvitationInfo {
         email: user.email,
-        organisation,
+        organisation: org.map(|o| o.name).unwrap_or_default(),
         expires_at: rfc3339_ms(target.expires_at),
+        microsoft,
     }))
 }
 

@@ -4,7 +4,14 @@
 //! - `link` → the same, while signed in: add a Microsoft identity to the current user.
 //! - `consent` → Entra's admin-consent endpoint → `consent/callback`, whose `tenant` is only
 //!   a claim → a proof sign-in against that tenant → `callback`, which links the tenant only
-//!   when the verified `tid` equals it.
+//!   when the verified `tid` equals it and the admin is a member of that tenant (not a
+//!   guest); the link then waits for carrier staff to approve it.
+//! - `POST invitation` (the invitation page's "Accept with Microsoft") → the same sign-in →
+//!   `callback`, which binds the Microsoft identity to the invited account. An invitation is
+//!   only ever bound through its link, never by the address in a token.
+//!
+//! Starting a flow and failing a callback are limited per client IP, and the flows in flight
+//! are capped, so anonymous requests cannot fill the transaction table.
 //!
 //! Each flow keeps its transaction (state, nonce, PKCE verifier, return_to) server-side,
 //! found by the hash of a random value in the `__Host-portal_oidc` cookie, deleted at first
@@ -26,13 +33,14 @@ use subtle::ConstantTimeEq;
 use app::return_to::{encode_query_value, sanitize_return_to};
 
 use crate::{
-    accounts::{self, Actor},
+    accounts::Actor,
     audit::{self, Event, RequestMeta},
     auth::{
         entra::{
             id_token::{EntraClaims, CONSUMER_TENANT},
             Entra, EntraError,
         },
+        rate_limit::{self, Limit},
         session::{self, cookie_value, states, Authenticated},
     },
     db::{
@@ -40,7 +48,7 @@ use crate::{
         sso::{Identity, Transaction},
         users::User,
     },
-    sso::{self as sso_admin, SsoError},
+    sso::{self as sso_admin, LinkedBy, SsoError},
 };
 
 use super::{auth::start_session, ApiError, AppState};
@@ -56,12 +64,30 @@ pub fn router() -> Router<AppState> {
         .route("/callback", get(callback_get).post(callback_post))
         .route("/consent", get(consent))
         .route("/consent/callback", get(consent_callback))
+        .route("/invitation", axum::routing::post(accept_invitation_start))
 }
+
+/// Sign-in flows a client IP may start in 15 minutes (each start stores a transaction).
+pub const SSO_STARTS_PER_IP: Limit = Limit {
+    scope: "sso_start_ip",
+    max_failures: 200,
+};
+
+/// Callbacks without a usable transaction (none, unknown, expired or with another `state`)
+/// a client IP may send in 15 minutes.
+pub const SSO_BAD_CALLBACKS_PER_IP: Limit = Limit {
+    scope: "sso_callback_ip",
+    max_failures: 20,
+};
+
+/// Flows in flight at once, across all clients: past it new flows wait (503) until some end.
+pub const MAX_LIVE_TRANSACTIONS: i64 = 10_000;
 
 /// Flow purposes as stored.
 mod purpose {
     pub const LOGIN: &str = "login";
     pub const LINK: &str = "link";
+    pub const INVITATION: &str = "invitation";
     pub const CONSENT: &str = "consent";
     pub const CONSENT_PROOF: &str = "consent_proof";
 }
@@ -73,13 +99,20 @@ enum Outcome {
     Refused(&'static str),
     /// The identity provider failed: a 502 page.
     IdpDown(String),
+    /// The client started or failed too many flows: a 429 page, retry after this many seconds.
+    TooMany(u64),
+    /// Too many flows are in flight: a 503 page.
+    Busy,
     /// A bug or the database: the usual 500.
     Internal(ApiError),
 }
 
 impl From<ApiError> for Outcome {
     fn from(e: ApiError) -> Self {
-        Outcome::Internal(e)
+        match (e.code(), e.retry_after_secs()) {
+            ("rate_limited", Some(secs)) => Outcome::TooMany(secs),
+            _ => Outcome::Internal(e),
+        }
     }
 }
 
@@ -112,6 +145,12 @@ struct CallbackParams {
     state: Option<String>,
     error: Option<String>,
     error_description: Option<String>,
+}
+
+/// The invitation page's "Accept with Microsoft" form.
+#[derive(Debug, Deserialize)]
+struct InvitationStart {
+    token: String,
 }
 
 /// What admin consent sends back.
@@ -156,6 +195,7 @@ fn clear_txn_cookie() -> HeaderValue {
 fn error_location(purpose: &str, code: &str, return_to: &str) -> String {
     match purpose {
         purpose::LINK => format!("/security?error={code}"),
+        purpose::INVITATION => format!("/login?error={code}"),
         purpose::CONSENT | purpose::CONSENT_PROOF => format!("/sso?error={code}"),
         _ if return_to != "/" => format!(
             "/login?error={code}&return_to={}",
@@ -209,6 +249,31 @@ fn idp_down_page(again: &str) -> Response {
     )
 }
 
+fn too_many_page(retry_after_secs: u64, again: &str) -> Response {
+    let mut r = flow_page(
+        StatusCode::TOO_MANY_REQUESTS,
+        "Too many sign-in attempts",
+        app::api::sso::flow_error_message("rate_limited").unwrap_or_default(),
+        again,
+    );
+    if let Ok(v) = HeaderValue::from_str(&retry_after_secs.to_string()) {
+        r.headers_mut().insert(header::RETRY_AFTER, v);
+    }
+    r
+}
+
+fn busy_page(again: &str) -> Response {
+    let mut r = flow_page(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "Sign-in with Microsoft is busy",
+        app::api::sso::flow_error_message("busy").unwrap_or_default(),
+        again,
+    );
+    r.headers_mut()
+        .insert(header::RETRY_AFTER, HeaderValue::from_static("60"));
+    r
+}
+
 fn not_configured_page() -> Response {
     flow_page(
         StatusCode::SERVICE_UNAVAILABLE,
@@ -233,6 +298,13 @@ fn finish(
         Err(Outcome::IdpDown(why)) => {
             tracing::warn!("identity provider unavailable: {why}");
             idp_down_page(again)
+        }
+        Err(Outcome::TooMany(secs)) => too_many_page(secs, again),
+        Err(Outcome::Busy) => {
+            tracing::warn!(
+                "{MAX_LIVE_TRANSACTIONS} sign-in flows are in flight; refusing new ones for now"
+            );
+            busy_page(again)
         }
         Err(Outcome::Internal(e)) => e.into_response(),
     };
@@ -274,6 +346,19 @@ fn entra(state: &AppState) -> Option<&Entra> {
     state.entra.as_deref()
 }
 
+/// Lets a new flow start: counts it against the client IP's starts and refuses while the
+/// flows in flight are at their cap. Called before anything else is done for the flow.
+async fn admit_start(state: &AppState, meta: &RequestMeta) -> Result<(), Outcome> {
+    let live = db::sso::live_transactions(state.db.pool(), state.clock.now_ms()).await?;
+    if live >= MAX_LIVE_TRANSACTIONS {
+        return Err(Outcome::Busy);
+    }
+    let ip_key = meta.ip.as_deref().unwrap_or("unknown");
+    // Every start counts: it stores a transaction whether or not the flow is finished.
+    drop(rate_limit::reserve(state, meta, SSO_STARTS_PER_IP, ip_key).await?);
+    Ok(())
+}
+
 /// Stores a transaction and answers with a redirect to `url` carrying its cookie.
 async fn begin(state: &AppState, url: &str, mut txn: Transaction) -> Result<Response, Outcome> {
     let (token, hash) = session::new_token();
@@ -307,6 +392,7 @@ fn new_txn(state: &AppState, purpose: &str, return_to: String) -> Transaction {
 /// `GET /auth/microsoft/login[?return_to=/path]`.
 async fn login(
     State(state): State<AppState>,
+    meta: RequestMeta,
     headers: HeaderMap,
     axum::extract::OriginalUri(uri): axum::extract::OriginalUri,
     Query(q): Query<StartQuery>,
@@ -323,6 +409,7 @@ async fn login(
         encode_query_value(&return_to)
     );
     let result = async {
+        admit_start(&state, &meta).await?;
         let start = entra.start_sign_in(None, state.clock.now_ms()).await?;
         let mut txn = new_txn(&state, purpose::LOGIN, return_to.clone());
         txn.state = start.state;
@@ -340,6 +427,7 @@ async fn login(
 /// `GET /auth/microsoft/link`: a signed-in user adds their Microsoft identity.
 async fn link(
     State(state): State<AppState>,
+    meta: RequestMeta,
     headers: HeaderMap,
     axum::extract::OriginalUri(uri): axum::extract::OriginalUri,
     current: Option<Authenticated>,
@@ -354,6 +442,7 @@ async fn link(
         return not_configured_page();
     };
     let result = async {
+        admit_start(&state, &meta).await?;
         let org_id = me
             .user
             .org_id
@@ -383,6 +472,7 @@ async fn link(
 /// consent (staff may act for a customer with `?org=SLUG`).
 async fn consent(
     State(state): State<AppState>,
+    meta: RequestMeta,
     headers: HeaderMap,
     axum::extract::OriginalUri(uri): axum::extract::OriginalUri,
     current: Option<Authenticated>,
@@ -398,6 +488,7 @@ async fn consent(
         return not_configured_page();
     };
     let result = async {
+        admit_start(&state, &meta).await?;
         let org = if me.user.is_staff {
             let slug = q.org.as_deref().ok_or(Outcome::Refused("forbidden"))?;
             db::orgs::find_by_slug(state.db.pool(), slug).await?
@@ -429,6 +520,56 @@ async fn consent(
     }
 }
 
+/// `POST /auth/microsoft/invitation` (form: `token`): the invitee chose "Accept with
+/// Microsoft" on their invitation page. The link is checked now and its invitation is used
+/// when the callback binds the verified identity to the invited account.
+async fn accept_invitation_start(
+    State(state): State<AppState>,
+    meta: RequestMeta,
+    Form(form): Form<InvitationStart>,
+) -> Response {
+    let Some(entra) = entra(&state) else {
+        return not_configured_page();
+    };
+    let result = async {
+        admit_start(&state, &meta).await?;
+        let now = state.clock.now_ms();
+        let invited = db::tokens::peek(
+            state.db.pool(),
+            &session::hash_token(&form.token),
+            "invite",
+            now,
+        )
+        .await?
+        .ok_or(Outcome::Refused("invitation_invalid"))?;
+        let user = db::users::find_by_id(state.db.pool(), &invited.user_id)
+            .await?
+            .filter(|u| u.deactivated_at.is_none())
+            .ok_or(Outcome::Refused("invitation_invalid"))?;
+        let org_id = user
+            .org_id
+            .clone()
+            .ok_or(Outcome::Refused("invitation_invalid"))?;
+        let org = db::orgs::find_by_id(state.db.pool(), &org_id)
+            .await?
+            .filter(|o| o.sso_enabled)
+            .ok_or(Outcome::Refused("sso_disabled"))?;
+        let start = entra.start_sign_in(None, now).await?;
+        let mut txn = new_txn(&state, purpose::INVITATION, "/".to_string());
+        txn.state = start.state;
+        txn.nonce = start.nonce;
+        txn.pkce_verifier = start.pkce_verifier;
+        txn.org_id = Some(org.id);
+        txn.user_id = Some(user.id);
+        begin(&state, &start.url, txn).await
+    }
+    .await;
+    match result {
+        Ok(r) => r,
+        Err(e) => finish(Err(e), purpose::INVITATION, "/", "/login"),
+    }
+}
+
 /// `?org=` of the consent start (staff acting for a customer).
 #[derive(Debug, Deserialize)]
 struct ConsentStart {
@@ -437,7 +578,30 @@ struct ConsentStart {
 
 /// Takes the request's transaction and checks it: present, unexpired, of one of
 /// `purposes`, and with the `state` the identity provider echoed.
+/// A callback without a usable transaction counts against the client IP (so a flood of
+/// made-up callbacks is cut off with 429); one with a usable transaction does not.
 async fn take_txn(
+    state: &AppState,
+    meta: &RequestMeta,
+    headers: &HeaderMap,
+    returned_state: Option<&str>,
+) -> Result<Transaction, (Outcome, Option<Transaction>)> {
+    let ip_key = meta.ip.as_deref().unwrap_or("unknown");
+    let attempt = rate_limit::reserve(state, meta, SSO_BAD_CALLBACKS_PER_IP, ip_key)
+        .await
+        .map_err(|e| (Outcome::from(e), None))?;
+    let taken = take_txn_unlimited(state, headers, returned_state).await;
+    if taken.is_ok() {
+        rate_limit::release(state, attempt)
+            .await
+            .map_err(|e| (Outcome::from(e), None))?;
+    } else {
+        drop(attempt);
+    }
+    taken
+}
+
+async fn take_txn_unlimited(
     state: &AppState,
     headers: &HeaderMap,
     returned_state: Option<&str>,
@@ -528,7 +692,7 @@ async fn consent_callback_inner(
 ) -> Result<Response, Outcome> {
     let entra = entra(state).ok_or(Outcome::Refused("not_configured"))?;
     let claimed = q.tenant.clone().unwrap_or_default();
-    let txn = match take_txn(state, headers, q.state.as_deref()).await {
+    let txn = match take_txn(state, meta, headers, q.state.as_deref()).await {
         Ok(t) if t.purpose == purpose::CONSENT => t,
         Ok(t) => {
             return consent_refused(
@@ -673,7 +837,7 @@ async fn callback(
     headers: HeaderMap,
     q: CallbackParams,
 ) -> Response {
-    let txn = match take_txn(&state, &headers, q.state.as_deref()).await {
+    let txn = match take_txn(&state, &meta, &headers, q.state.as_deref()).await {
         Ok(t) => t,
         Err((outcome, txn)) => {
             let (purpose, return_to) = txn
@@ -701,6 +865,7 @@ async fn callback(
     };
     let again = match txn.purpose.as_str() {
         purpose::LINK => "/auth/microsoft/link".to_string(),
+        purpose::INVITATION => "/login".to_string(),
         purpose::CONSENT_PROOF => "/sso".to_string(),
         _ => format!(
             "/auth/microsoft/login?return_to={}",
@@ -784,6 +949,7 @@ async fn callback_inner(
     let result = match txn.purpose.as_str() {
         purpose::LOGIN => sign_in(state, meta, current, txn, &claims).await,
         purpose::LINK => link_identity(state, meta, current, txn, &claims).await,
+        purpose::INVITATION => accept_invitation(state, meta, current, txn, &claims).await,
         purpose::CONSENT_PROOF => prove_consent(state, meta, current, txn, &claims).await,
         _ => Err(Outcome::Refused("state_mismatch")),
     };
@@ -823,6 +989,9 @@ async fn sign_in(
     if tenant.disabled_at.is_some() {
         return refuse("tenant_disabled", Some(tenant.org_id)).await;
     }
+    if tenant.approved_at.is_none() {
+        return refuse("tenant_pending", Some(tenant.org_id)).await;
+    }
     let org = db::orgs::find_by_id(state.db.pool(), &tenant.org_id)
         .await?
         .filter(|o| o.sso_enabled);
@@ -853,12 +1022,27 @@ async fn sign_in(
     if user.deactivated_at.is_some() {
         return refuse("account_deactivated", Some(org.id)).await;
     }
+    let details = json!({"method": "entra", "tid": claims.tid});
+    signed_in(state, meta, current, &user, claims, details, &txn.return_to).await
+}
+
+/// Starts `user`'s SSO session (replacing the request's own, if any), audits the sign-in and
+/// sends the browser to `return_to`.
+async fn signed_in(
+    state: &AppState,
+    meta: &RequestMeta,
+    current: Option<Authenticated>,
+    user: &User,
+    claims: &EntraClaims,
+    details: serde_json::Value,
+    return_to: &str,
+) -> Result<Response, Outcome> {
     let previous = current
         .as_ref()
         .map(|c| super::auth::Replaced::any(c.session.id.as_str()));
     let headers = start_session(
         state,
-        &user,
+        user,
         states::FULL,
         "entra",
         meta,
@@ -868,20 +1052,18 @@ async fn sign_in(
     .await?;
     audit::record(
         state.db.pool(),
-        now,
+        state.clock.now_ms(),
         meta,
-        Event::own(
-            &user,
-            "auth.login",
-            json!({"method": "entra", "tid": claims.tid}),
-        ),
+        Event::own(user, "auth.login", details),
     )
     .await?;
-    Ok(see_other(&txn.return_to, headers))
+    Ok(see_other(return_to, headers))
 }
 
-/// An unknown identity of a linked tenant: a just-in-time account, or the customer's pending
-/// invitation for the same address; `None` when neither applies.
+/// An unknown identity of a linked tenant: a just-in-time account when the customer allows
+/// it, else `None`. A pending invitation is never matched by the address in the token (any
+/// tenant member can carry any `email` claim): the invitee accepts through their link
+/// ([`accept_invitation`]).
 async fn provision(
     state: &AppState,
     meta: &RequestMeta,
@@ -889,42 +1071,6 @@ async fn provision(
     claims: &EntraClaims,
     now: i64,
 ) -> Result<Option<User>, Outcome> {
-    let identity = |user_id: &str| Identity {
-        tenant_id: claims.tid.clone(),
-        object_id: claims.oid.clone(),
-        user_id: user_id.to_string(),
-        email: claims.email.clone(),
-        created_at: now,
-    };
-    // The invitation is matched by address only within the customer whose own linked tenant
-    // vouched for this identity; the address never reaches another customer's accounts.
-    let invited = match accounts::normalize_email(&claims.email) {
-        Ok(login_email) => db::users::find_by_login_email(state.db.pool(), &login_email)
-            .await?
-            .filter(|u| u.org_id.as_deref() == Some(org.id.as_str())),
-        Err(_) => None,
-    };
-    let mut tx = state.db.pool().begin().await?;
-    if let Some(user) = invited {
-        if db::tokens::consume_pending_invitation(&mut *tx, &user.id, now).await? {
-            if let Err(e) = db::sso::insert_identity(&mut *tx, &identity(&user.id)).await {
-                return retry_lookup(state, claims, e).await;
-            }
-            audit::record(
-                &mut *tx,
-                now,
-                meta,
-                Event::own(
-                    &user,
-                    "auth.sso_invitation_accepted",
-                    json!({"tid": claims.tid, "oid": claims.oid}),
-                ),
-            )
-            .await?;
-            tx.commit().await?;
-            return Ok(Some(user));
-        }
-    }
     if !org.sso_jit {
         return Ok(None);
     }
@@ -940,8 +1086,9 @@ async fn provision(
         created_at: now,
         deactivated_at: None,
     };
+    let mut tx = state.db.pool().begin().await?;
     db::users::insert(&mut *tx, &user).await?;
-    if let Err(e) = db::sso::insert_identity(&mut *tx, &identity(&user.id)).await {
+    if let Err(e) = db::sso::insert_identity(&mut *tx, &identity_of(claims, &user.id, now)).await {
         return retry_lookup(state, claims, e).await;
     }
     audit::record(&mut *tx, now, meta, Event {
@@ -953,6 +1100,103 @@ async fn provision(
     }).await?;
     tx.commit().await?;
     Ok(Some(user))
+}
+
+/// The identity row for verified `claims`, belonging to `user_id`.
+fn identity_of(claims: &EntraClaims, user_id: &str, now: i64) -> Identity {
+    Identity {
+        tenant_id: claims.tid.clone(),
+        object_id: claims.oid.clone(),
+        user_id: user_id.to_string(),
+        email: claims.email.clone(),
+        created_at: now,
+    }
+}
+
+/// The invitee's verified Microsoft identity: bound to the invited account (when the tenant
+/// is one of the inviting customer's, approved and enabled, and the identity is nobody's
+/// yet), the invitation used up, and the invitee signed in.
+async fn accept_invitation(
+    state: &AppState,
+    meta: &RequestMeta,
+    current: Option<Authenticated>,
+    txn: &Transaction,
+    claims: &EntraClaims,
+) -> Result<Response, Outcome> {
+    let org_id = txn.org_id.clone().unwrap_or_default();
+    let user_id = txn.user_id.clone().unwrap_or_default();
+    let refuse = |reason: &'static str| {
+        let org_id = org_id.clone();
+        async move {
+            audit_failure(
+                state,
+                meta,
+                "auth.sso_refused",
+                None,
+                Some(&org_id),
+                json!({"reason": reason, "flow": "invitation", "invited_user": txn.user_id, "tid": claims.tid, "oid": claims.oid, "email": claims.email}),
+            )
+            .await?;
+            Err::<Response, Outcome>(Outcome::Refused(reason))
+        }
+    };
+    if claims.tid == CONSUMER_TENANT {
+        return refuse("consumer_account").await;
+    }
+    let tenant = db::sso::find_tenant(state.db.pool(), &claims.tid).await?;
+    match &tenant {
+        None => return refuse("wrong_tenant").await,
+        Some(t) if t.org_id != org_id => return refuse("wrong_tenant").await,
+        Some(t) if t.disabled_at.is_some() => return refuse("tenant_disabled").await,
+        Some(t) if t.approved_at.is_none() => return refuse("tenant_pending").await,
+        Some(_) => {}
+    }
+    let org = db::orgs::find_by_id(state.db.pool(), &org_id)
+        .await?
+        .filter(|o| o.sso_enabled);
+    if org.is_none() {
+        return refuse("sso_disabled").await;
+    }
+    let Some(user) = db::users::find_by_id(state.db.pool(), &user_id)
+        .await?
+        .filter(|u| u.deactivated_at.is_none() && u.org_id.as_deref() == Some(org_id.as_str()))
+    else {
+        return refuse("invitation_invalid").await;
+    };
+    if db::sso::user_by_identity(state.db.pool(), &claims.tid, &claims.oid)
+        .await?
+        .is_some()
+    {
+        return refuse("identity_taken").await;
+    }
+    let now = state.clock.now_ms();
+    let mut tx = state.db.pool().begin().await?;
+    if !db::tokens::consume_pending_invitation(&mut *tx, &user.id, now).await? {
+        drop(tx);
+        return refuse("invitation_invalid").await;
+    }
+    if let Err(e) = db::sso::insert_identity(&mut *tx, &identity_of(claims, &user.id, now)).await {
+        drop(tx);
+        return if db::is_unique_violation(&e) {
+            refuse("identity_taken").await
+        } else {
+            Err(e.into())
+        };
+    }
+    audit::record(
+        &mut *tx,
+        now,
+        meta,
+        Event::own(
+            &user,
+            "auth.sso_invitation_accepted",
+            json!({"tid": claims.tid, "oid": claims.oid, "microsoft_email": claims.email}),
+        ),
+    )
+    .await?;
+    tx.commit().await?;
+    let details = json!({"method": "entra", "tid": claims.tid, "via": "invitation"});
+    signed_in(state, meta, current, &user, claims, details, "/").await
 }
 
 /// Two first sign-ins of one identity raced: the loser's insert fails; the winner's user is
@@ -993,8 +1237,7 @@ async fn link_identity(
         Err::<Response, Outcome>(Outcome::Refused(reason))
     };
     let tenant = db::sso::find_tenant(state.db.pool(), &claims.tid).await?;
-    let ours =
-        tenant.filter(|t| t.disabled_at.is_none() && Some(&t.org_id) == user.org_id.as_ref());
+    let ours = tenant.filter(|t| t.admits_sign_in() && Some(&t.org_id) == user.org_id.as_ref());
     if ours.is_none() {
         return refuse("wrong_tenant").await;
     }
@@ -1004,17 +1247,8 @@ async fn link_identity(
         None => {
             let now = state.clock.now_ms();
             let mut tx = state.db.pool().begin().await?;
-            let inserted = db::sso::insert_identity(
-                &mut *tx,
-                &Identity {
-                    tenant_id: claims.tid.clone(),
-                    object_id: claims.oid.clone(),
-                    user_id: user.id.clone(),
-                    email: claims.email.clone(),
-                    created_at: now,
-                },
-            )
-            .await;
+            let inserted =
+                db::sso::insert_identity(&mut *tx, &identity_of(claims, &user.id, now)).await;
             if let Err(e) = inserted {
                 return if db::is_unique_violation(&e) {
                     refuse("identity_taken").await
@@ -1065,6 +1299,11 @@ async fn prove_consent(
     if txn.tenant_id.as_deref() != Some(claims.tid.as_str()) {
         return fail("tenant_mismatch").await;
     }
+    // A guest's token carries the host tenant's `tid` too: membership of the tenant is what
+    // the proof must show, so a guest (of any kind) cannot link someone else's tenant.
+    if claims.guest {
+        return fail("guest_account").await;
+    }
     let Some(org) = db::orgs::find_by_id(state.db.pool(), &org_id).await? else {
         return fail("forbidden").await;
     };
@@ -1072,9 +1311,25 @@ async fn prove_consent(
         user_id: Some(&me.user.id),
         label: &me.user.email,
     };
-    match sso_admin::link_tenant(&state.db, actor, &org.slug, &claims.tid, "admin_consent").await {
+    match sso_admin::link_tenant(
+        &state.db,
+        actor,
+        &org.slug,
+        &claims.tid,
+        LinkedBy::AdminConsent,
+    )
+    .await
+    {
         Ok(t) => Ok(see_other(
-            &format!("/sso?linked={}", t.tenant_id),
+            &format!(
+                "/sso?linked={}{}",
+                t.tenant_id,
+                if t.approved_at.is_none() {
+                    "&pending=1"
+                } else {
+                    ""
+                }
+            ),
             HeaderMap::new(),
         )),
         Err(SsoError::SsoDisabled(_)) => fail("sso_disabled").await,

@@ -45,6 +45,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(set_enabled))
         .routes(routes!(link))
         .routes(routes!(set_tenant_state, unlink))
+        .routes(routes!(approve))
 }
 
 /// Carrier staff only.
@@ -302,9 +303,15 @@ async fn link(
     ApiJson(req): ApiJson<LinkTenantRequest>,
 ) -> ApiResult<ApiJson<SsoSettings>> {
     let actor = staff(&signed_in)?;
-    sso_admin::link_tenant(&state.db, actor, &slug, &req.tenant_id, "provider_console")
-        .await
-        .map_err(sso_api_error)?;
+    sso_admin::link_tenant(
+        &state.db,
+        actor,
+        &slug,
+        &req.tenant_id,
+        sso_admin::LinkedBy::Carrier("provider_console"),
+    )
+    .await
+    .map_err(sso_api_error)?;
     settings(&state, &slug).await
 }
 
@@ -341,6 +348,39 @@ async fn set_tenant_state(
         .await
         .map_err(sso_api_error)?;
     forget_cached_sessions(&state, ended);
+    settings(&state, &slug).await
+}
+
+/// `POST /api/v1/provider/organisations/{slug}/sso/tenants/{tenant}/approve`: a tenant a
+/// customer's admin linked through admin consent may now sign its users in. Refuse such a
+/// link by unlinking it.
+#[utoipa::path(
+    post,
+    path = "/organisations/{slug}/sso/tenants/{tenant}/approve",
+    tag = "provider",
+    operation_id = "approve_customer_tenant",
+    summary = "Approve a tenant linked through admin consent (staff)",
+    params(("slug" = String, Path, description = "The customer organisation's slug"), ("tenant" = String, Path, description = "The Entra ID tenant id (a GUID)")),
+    responses(
+        (status = 200, description = "The customer's single sign-on settings with the tenant approved (approving an approved tenant changes nothing)", body = SsoSettings),
+        (status = 401, description = "`unauthenticated`: not signed in (`mfa_required` while a sign-in waits for its code)", body = ErrorBody),
+        (status = 403, description = "`forbidden`: carrier staff only; `csrf`: not same-origin", body = ErrorBody),
+        (status = 404, description = "`not_found`: no customer with this slug, or the tenant is not linked to it", body = ErrorBody),
+        (status = 409, description = "`sso_disabled`: single sign-on is not enabled for the customer", body = ErrorBody),
+        (status = 422, description = "`invalid_field`: the tenant id is not valid", body = ErrorBody),
+        (status = 500, description = "`internal`: a failure on the portal's side; quote `request_id` to support", body = ErrorBody),
+    ),
+    security(("session" = [])),
+)]
+async fn approve(
+    State(state): State<AppState>,
+    signed_in: SignedIn,
+    Path((slug, tenant)): Path<(String, String)>,
+) -> ApiResult<ApiJson<SsoSettings>> {
+    let actor = staff(&signed_in)?;
+    sso_admin::approve_tenant(&state.db, actor, &slug, &tenant)
+        .await
+        .map_err(sso_api_error)?;
     settings(&state, &slug).await
 }
 

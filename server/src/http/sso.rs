@@ -40,6 +40,7 @@ pub fn settings_of(org: &Organisation, tenants: &[Tenant]) -> SsoSettings {
                 linked_at: rfc3339_ms(t.linked_at),
                 linked_by: t.linked_by.clone(),
                 disabled: t.disabled_at.is_some(),
+                pending_approval: t.approved_at.is_none(),
             })
             .collect(),
     }

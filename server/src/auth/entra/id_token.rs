@@ -199,6 +199,10 @@ pub struct EntraClaims {
     pub name: String,
     /// The issuer the token came from.
     pub issuer: String,
+    /// The user is a guest of `tid` (Entra B2B): someone of another tenant, or a personal
+    /// account, invited into it. Entra says so with the optional claim `acct` = 1, and with an
+    /// `idp` claim naming another identity provider than the tenant itself.
+    pub guest: bool,
 }
 
 /// Whether `s` is a GUID in the 8-4-4-4-12 hex form.
@@ -299,6 +303,8 @@ pub fn check_claims(
         .unwrap_or("")
         .to_string();
     let name = str_claim(p, "name").unwrap_or("").to_string();
+    let guest = p.get("acct").and_then(serde_json::Value::as_i64) == Some(1)
+        || str_claim(p, "idp").is_ok_and(|idp| !is_home_idp(idp, iss, &tid));
     Ok(EntraClaims {
         tid,
         oid,
@@ -306,7 +312,16 @@ pub fn check_claims(
         email,
         name,
         issuer: iss.to_string(),
+        guest,
     })
+}
+
+/// Whether an `idp` claim names the tenant `tid` itself (v2.0 tokens normally leave `idp` out
+/// when it would equal the issuer; Entra writes a tenant's own directory as its v1 issuer).
+fn is_home_idp(idp: &str, iss: &str, tid: &str) -> bool {
+    idp == iss
+        || idp.eq_ignore_ascii_case(&format!("https://sts.windows.net/{tid}/"))
+        || idp.eq_ignore_ascii_case(&format!("https://sts.windows.net/{tid}"))
 }
 
 #[cfg(test)]
@@ -329,6 +344,25 @@ mod tests {
         ] {
             assert!(!is_guid(bad), "{bad}");
         }
+    }
+
+    #[test]
+    fn an_idp_of_another_tenant_marks_a_guest() {
+        let tid = "6f1c4a9e-3b52-4c1d-9a57-2e8f0b7d4c11";
+        let iss = format!("https://login.microsoftonline.com/{tid}/v2.0");
+        assert!(is_home_idp(&iss, &iss, tid));
+        assert!(is_home_idp(
+            &format!("https://sts.windows.net/{tid}/"),
+            &iss,
+            tid
+        ));
+        assert!(!is_home_idp(
+            "https://sts.windows.net/b3e9d0f4-8a61-4f2e-bc35-7d1a9c6e2f80/",
+            &iss,
+            tid
+        ));
+        assert!(!is_home_idp("live.com", &iss, tid));
+        assert!(!is_home_idp("google.com", &iss, tid));
     }
 
     #[test]
