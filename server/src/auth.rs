@@ -2,8 +2,6 @@
 //! rate limits.
 
 pub mod api_token;
-pub mod caller;
-pub mod csrf;
 pub mod entra;
 pub mod hashing;
 pub mod password;
@@ -14,3 +12,59 @@ pub mod session;
 pub mod session_cache;
 pub mod totp;
 pub mod verification;
+
+/// Why an authentication step was refused, or could not be made. The HTTP layer turns each
+/// into its status, stable code and message (`http::error`).
+#[derive(Debug, thiserror::Error)]
+pub enum AuthError {
+    /// Too many failures under a rate limit; retry after this many seconds.
+    #[error("too many attempts; retry after {retry_after_secs} s")]
+    RateLimited {
+        /// Seconds until the key is unblocked.
+        retry_after_secs: u64,
+    },
+    /// No sign-in is waiting for a code (gone, timed out, already stepped up).
+    #[error("no sign-in is waiting for a code")]
+    NoPendingSignIn,
+    /// The fifth wrong code dropped the pending sign-in.
+    #[error("too many wrong codes: the sign-in was cancelled")]
+    SignInDropped,
+    /// A wrong code at sign-in (an authenticator or a recovery code).
+    #[error("the sign-in code is not right")]
+    WrongSignInCode,
+    /// A wrong authenticator code confirming a change.
+    #[error("the code is not right")]
+    WrongCode,
+    /// The account's codes are locked after too many wrong ones in a row.
+    #[error("the account's codes are locked")]
+    CodesLocked,
+    /// The session used up its wrong passwords and codes and was ended.
+    #[error("too many wrong passwords or codes: the session ended")]
+    SessionEnded,
+    /// A wrong password re-entered for a change; `field` and `message` are for the person.
+    #[error("the password is not right")]
+    WrongPassword {
+        /// The request field it was in.
+        field: &'static str,
+        /// What to tell the person.
+        message: &'static str,
+    },
+    /// An API token that is unknown, malformed or revoked.
+    #[error("the API token is not valid")]
+    InvalidToken,
+    /// An expired API token.
+    #[error("the API token has expired")]
+    TokenExpired,
+    /// Anything the caller cannot fix (the database, a secret that does not open).
+    #[error("internal error: {0:#}")]
+    Internal(#[from] anyhow::Error),
+}
+
+impl From<sqlx::Error> for AuthError {
+    fn from(e: sqlx::Error) -> Self {
+        AuthError::Internal(e.into())
+    }
+}
+
+/// The result of an authentication step.
+pub type AuthResult<T> = Result<T, AuthError>;

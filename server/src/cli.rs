@@ -12,7 +12,7 @@ use crate::{
         ServiceKindArg, SsoCommand, StaffCommand, UserCommand,
     },
     db::{self, Db},
-    http::{self, AppState},
+    state::AppState,
     voice::{
         cdr::{Format, InputError},
         ingest::{self, ImportOptions, IngestError},
@@ -20,8 +20,16 @@ use crate::{
     },
 };
 
-/// Runs one subcommand.
-pub async fn run(cli: Cli) -> anyhow::Result<()> {
+/// What `run` leaves to do.
+pub enum Outcome {
+    /// The command is done.
+    Done,
+    /// Serve the portal with this state (the binary hands it to `http::serve`).
+    Serve(AppState),
+}
+
+/// Runs one subcommand; `serve` prepares the state and leaves the serving to the caller.
+pub async fn run(cli: Cli) -> anyhow::Result<Outcome> {
     let command = match cli.command {
         Some(command) => command,
         // No subcommand: serve with the settings from the environment.
@@ -30,15 +38,32 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             .ok_or_else(|| anyhow::anyhow!("no command"))?,
     };
     match command {
-        Command::Serve(args) => serve(&cli.database_url, cli.portal_env, *args).await,
+        Command::Serve(args) => Ok(Outcome::Serve(
+            serving_state(&cli.database_url, cli.portal_env, *args).await?,
+        )),
+        other => {
+            administer(&cli.database_url, cli.portal_env, other).await?;
+            Ok(Outcome::Done)
+        }
+    }
+}
+
+/// Runs an administration command (anything but `serve`).
+async fn administer(
+    database_url: &str,
+    portal_env: PortalEnv,
+    command: Command,
+) -> anyhow::Result<()> {
+    match command {
+        Command::Serve(_) => anyhow::bail!("serve is not an administration command"),
         Command::Migrate => {
-            let db = open(&cli.database_url).await?;
+            let db = open(database_url).await?;
             db.close().await;
             println!("database is up to date ({})", db.backend().name());
             Ok(())
         }
         Command::Org(OrgCommand::Create { name, slug }) => {
-            let db = open(&cli.database_url).await?;
+            let db = open(database_url).await?;
             let org = accounts::create_org(&db, Actor::CLI, &name, &slug).await?;
             println!(
                 "created organisation {} ({}) with id {}",
@@ -47,7 +72,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Org(OrgCommand::MfaPolicy { org, required }) => {
-            let db = open(&cli.database_url).await?;
+            let db = open(database_url).await?;
             accounts::set_mfa_policy(&db, Actor::CLI, &org, required).await?;
             println!(
                 "{org}: password sign-ins {} an authenticator app",
@@ -60,17 +85,17 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Org(OrgCommand::Sso(command)) => {
-            let db = open(&cli.database_url).await?;
+            let db = open(database_url).await?;
             let message = sso_command(&db, command).await;
             db.close().await;
             println!("{}", message?);
             Ok(())
         }
         Command::SeedDemo { calls } => {
-            if cli.portal_env == PortalEnv::Production {
+            if portal_env == PortalEnv::Production {
                 anyhow::bail!("{}", config::ConfigError::DemoInProduction);
             }
-            let db = open(&cli.database_url).await?;
+            let db = open(database_url).await?;
             let report = crate::demo::seed(&db, calls).await;
             db.close().await;
             println!("{}", report?);
@@ -83,7 +108,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             password_stdin,
         }) => {
             let password = password_stdin.then(read_password_line).transpose()?;
-            let db = open(&cli.database_url).await?;
+            let db = open(database_url).await?;
             let kind = NewUserKind::Customer {
                 org_slug: &org,
                 role: role.as_str(),
@@ -100,7 +125,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::User(UserCommand::UnlockCodes { email }) => {
-            let db = open(&cli.database_url).await?;
+            let db = open(database_url).await?;
             let unlocked = accounts::unlock_codes(&db, Actor::CLI, &email).await;
             db.close().await;
             if unlocked? {
@@ -115,7 +140,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             password_stdin,
         }) => {
             let password = password_stdin.then(read_password_line).transpose()?;
-            let db = open(&cli.database_url).await?;
+            let db = open(database_url).await?;
             let user = accounts::create_user(
                 &db,
                 Actor::CLI,
@@ -138,7 +163,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             country,
             channels,
         }) => {
-            let db = open(&cli.database_url).await?;
+            let db = open(database_url).await?;
             let kind = match kind {
                 ServiceKindArg::SipTrunk => ServiceKind::SipTrunk,
                 ServiceKindArg::TeamsDirectRouting => ServiceKind::TeamsDirectRouting,
@@ -171,7 +196,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 max_call_secs,
                 ..ImportOptions::default()
             };
-            import_calls(&cli.database_url, &file, &org, &options).await
+            import_calls(database_url, &file, &org, &options).await
         }
     }
 }
@@ -349,7 +374,13 @@ pub fn strip_line_ending(line: &str) -> &str {
         .unwrap_or(line)
 }
 
-async fn serve(database_url: &str, env: PortalEnv, args: ServeArgs) -> anyhow::Result<()> {
+/// Checks the settings, opens and migrates the database (seeding the demo when asked) and
+/// builds the state the server runs with.
+async fn serving_state(
+    database_url: &str,
+    env: PortalEnv,
+    args: ServeArgs,
+) -> anyhow::Result<AppState> {
     config::validate(env, &args)?;
     let secret_key = load_or_create_secret_key(env, &args)?;
     let db = open(database_url).await?;
@@ -364,7 +395,7 @@ async fn serve(database_url: &str, env: PortalEnv, args: ServeArgs) -> anyhow::R
     let state = AppState::new(db, args, env, secret_key, Clock::system(), mailer);
     state.passwords.warm_up().await;
     tokio::spawn(crate::housekeeping::run_forever(state.clone()));
-    http::serve(state).await
+    Ok(state)
 }
 
 /// The 32-byte key that encrypts secrets at rest: `PORTAL_SECRET_KEY`, or in development a key

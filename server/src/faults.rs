@@ -6,7 +6,7 @@ use std::{
     time::Duration,
 };
 
-/// The hooks of one running portal (in [`crate::http::AppState`]).
+/// The hooks of one running portal (in [`crate::state::AppState`]).
 #[derive(Debug, Default)]
 pub struct Faults {
     /// Milliseconds to wait after a code or password re-check has reserved its attempt and

@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use crate::{auth::rate_limit::WINDOW_MS, db, http::AppState};
+use crate::{auth::rate_limit::WINDOW_MS, db, state::AppState};
 
 /// How often the clean-up runs.
 pub const INTERVAL: Duration = Duration::from_secs(600);

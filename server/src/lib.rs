@@ -14,6 +14,8 @@ pub mod faults;
 pub mod housekeeping;
 pub mod http;
 pub mod mail;
+pub mod site;
 pub mod sso;
+pub mod state;
 pub mod telemetry;
 pub mod voice;

@@ -1,5 +1,6 @@
-//! `portal`: parse the command line, run the subcommand, exit non-zero with a clear message
-//! on failure.
+//! `portal`: parse the command line, run the subcommand (or serve), exit non-zero with a
+//! clear message on failure. The binary is the top of the layers: it alone hands the state to
+//! the HTTP layer.
 
 use clap::Parser;
 
@@ -12,7 +13,12 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 async fn main() -> std::process::ExitCode {
     let cli = portal::config::Cli::parse();
     portal::telemetry::init_tracing();
-    match portal::cli::run(cli).await {
+    let outcome = match portal::cli::run(cli).await {
+        Ok(portal::cli::Outcome::Serve(state)) => portal::http::serve(state).await,
+        Ok(portal::cli::Outcome::Done) => Ok(()),
+        Err(e) => Err(e),
+    };
+    match outcome {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e:#}");

@@ -6,13 +6,14 @@
 //! SHA-256 of the whole secret (a lookup by hash, so no comparison timing to worry about) and
 //! its first 12 characters for identification.
 
-use axum::http::{header, HeaderMap, StatusCode};
+use axum::http::{header, HeaderMap};
 use base64::{engine::general_purpose::URL_SAFE_NO_PAD as B64URL, Engine};
 use rand::RngCore;
 
 use crate::{
+    auth::{AuthError, AuthResult},
     db::{self, api_tokens::ApiToken},
-    http::{ApiError, AppState},
+    state::AppState,
 };
 
 /// The start of every secret.
@@ -34,7 +35,7 @@ pub fn new_secret() -> (String, String, String) {
 
 /// The Bearer credential of the request: `None` without an `Authorization` header,
 /// `Some(Err)` when the header is there but is not a Bearer token.
-pub fn bearer(headers: &HeaderMap) -> Option<Result<&str, ApiError>> {
+pub fn bearer(headers: &HeaderMap) -> Option<AuthResult<&str>> {
     let value = headers.get(header::AUTHORIZATION)?;
     let parsed = value
         .to_str()
@@ -44,44 +45,26 @@ pub fn bearer(headers: &HeaderMap) -> Option<Result<&str, ApiError>> {
             scheme.eq_ignore_ascii_case("bearer").then(|| rest.trim())
         })
         .filter(|t| !t.is_empty())
-        .ok_or_else(invalid_token);
+        .ok_or(AuthError::InvalidToken);
     Some(parsed)
 }
 
-/// 401 `invalid_token`: unknown, malformed or revoked.
-pub fn invalid_token() -> ApiError {
-    ApiError::new(
-        StatusCode::UNAUTHORIZED,
-        "invalid_token",
-        "This API token is not valid: it is unknown, malformed or was revoked. Send an active token as Authorization: Bearer vcp_….",
-    )
-}
-
-/// 401 `token_expired`.
-pub fn token_expired() -> ApiError {
-    ApiError::new(
-        StatusCode::UNAUTHORIZED,
-        "token_expired",
-        "This API token has expired. Ask an administrator of your organisation for a new one.",
-    )
-}
-
 /// Finds the active token for a Bearer secret and records its use (coarsely).
-pub async fn authenticate(state: &AppState, secret: &str) -> Result<ApiToken, ApiError> {
+pub async fn authenticate(state: &AppState, secret: &str) -> AuthResult<ApiToken> {
     // Anything that cannot be one of our secrets is refused without a database round trip.
     if !secret.starts_with(TOKEN_PREFIX) || secret.len() > 128 {
-        return Err(invalid_token());
+        return Err(AuthError::InvalidToken);
     }
     let hash = super::session::hash_token(secret);
     let token = db::api_tokens::find_by_hash(state.db.pool(), &hash)
         .await?
-        .ok_or_else(invalid_token)?;
+        .ok_or(AuthError::InvalidToken)?;
     if token.revoked_at.is_some() {
-        return Err(invalid_token());
+        return Err(AuthError::InvalidToken);
     }
     let now = state.clock.now_ms();
     if now >= token.expires_at {
-        return Err(token_expired());
+        return Err(AuthError::TokenExpired);
     }
     if token
         .last_used_at

@@ -15,8 +15,9 @@ use serde_json::json;
 
 use crate::{
     audit::{self, Event, RequestMeta},
+    auth::{AuthError, AuthResult},
     db,
-    http::{ApiError, AppState},
+    state::AppState,
 };
 
 /// The window failures are counted in.
@@ -82,7 +83,7 @@ pub async fn reserve(
     meta: &RequestMeta,
     limit: Limit,
     key: &str,
-) -> Result<Reservation, ApiError> {
+) -> AuthResult<Reservation> {
     let now = state.clock.now_ms();
     let pool = state.db.pool();
     let id = db::rate_limits::reserve(pool, limit.scope, key, now).await?;
@@ -96,7 +97,7 @@ pub async fn reserve(
 }
 
 /// The attempt succeeded: it no longer counts as a failure.
-pub async fn release(state: &AppState, reservation: Reservation) -> Result<(), ApiError> {
+pub async fn release(state: &AppState, reservation: Reservation) -> AuthResult<()> {
     db::rate_limits::delete(state.db.pool(), reservation.id).await?;
     Ok(())
 }
@@ -108,13 +109,13 @@ pub async fn clear(
     reservation: Reservation,
     limit: Limit,
     key: &str,
-) -> Result<(), ApiError> {
+) -> AuthResult<()> {
     let Reservation { .. } = reservation;
     db::rate_limits::clear(state.db.pool(), limit.scope, key).await?;
     Ok(())
 }
 
-/// Audits a blocked attempt and answers 429.
+/// Audits a blocked attempt and refuses it.
 async fn refuse<T>(
     state: &AppState,
     meta: &RequestMeta,
@@ -123,7 +124,7 @@ async fn refuse<T>(
     failures: i64,
     secs: u64,
     now: i64,
-) -> Result<T, ApiError> {
+) -> AuthResult<T> {
     audit::record(
         state.db.pool(),
         now,
@@ -137,21 +138,9 @@ async fn refuse<T>(
         },
     )
     .await?;
-    Err(too_many(secs))
-}
-
-/// The 429 answer.
-pub fn too_many(retry_after_secs: u64) -> ApiError {
-    let minutes = retry_after_secs.div_ceil(60);
-    ApiError::new(
-        axum::http::StatusCode::TOO_MANY_REQUESTS,
-        "rate_limited",
-        format!(
-            "Too many attempts. Wait {minutes} minute{} and try again.",
-            if minutes == 1 { "" } else { "s" }
-        ),
-    )
-    .with_retry_after(retry_after_secs)
+    Err(AuthError::RateLimited {
+        retry_after_secs: secs,
+    })
 }
 
 #[cfg(test)]

@@ -6,17 +6,14 @@
 
 use std::sync::Arc;
 
-use axum::{
-    extract::{FromRequestParts, OptionalFromRequestParts},
-    http::{header, request::Parts, HeaderMap, HeaderValue, StatusCode},
-};
+use axum::http::{header, HeaderMap, HeaderValue};
 use base64::{engine::general_purpose::URL_SAFE_NO_PAD as B64URL, Engine};
 use rand::RngCore;
 use sha2::{Digest, Sha256};
 
 use crate::{
     db::{self, sessions::Session, users::User},
-    http::{ApiError, AppState},
+    state::AppState,
 };
 
 /// The session cookie's name (`__Host-`: Secure, Path=/, no Domain, so no subdomain can set it).
@@ -99,7 +96,7 @@ pub struct Authenticated {
 pub async fn resolve(
     state: &AppState,
     headers: &HeaderMap,
-) -> Result<Option<Authenticated>, ApiError> {
+) -> Result<Option<Authenticated>, sqlx::Error> {
     let Some(token) = cookie_value(headers, SESSION_COOKIE) else {
         return Ok(None);
     };
@@ -141,61 +138,6 @@ pub async fn resolve(
             .put(&auth.token_hash.clone(), auth.clone(), now);
     }
     Ok(Some(auth))
-}
-
-/// The request's session in any state (full or part-way through sign-in).
-impl OptionalFromRequestParts<AppState> for Authenticated {
-    type Rejection = ApiError;
-
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &AppState,
-    ) -> Result<Option<Self>, Self::Rejection> {
-        if let Some(found) = parts.extensions.get::<Authenticated>() {
-            return Ok(Some(found.clone()));
-        }
-        resolve(state, &parts.headers).await
-    }
-}
-
-/// A fully signed-in session; anything else is refused with 401 and a code saying why.
-#[derive(Debug, Clone)]
-pub struct SignedIn(pub Authenticated);
-
-impl FromRequestParts<AppState> for SignedIn {
-    type Rejection = ApiError;
-
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &AppState,
-    ) -> Result<Self, Self::Rejection> {
-        let found =
-            <Authenticated as OptionalFromRequestParts<AppState>>::from_request_parts(parts, state)
-                .await?;
-        match found {
-            Some(a) if a.session.state == states::FULL => Ok(SignedIn(a)),
-            Some(a) if a.session.state == states::MFA_PENDING => Err(ApiError::new(
-                StatusCode::UNAUTHORIZED,
-                "mfa_required",
-                "Enter the code from your authenticator app to finish signing in.",
-            )),
-            Some(_) => Err(ApiError::new(
-                StatusCode::UNAUTHORIZED,
-                "mfa_enrolment_required",
-                "Your account needs an authenticator app (your organisation requires one; carrier staff always do): set one up on the Security page to continue.",
-            )),
-            None => Err(unauthenticated()),
-        }
-    }
-}
-
-/// 401 `unauthenticated`.
-pub fn unauthenticated() -> ApiError {
-    ApiError::new(
-        StatusCode::UNAUTHORIZED,
-        "unauthenticated",
-        "You are not signed in, or your session has ended. Sign in again.",
-    )
 }
 
 #[cfg(test)]

@@ -16,7 +16,6 @@
 //! sign-in's allowance is not given back: that session is replaced by the step up, which is
 //! itself conditional on the pending session still being there ([`crate::db::sessions::delete_in_state`]).
 
-use axum::http::StatusCode;
 use serde_json::json;
 
 use crate::{
@@ -25,11 +24,11 @@ use crate::{
         rate_limit::{self, Reservation, LOGIN_PER_ACCOUNT, MFA_PER_ACCOUNT},
         recovery,
         session::Authenticated,
-        totp,
+        totp, AuthError, AuthResult,
     },
     db::{self, sessions::Session, users::User},
-    http::{ApiError, ApiResult, AppState},
     mail::Mail,
+    state::AppState,
 };
 
 /// Wrong codes a pending sign-in survives.
@@ -49,58 +48,6 @@ pub enum CodeAccepted {
         /// Unused recovery codes after this one.
         left: u32,
     },
-}
-
-/// 401 `mfa_expired`: no sign-in is waiting for a code.
-pub fn no_pending_sign_in() -> ApiError {
-    ApiError::new(
-        StatusCode::UNAUTHORIZED,
-        "mfa_expired",
-        "There is no sign-in waiting for a code (it may have timed out). Sign in again with your password.",
-    )
-}
-
-fn sign_in_dropped() -> ApiError {
-    ApiError::new(
-        StatusCode::UNAUTHORIZED,
-        "mfa_expired",
-        "Too many wrong codes. For your security this sign-in was cancelled: sign in again with your password.",
-    )
-}
-
-fn wrong_sign_in_code() -> ApiError {
-    ApiError::new(
-        StatusCode::UNAUTHORIZED,
-        "invalid_code",
-        "That code is not right. Enter the current 6-digit code from your authenticator app, or one of your recovery codes.",
-    )
-}
-
-fn wrong_confirmation_code() -> ApiError {
-    ApiError::new(
-        StatusCode::UNAUTHORIZED,
-        "invalid_code",
-        "That code is not right. Enter the current 6-digit code from your authenticator app.",
-    )
-    .with_field("code")
-}
-
-/// 403 `codes_locked`.
-pub fn codes_locked() -> ApiError {
-    ApiError::forbidden(
-        "codes_locked",
-        "Too many wrong codes were entered for this account in a row, so its codes are locked. \
-         Reset your password (\"Forgot your password?\" on the sign-in page) to unlock them, or ask your administrator.",
-    )
-}
-
-/// 401 `session_ended`: the session used up its wrong secrets and was signed out.
-pub fn session_ended() -> ApiError {
-    ApiError::new(
-        StatusCode::UNAUTHORIZED,
-        "session_ended",
-        "Too many wrong passwords or codes: for your security you have been signed out. Sign in again.",
-    )
 }
 
 /// What an attempt holds until its outcome is known.
@@ -127,7 +74,7 @@ enum Released {
 impl Held {
     /// Gives back what the attempt holds, except a pending sign-in's attempt when the code was
     /// right (the step up replaces that session).
-    async fn release(self, state: &AppState, user_id: &str, why: Released) -> ApiResult<()> {
+    async fn release(self, state: &AppState, user_id: &str, why: Released) -> AuthResult<()> {
         rate_limit::release(state, self.window).await?;
         if self.give_back_session || why == Released::NotChecked {
             db::sessions::release_attempt(state.db.pool(), &self.session_id).await?;
@@ -147,12 +94,12 @@ async fn reserve_in_session(
     state: &AppState,
     session: &Session,
     max: i64,
-) -> ApiResult<Option<i64>> {
+) -> AuthResult<Option<i64>> {
     Ok(db::sessions::reserve_attempt(state.db.pool(), &session.id, &session.state, max).await?)
 }
 
 /// Ends a session at once (its allowance is used up).
-async fn end_session(state: &AppState, session_id: &str) -> ApiResult<()> {
+async fn end_session(state: &AppState, session_id: &str) -> AuthResult<()> {
     db::sessions::delete(state.db.pool(), session_id).await?;
     state.sessions.forget_session(session_id);
     Ok(())
@@ -167,7 +114,7 @@ async fn reserve_code(
     session_id: &str,
     session_count: i64,
     give_back_session: bool,
-) -> ApiResult<Held> {
+) -> AuthResult<Held> {
     let window = match rate_limit::reserve(state, meta, MFA_PER_ACCOUNT, &user.id).await {
         Ok(w) => w,
         Err(e) => {
@@ -187,7 +134,7 @@ async fn reserve_code(
             // A process stopped between the last wrong code and the lock leaves the count
             // at the limit without the lock: finish it here.
             lock_codes(state, meta, user).await?;
-            return Err(codes_locked());
+            return Err(AuthError::CodesLocked);
         }
     }
     Ok(Held {
@@ -200,7 +147,7 @@ async fn reserve_code(
 }
 
 /// Locks the user's code step (once) and tells them by email.
-async fn lock_codes(state: &AppState, meta: &RequestMeta, user: &User) -> ApiResult<()> {
+async fn lock_codes(state: &AppState, meta: &RequestMeta, user: &User) -> AuthResult<()> {
     let now = state.clock.now_ms();
     if !db::mfa::lock_codes(state.db.pool(), &user.id, now).await? {
         return Ok(());
@@ -237,7 +184,7 @@ async fn compare_code(
     user: &User,
     input: &str,
     recovery: bool,
-) -> ApiResult<Option<CodeAccepted>> {
+) -> AuthResult<Option<CodeAccepted>> {
     state.faults.before_secret_check().await;
     if let Some(code) = totp::normalize_code(input) {
         return Ok(verify_totp_challenge(state, user, &code)
@@ -262,7 +209,7 @@ async fn compare_code(
 }
 
 /// Checks a 6-digit code against the user's confirmed enrolment and uses its time step.
-async fn verify_totp_challenge(state: &AppState, user: &User, code: &str) -> ApiResult<bool> {
+async fn verify_totp_challenge(state: &AppState, user: &User, code: &str) -> AuthResult<bool> {
     let Some(enrolment) = db::mfa::find_totp(state.db.pool(), &user.id).await? else {
         return Ok(false);
     };
@@ -272,12 +219,7 @@ async fn verify_totp_challenge(state: &AppState, user: &User, code: &str) -> Api
     let secret = state
         .secrets
         .open(&enrolment.secret_sealed, user.id.as_bytes())
-        .map_err(|e| {
-            ApiError::internal(anyhow::anyhow!(
-                "cannot open the TOTP secret of {}: {e}",
-                user.id
-            ))
-        })?;
+        .map_err(|e| anyhow::anyhow!("cannot open the TOTP secret of {}: {e}", user.id))?;
     let last = u64::try_from(enrolment.last_step).ok();
     let Some(step) = totp::verify(&secret, code, state.clock.now_secs(), last) else {
         return Ok(false);
@@ -292,7 +234,7 @@ async fn code_was_wrong(
     meta: &RequestMeta,
     user: &User,
     held: &Held,
-) -> ApiResult<()> {
+) -> AuthResult<()> {
     if held.in_a_row.is_some_and(|n| n >= MAX_WRONG_CODES_IN_A_ROW) {
         lock_codes(state, meta, user).await?;
     }
@@ -308,17 +250,17 @@ pub async fn check_sign_in_code(
     pending: &Session,
     user: &User,
     input: &str,
-) -> ApiResult<CodeAccepted> {
+) -> AuthResult<CodeAccepted> {
     let Some(count) = reserve_in_session(state, pending, MAX_CODES_PER_SIGN_IN).await? else {
         // Gone, already stepped up, or out of attempts: nothing to complete.
         end_session(state, &pending.id).await?;
-        return Err(no_pending_sign_in());
+        return Err(AuthError::NoPendingSignIn);
     };
     let held = match reserve_code(state, meta, user, &pending.id, count, false).await {
         Ok(h) => h,
-        Err(e) if e.code() == "codes_locked" => {
+        Err(AuthError::CodesLocked) => {
             end_session(state, &pending.id).await?;
-            return Err(e);
+            return Err(AuthError::CodesLocked);
         }
         Err(e) => return Err(e),
     };
@@ -350,9 +292,9 @@ pub async fn check_sign_in_code(
     )
     .await?;
     Err(if dropped {
-        sign_in_dropped()
+        AuthError::SignInDropped
     } else {
-        wrong_sign_in_code()
+        AuthError::WrongSignInCode
     })
 }
 
@@ -364,8 +306,8 @@ async fn reauth_failed(
     a: &Authenticated,
     secret: &str,
     count: i64,
-    wrong: ApiError,
-) -> ApiResult<()> {
+    wrong: AuthError,
+) -> AuthResult<()> {
     let ended = count >= MAX_WRONG_SECRETS_PER_SESSION;
     if ended {
         end_session(state, &a.session.id).await?;
@@ -381,16 +323,20 @@ async fn reauth_failed(
         ),
     )
     .await?;
-    Err(if ended { session_ended() } else { wrong })
+    Err(if ended {
+        AuthError::SessionEnded
+    } else {
+        wrong
+    })
 }
 
 /// The session's allowance for a re-check, or `session_ended` when it has none left.
-async fn reserve_reauth(state: &AppState, a: &Authenticated) -> ApiResult<i64> {
+async fn reserve_reauth(state: &AppState, a: &Authenticated) -> AuthResult<i64> {
     match reserve_in_session(state, &a.session, MAX_WRONG_SECRETS_PER_SESSION).await? {
         Some(count) => Ok(count),
         None => {
             end_session(state, &a.session.id).await?;
-            Err(session_ended())
+            Err(AuthError::SessionEnded)
         }
     }
 }
@@ -404,7 +350,7 @@ pub async fn recheck_password(
     password: &str,
     field: &'static str,
     message: &'static str,
-) -> ApiResult<()> {
+) -> AuthResult<()> {
     let count = reserve_reauth(state, a).await?;
     // The same per-account window as sign-in passwords: a stolen session cookie gives no
     // more guesses than the sign-in page.
@@ -437,14 +383,13 @@ pub async fn recheck_password(
         Err(e) => {
             held.release(state, &a.user.id, Released::NotChecked)
                 .await?;
-            return Err(e.into());
+            return Err(AuthError::Internal(e));
         }
     };
     if right {
         return held.release(state, &a.user.id, Released::Right).await;
     }
-    let wrong =
-        ApiError::new(StatusCode::UNAUTHORIZED, "invalid_password", message).with_field(field);
+    let wrong = AuthError::WrongPassword { field, message };
     reauth_failed(state, meta, a, "password", held.session_count, wrong).await
 }
 
@@ -455,7 +400,7 @@ pub async fn recheck_code(
     meta: &RequestMeta,
     a: &Authenticated,
     input: &str,
-) -> ApiResult<()> {
+) -> AuthResult<()> {
     let count = reserve_reauth(state, a).await?;
     let held = reserve_code(state, meta, &a.user, &a.session.id, count, true).await?;
     match compare_code(state, &a.user, input, false).await {
@@ -474,13 +419,13 @@ pub async fn recheck_code(
         a,
         "code",
         held.session_count,
-        wrong_confirmation_code(),
+        AuthError::WrongCode,
     )
     .await
 }
 
 /// Whether the user's code step is locked.
-pub async fn codes_are_locked(state: &AppState, user_id: &str) -> ApiResult<bool> {
+pub async fn codes_are_locked(state: &AppState, user_id: &str) -> AuthResult<bool> {
     Ok(db::mfa::find_totp(state.db.pool(), user_id)
         .await?
         .is_some_and(|t| t.codes_locked_at.is_some() || t.failed_codes >= MAX_WRONG_CODES_IN_A_ROW))

@@ -18,11 +18,12 @@ use app::api::{
 
 use crate::{
     audit::RequestMeta,
-    auth::{api_token, caller::Caller},
+    auth::api_token,
     clock::rfc3339_ms,
     db::{self, api_tokens::ApiToken},
 };
 
+use super::caller::Caller;
 use super::{ApiError, ApiJson, ApiResult, AppState};
 
 /// Routes under `/api/v1`.

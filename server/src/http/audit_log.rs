@@ -12,11 +12,11 @@ use app::api::{auth::OkResponse, ErrorBody};
 
 use crate::{
     audit::{self, Event, RequestMeta},
-    auth::{caller::OwnOrgUser, session::SignedIn},
     clock::rfc3339_ms,
     db,
 };
 
+use super::{caller::OwnOrgUser, extract::SignedIn};
 use super::{error::ApiQuery, ApiError, ApiJson, ApiResult, AppState};
 
 /// Routes under `/api/v1`.

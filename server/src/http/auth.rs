@@ -20,6 +20,7 @@ use crate::{
         rate_limit::{self, LOGIN_PER_ACCOUNT, LOGIN_PER_IP},
         session::{self, states, Authenticated},
         verification::{self, CodeAccepted},
+        AuthError,
     },
     db::{self, sessions::NewSession, users::User},
 };
@@ -97,9 +98,9 @@ pub async fn start_session(
             must_be_in: Some(in_state),
         }) if !db::sessions::delete_in_state(&mut *tx, id, in_state).await? => {
             return Err(if in_state == states::MFA_PENDING {
-                verification::no_pending_sign_in()
+                ApiError::from(AuthError::NoPendingSignIn)
             } else {
-                session::unauthenticated()
+                super::extract::unauthenticated()
             });
         }
         Some(Replaced {
@@ -178,7 +179,7 @@ async fn login(
             Ok(a) => a,
             Err(e) => {
                 rate_limit::release(&state, ip_attempt).await?;
-                return Err(e);
+                return Err(e.into());
             }
         };
 
@@ -321,7 +322,7 @@ async fn mfa(
         ..
     }) = current.filter(|a| a.session.state == states::MFA_PENDING)
     else {
-        return Err(verification::no_pending_sign_in());
+        return Err(ApiError::from(AuthError::NoPendingSignIn));
     };
     let accepted =
         verification::check_sign_in_code(&state, &meta, &pending, &user, &req.code).await?;

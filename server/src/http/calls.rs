@@ -26,7 +26,6 @@ use app::api::{
 };
 
 use crate::{
-    auth::caller::{Caller, Role},
     clock::rfc3339_ms,
     voice::{
         cdr::{is_e164, parse_rfc3339_ms},
@@ -34,6 +33,7 @@ use crate::{
     },
 };
 
+use super::caller::{Caller, Role};
 use super::{error::ApiQuery, ApiError, ApiJson, ApiResult, AppState};
 
 /// Routes under `/api/v1`.

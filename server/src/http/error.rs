@@ -109,6 +109,72 @@ impl From<sqlx::Error> for ApiError {
     }
 }
 
+impl From<crate::auth::AuthError> for ApiError {
+    fn from(e: crate::auth::AuthError) -> Self {
+        use crate::auth::AuthError as E;
+        let unauthorized = StatusCode::UNAUTHORIZED;
+        match e {
+            E::RateLimited { retry_after_secs } => {
+                let minutes = retry_after_secs.div_ceil(60);
+                ApiError::new(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    "rate_limited",
+                    format!(
+                        "Too many attempts. Wait {minutes} minute{} and try again.",
+                        if minutes == 1 { "" } else { "s" }
+                    ),
+                )
+                .with_retry_after(retry_after_secs)
+            }
+            E::NoPendingSignIn => ApiError::new(
+                unauthorized,
+                "mfa_expired",
+                "There is no sign-in waiting for a code (it may have timed out). Sign in again with your password.",
+            ),
+            E::SignInDropped => ApiError::new(
+                unauthorized,
+                "mfa_expired",
+                "Too many wrong codes. For your security this sign-in was cancelled: sign in again with your password.",
+            ),
+            E::WrongSignInCode => ApiError::new(
+                unauthorized,
+                "invalid_code",
+                "That code is not right. Enter the current 6-digit code from your authenticator app, or one of your recovery codes.",
+            ),
+            E::WrongCode => ApiError::new(
+                unauthorized,
+                "invalid_code",
+                "That code is not right. Enter the current 6-digit code from your authenticator app.",
+            )
+            .with_field("code"),
+            E::CodesLocked => ApiError::forbidden(
+                "codes_locked",
+                "Too many wrong codes were entered for this account in a row, so its codes are locked. \
+                 Reset your password (\"Forgot your password?\" on the sign-in page) to unlock them, or ask your administrator.",
+            ),
+            E::SessionEnded => ApiError::new(
+                unauthorized,
+                "session_ended",
+                "Too many wrong passwords or codes: for your security you have been signed out. Sign in again.",
+            ),
+            E::WrongPassword { field, message } => {
+                ApiError::new(unauthorized, "invalid_password", message).with_field(field)
+            }
+            E::InvalidToken => ApiError::new(
+                unauthorized,
+                "invalid_token",
+                "This API token is not valid: it is unknown, malformed or was revoked. Send an active token as Authorization: Bearer vcp_….",
+            ),
+            E::TokenExpired => ApiError::new(
+                unauthorized,
+                "token_expired",
+                "This API token has expired. Ask an administrator of your organisation for a new one.",
+            ),
+            E::Internal(e) => ApiError::internal(e),
+        }
+    }
+}
+
 impl From<anyhow::Error> for ApiError {
     fn from(e: anyhow::Error) -> Self {
         ApiError::internal(e)

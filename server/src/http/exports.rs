@@ -30,12 +30,12 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 use app::api::{calls::CallsQuery, ErrorBody};
 
 use crate::{
-    auth::caller::{Caller, Role},
     clock::{rfc3339_ms, write_rfc3339_ms},
     db::Backend,
     voice::cdr::{spreadsheet_safe, HEADER as CDR_HEADER},
 };
 
+use super::caller::{Caller, Role};
 use super::{
     calls::{self, CallsParams},
     error::ApiQuery,

@@ -24,12 +24,9 @@ use app::api::{
     ErrorBody,
 };
 
-use crate::{
-    auth::caller::{Caller, Role},
-    clock::rfc3339_ms,
-    voice::cdr::parse_rfc3339_ms,
-};
+use crate::{clock::rfc3339_ms, voice::cdr::parse_rfc3339_ms};
 
+use super::caller::{Caller, Role};
 use super::{error::ApiQuery, ApiError, ApiJson, ApiResult, AppState};
 
 /// Routes under `/api/v1`.

@@ -50,13 +50,13 @@ use app::api::{
 
 use crate::{
     accounts::Actor,
-    auth::caller::Caller,
     voice::{
         cdr::{Format, InputError},
         ingest::{self, ImportOptions, IngestError},
     },
 };
 
+use super::caller::Caller;
 use super::{ApiError, ApiJson, ApiResult, AppState};
 
 /// The largest body `POST /api/v1/ingest/calls` accepts.

@@ -21,17 +21,16 @@ use crate::{
     accounts::{self, AccountError, NewUserKind},
     audit::{self, Event, RequestMeta},
     auth::{
-        caller::Caller,
         password::{self, PasswordPolicyError},
         rate_limit::{self, Limit},
-        session::{self, SignedIn},
-        verification,
+        session, verification,
     },
     clock::rfc3339_ms,
     db::{self, users::User},
     mail::Mail,
 };
 
+use super::{caller::Caller, extract::SignedIn};
 use super::{ApiError, ApiJson, ApiResult, AppState};
 
 /// Invitation links last a week.
@@ -455,7 +454,7 @@ async fn request_reset(
             Ok(r) => r,
             Err(e) => {
                 rate_limit::release(&state, ip_request).await?;
-                return Err(e);
+                return Err(e.into());
             }
         };
     drop((ip_request, account_request));

@@ -20,13 +20,14 @@ use crate::{
     audit::{self, Event, RequestMeta},
     auth::{
         recovery,
-        session::{states, Authenticated, SignedIn},
+        session::{states, Authenticated},
         totp, verification,
     },
     clock::rfc3339_ms,
     db,
 };
 
+use super::extract::SignedIn;
 use super::{
     auth::{start_session, Replaced},
     ApiError, ApiJson, ApiResult, AppState,
@@ -117,7 +118,7 @@ fn enrolling_or_signed_in(current: Option<Authenticated>) -> ApiResult<Authentic
             "mfa_required",
             "Enter the code from your authenticator app to finish signing in.",
         )),
-        None => Err(crate::auth::session::unauthenticated()),
+        None => Err(super::extract::unauthenticated()),
     }
 }
 
@@ -138,6 +139,7 @@ async fn require_password(
         "That password is not right.",
     )
     .await
+    .map_err(ApiError::from)
 }
 
 async fn is_enrolled(state: &AppState, user_id: &str) -> ApiResult<bool> {

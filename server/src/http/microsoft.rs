@@ -116,6 +116,12 @@ impl From<ApiError> for Outcome {
     }
 }
 
+impl From<crate::auth::AuthError> for Outcome {
+    fn from(e: crate::auth::AuthError) -> Self {
+        ApiError::from(e).into()
+    }
+}
+
 impl From<sqlx::Error> for Outcome {
     fn from(e: sqlx::Error) -> Self {
         Outcome::Internal(e.into())

@@ -65,7 +65,7 @@ pub async fn edge(State(state): State<AppState>, mut req: Request, next: Next) -
         .insert(REQUEST_ID_HEADER, id_header.clone());
     let mut response = REQUEST_ID
         .scope(id, async {
-            if let Some(refusal) = crate::auth::csrf::refusal(&state, &req) {
+            if let Some(refusal) = super::csrf::refusal(&state, &req) {
                 return refusal;
             }
             match super::security_headers::guard(&state, &mut req).await {

@@ -19,13 +19,9 @@ use app::api::{
     ErrorBody,
 };
 
-use crate::{
-    audit::RequestMeta,
-    auth::caller::{Caller, Role},
-    clock::rfc3339_ms,
-    voice::countries,
-};
+use crate::{audit::RequestMeta, clock::rfc3339_ms, voice::countries};
 
+use super::caller::{Caller, Role};
 use super::{error::ApiQuery, ApiError, ApiJson, ApiResult, AppState};
 
 /// Routes under `/api/v1`.

@@ -37,12 +37,12 @@ use app::api::{
 
 use crate::{
     audit::RequestMeta,
-    auth::caller::{Caller, Role},
     clock::rfc3339_ms,
     db::is_unique_violation,
     voice::{cdr::is_e164, countries},
 };
 
+use super::caller::{Caller, Role};
 use super::{ApiError, ApiJson, ApiResult, AppState};
 
 /// Routes under `/api/v1`.

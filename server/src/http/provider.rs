@@ -23,11 +23,11 @@ use app::api::{
 
 use crate::{
     accounts::Actor,
-    auth::session::SignedIn,
     db::{self, orgs::OrgSearch},
     sso as sso_admin,
 };
 
+use super::extract::SignedIn;
 use super::{
     error::ApiQuery,
     sso::{settings_of, sso_api_error},

@@ -10,7 +10,7 @@ use leptos::prelude::use_context;
 
 use crate::auth::session::{self, states, Authenticated};
 
-use super::AppState;
+use super::{ApiError, AppState};
 
 /// The policy for pages: scripts only from us or with this response's nonce, wasm allowed to
 /// compile, nothing inline otherwise, no framing.
@@ -118,7 +118,7 @@ pub async fn guard(state: &AppState, req: &mut Request) -> Option<Response> {
         .unwrap_or_else(|| "/".to_string());
     let found = match session::resolve(state, req.headers()).await {
         Ok(found) => found,
-        Err(e) => return Some(e.into_response()),
+        Err(e) => return Some(ApiError::from(e).into_response()),
     };
     match found {
         Some(a) if a.session.state == states::FULL => {

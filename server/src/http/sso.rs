@@ -11,12 +11,12 @@ use app::api::{
 
 use crate::{
     accounts::Actor,
-    auth::{caller::OwnOrgUser, session::SignedIn},
     clock::rfc3339_ms,
     db::{self, orgs::Organisation, sso::Tenant},
     sso::{self as sso_admin, SsoError},
 };
 
+use super::{caller::OwnOrgUser, extract::SignedIn};
 use super::{ApiError, ApiJson, ApiResult, AppState};
 
 /// The routes of this file, under `/api/v1`.

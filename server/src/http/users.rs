@@ -23,11 +23,11 @@ use app::api::{
 use crate::{
     accounts,
     audit::RequestMeta,
-    auth::caller::{Caller, Role},
     clock::rfc3339_ms,
     db::{self, org_users::OrgUser},
 };
 
+use super::caller::{Caller, Role};
 use super::{ApiError, ApiJson, ApiResult, AppState};
 
 /// Routes under `/api/v1`.

@@ -12,7 +12,7 @@ use axum::{
     response::{IntoResponse, Response},
 };
 
-use crate::http::{ApiError, AppState};
+use super::{ApiError, AppState};
 
 /// Whether the request is one the CSRF rule applies to.
 fn guarded(method: &Method, path: &str) -> bool {

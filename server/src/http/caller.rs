@@ -26,11 +26,11 @@ use sqlx::{Any, Executor};
 
 use app::api::tokens::TokenScope;
 
-use super::{api_token, session::SignedIn};
+use super::{extract::SignedIn, ApiError, AppState};
 use crate::{
     audit::RequestMeta,
+    auth::api_token,
     db::{self, api_tokens::ApiToken, audit::NewAuditEntry, users::User},
-    http::{ApiError, AppState},
 };
 
 /// A role within an organisation, ordered by what it may do.
