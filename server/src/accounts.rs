@@ -176,6 +176,38 @@ pub async fn set_mfa_policy(
     let org = db::orgs::find_by_slug(db.pool(), slug)
         .await?
         .ok_or_else(|| AccountError::UnknownOrg(slug.to_string()))?;
+    write_mfa_policy(
+        db,
+        actor,
+        &crate::audit::RequestMeta::default(),
+        &org,
+        required,
+    )
+    .await
+}
+
+/// [`set_mfa_policy`] for the organisation with this id, by a user whose request came from
+/// `meta` (an admin on the portal).
+pub async fn set_mfa_policy_of(
+    db: &Db,
+    actor: Actor<'_>,
+    meta: &crate::audit::RequestMeta,
+    org_id: &str,
+    required: bool,
+) -> Result<(), AccountError> {
+    let org = db::orgs::find_by_id(db.pool(), org_id)
+        .await?
+        .ok_or_else(|| AccountError::UnknownOrg(org_id.to_string()))?;
+    write_mfa_policy(db, actor, meta, &org, required).await
+}
+
+async fn write_mfa_policy(
+    db: &Db,
+    actor: Actor<'_>,
+    meta: &crate::audit::RequestMeta,
+    org: &Organisation,
+    required: bool,
+) -> Result<(), AccountError> {
     let mut tx = db.pool().begin().await?;
     db::orgs::set_mfa_required(&mut *tx, &org.id, required).await?;
     db::audit::insert(
@@ -188,7 +220,8 @@ pub async fn set_mfa_policy(
             action: "org.mfa_policy_changed",
             target: Some(&org.slug),
             details: json!({"before": {"mfa_required": org.mfa_required}, "after": {"mfa_required": required}}),
-            ..Default::default()
+            ip: meta.ip.as_deref(),
+            user_agent: meta.user_agent.as_deref(),
         },
     )
     .await?;

@@ -41,6 +41,51 @@ impl<'a> Event<'a> {
     }
 }
 
+/// Who makes a change to an organisation's data, for the audit entries the change writes:
+/// a user, an API token or the command line, acting for `org_id`, from where the request came.
+/// The HTTP layer makes one from its caller; domain functions take it and write their entries
+/// in the change's own transaction.
+#[derive(Debug, Clone)]
+pub struct Acting {
+    /// The acting user, when a user acts (not a token or the CLI).
+    pub user_id: Option<String>,
+    /// Readable: the user's email, `api-token:<prefix>` or `cli`.
+    pub label: String,
+    /// The organisation acted for.
+    pub org_id: String,
+    /// Where the request came from.
+    pub meta: RequestMeta,
+}
+
+impl Acting {
+    /// Writes an audit entry about the organisation acted for; pass the transaction that made
+    /// the change so both commit together.
+    pub async fn record<'e, E: Executor<'e, Database = Any>>(
+        &self,
+        db: E,
+        now: i64,
+        action: &str,
+        target: Option<&str>,
+        details: serde_json::Value,
+    ) -> Result<(), sqlx::Error> {
+        db::audit::insert(
+            db,
+            now,
+            &NewAuditEntry {
+                actor_user_id: self.user_id.as_deref(),
+                actor_label: &self.label,
+                org_id: Some(&self.org_id),
+                action,
+                target,
+                ip: self.meta.ip.as_deref(),
+                user_agent: self.meta.user_agent.as_deref(),
+                details,
+            },
+        )
+        .await
+    }
+}
+
 /// Writes `event` with the request's origin; pass a transaction to commit it with the change.
 pub async fn record<'e, E: Executor<'e, Database = Any>>(
     db: E,

@@ -246,6 +246,35 @@ async fn migration_lock(db_file: &std::path::Path) -> Result<std::fs::File, DbEr
     })
 }
 
+/// The error every query returns (the database's); layers above see it under this name.
+pub use sqlx::Error as QueryError;
+
+/// A value bound to a placeholder of a query built from filters.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Bind {
+    /// An integer (also booleans as 0/1 and UTC ms).
+    Int(i64),
+    /// Text.
+    Text(String),
+    /// A floating-point number.
+    Real(f64),
+}
+
+/// Binds `binds` to `query`, in order.
+pub fn bind_all<'q>(
+    mut query: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>,
+    binds: &'q [Bind],
+) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>> {
+    for b in binds {
+        query = match b {
+            Bind::Int(v) => query.bind(*v),
+            Bind::Text(v) => query.bind(v.as_str()),
+            Bind::Real(v) => query.bind(*v),
+        };
+    }
+    query
+}
+
 /// Reads a boolean column the same way on both engines (SQLite stores 0/1 integers).
 pub fn flag(row: &AnyRow, column: &str) -> Result<bool, sqlx::Error> {
     match row.try_get::<bool, _>(column) {

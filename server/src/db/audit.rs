@@ -1,6 +1,8 @@
 //! Queries of the `audit_log` table: who did what, when, from where.
 
-use sqlx::{Any, Executor};
+use sqlx::{Any, Executor, Row};
+
+use super::{bind_all, Bind};
 
 /// One audit entry to write.
 #[derive(Debug, Clone, Default)]
@@ -45,4 +47,107 @@ pub async fn insert<'e, E: Executor<'e, Database = Any>>(
     .execute(db)
     .await?;
     Ok(())
+}
+
+/// An entry as read back.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditRow {
+    /// Its id, increasing with time (the page cursor).
+    pub id: i64,
+    /// When, UTC ms.
+    pub at: i64,
+    /// The acting user's id, when a user acted.
+    pub actor_user_id: Option<String>,
+    /// Who acted, readable.
+    pub actor_label: String,
+    /// The organisation affected.
+    pub org_id: Option<String>,
+    /// Stable action name.
+    pub action: String,
+    /// What was acted on.
+    pub target: Option<String>,
+    /// Client IP.
+    pub ip: Option<String>,
+    /// Client user agent.
+    pub user_agent: Option<String>,
+    /// The JSON details, as stored.
+    pub details: String,
+}
+
+/// Which entries to read: every condition that is set applies.
+#[derive(Debug, Clone, Default)]
+pub struct AuditFilter {
+    /// One organisation's entries.
+    pub org_id: Option<String>,
+    /// Actions starting with this (compared by characters, not with LIKE's wildcards).
+    pub action_prefix: Option<String>,
+    /// This exact actor label.
+    pub actor_label: Option<String>,
+    /// At or after this time, UTC ms.
+    pub from: Option<i64>,
+    /// Before this time, UTC ms.
+    pub to: Option<i64>,
+    /// Older than this entry id (the page cursor).
+    pub before_id: Option<i64>,
+}
+
+/// Entries matching `filter`, newest first, at most `limit`.
+pub async fn list<'e, E: Executor<'e, Database = Any>>(
+    db: E,
+    filter: &AuditFilter,
+    limit: i64,
+) -> Result<Vec<AuditRow>, sqlx::Error> {
+    // Placeholders are numbered in the order the conditions are added (see db.rs).
+    let mut sql = String::from(
+        "SELECT id, at, actor_user_id, actor_label, org_id, action, target, ip, user_agent, details \
+         FROM audit_log WHERE 1 = 1",
+    );
+    let mut binds: Vec<Bind> = Vec::new();
+    let mut add = |sql: &mut String, clause: &str, value: Bind| {
+        binds.push(value);
+        sql.push_str(&clause.replace('?', &format!("${}", binds.len())));
+    };
+    if let Some(org) = &filter.org_id {
+        add(&mut sql, " AND org_id = ?", Bind::Text(org.clone()));
+    }
+    if let Some(action) = &filter.action_prefix {
+        add(
+            &mut sql,
+            " AND substr(action, 1, CAST(? AS INTEGER)",
+            Bind::Int(action.chars().count() as i64),
+        );
+        add(&mut sql, ") = ?", Bind::Text(action.clone()));
+    }
+    if let Some(actor) = &filter.actor_label {
+        add(&mut sql, " AND actor_label = ?", Bind::Text(actor.clone()));
+    }
+    if let Some(from) = filter.from {
+        add(&mut sql, " AND at >= ?", Bind::Int(from));
+    }
+    if let Some(to) = filter.to {
+        add(&mut sql, " AND at < ?", Bind::Int(to));
+    }
+    if let Some(cursor) = filter.before_id {
+        add(&mut sql, " AND id < ?", Bind::Int(cursor));
+    }
+    add(&mut sql, " ORDER BY id DESC LIMIT ?", Bind::Int(limit));
+    bind_all(sqlx::query(&sql), &binds)
+        .fetch_all(db)
+        .await?
+        .iter()
+        .map(|row| {
+            Ok(AuditRow {
+                id: row.try_get("id")?,
+                at: row.try_get("at")?,
+                actor_user_id: row.try_get("actor_user_id")?,
+                actor_label: row.try_get("actor_label")?,
+                org_id: row.try_get("org_id")?,
+                action: row.try_get("action")?,
+                target: row.try_get("target")?,
+                ip: row.try_get("ip")?,
+                user_agent: row.try_get("user_agent")?,
+                details: row.try_get("details")?,
+            })
+        })
+        .collect()
 }

@@ -3,15 +3,14 @@
 
 use axum::{extract::State, http::StatusCode};
 use serde::Deserialize;
-use serde_json::json;
-use sqlx::Row;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use app::api::audit::{AuditEntry, AuditPage, MfaPolicyRequest};
 use app::api::{auth::OkResponse, ErrorBody};
 
 use crate::{
-    audit::{self, Event, RequestMeta},
+    accounts::{self, AccountError},
+    audit::RequestMeta,
     clock::rfc3339_ms,
     db,
 };
@@ -107,73 +106,36 @@ async fn list(
         ));
     }
 
-    // Placeholders are numbered in the order the conditions are added (see db.rs).
-    let mut sql = String::from(
-        "SELECT id, at, actor_user_id, actor_label, org_id, action, target, ip, user_agent, details FROM audit_log WHERE 1 = 1",
-    );
-    let mut binds: Vec<Bind> = Vec::new();
-    let mut add = |sql: &mut String, clause: &str, value: Bind| {
-        binds.push(value);
-        sql.push_str(&clause.replace('?', &format!("${}", binds.len())));
+    let filter = db::audit::AuditFilter {
+        org_id: org_scope,
+        action_prefix: q.action.clone().filter(|s| !s.is_empty()),
+        actor_label: q.actor.clone().filter(|s| !s.is_empty()),
+        from: q
+            .from
+            .as_deref()
+            .map(|t| parse_time("from", t))
+            .transpose()?,
+        to: q.to.as_deref().map(|t| parse_time("to", t)).transpose()?,
+        before_id: q.cursor,
     };
-    if let Some(org) = &org_scope {
-        add(&mut sql, " AND org_id = ?", Bind::Text(org.clone()));
-    }
-    if let Some(action) = q.action.as_deref().filter(|s| !s.is_empty()) {
-        // A prefix match without LIKE's wildcards: compare the leading characters.
-        add(
-            &mut sql,
-            " AND substr(action, 1, CAST(? AS INTEGER)",
-            Bind::Int(action.chars().count() as i64),
-        );
-        add(&mut sql, ") = ?", Bind::Text(action.to_string()));
-    }
-    if let Some(actor) = q.actor.as_deref().filter(|s| !s.is_empty()) {
-        add(
-            &mut sql,
-            " AND actor_label = ?",
-            Bind::Text(actor.to_string()),
-        );
-    }
-    if let Some(from) = &q.from {
-        add(
-            &mut sql,
-            " AND at >= ?",
-            Bind::Int(parse_time("from", from)?),
-        );
-    }
-    if let Some(to) = &q.to {
-        add(&mut sql, " AND at < ?", Bind::Int(parse_time("to", to)?));
-    }
-    if let Some(cursor) = q.cursor {
-        add(&mut sql, " AND id < ?", Bind::Int(cursor));
-    }
-    add(&mut sql, " ORDER BY id DESC LIMIT ?", Bind::Int(limit + 1));
-
-    let mut query = sqlx::query(&sql);
-    for b in &binds {
-        query = match b {
-            Bind::Text(t) => query.bind(t.clone()),
-            Bind::Int(i) => query.bind(*i),
-        };
-    }
-    let rows = query.fetch_all(state.db.pool()).await?;
-    let mut entries = Vec::with_capacity(rows.len());
-    for row in rows.iter().take(limit as usize) {
-        let details: String = row.try_get("details")?;
-        entries.push(AuditEntry {
-            id: row.try_get("id")?,
-            at: rfc3339_ms(row.try_get("at")?),
-            actor_id: row.try_get("actor_user_id")?,
-            actor: row.try_get("actor_label")?,
-            organisation_id: row.try_get("org_id")?,
-            action: row.try_get("action")?,
-            target: row.try_get("target")?,
-            ip: row.try_get("ip")?,
-            user_agent: row.try_get("user_agent")?,
-            details: serde_json::from_str(&details).unwrap_or(serde_json::Value::Null),
-        });
-    }
+    // One more than the page, to know whether there is a next one.
+    let rows = db::audit::list(state.db.pool(), &filter, limit + 1).await?;
+    let entries: Vec<AuditEntry> = rows
+        .iter()
+        .take(limit as usize)
+        .map(|row| AuditEntry {
+            id: row.id,
+            at: rfc3339_ms(row.at),
+            actor_id: row.actor_user_id.clone(),
+            actor: row.actor_label.clone(),
+            organisation_id: row.org_id.clone(),
+            action: row.action.clone(),
+            target: row.target.clone(),
+            ip: row.ip.clone(),
+            user_agent: row.user_agent.clone(),
+            details: serde_json::from_str(&row.details).unwrap_or(serde_json::Value::Null),
+        })
+        .collect();
     let next_cursor = (rows.len() as i64 > limit)
         .then(|| entries.last().map(|e| e.id))
         .flatten();
@@ -181,11 +143,6 @@ async fn list(
         entries,
         next_cursor,
     }))
-}
-
-enum Bind {
-    Text(String),
-    Int(i64),
 }
 
 /// `PUT /api/v1/organisation/mfa-policy`: an admin requires (or stops requiring) an
@@ -221,31 +178,21 @@ async fn set_mfa_policy(
             "Only an administrator of your organisation can change this.",
         ));
     };
-    let org = db::orgs::find_by_id(state.db.pool(), org_id)
-        .await?
-        .ok_or_else(|| {
-            ApiError::new(
+    let actor = accounts::Actor {
+        user_id: Some(&a.user.id),
+        label: &a.user.email,
+    };
+    match accounts::set_mfa_policy_of(&state.db, actor, &meta, org_id, req.required).await {
+        Ok(()) => {}
+        Err(AccountError::UnknownOrg(_)) => {
+            return Err(ApiError::new(
                 StatusCode::NOT_FOUND,
                 "not_found",
                 "Your organisation no longer exists.",
-            )
-        })?;
-    let mut tx = state.db.pool().begin().await?;
-    db::orgs::set_mfa_required(&mut *tx, org_id, req.required).await?;
-    audit::record(
-        &mut *tx,
-        state.clock.now_ms(),
-        &meta,
-        Event {
-            actor: Some(&a.user),
-            action: "org.mfa_policy_changed",
-            target: Some(&org.slug),
-            org_id: Some(org_id),
-            details: json!({"before": {"mfa_required": org.mfa_required}, "after": {"mfa_required": req.required}}),
-        },
-    )
-    .await?;
-    tx.commit().await?;
+            ))
+        }
+        Err(e) => return Err(ApiError::internal(anyhow::Error::from(e))),
+    }
     Ok(ApiJson(OkResponse {
         status: "ok".into(),
     }))

@@ -28,7 +28,7 @@ use app::api::tokens::TokenScope;
 
 use super::{extract::SignedIn, ApiError, AppState};
 use crate::{
-    audit::RequestMeta,
+    audit::{Acting, RequestMeta},
     auth::api_token,
     db::{self, api_tokens::ApiToken, audit::NewAuditEntry, users::User},
 };
@@ -158,6 +158,16 @@ impl Caller {
                 "ingest_token_required",
                 "Call records are sent by machines with an API token of scope ingest.",
             ))
+        }
+    }
+
+    /// Who acts, for the audit entries of a change a domain function makes.
+    pub fn acting(&self, meta: &RequestMeta) -> Acting {
+        Acting {
+            user_id: self.actor_user_id().map(str::to_string),
+            label: self.actor_label(),
+            org_id: self.org_id.clone(),
+            meta: meta.clone(),
         }
     }
 

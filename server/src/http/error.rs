@@ -103,8 +103,8 @@ impl ApiError {
     }
 }
 
-impl From<sqlx::Error> for ApiError {
-    fn from(e: sqlx::Error) -> Self {
+impl From<crate::db::QueryError> for ApiError {
+    fn from(e: crate::db::QueryError) -> Self {
         ApiError::internal(e)
     }
 }
