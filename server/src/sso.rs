@@ -7,6 +7,8 @@
 //! sessions in the same transaction. A running portal also drops its 2-second session cache
 //! when it makes the change itself (the caller does that: see `http::provider`).
 
+pub mod identity;
+
 use serde_json::json;
 
 use crate::{
