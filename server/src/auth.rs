@@ -10,6 +10,7 @@ pub mod recovery;
 pub mod secretbox;
 pub mod session;
 pub mod session_cache;
+pub mod sign_in;
 pub mod totp;
 pub mod verification;
 
@@ -55,6 +56,15 @@ pub enum AuthError {
     /// An expired API token.
     #[error("the API token has expired")]
     TokenExpired,
+    /// The email or password is not right (one answer for an unknown address too).
+    #[error("the email or password is not right")]
+    InvalidCredentials,
+    /// The organisation signs in with Microsoft only (said after a right password).
+    #[error("the organisation signs in with Microsoft only")]
+    SsoRequired,
+    /// No session, or it ended while the request was made.
+    #[error("not signed in")]
+    NotSignedIn,
     /// Anything the caller cannot fix (the database, a secret that does not open).
     #[error("internal error: {0:#}")]
     Internal(#[from] anyhow::Error),

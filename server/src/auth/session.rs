@@ -12,7 +12,13 @@ use rand::RngCore;
 use sha2::{Digest, Sha256};
 
 use crate::{
-    db::{self, sessions::Session, users::User},
+    audit::RequestMeta,
+    auth::{AuthError, AuthResult},
+    db::{
+        self,
+        sessions::{NewSession, Session},
+        users::User,
+    },
     state::AppState,
 };
 
@@ -138,6 +144,129 @@ pub async fn resolve(
             .put(&auth.token_hash.clone(), auth.clone(), now);
     }
     Ok(Some(auth))
+}
+
+/// The session a new one replaces.
+#[derive(Debug, Clone, Copy)]
+pub struct Replaced<'a> {
+    /// Its id.
+    pub id: &'a str,
+    /// When set, the new session is made only if this one is still there in this state: a
+    /// step up (code accepted, enrolment finished) happens once, however many requests race.
+    pub must_be_in: Option<&'a str>,
+}
+
+impl<'a> Replaced<'a> {
+    /// The request's current session, whatever its state, if it still exists.
+    pub fn any(id: &'a str) -> Self {
+        Replaced {
+            id,
+            must_be_in: None,
+        }
+    }
+
+    /// A session that must still be in `state`.
+    pub fn in_state(id: &'a str, state: &'a str) -> Self {
+        Replaced {
+            id,
+            must_be_in: Some(state),
+        }
+    }
+}
+
+/// A session just made: the cookie value to send, and how long the cookie lives.
+#[derive(Debug)]
+pub struct Started {
+    /// The cookie's value (the database holds only its hash).
+    pub token: String,
+    /// Seconds the cookie lives.
+    pub max_age_secs: i64,
+}
+
+/// Creates a session for `user` in `state_name`, replacing `previous` in the same
+/// transaction (so the id changes at every step).
+pub async fn start(
+    state: &AppState,
+    user: &User,
+    state_name: &str,
+    auth_method: &str,
+    meta: &RequestMeta,
+    previous: Option<Replaced<'_>>,
+    tenant_id: Option<&str>,
+) -> AuthResult<Started> {
+    let now = state.clock.now_ms();
+    let cfg = &state.config;
+    let lifetime_secs = match state_name {
+        states::FULL => cfg.session_absolute_secs,
+        states::MFA_PENDING => cfg.mfa_pending_secs,
+        _ => cfg.session_idle_secs.min(cfg.session_absolute_secs),
+    };
+    let (token, token_hash) = new_token();
+    let id = uuid::Uuid::new_v4().to_string();
+    let mut tx = state.db.pool().begin().await?;
+    match previous {
+        Some(Replaced {
+            id,
+            must_be_in: Some(in_state),
+        }) if !db::sessions::delete_in_state(&mut *tx, id, in_state).await? => {
+            return Err(if in_state == states::MFA_PENDING {
+                AuthError::NoPendingSignIn
+            } else {
+                AuthError::NotSignedIn
+            });
+        }
+        Some(Replaced {
+            id,
+            must_be_in: None,
+        }) => {
+            db::sessions::delete(&mut *tx, id).await?;
+        }
+        _ => {}
+    }
+    db::sessions::insert(
+        &mut *tx,
+        &NewSession {
+            id: &id,
+            token_hash: &token_hash,
+            user_id: &user.id,
+            state: state_name,
+            auth_method,
+            now,
+            expires_at: now + lifetime_secs * 1000,
+            ip: meta.ip.as_deref(),
+            user_agent: meta.user_agent.as_deref(),
+            tenant_id,
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    if let Some(previous) = previous {
+        state.sessions.forget_session(previous.id);
+    }
+    Ok(Started {
+        token,
+        max_age_secs: lifetime_secs,
+    })
+}
+
+/// Ends the request's own session (sign-out) and audits it.
+pub async fn end(state: &AppState, meta: &RequestMeta, a: &Authenticated) -> AuthResult<()> {
+    db::sessions::delete(state.db.pool(), &a.session.id).await?;
+    state.sessions.forget_session(&a.session.id);
+    crate::audit::record(
+        state.db.pool(),
+        state.clock.now_ms(),
+        meta,
+        crate::audit::Event {
+            actor: Some(&a.user),
+            action: "auth.logout",
+            target: Some(&a.session.id),
+            org_id: None,
+            details: serde_json::json!({}),
+        },
+    )
+    .await?;
+    Ok(())
 }
 
 #[cfg(test)]

@@ -170,6 +170,16 @@ impl From<crate::auth::AuthError> for ApiError {
                 "token_expired",
                 "This API token has expired. Ask an administrator of your organisation for a new one.",
             ),
+            E::InvalidCredentials => ApiError::new(
+                unauthorized,
+                "invalid_credentials",
+                "The email or password is not right. Check them and try again.",
+            ),
+            E::SsoRequired => ApiError::forbidden(
+                "sso_required",
+                "Your organisation signs in with Microsoft. Use \"Sign in with Microsoft\".",
+            ),
+            E::NotSignedIn => super::extract::unauthenticated(),
             E::Internal(e) => ApiError::internal(e),
         }
     }

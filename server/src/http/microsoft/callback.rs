@@ -449,7 +449,7 @@ async fn signed_in(
 ) -> Result<Response, Outcome> {
     let previous = current
         .as_ref()
-        .map(|c| super::super::auth::Replaced::any(c.session.id.as_str()));
+        .map(|c| session::Replaced::any(c.session.id.as_str()));
     let headers = start_session(
         state,
         user,

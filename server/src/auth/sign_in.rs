@@ -1,0 +1,216 @@
+//! Signing in with a password, and the authenticator code that may follow: every rule of a
+//! local sign-in, for the HTTP layer to call (`POST /api/v1/auth/login` and `/auth/mfa`).
+//!
+//! The password step: both limits (per client IP, per account) count the attempt before the
+//! password is checked; an unknown address, a wrong password, a user without one and a
+//! deactivated user get the same refusal after the same work; "require SSO" is said only
+//! after a right password; then the session's next state: waiting for a code (an
+//! authenticator is set up), enrolment (the organisation requires one, or carrier staff, who
+//! always do), or signed in. The code step is `verification::check_sign_in_code` followed by
+//! the step up, which happens once however many requests race.
+
+use serde_json::json;
+
+use crate::{
+    audit::{self, Event, RequestMeta},
+    auth::{
+        rate_limit::{self, LOGIN_PER_ACCOUNT, LOGIN_PER_IP},
+        session::{self, states, Replaced, Started},
+        verification::{self, CodeAccepted},
+        AuthError, AuthResult,
+    },
+    db::{self, sessions::Session, users::User},
+    state::AppState,
+};
+
+/// A right password: the session made, and the state it is in.
+#[derive(Debug)]
+pub struct PasswordAccepted {
+    /// `full`, `mfa_pending` or `mfa_enrolment`.
+    pub next_state: &'static str,
+    /// The new session.
+    pub started: Started,
+}
+
+/// Checks `password` for the account `login_email` (already normalised) and starts the
+/// session it earns, replacing `current` (the request's own session, if any).
+pub async fn with_password(
+    state: &AppState,
+    meta: &RequestMeta,
+    current: Option<&str>,
+    login_email: &str,
+    password: &str,
+) -> AuthResult<PasswordAccepted> {
+    // Both limits count this attempt before the password is checked, so a burst of
+    // parallel guesses gets no more tries than the limits allow.
+    let ip_key = meta.ip.clone().unwrap_or_else(|| "unknown".to_string());
+    let ip_attempt = rate_limit::reserve(state, meta, LOGIN_PER_IP, &ip_key).await?;
+    let account_attempt =
+        match rate_limit::reserve(state, meta, LOGIN_PER_ACCOUNT, login_email).await {
+            Ok(a) => a,
+            Err(e) => {
+                rate_limit::release(state, ip_attempt).await?;
+                return Err(e);
+            }
+        };
+
+    let user = db::users::find_by_login_email(state.db.pool(), login_email).await?;
+    let hash = user.as_ref().and_then(|u| u.password_hash.as_deref());
+    let password_ok = state.passwords.verify(password, hash).await?;
+    let refusal = match &user {
+        None => Some("unknown_user"),
+        Some(_) if hash.is_none() => Some("no_password"),
+        Some(_) if !password_ok => Some("wrong_password"),
+        Some(u) if u.deactivated_at.is_some() => Some("deactivated"),
+        Some(_) => None,
+    };
+    if let Some(reason) = refusal {
+        // The two attempts stay counted: they are this failure.
+        drop((ip_attempt, account_attempt));
+        audit::record(
+            state.db.pool(),
+            state.clock.now_ms(),
+            meta,
+            Event {
+                actor: user.as_ref(),
+                action: "auth.login_failed",
+                target: Some(login_email),
+                org_id: None,
+                details: json!({"reason": reason, "method": "password"}),
+            },
+        )
+        .await?;
+        return Err(AuthError::InvalidCredentials);
+    }
+    let Some(user) = user else {
+        return Err(AuthError::InvalidCredentials);
+    };
+    rate_limit::release(state, ip_attempt).await?;
+    // The right password wipes the account's earlier failures (this attempt's row with them).
+    rate_limit::clear(state, account_attempt, LOGIN_PER_ACCOUNT, login_email).await?;
+
+    // "Require SSO" switches password sign-in off for the customer's users (never staff).
+    // Said only after the password was right, so it does not reveal who has an account.
+    let org = match &user.org_id {
+        Some(org_id) => db::orgs::find_by_id(state.db.pool(), org_id).await?,
+        None => None,
+    };
+    if !user.is_staff
+        && org
+            .as_ref()
+            .is_some_and(|o| o.sso_enabled && o.sso_required)
+    {
+        audit::record(
+            state.db.pool(),
+            state.clock.now_ms(),
+            meta,
+            Event::own(
+                &user,
+                "auth.login_failed",
+                json!({"reason": "sso_required", "method": "password"}),
+            ),
+        )
+        .await?;
+        return Err(AuthError::SsoRequired);
+    }
+
+    let totp_enrolled = db::mfa::find_totp(state.db.pool(), &user.id)
+        .await?
+        .is_some_and(|t| t.confirmed_at.is_some());
+    // Carrier staff act for every customer: a password alone never signs them in.
+    let second_factor_required = user.is_staff || org.as_ref().is_some_and(|o| o.mfa_required);
+    let next_state = if totp_enrolled {
+        states::MFA_PENDING
+    } else if second_factor_required {
+        states::MFA_ENROLMENT
+    } else {
+        states::FULL
+    };
+    let started = session::start(
+        state,
+        &user,
+        next_state,
+        "password",
+        meta,
+        current.map(Replaced::any),
+        None,
+    )
+    .await?;
+    audit::record(
+        state.db.pool(),
+        state.clock.now_ms(),
+        meta,
+        Event {
+            actor: Some(&user),
+            action: if next_state == states::FULL {
+                "auth.login"
+            } else {
+                "auth.password_accepted"
+            },
+            target: Some(&user.id),
+            org_id: None,
+            details: json!({"method": "password", "next": next_state}),
+        },
+    )
+    .await?;
+    Ok(PasswordAccepted {
+        next_state,
+        started,
+    })
+}
+
+/// A right code: the full session made, and the recovery codes left when it was one.
+#[derive(Debug)]
+pub struct CodeSignIn {
+    /// The new, full session.
+    pub started: Started,
+    /// Unused recovery codes, after a recovery code.
+    pub recovery_codes_left: Option<u32>,
+}
+
+/// Completes the pending sign-in `pending` of `user` with `input` (an authenticator or a
+/// recovery code) and steps it up to a full session.
+pub async fn with_code(
+    state: &AppState,
+    meta: &RequestMeta,
+    pending: &Session,
+    user: &User,
+    input: &str,
+) -> AuthResult<CodeSignIn> {
+    let accepted = verification::check_sign_in_code(state, meta, pending, user, input).await?;
+    let recovery_codes_left = match accepted {
+        CodeAccepted::Totp => None,
+        CodeAccepted::Recovery { left } => Some(left),
+    };
+    let started = session::start(
+        state,
+        user,
+        states::FULL,
+        "password+totp",
+        meta,
+        Some(Replaced::in_state(&pending.id, states::MFA_PENDING)),
+        None,
+    )
+    .await?;
+    audit::record(
+        state.db.pool(),
+        state.clock.now_ms(),
+        meta,
+        Event {
+            actor: Some(user),
+            action: if recovery_codes_left.is_some() {
+                "auth.recovery_code_used"
+            } else {
+                "auth.login"
+            },
+            target: Some(&user.id),
+            org_id: None,
+            details: json!({"method": "password+totp", "recovery_codes_remaining": recovery_codes_left}),
+        },
+    )
+    .await?;
+    Ok(CodeSignIn {
+        started,
+        recovery_codes_left,
+    })
+}
