@@ -12,6 +12,7 @@ pub mod client;
 pub mod error;
 pub mod incidents;
 pub mod numbers;
+pub mod org;
 pub mod porting;
 pub mod services;
 pub mod sso;

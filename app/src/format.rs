@@ -117,7 +117,18 @@ pub fn format_change(change: f64) -> String {
 /// An RFC 3339 timestamp as date and time in the browser's time zone and language
 /// ("27 Nov 2026, 10:37"); the input unchanged when unreadable, and on the server.
 pub fn format_datetime_local(rfc3339: &str) -> String {
-    crate::components::browser::format_local_datetime(rfc3339)
+    #[cfg(target_arch = "wasm32")]
+    {
+        let options: &[(&str, intl::Opt)] = &[
+            ("dateStyle", "medium".into()),
+            ("timeStyle", "short".into()),
+        ];
+        intl::date(rfc3339, options).unwrap_or_else(|| rfc3339.to_string())
+    }
+    #[cfg(not(target_arch = "wasm32"))]
+    {
+        rfc3339.to_string()
+    }
 }
 
 /// An RFC 3339 timestamp as a date in the browser's time zone and language ("27 Nov 2026");

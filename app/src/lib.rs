@@ -7,6 +7,7 @@ pub mod api;
 pub mod components;
 pub mod format;
 pub mod pages;
+pub mod product;
 pub mod return_to;
 
 use leptos::prelude::*;
@@ -25,12 +26,7 @@ use crate::pages::{
     reset_password::ResetPasswordPage, security::SecurityPage, service_detail::ServiceDetailPage,
     services::ServicesPage, sign_in::SignInPage, sso::SsoPage, users::UsersPage,
 };
-
-/// The product name shown in the title bar and the browser tab.
-pub const PRODUCT_NAME: &str = "Voice Customer Portal";
-
-/// The build version shown in the footer.
-pub const BUILD_VERSION: &str = env!("CARGO_PKG_VERSION");
+use crate::product::PRODUCT_NAME;
 
 /// The HTML document the server renders around the app.
 pub fn shell(options: LeptosOptions) -> impl IntoView {

@@ -262,7 +262,7 @@ pub async fn create_user(
         NewUserKind::Staff => (None, None, true),
     };
     if let Some(p) = password {
-        let mut words = vec![email, app::PRODUCT_NAME];
+        let mut words = vec![email, app::product::PRODUCT_NAME];
         if let Some(org) = &org {
             words.extend([org.name.as_str(), org.slug.as_str()]);
         }

@@ -11,9 +11,6 @@ use super::ApiError;
 /// The base path of the JSON API.
 pub const API_BASE: &str = "/api/v1";
 
-/// The key under which the browser tab keeps the customer staff act for.
-pub const SELECTED_ORG_KEY: &str = "portal.org";
-
 /// API paths that are not about one organisation: they never get `?org=`.
 const UNSCOPED_PREFIXES: &[&str] = &[
     "/auth/",
@@ -50,10 +47,7 @@ pub fn with_org(path: &str, org: Option<&str>) -> String {
 pub fn api_url(path: &str) -> String {
     format!(
         "{API_BASE}{}",
-        with_org(
-            path,
-            crate::components::org_switcher::selected_org().as_deref()
-        )
+        with_org(path, super::org::selected_org().as_deref())
     )
 }
 

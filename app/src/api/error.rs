@@ -86,6 +86,15 @@ impl ApiError {
     }
 }
 
+/// Whether an error means there is no (suitable) session any more, so the only way on is to
+/// sign in again. A wrong password (`invalid_credentials`) is not one of them.
+pub fn is_signed_out(error: &ApiError) -> bool {
+    matches!(
+        error.code(),
+        Some("unauthenticated" | "mfa_expired" | "mfa_required")
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -9,9 +9,9 @@ use leptos::prelude::*;
 
 use crate::api::{auth::MeResponse, ApiError};
 use crate::components::browser::in_browser;
+use crate::components::load_error::{ForbiddenAlert, LoadFailedAlert, SignInAgainAlert};
 use crate::components::skeleton::SkeletonTable;
-use crate::components::user_menu::use_current_user;
-use crate::pages::sso::{page_access, AccessProblem, PageAccess};
+use crate::components::user_menu::{use_current_user, MeState};
 
 /// Whether `me` may change numbers, emergency addresses and services (engineers, admins,
 /// staff).
@@ -72,7 +72,7 @@ where
                     let state = in_browser(me).await;
                     match page_access(&state, allowed) {
                         PageAccess::Allowed => match state {
-                            crate::components::user_menu::MeState::SignedIn(user) => page(user),
+                            MeState::SignedIn(user) => page(user),
                             _ => ().into_any(),
                         },
                         access => view! {
@@ -88,6 +88,57 @@ where
                 })
             }}
         </Transition>
+    }
+}
+
+/// Whether a page restricted to some users may be shown, from the `/me` state.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PageAccess {
+    /// The user may use the page.
+    Allowed,
+    /// Signed in, but not allowed.
+    Forbidden,
+    /// No full session; the error says why.
+    SignedOut(ApiError),
+    /// `/me` could not be loaded.
+    Failed(ApiError),
+    /// `/me` was not requested (a sign-in page); nothing to show.
+    Unknown,
+}
+
+/// The access `allowed` grants for `state`.
+pub fn page_access(state: &MeState, allowed: fn(&MeResponse) -> bool) -> PageAccess {
+    match state {
+        MeState::SignedIn(me) if allowed(me) => PageAccess::Allowed,
+        MeState::SignedIn(_) => PageAccess::Forbidden,
+        MeState::SignedOut(error) => PageAccess::SignedOut(error.clone()),
+        MeState::Failed(error) => PageAccess::Failed(error.clone()),
+        MeState::NotRequested => PageAccess::Unknown,
+    }
+}
+
+/// Why a restricted page shows nothing else: not allowed, signed out, or `/me` failed.
+#[component]
+pub fn AccessProblem(
+    /// The access that was refused.
+    access: PageAccess,
+    /// What a signed-in user without access reads.
+    forbidden_message: &'static str,
+    /// The page to come back to after signing in again.
+    return_to: &'static str,
+    /// The `/me` resource, to try again.
+    me: LocalResource<MeState>,
+) -> impl IntoView {
+    match access {
+        PageAccess::Allowed | PageAccess::Unknown => ().into_any(),
+        PageAccess::Forbidden => view! { <ForbiddenAlert message=forbidden_message /> }.into_any(),
+        PageAccess::SignedOut(error) => {
+            view! { <SignInAgainAlert error=error return_to=return_to /> }.into_any()
+        }
+        PageAccess::Failed(error) => view! {
+            <LoadFailedAlert error=error what="This page" on_retry=Callback::new(move |()| me.refetch()) />
+        }
+        .into_any(),
     }
 }
 

@@ -1,5 +1,5 @@
-//! The few browser APIs the pages need beyond Leptos: full page loads, the clipboard, local
-//! date formatting, and waiting for data that only loads in the browser.
+//! The few browser APIs the pages need beyond Leptos: full page loads, the clipboard, and
+//! waiting for data that only loads in the browser (local date formatting is in `format`).
 //!
 //! Each one is called from event handlers or from data that only loads in the browser; on
 //! other targets (the server, unit tests) they do nothing or return their input, so they can
@@ -118,31 +118,5 @@ pub fn copy_to_clipboard(text: &str, done: impl FnOnce(bool) + 'static) {
     {
         let _ = text;
         done(false);
-    }
-}
-
-/// An RFC 3339 timestamp as a date and time in the browser's time zone and language
-/// (e.g. "27 Nov 2025, 10:37"); the input unchanged when it cannot be read, and on the server.
-pub fn format_local_datetime(rfc3339: &str) -> String {
-    #[cfg(target_arch = "wasm32")]
-    {
-        use wasm_bindgen::JsValue;
-        use web_sys::js_sys::{Date, Object, Reflect};
-
-        let date = Date::new(&JsValue::from_str(rfc3339));
-        if date.get_time().is_nan() {
-            return rfc3339.to_string();
-        }
-        let options = Object::new();
-        let _ = Reflect::set(&options, &"dateStyle".into(), &"medium".into());
-        let _ = Reflect::set(&options, &"timeStyle".into(), &"short".into());
-        let locale = web_sys::window()
-            .and_then(|window| window.navigator().language())
-            .unwrap_or_else(|| "default".to_string());
-        String::from(date.to_locale_string(&locale, &options))
-    }
-    #[cfg(not(target_arch = "wasm32"))]
-    {
-        rfc3339.to_string()
     }
 }

@@ -19,9 +19,10 @@ use leptos_router::{
 };
 
 use crate::api::auth::MeResponse;
-use crate::components::org_switcher::{set_selected_org, OrgSwitcher};
+use crate::api::org::set_selected_org;
+use crate::components::org_switcher::OrgSwitcher;
 use crate::components::user_menu::{provide_current_user, MeState, UserMenu};
-use crate::{BUILD_VERSION, PRODUCT_NAME};
+use crate::product::{BUILD_VERSION, PRODUCT_NAME};
 
 /// One entry of the side navigation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

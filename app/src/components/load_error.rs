@@ -3,13 +3,12 @@
 //! back to the page), or the load failed ("… could not be loaded", with "Try again").
 //!
 //! The three alerts are also components of their own, for pages that learn the same three
-//! outcomes another way (from `/me`, see `pages::sso::AccessProblem`).
+//! outcomes another way (from `/me`, see `components::access::AccessProblem`).
 
 use leptos::prelude::*;
 
-use crate::api::ApiError;
+use crate::api::{error::is_signed_out, ApiError};
 use crate::components::user_menu::SIGN_IN_PATH;
-use crate::pages::security::authenticator::is_signed_out;
 use crate::return_to::with_return_to;
 
 /// What a load error means for the person, and so which alert they see.

@@ -1,7 +1,7 @@
 //! The customer switcher for carrier staff: which customer's pages they are looking at.
 //!
 //! Staff act for a customer by adding `?org=SLUG` to the API's organisation-scoped routes.
-//! The choice lives in the browser tab (`sessionStorage`), and `api::client` adds it to every
+//! The choice lives in the browser tab (`sessionStorage`, see `api::org`), and `api::client` adds it to every
 //! request, so no page has to think about it. A page's URL may carry `?org=SLUG` too (a link
 //! shared between colleagues); that choice is taken over when the page loads.
 //!
@@ -13,7 +13,7 @@
 use leptos::prelude::*;
 use leptos_router::hooks::{use_location, use_query_map};
 
-use crate::api::client::SELECTED_ORG_KEY;
+use crate::api::org::{selected_org, set_selected_org};
 use crate::api::sso::{
     provider_organisation, search_provider_organisations, ProviderOrganisation, ProviderSearch,
     PROVIDER_SEARCH_MAX_CHARS,
@@ -21,53 +21,6 @@ use crate::api::sso::{
 use crate::api::ApiError;
 use crate::components::browser::full_page_load;
 use crate::components::user_menu::{use_current_user, MeState};
-
-/// The customer staff chose in this browser tab; `None` on the server and without a choice.
-pub fn selected_org() -> Option<String> {
-    #[cfg(target_arch = "wasm32")]
-    {
-        session_storage_call("getItem", &[SELECTED_ORG_KEY])
-            .and_then(|value| value.as_string())
-            .filter(|slug| !slug.is_empty())
-    }
-    #[cfg(not(target_arch = "wasm32"))]
-    {
-        let _ = SELECTED_ORG_KEY;
-        None
-    }
-}
-
-/// Remembers (or, with `None`, forgets) the customer staff act for in this tab.
-pub fn set_selected_org(slug: Option<&str>) {
-    #[cfg(target_arch = "wasm32")]
-    {
-        match slug {
-            Some(slug) => session_storage_call("setItem", &[SELECTED_ORG_KEY, slug]),
-            None => session_storage_call("removeItem", &[SELECTED_ORG_KEY]),
-        };
-    }
-    #[cfg(not(target_arch = "wasm32"))]
-    {
-        let _ = slug;
-    }
-}
-
-/// Calls `sessionStorage[method](...args)`; `None` when storage is unavailable (private
-/// modes may refuse it). Through `Reflect` so the app needs no extra `web-sys` feature.
-#[cfg(target_arch = "wasm32")]
-fn session_storage_call(method: &str, args: &[&str]) -> Option<wasm_bindgen::JsValue> {
-    use wasm_bindgen::{JsCast, JsValue};
-    use web_sys::js_sys::{Array, Function, Reflect};
-
-    let window = web_sys::window()?;
-    let storage = Reflect::get(&window, &JsValue::from_str("sessionStorage")).ok()?;
-    let function = Reflect::get(&storage, &JsValue::from_str(method))
-        .ok()?
-        .dyn_into::<Function>()
-        .ok()?;
-    let args: Array = args.iter().map(|arg| JsValue::from_str(arg)).collect();
-    function.apply(&storage, &args).ok()
-}
 
 /// Whether `me` is staff who have not chosen a customer yet: organisation-scoped pages then
 /// have nothing to show (the API answers 400 `org_required`) and ask for the choice instead.

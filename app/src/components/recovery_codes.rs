@@ -4,7 +4,7 @@
 use leptos::prelude::*;
 
 use crate::components::browser::{copy_to_clipboard, use_clipboard_available};
-use crate::PRODUCT_NAME;
+use crate::product::PRODUCT_NAME;
 
 /// The file name offered for download.
 pub const RECOVERY_CODES_FILE_NAME: &str = "recovery-codes.txt";

@@ -13,8 +13,9 @@ use crate::api::analytics::{
     summary, timeseries, AnalyticsQuery, AnalyticsSummary, AnalyticsTimeseries, CallFigures,
     Timeseries, TimeseriesPoint,
 };
+use crate::api::org::selected_org;
 use crate::components::browser::in_browser;
-use crate::components::org_switcher::{needs_customer_choice, selected_org, ChooseCustomerFirst};
+use crate::components::org_switcher::{needs_customer_choice, ChooseCustomerFirst};
 use crate::components::{
     access::{any_user, AccessGate},
     chart::{

@@ -13,16 +13,16 @@ use crate::api::{
     sso::MICROSOFT_INVITATION_PATH,
     ApiError,
 };
-use crate::components::browser::in_browser;
 use crate::components::{
-    browser::format_local_datetime,
+    browser::in_browser,
     form::NeedsJavaScript,
     microsoft_button::MicrosoftPostButton,
     password_link::{
         is_link_token, LinkDone, LinkPasswordForm, LinkPurpose, LinkState, MALFORMED_LINK_MESSAGE,
     },
 };
-use crate::PRODUCT_NAME;
+use crate::format::format_datetime_local;
+use crate::product::PRODUCT_NAME;
 
 /// The label of the button that accepts with the organisation's Microsoft account.
 pub const ACCEPT_WITH_MICROSOFT: &str = "Accept with Microsoft";
@@ -144,7 +144,7 @@ fn InvitationBody(
         microsoft,
         ..
     } = info;
-    let expires = format_local_datetime(&expires_at);
+    let expires = format_datetime_local(&expires_at);
     move || {
         match state.get() {
         LinkState::Form => view! {

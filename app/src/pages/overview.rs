@@ -17,9 +17,10 @@ use crate::api::analytics::{
 };
 use crate::api::incidents::{list_incidents, IncidentsQuery};
 use crate::api::numbers::list_numbers;
+use crate::api::org::selected_org;
 use crate::api::services::list_services;
 use crate::components::browser::in_browser;
-use crate::components::org_switcher::{needs_customer_choice, selected_org, ChooseCustomerFirst};
+use crate::components::org_switcher::{needs_customer_choice, ChooseCustomerFirst};
 use crate::components::{
     access::{any_user, AccessGate},
     chart::{

@@ -9,6 +9,7 @@ use leptos::{ev::SubmitEvent, prelude::*};
 use leptos_meta::Title;
 
 use crate::api::auth::MeResponse;
+use crate::api::org::selected_org;
 use crate::api::porting::{
     create_port_order, get_port_order, list_port_orders, CreatePortOrderRequest, PortOrderDetail,
     PortOrderInfo,
@@ -16,7 +17,7 @@ use crate::api::porting::{
 use crate::api::services::list_services;
 use crate::api::ApiError;
 use crate::components::browser::in_browser;
-use crate::components::org_switcher::{needs_customer_choice, selected_org, ChooseCustomerFirst};
+use crate::components::org_switcher::{needs_customer_choice, ChooseCustomerFirst};
 use crate::components::{
     access::{any_user, can_edit, field_error, is_about_a_field, AccessGate},
     data_table::DataTable,

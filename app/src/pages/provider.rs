@@ -20,6 +20,7 @@ use leptos_router::{
     NavigateOptions,
 };
 
+use crate::api::org::{selected_org, set_selected_org};
 use crate::api::{
     calls::percent_encode,
     sso::{
@@ -30,23 +31,19 @@ use crate::api::{
     },
     ApiError,
 };
-use crate::components::browser::in_browser;
 use crate::components::{
-    browser::{format_local_datetime, full_page_load},
+    access::{page_access, AccessProblem, PageAccess},
+    browser::{full_page_load, in_browser},
     data_table::LoadMore,
     empty_state::EmptyState,
     form::{described_by, hint_id, FormAlert, NeedsJavaScript},
     layout::is_staff,
     load_error::{is_forbidden, LoadError},
-    org_switcher::{selected_org, set_selected_org},
     user_menu::use_current_user,
 };
-use crate::format::format_count;
+use crate::format::{format_count, format_datetime_local};
 use crate::pages::overview::OVERVIEW_PATH;
-use crate::pages::sso::{
-    linked_by_label, normalize_tenant_id, page_access, tenant_state_label, AccessProblem,
-    LoadingCard, PageAccess,
-};
+use crate::pages::sso::{linked_by_label, normalize_tenant_id, tenant_state_label, LoadingCard};
 
 /// This page's path.
 pub const PROVIDER_PATH: &str = "/provider";
@@ -989,7 +986,7 @@ fn ProviderTenantsTable(
                 <tr data-tenant-id=tenant_id.clone()>
                     <td data-label="Tenant ID"><span class="mono tenant-id">{tenant_id.clone()}</span></td>
                     <td data-label="Linked">
-                        <time datetime=linked_at.clone()>{format_local_datetime(&linked_at)}</time>
+                        <time datetime=linked_at.clone()>{format_datetime_local(&linked_at)}</time>
                     </td>
                     <td data-label="Linked by">{linked_by_label(&linked_by)}</td>
                     <td data-label="Status">

@@ -10,9 +10,10 @@ use leptos_router::hooks::use_params_map;
 
 use crate::api::incidents::{list_incidents, IncidentInfo, IncidentsQuery};
 use crate::api::numbers::list_numbers;
+use crate::api::org::selected_org;
 use crate::api::services::{get_service, ServiceDetail, ServiceHealthInfo};
 use crate::components::browser::in_browser;
-use crate::components::org_switcher::{needs_customer_choice, selected_org, ChooseCustomerFirst};
+use crate::components::org_switcher::{needs_customer_choice, ChooseCustomerFirst};
 use crate::components::{
     access::{any_user, AccessGate},
     chart::{

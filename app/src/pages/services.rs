@@ -7,9 +7,10 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 
+use crate::api::org::selected_org;
 use crate::api::services::{list_services, ServiceHealthInfo, ServiceInfo};
 use crate::components::browser::in_browser;
-use crate::components::org_switcher::{needs_customer_choice, selected_org, ChooseCustomerFirst};
+use crate::components::org_switcher::{needs_customer_choice, ChooseCustomerFirst};
 use crate::components::{
     access::{any_user, AccessGate},
     data_table::DataTable,

@@ -7,14 +7,14 @@
 //!
 //! Other users see why they cannot use the page instead; the page asks the API only when
 //! `/me` says the user is an organisation admin, and still explains a 403 `forbidden` answer.
-//! The tenant-id and access helpers here are shared with the provider console.
+//! The tenant-id helpers here are shared with the provider console.
 
 use leptos::{ev::SubmitEvent, prelude::*};
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
+use crate::api::org::selected_org;
 use crate::api::{
-    auth::MeResponse,
     sso::{
         self as sso_api, flow_error_message, update_settings, LinkedTenant, SsoSettings,
         SsoSettingsUpdate, MICROSOFT_CONSENT_PATH,
@@ -23,13 +23,14 @@ use crate::api::{
 };
 pub use crate::components::load_error::is_forbidden;
 use crate::components::{
-    browser::{format_local_datetime, in_browser},
+    access::{page_access, AccessProblem, PageAccess},
+    browser::in_browser,
     form::{hint_id, FormAlert, NeedsJavaScript, SubmitButton},
     layout::is_organisation_admin,
-    load_error::{ForbiddenAlert, LoadError, LoadFailedAlert, SignInAgainAlert},
-    org_switcher::selected_org,
+    load_error::LoadError,
     user_menu::{use_current_user, MeState},
 };
+use crate::format::format_datetime_local;
 use crate::pages::provider::provider_page_url;
 
 /// This page's path.
@@ -168,32 +169,6 @@ pub fn settings_error_message(error: &ApiError) -> String {
     }
 }
 
-/// Whether a page restricted to some users may be shown, from the `/me` state.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum PageAccess {
-    /// The user may use the page.
-    Allowed,
-    /// Signed in, but not allowed.
-    Forbidden,
-    /// No full session; the error says why.
-    SignedOut(ApiError),
-    /// `/me` could not be loaded.
-    Failed(ApiError),
-    /// `/me` was not requested (a sign-in page); nothing to show.
-    Unknown,
-}
-
-/// The access `allowed` grants for `state`.
-pub fn page_access(state: &MeState, allowed: fn(&MeResponse) -> bool) -> PageAccess {
-    match state {
-        MeState::SignedIn(me) if allowed(me) => PageAccess::Allowed,
-        MeState::SignedIn(_) => PageAccess::Forbidden,
-        MeState::SignedOut(error) => PageAccess::SignedOut(error.clone()),
-        MeState::Failed(error) => PageAccess::Failed(error.clone()),
-        MeState::NotRequested => PageAccess::Unknown,
-    }
-}
-
 /// The customer's Single sign-on page.
 #[component]
 pub fn SsoPage() -> impl IntoView {
@@ -286,31 +261,6 @@ pub fn LoadingCard(
     label: &'static str,
 ) -> impl IntoView {
     view! { <div class="skeleton" aria-busy="true" aria-label=label></div> }
-}
-
-/// Why a restricted page shows nothing else: not allowed, signed out, or `/me` failed.
-#[component]
-pub fn AccessProblem(
-    /// The access that was refused.
-    access: PageAccess,
-    /// What a signed-in user without access reads.
-    forbidden_message: &'static str,
-    /// The page to come back to after signing in again.
-    return_to: &'static str,
-    /// The `/me` resource, to try again.
-    me: LocalResource<MeState>,
-) -> impl IntoView {
-    match access {
-        PageAccess::Allowed | PageAccess::Unknown => ().into_any(),
-        PageAccess::Forbidden => view! { <ForbiddenAlert message=forbidden_message /> }.into_any(),
-        PageAccess::SignedOut(error) => {
-            view! { <SignInAgainAlert error=error return_to=return_to /> }.into_any()
-        }
-        PageAccess::Failed(error) => view! {
-            <LoadFailedAlert error=error what="This page" on_retry=Callback::new(move |()| me.refetch()) />
-        }
-        .into_any(),
-    }
 }
 
 /// Loads `GET /api/v1/organisation/sso` and shows it, or why it cannot.
@@ -424,7 +374,7 @@ fn TenantsTable(tenants: Vec<LinkedTenant>) -> impl IntoView {
                 <tr data-tenant-id=tenant_id.clone()>
                     <td data-label="Tenant ID"><span class="mono tenant-id">{tenant_id.clone()}</span></td>
                     <td data-label="Linked">
-                        <time datetime=linked_at.clone()>{format_local_datetime(&linked_at)}</time>
+                        <time datetime=linked_at.clone()>{format_datetime_local(&linked_at)}</time>
                     </td>
                     <td data-label="Linked by">{linked_by_label(&linked_by)}</td>
                     <td data-label="Status">
@@ -570,7 +520,7 @@ fn SettingsForm(settings: SsoSettings) -> impl IntoView {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::api::auth::MeUser;
+    use crate::api::auth::{MeResponse, MeUser};
 
     fn api_error(status: u16, code: &str) -> ApiError {
         ApiError::Api {

@@ -166,11 +166,11 @@ async fn lock_codes(state: &AppState, meta: &RequestMeta, user: &User) -> AuthRe
     state.sessions.forget_user(&user.id);
     state.mailer.send_later(Mail {
         to: user.email.clone(),
-        subject: format!("Sign-in codes locked on your {} account", app::PRODUCT_NAME),
+        subject: format!("Sign-in codes locked on your {} account", app::product::PRODUCT_NAME),
         body: format!(
             "Hello,\n\n{MAX_WRONG_CODES_IN_A_ROW} wrong authenticator or recovery codes in a row were entered for {} in the {}, so codes for this account are now locked.\n\nIf that was not you, someone may know your password. Reset it here, which also unlocks your codes:\n{}/login\n(\"Forgot your password?\")\n\nOr ask your organisation's administrator to unlock them.\n",
             user.email,
-            app::PRODUCT_NAME,
+            app::product::PRODUCT_NAME,
             state.public_origin
         ),
     });

@@ -92,7 +92,7 @@ async fn personal_words(state: &AppState, user: &User) -> ApiResult<Vec<String>>
     let mut words = vec![
         user.email.clone(),
         user.name.clone(),
-        app::PRODUCT_NAME.to_string(),
+        app::product::PRODUCT_NAME.to_string(),
     ];
     if let Some(org_id) = &user.org_id {
         if let Some(org) = db::orgs::find_by_id(state.db.pool(), org_id).await? {
@@ -222,12 +222,12 @@ async fn invite(
         .mailer
         .send(&Mail {
             to: user.email.clone(),
-            subject: format!("{} invited you to the {}", inviter.email, app::PRODUCT_NAME),
+            subject: format!("{} invited you to the {}", inviter.email, app::product::PRODUCT_NAME),
             body: format!(
                 "Hello,\n\n{} invited you to manage {}'s voice services in the {}.\n\n{how}:\n{link}\n\nIf you did not expect this, ignore this email.\n",
                 inviter.email,
                 org.name,
-                app::PRODUCT_NAME
+                app::product::PRODUCT_NAME
             ),
         })
         .await;
@@ -487,11 +487,11 @@ async fn send_reset_link(state: &AppState, meta: &RequestMeta, user: &User) -> A
         .mailer
         .send(&Mail {
             to: user.email.clone(),
-            subject: format!("Reset your {} password", app::PRODUCT_NAME),
+            subject: format!("Reset your {} password", app::product::PRODUCT_NAME),
             body: format!(
                 "Hello,\n\nSomeone (hopefully you) asked to reset the password of {} in the {}.\n\nChoose a new password here (the link works once, for 30 minutes):\n{link}\n\nIf you have an authenticator app set up, you will still need it to sign in.\nIf you did not ask for this, ignore this email: your password stays as it is.\n",
                 user.email,
-                app::PRODUCT_NAME
+                app::product::PRODUCT_NAME
             ),
         })
         .await;

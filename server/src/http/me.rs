@@ -206,7 +206,7 @@ async fn start_enrolment(
     )
     .await?;
     tx.commit().await?;
-    let otpauth_uri = totp::otpauth_uri(&secret, app::PRODUCT_NAME, &a.user.email)
+    let otpauth_uri = totp::otpauth_uri(&secret, app::product::PRODUCT_NAME, &a.user.email)
         .map_err(anyhow::Error::from)?;
     let qr_svg = totp::qr_svg(&otpauth_uri).map_err(anyhow::Error::from)?;
     Ok(ApiJson(TotpEnrolResponse {

@@ -31,7 +31,7 @@ pub async fn get_status(State(state): State<AppState>) -> ApiResult<ApiJson<Syst
         .format(&Rfc3339)
         .map_err(anyhow::Error::from)?;
     Ok(ApiJson(SystemStatusResponse {
-        version: app::BUILD_VERSION.to_string(),
+        version: app::product::BUILD_VERSION.to_string(),
         database: database.to_string(),
         server_time,
         uptime_secs: state.started.elapsed().as_secs(),

@@ -9,6 +9,7 @@ use crate::api::{
         confirm_totp, disable_totp, regenerate_recovery_codes, start_totp_enrolment, MeResponse,
         TotpEnrolResponse,
     },
+    error::is_signed_out,
     ApiError,
 };
 use crate::components::browser::in_browser;
@@ -79,15 +80,6 @@ pub fn format_secret_groups(secret: &str) -> String {
 /// spaces (some apps refuse them).
 pub fn secret_for_copy(secret: &str) -> String {
     format_secret_groups(secret).replace(' ', "")
-}
-
-/// Whether an error means there is no (suitable) session any more, so the only way on is to
-/// sign in again. A wrong password (`invalid_credentials`) is not one of them.
-pub fn is_signed_out(error: &ApiError) -> bool {
-    matches!(
-        error.code(),
-        Some("unauthenticated" | "mfa_expired" | "mfa_required")
-    )
 }
 
 /// The message after the recovery codes were put away.

@@ -16,11 +16,11 @@ use crate::api::{
 };
 use crate::components::browser::in_browser;
 use crate::components::{
-    browser::format_local_datetime,
     load_error::LoadError,
     microsoft_button::MicrosoftButton,
     user_menu::{use_current_user, MeState},
 };
+use crate::format::format_datetime_local;
 use crate::pages::sso::{FlowOutcome, FlowOutcomeAlert};
 use crate::return_to::with_return_to;
 
@@ -165,7 +165,7 @@ fn IdentitiesTable(identities: Vec<LinkedIdentity>) -> impl IntoView {
                     <td data-label="Tenant"><span class="mono tenant-id">{tenant_id}</span></td>
                     <td data-label="Email">{email}</td>
                     <td data-label="Linked">
-                        <time datetime=linked_at.clone()>{format_local_datetime(&linked_at)}</time>
+                        <time datetime=linked_at.clone()>{format_datetime_local(&linked_at)}</time>
                     </td>
                 </tr>
             }

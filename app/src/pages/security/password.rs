@@ -18,7 +18,7 @@ use crate::components::{
 };
 use crate::return_to::with_return_to;
 
-use super::authenticator::is_signed_out;
+use crate::api::error::is_signed_out;
 
 /// The message after a change.
 pub const PASSWORD_CHANGED_NOTICE: &str =

@@ -5,17 +5,16 @@ use leptos::prelude::*;
 
 use crate::api::{
     auth::{revoke_session, sessions, SessionInfo, SessionsResponse},
+    error::is_signed_out,
     ApiError,
 };
 use crate::components::browser::in_browser;
 use crate::components::{
-    browser::{format_local_datetime, full_page_load},
-    form::FormAlert,
-    load_error::LoadError,
-    user_menu::SIGN_IN_PATH,
+    browser::full_page_load, form::FormAlert, load_error::LoadError, user_menu::SIGN_IN_PATH,
 };
+use crate::format::format_datetime_local;
 
-use super::{authenticator::is_signed_out, microsoft::SECURITY_PATH};
+use super::microsoft::SECURITY_PATH;
 
 /// How a session signed in, in words.
 pub fn auth_method_label(method: &str) -> String {
@@ -178,10 +177,10 @@ fn SessionsTable(
                         }}
                     </td>
                     <td data-label="Signed in">
-                        <time datetime=created_at.clone()>{format_local_datetime(&created_at)}</time>
+                        <time datetime=created_at.clone()>{format_datetime_local(&created_at)}</time>
                     </td>
                     <td data-label="Last active">
-                        <time datetime=last_seen_at.clone()>{format_local_datetime(&last_seen_at)}</time>
+                        <time datetime=last_seen_at.clone()>{format_datetime_local(&last_seen_at)}</time>
                     </td>
                     <td data-label="Method">{auth_method_label(&auth_method)}</td>
                     <td class="actions-cell">

@@ -75,7 +75,7 @@ pub(super) fn flow_page(status: StatusCode, title: &str, message: &str, again: &
          <p><a class=\"button primary\" href=\"{again}\">Try again</a> <a href=\"/login\">Back to sign-in</a></p>\
          </section></main></body></html>",
         title = escape(title),
-        product = escape(app::PRODUCT_NAME),
+        product = escape(app::product::PRODUCT_NAME),
         message = escape(message),
         again = escape(again),
     );
