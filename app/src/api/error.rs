@@ -95,6 +95,32 @@ pub fn is_signed_out(error: &ApiError) -> bool {
     )
 }
 
+/// Errors as the server sends them, for the pages' unit tests. The message is always
+/// [`testing::SERVER_WORDS`], so a test can tell the server's words from the page's own.
+#[cfg(test)]
+pub(crate) mod testing {
+    use super::ApiError;
+
+    /// The message of every error made here.
+    pub(crate) const SERVER_WORDS: &str = "The server's words.";
+
+    /// An error answer with `status` and `code`, about no field in particular.
+    pub(crate) fn api_error(status: u16, code: &str) -> ApiError {
+        api_error_on(status, code, None)
+    }
+
+    /// An error answer with `status` and `code` about `field`.
+    pub(crate) fn api_error_on(status: u16, code: &str, field: Option<&str>) -> ApiError {
+        ApiError::Api {
+            status,
+            code: code.to_string(),
+            message: SERVER_WORDS.to_string(),
+            field: field.map(str::to_string),
+            request_id: None,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -135,16 +135,7 @@ pub fn LoadFailedAlert(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn api_error(status: u16, code: &str) -> ApiError {
-        ApiError::Api {
-            status,
-            code: code.to_string(),
-            message: "The server's words.".to_string(),
-            field: None,
-            request_id: None,
-        }
-    }
+    use crate::api::error::testing::api_error;
 
     #[test]
     fn a_forbidden_answer_is_explained_only_where_the_page_can() {

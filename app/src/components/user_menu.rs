@@ -156,6 +156,7 @@ pub fn UserMenu(
 mod tests {
     use super::*;
     use crate::api::auth::{MeUser, OrganisationSummary};
+    use crate::api::error::testing::api_error;
 
     fn me(staff: bool, organisation: Option<&str>) -> MeResponse {
         MeResponse {
@@ -174,16 +175,6 @@ mod tests {
                 slug: "contoso".to_string(),
                 name: name.to_string(),
             }),
-        }
-    }
-
-    fn api_error(status: u16, code: &str) -> ApiError {
-        ApiError::Api {
-            status,
-            code: code.to_string(),
-            message: "m".to_string(),
-            field: None,
-            request_id: None,
         }
     }
 

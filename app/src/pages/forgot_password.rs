@@ -151,16 +151,7 @@ fn ResetRequested(on_start_over: impl Fn(leptos::ev::MouseEvent) + 'static) -> i
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn api_error(status: u16, code: &str, field: Option<&str>) -> ApiError {
-        ApiError::Api {
-            status,
-            code: code.to_string(),
-            message: "The server's words.".to_string(),
-            field: field.map(str::to_string),
-            request_id: None,
-        }
-    }
+    use crate::api::error::testing::api_error_on as api_error;
 
     #[test]
     fn an_invalid_address_goes_to_the_field() {

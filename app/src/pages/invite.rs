@@ -199,6 +199,7 @@ fn InvalidInvitation(message: String) -> impl IntoView {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::api::error::testing::api_error;
 
     fn info(organisation: &str) -> InvitationInfo {
         InvitationInfo {
@@ -206,16 +207,6 @@ mod tests {
             organisation: organisation.to_string(),
             expires_at: "2025-12-04T10:37:00Z".to_string(),
             microsoft: false,
-        }
-    }
-
-    fn api_error(status: u16, code: &str) -> ApiError {
-        ApiError::Api {
-            status,
-            code: code.to_string(),
-            message: "The server's words.".to_string(),
-            field: None,
-            request_id: None,
         }
     }
 

@@ -281,16 +281,7 @@ pub fn MfaPage() -> impl IntoView {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn api_error(status: u16, code: &str) -> ApiError {
-        ApiError::Api {
-            status,
-            code: code.to_string(),
-            message: "m".to_string(),
-            field: None,
-            request_id: None,
-        }
-    }
+    use crate::api::error::testing::api_error;
 
     #[test]
     fn errors_are_sorted_by_what_the_person_can_do() {

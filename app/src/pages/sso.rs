@@ -348,6 +348,32 @@ fn SsoOverview(settings: SsoSettings) -> impl IntoView {
     }
 }
 
+/// A linked tenant's id, when and by whom it was linked, and its state: the cells that start
+/// a tenant's row here and in the provider console.
+#[component]
+pub fn TenantCells(tenant: LinkedTenant) -> impl IntoView {
+    let LinkedTenant {
+        tenant_id,
+        linked_at,
+        linked_by,
+        disabled,
+        pending_approval,
+    } = tenant;
+    let active = !disabled && !pending_approval;
+    view! {
+        <td data-label="Tenant ID"><span class="mono tenant-id">{tenant_id}</span></td>
+        <td data-label="Linked">
+            <time datetime=linked_at.clone()>{format_datetime_local(&linked_at)}</time>
+        </td>
+        <td data-label="Linked by">{linked_by_label(&linked_by)}</td>
+        <td data-label="Status">
+            <span class="badge" class:ok=active class:bad=disabled class:warn=pending_approval>
+                {tenant_state_label(disabled, pending_approval)}
+            </span>
+        </td>
+    }
+}
+
 /// The connected tenants, read-only.
 #[component]
 fn TenantsTable(tenants: Vec<LinkedTenant>) -> impl IntoView {
@@ -362,26 +388,10 @@ fn TenantsTable(tenants: Vec<LinkedTenant>) -> impl IntoView {
     let rows = tenants
         .into_iter()
         .map(|tenant| {
-            let LinkedTenant {
-                tenant_id,
-                linked_at,
-                linked_by,
-                disabled,
-                pending_approval,
-            } = tenant;
-            let active = !disabled && !pending_approval;
+            let tenant_id = tenant.tenant_id.clone();
             view! {
-                <tr data-tenant-id=tenant_id.clone()>
-                    <td data-label="Tenant ID"><span class="mono tenant-id">{tenant_id.clone()}</span></td>
-                    <td data-label="Linked">
-                        <time datetime=linked_at.clone()>{format_datetime_local(&linked_at)}</time>
-                    </td>
-                    <td data-label="Linked by">{linked_by_label(&linked_by)}</td>
-                    <td data-label="Status">
-                        <span class="badge" class:ok=active class:bad=disabled class:warn=pending_approval>
-                            {tenant_state_label(disabled, pending_approval)}
-                        </span>
-                    </td>
+                <tr data-tenant-id=tenant_id>
+                    <TenantCells tenant=tenant />
                 </tr>
             }
         })
@@ -521,16 +531,7 @@ fn SettingsForm(settings: SsoSettings) -> impl IntoView {
 mod tests {
     use super::*;
     use crate::api::auth::{MeResponse, MeUser};
-
-    fn api_error(status: u16, code: &str) -> ApiError {
-        ApiError::Api {
-            status,
-            code: code.to_string(),
-            message: "The server's words.".to_string(),
-            field: None,
-            request_id: None,
-        }
-    }
+    use crate::api::error::testing::api_error;
 
     fn me(role: Option<&str>, staff: bool) -> MeResponse {
         MeResponse {

@@ -666,16 +666,7 @@ fn ReauthForm(flow: Flow, purpose: Reauth) -> impl IntoView {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn api_error(status: u16, code: &str) -> ApiError {
-        ApiError::Api {
-            status,
-            code: code.to_string(),
-            message: "m".to_string(),
-            field: None,
-            request_id: None,
-        }
-    }
+    use crate::api::error::testing::api_error;
 
     #[test]
     fn secrets_are_shown_in_blocks_of_four() {

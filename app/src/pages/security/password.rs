@@ -295,16 +295,7 @@ fn ChangePasswordForm(flow: PasswordFlow, email: String) -> impl IntoView {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn api_error(status: u16, code: &str, field: Option<&str>) -> ApiError {
-        ApiError::Api {
-            status,
-            code: code.to_string(),
-            message: "The server's words.".to_string(),
-            field: field.map(str::to_string),
-            request_id: None,
-        }
-    }
+    use crate::api::error::testing::api_error_on as api_error;
 
     fn user(auth_method: &str) -> MeUser {
         MeUser {

@@ -223,16 +223,7 @@ fn SessionsTable(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn api_error(status: u16, code: &str) -> ApiError {
-        ApiError::Api {
-            status,
-            code: code.to_string(),
-            message: "Nope.".to_string(),
-            field: None,
-            request_id: None,
-        }
-    }
+    use crate::api::error::testing::api_error;
 
     #[test]
     fn methods_read_as_words() {
@@ -267,7 +258,9 @@ mod tests {
     fn other_failures_are_shown() {
         assert_eq!(
             revoke_outcome(false, Err(api_error(403, "csrf"))),
-            RevokeOutcome::Failed("The session could not be signed out. Nope.".to_string())
+            RevokeOutcome::Failed(
+                "The session could not be signed out. The server's words.".to_string()
+            )
         );
         assert!(matches!(
             revoke_outcome(true, Err(ApiError::Network("x".to_string()))),
