@@ -11,6 +11,7 @@ pub mod api_tokens;
 pub mod audit;
 pub mod calls;
 pub mod health_checks;
+pub mod incidents;
 pub mod mfa;
 pub mod org_users;
 pub mod orgs;
