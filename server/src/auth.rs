@@ -2,6 +2,7 @@
 //! rate limits.
 
 pub mod api_token;
+pub mod api_tokens;
 pub mod entra;
 pub mod hashing;
 pub mod password;
