@@ -5,6 +5,7 @@ pub mod api_token;
 pub mod api_tokens;
 pub mod entra;
 pub mod hashing;
+pub mod mfa;
 pub mod password;
 pub mod rate_limit;
 pub mod recovery;
