@@ -1,6 +1,8 @@
 //! Customer organisations, their users and carrier staff: validation and creation.
 //! Used by the CLI now and by the API's user management.
 
+pub mod org_users;
+
 use serde_json::json;
 
 use crate::{

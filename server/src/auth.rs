@@ -2,8 +2,10 @@
 //! rate limits.
 
 pub mod api_token;
+pub mod api_tokens;
 pub mod entra;
 pub mod hashing;
+pub mod mfa;
 pub mod password;
 pub mod rate_limit;
 pub mod recovery;

@@ -10,6 +10,8 @@
 pub mod api_tokens;
 pub mod audit;
 pub mod calls;
+pub mod health_checks;
+pub mod incidents;
 pub mod mfa;
 pub mod org_users;
 pub mod orgs;

@@ -1,6 +1,9 @@
-//! Queries of the `services` table (a customer's voice services).
+//! Queries of the `services` table (a customer's voice services), with their latest health
+//! check and the service page's read of its hourly rollup.
 
 use sqlx::{any::AnyRow, Any, Executor, Row};
+
+use super::health_checks::{self, HealthCheck};
 
 /// A voice service as stored.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -73,5 +76,108 @@ pub async fn list_for_org<'e, E: Executor<'e, Database = Any>>(
     .await?
     .iter()
     .map(from_row)
+    .collect()
+}
+
+/// A service with its latest health check.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServiceWithHealth {
+    /// The service.
+    pub service: Service,
+    /// Its latest health check; `None` before the first one.
+    pub health: Option<HealthCheck>,
+}
+
+/// The services with their latest health check (if any), as one query on both engines.
+const WITH_HEALTH: &str = "SELECT s.id, s.org_id, s.name, s.kind, s.country, s.status, \
+     s.channel_limit, s.created_at, h.health, h.checked_at, h.latency_ms, h.detail \
+     FROM services s \
+     LEFT JOIN service_health_checks h ON h.service_id = s.id AND h.checked_at = \
+     (SELECT MAX(c.checked_at) FROM service_health_checks c WHERE c.service_id = s.id) \
+     WHERE s.org_id = $1";
+
+fn with_health_from_row(row: &AnyRow) -> Result<ServiceWithHealth, sqlx::Error> {
+    // The check's other columns are read only when there is a check (the join found one).
+    let health = match row.try_get::<Option<String>, _>("health")? {
+        Some(_) => Some(health_checks::from_row(row)?),
+        None => None,
+    };
+    Ok(ServiceWithHealth {
+        service: from_row(row)?,
+        health,
+    })
+}
+
+/// The organisation's services with their latest health check, by name.
+pub async fn list_with_health<'e, E: Executor<'e, Database = Any>>(
+    db: E,
+    org_id: &str,
+) -> Result<Vec<ServiceWithHealth>, sqlx::Error> {
+    sqlx::query(&format!("{WITH_HEALTH} ORDER BY s.name"))
+        .bind(org_id)
+        .fetch_all(db)
+        .await?
+        .iter()
+        .map(with_health_from_row)
+        .collect()
+}
+
+/// The organisation's service with this id and its latest health check; another
+/// organisation's is not found.
+pub async fn find_with_health<'e, E: Executor<'e, Database = Any>>(
+    db: E,
+    org_id: &str,
+    id: &str,
+) -> Result<Option<ServiceWithHealth>, sqlx::Error> {
+    sqlx::query(&format!("{WITH_HEALTH} AND s.id = $2"))
+        .bind(org_id)
+        .bind(id)
+        .fetch_optional(db)
+        .await?
+        .as_ref()
+        .map(with_health_from_row)
+        .transpose()
+}
+
+/// One UTC hour of a service's rollup (`call_hourly_by_service`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ServiceHour {
+    /// Start of the hour, UTC ms.
+    pub hour_at: i64,
+    /// Calls started in the hour.
+    pub calls: i64,
+    /// The most calls in progress at one instant of the hour.
+    pub peak_channels: i64,
+}
+
+/// The service's rollup hours in `[from, to)`, oldest first (only hours with calls have a
+/// row), read through the primary key. The rollup is written by `db::calls`; this is the
+/// service page's read of it.
+pub async fn hours<'e, E: Executor<'e, Database = Any>>(
+    db: E,
+    org_id: &str,
+    service_id: &str,
+    from: i64,
+    to: i64,
+) -> Result<Vec<ServiceHour>, sqlx::Error> {
+    sqlx::query(
+        "SELECT hour_at, calls, peak_channels FROM call_hourly_by_service \
+         WHERE org_id = $1 AND service_id = $2 AND hour_at >= $3 AND hour_at < $4 \
+         ORDER BY hour_at",
+    )
+    .bind(org_id)
+    .bind(service_id)
+    .bind(from)
+    .bind(to)
+    .fetch_all(db)
+    .await?
+    .iter()
+    .map(|row| {
+        Ok(ServiceHour {
+            hour_at: row.try_get("hour_at")?,
+            calls: row.try_get("calls")?,
+            peak_channels: row.try_get("peak_channels")?,
+        })
+    })
     .collect()
 }

@@ -5,7 +5,6 @@ use axum::{
     extract::{Path, State},
     http::StatusCode,
 };
-use serde_json::json;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use app::api::{
@@ -18,7 +17,7 @@ use app::api::{
 
 use crate::{
     audit::RequestMeta,
-    auth::api_token,
+    auth::api_tokens::{self as tokens, ApiTokenError, NewToken},
     clock::rfc3339_ms,
     db::{self, api_tokens::ApiToken},
 };
@@ -52,6 +51,18 @@ pub fn token_info(t: &ApiToken, now: i64) -> ApiTokenInfo {
         } else {
             TokenStatus::Active
         },
+    }
+}
+
+fn no_such_token() -> ApiError {
+    ApiError::not_found("Your organisation has no API token with this id.")
+}
+
+/// The answer to a refused change.
+fn token_error(e: ApiTokenError) -> ApiError {
+    match e {
+        ApiTokenError::NotFound => no_such_token(),
+        ApiTokenError::Internal(e) => ApiError::internal(e),
     }
 }
 
@@ -136,47 +147,23 @@ async fn create(
         ));
     }
     let now = state.clock.now_ms();
-    let (secret, prefix, hash) = api_token::new_secret();
-    let token = ApiToken {
-        id: uuid::Uuid::new_v4().to_string(),
-        org_id: caller.org_id.clone(),
-        name,
-        scope: req.scope.as_str().to_string(),
-        prefix,
-        created_by_user_id: caller.actor_user_id().map(str::to_string),
-        created_by_label: caller.actor_label(),
-        created_at: now,
-        expires_at: now + i64::from(req.expires_in_days) * 86_400_000,
-        last_used_at: None,
-        revoked_at: None,
-        revoked_by_label: None,
-    };
-    let mut tx = state.db.pool().begin().await?;
-    db::api_tokens::insert(&mut *tx, &token, &hash).await?;
-    caller
-        .audit(
-            &mut *tx,
-            now,
-            &meta,
-            "api_token.created",
-            Some(&token.id),
-            json!({
-                "before": null,
-                "after": {
-                    "name": token.name,
-                    "scope": token.scope,
-                    "prefix": token.prefix,
-                    "expires_at": rfc3339_ms(token.expires_at),
-                },
-            }),
-        )
-        .await?;
-    tx.commit().await?;
+    let created = tokens::create(
+        &state.db,
+        &caller.acting(&meta),
+        now,
+        NewToken {
+            name,
+            scope: req.scope,
+            expires_in_days: req.expires_in_days,
+        },
+    )
+    .await
+    .map_err(token_error)?;
     Ok((
         StatusCode::CREATED,
         ApiJson(CreateApiTokenResponse {
-            token: token_info(&token, now),
-            secret,
+            token: token_info(&created.token, now),
+            secret: created.secret,
         }),
     ))
 }
@@ -209,29 +196,11 @@ async fn revoke(
     // Another organisation's token is not found, whoever asks; permission comes second.
     let token = db::api_tokens::find_in_org(state.db.pool(), &caller.org_id, &id)
         .await?
-        .ok_or_else(|| ApiError::not_found("Your organisation has no API token with this id."))?;
+        .ok_or_else(no_such_token)?;
     caller.require_user_manager()?;
     let now = state.clock.now_ms();
-    let label = caller.actor_label();
-    let mut tx = state.db.pool().begin().await?;
-    if db::api_tokens::revoke(&mut *tx, &token.id, now, &label).await? {
-        caller
-            .audit(
-                &mut *tx,
-                now,
-                &meta,
-                "api_token.revoked",
-                Some(&token.id),
-                json!({
-                    "before": {"name": token.name, "prefix": token.prefix, "revoked": false},
-                    "after": {"revoked": true, "revoked_at": rfc3339_ms(now)},
-                }),
-            )
-            .await?;
-    }
-    tx.commit().await?;
-    let current = db::api_tokens::find_in_org(state.db.pool(), &caller.org_id, &id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("Your organisation has no API token with this id."))?;
+    let current = tokens::revoke(&state.db, &caller.acting(&meta), now, &token)
+        .await
+        .map_err(token_error)?;
     Ok(ApiJson(token_info(&current, now)))
 }

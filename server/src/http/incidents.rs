@@ -16,7 +16,6 @@ use std::collections::HashMap;
 
 use axum::extract::State;
 use serde::Deserialize;
-use sqlx::{any::AnyRow, Row};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use app::api::{
@@ -24,7 +23,14 @@ use app::api::{
     ErrorBody,
 };
 
-use crate::{clock::rfc3339_ms, voice::cdr::parse_rfc3339_ms};
+use crate::{
+    clock::rfc3339_ms,
+    db::{
+        self,
+        incidents::{IncidentFilter, IncidentRow, StatusFilter},
+    },
+    voice::cdr::parse_rfc3339_ms,
+};
 
 use super::caller::{Caller, Role};
 use super::{error::ApiQuery, ApiError, ApiJson, ApiResult, AppState};
@@ -45,8 +51,6 @@ const STATUSES: [&str; 8] = [
     "completed",
     "cancelled",
 ];
-/// The statuses after which nothing more happens.
-const CLOSED: &str = "('resolved', 'completed', 'cancelled')";
 const KINDS: [&str; 2] = ["incident", "maintenance"];
 const DEFAULT_LIMIT: i64 = 50;
 const MAX_LIMIT: i64 = 200;
@@ -61,43 +65,19 @@ pub struct IncidentsParams {
     limit: Option<String>,
 }
 
-/// The incidents that concern the organisation `$1`. The service join keeps only the
-/// organisation's own services, so a service-scoped row of another customer fails every
-/// branch of the scope test.
-const SELECT: &str = "SELECT i.id, i.kind, i.scope, i.service_id, s.name AS service_name, \
-     i.country, i.title, i.status, i.starts_at, i.ends_at, i.created_at, i.updated_at \
-     FROM incidents i \
-     LEFT JOIN services s ON s.id = i.service_id AND s.org_id = $1 \
-     WHERE (i.scope = 'global' \
-       OR (i.scope = 'service' AND s.id IS NOT NULL) \
-       OR (i.scope = 'country' AND (\
-         EXISTS (SELECT 1 FROM services so WHERE so.org_id = $1 AND so.country = i.country) \
-         OR EXISTS (SELECT 1 FROM numbers n WHERE n.org_id = $1 AND n.country = i.country \
-                    AND n.status <> 'released'))))";
-
 fn parse_time(field: &str, value: &str) -> ApiResult<i64> {
     parse_rfc3339_ms(value)
         .map_err(|reason| ApiError::invalid_field(field, format!("{field}: {value:?} {reason}")))
 }
 
-/// A value bound to a placeholder.
-enum Bind {
-    Int(i64),
-    Text(String),
-}
-
-/// The filters as SQL conditions (placeholders from `$2`) with their values, and the limit.
-fn filters(q: &IncidentsParams) -> ApiResult<(Vec<String>, Vec<Bind>, i64)> {
-    let mut conditions = Vec::new();
-    let mut binds = Vec::new();
+/// The checked filters and the limit.
+fn filters(q: &IncidentsParams) -> ApiResult<(IncidentFilter, i64)> {
+    let mut filter = IncidentFilter::default();
     if let Some(status) = q.status.as_deref() {
-        match status {
-            "open" => conditions.push(format!("i.status NOT IN {CLOSED}")),
-            "closed" => conditions.push(format!("i.status IN {CLOSED}")),
-            s if STATUSES.contains(&s) => {
-                binds.push(Bind::Text(s.to_string()));
-                conditions.push(format!("i.status = ${}", binds.len() + 1));
-            }
+        filter.status = Some(match status {
+            "open" => StatusFilter::Open,
+            "closed" => StatusFilter::Closed,
+            s if STATUSES.contains(&s) => StatusFilter::Is(s.to_string()),
             _ => {
                 return Err(ApiError::invalid_field(
                     "status",
@@ -107,7 +87,7 @@ fn filters(q: &IncidentsParams) -> ApiResult<(Vec<String>, Vec<Bind>, i64)> {
                     ),
                 ))
             }
-        }
+        });
     }
     if let Some(kind) = q.kind.as_deref() {
         if !KINDS.contains(&kind) {
@@ -116,8 +96,7 @@ fn filters(q: &IncidentsParams) -> ApiResult<(Vec<String>, Vec<Bind>, i64)> {
                 "kind must be incident or maintenance.",
             ));
         }
-        binds.push(Bind::Text(kind.to_string()));
-        conditions.push(format!("i.kind = ${}", binds.len() + 1));
+        filter.kind = Some(kind.to_string());
     }
     let from = q
         .from
@@ -133,18 +112,8 @@ fn filters(q: &IncidentsParams) -> ApiResult<(Vec<String>, Vec<Bind>, i64)> {
             ));
         }
     }
-    if let Some(from) = from {
-        // Still going on at `from`: open-ended, or ending at or after it.
-        binds.push(Bind::Int(from));
-        conditions.push(format!(
-            "(i.ends_at IS NULL OR i.ends_at >= ${})",
-            binds.len() + 1
-        ));
-    }
-    if let Some(to) = to {
-        binds.push(Bind::Int(to));
-        conditions.push(format!("i.starts_at < ${}", binds.len() + 1));
-    }
+    filter.from = from;
+    filter.to = to;
     let limit = match q.limit.as_deref() {
         Some(v) => v
             .parse::<i64>()
@@ -155,27 +124,26 @@ fn filters(q: &IncidentsParams) -> ApiResult<(Vec<String>, Vec<Bind>, i64)> {
             })?,
         None => DEFAULT_LIMIT,
     };
-    Ok((conditions, binds, limit))
+    Ok((filter, limit))
 }
 
-fn incident_info(row: &AnyRow) -> Result<IncidentInfo, sqlx::Error> {
-    let status: String = row.try_get("status")?;
-    Ok(IncidentInfo {
-        id: row.try_get("id")?,
-        kind: row.try_get("kind")?,
-        scope: row.try_get("scope")?,
-        service_id: row.try_get("service_id")?,
-        service_name: row.try_get("service_name")?,
-        country: row.try_get("country")?,
-        title: row.try_get("title")?,
-        open: !matches!(status.as_str(), "resolved" | "completed" | "cancelled"),
-        status,
-        starts_at: rfc3339_ms(row.try_get::<i64, _>("starts_at")?),
-        ends_at: row.try_get::<Option<i64>, _>("ends_at")?.map(rfc3339_ms),
-        created_at: rfc3339_ms(row.try_get::<i64, _>("created_at")?),
-        updated_at: rfc3339_ms(row.try_get::<i64, _>("updated_at")?),
+fn incident_info(row: IncidentRow) -> IncidentInfo {
+    IncidentInfo {
+        id: row.id,
+        kind: row.kind,
+        scope: row.scope,
+        service_id: row.service_id,
+        service_name: row.service_name,
+        country: row.country,
+        title: row.title,
+        open: !matches!(row.status.as_str(), "resolved" | "completed" | "cancelled"),
+        status: row.status,
+        starts_at: rfc3339_ms(row.starts_at),
+        ends_at: row.ends_at.map(rfc3339_ms),
+        created_at: rfc3339_ms(row.created_at),
+        updated_at: rfc3339_ms(row.updated_at),
         updates: Vec::new(),
-    })
+    }
 }
 
 /// `GET /api/v1/incidents`.
@@ -203,54 +171,28 @@ async fn list(
     ApiQuery(q): ApiQuery<IncidentsParams>,
 ) -> ApiResult<ApiJson<IncidentsResponse>> {
     caller.require(Role::Viewer)?;
-    let (conditions, binds, limit) = filters(&q)?;
-    let mut sql = String::from(SELECT);
-    for c in &conditions {
-        sql.push_str(" AND ");
-        sql.push_str(c);
-    }
-    sql.push_str(&format!(
-        " ORDER BY i.starts_at DESC, i.id DESC LIMIT ${}",
-        binds.len() + 2
-    ));
-    let mut query = sqlx::query(&sql).bind(&caller.org_id);
-    for b in &binds {
-        query = match b {
-            Bind::Int(v) => query.bind(*v),
-            Bind::Text(v) => query.bind(v.as_str()),
-        };
-    }
-    let mut incidents = query
-        .bind(limit)
-        .fetch_all(state.db.pool())
-        .await?
-        .iter()
-        .map(incident_info)
-        .collect::<Result<Vec<_>, _>>()?;
+    let (filter, limit) = filters(&q)?;
+    let mut incidents: Vec<IncidentInfo> =
+        db::incidents::list_for_org(state.db.pool(), &caller.org_id, &filter, limit)
+            .await?
+            .into_iter()
+            .map(incident_info)
+            .collect();
     if incidents.is_empty() {
         return Ok(ApiJson(IncidentsResponse { incidents }));
     }
     // The timelines of the listed incidents only (at most `limit` of them), in one query.
-    let placeholders: Vec<String> = (1..=incidents.len()).map(|n| format!("${n}")).collect();
-    let sql = format!(
-        "SELECT id, incident_id, posted_at, status, body FROM incident_updates \
-         WHERE incident_id IN ({}) ORDER BY posted_at, id",
-        placeholders.join(", ")
-    );
-    let mut query = sqlx::query(&sql);
-    for i in &incidents {
-        query = query.bind(i.id.as_str());
-    }
+    let ids: Vec<String> = incidents.iter().map(|i| i.id.clone()).collect();
     let mut updates: HashMap<String, Vec<IncidentUpdateInfo>> = HashMap::new();
-    for row in query.fetch_all(state.db.pool()).await? {
+    for u in db::incidents::updates_of(state.db.pool(), &ids).await? {
         updates
-            .entry(row.try_get("incident_id")?)
+            .entry(u.incident_id)
             .or_default()
             .push(IncidentUpdateInfo {
-                id: row.try_get("id")?,
-                posted_at: rfc3339_ms(row.try_get::<i64, _>("posted_at")?),
-                status: row.try_get("status")?,
-                body: row.try_get("body")?,
+                id: u.id,
+                posted_at: rfc3339_ms(u.posted_at),
+                status: u.status,
+                body: u.body,
             });
     }
     for i in &mut incidents {

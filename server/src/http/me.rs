@@ -19,7 +19,7 @@ use app::api::{
 use crate::{
     audit::{self, Event, RequestMeta},
     auth::{
-        recovery,
+        mfa::{self, MfaError},
         session::{states, Authenticated},
         totp, verification,
     },
@@ -142,6 +142,30 @@ async fn require_password(
     .map_err(ApiError::from)
 }
 
+/// 422 `invalid_code` for the code confirming an enrolment: a wrong one, or one whose time
+/// step was already used.
+fn invalid_code() -> ApiError {
+    ApiError::new(
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "invalid_code",
+        "That code is not right. Check that your phone's clock is set automatically and enter the current code.",
+    )
+    .with_field("code")
+}
+
+/// The answer to a refused change of the authenticator.
+fn mfa_error(e: MfaError) -> ApiError {
+    match e {
+        MfaError::AlreadyEnabled => ApiError::new(
+            StatusCode::CONFLICT,
+            "mfa_already_enabled",
+            "An authenticator app is already set up.",
+        ),
+        MfaError::InvalidCode => invalid_code(),
+        MfaError::Internal(e) => ApiError::internal(e),
+    }
+}
+
 async fn is_enrolled(state: &AppState, user_id: &str) -> ApiResult<bool> {
     Ok(db::mfa::find_totp(state.db.pool(), user_id)
         .await?
@@ -189,23 +213,9 @@ async fn start_enrolment(
         .secrets
         .seal(&secret, a.user.id.as_bytes())
         .map_err(|e| ApiError::internal(anyhow::anyhow!("sealing a TOTP secret failed: {e}")))?;
-    let now = state.clock.now_ms();
-    let mut tx = state.db.pool().begin().await?;
-    if !db::mfa::upsert_pending_totp(&mut *tx, &a.user.id, &sealed, now).await? {
-        return Err(ApiError::new(
-            StatusCode::CONFLICT,
-            "mfa_already_enabled",
-            "An authenticator app is already set up.",
-        ));
-    }
-    audit::record(
-        &mut *tx,
-        now,
-        &meta,
-        Event::own(&a.user, "mfa.enrolment_started", json!({})),
-    )
-    .await?;
-    tx.commit().await?;
+    mfa::start_enrolment(&state.db, state.clock.now_ms(), &meta, &a.user, &sealed)
+        .await
+        .map_err(mfa_error)?;
     let otpauth_uri = totp::otpauth_uri(&secret, app::product::PRODUCT_NAME, &a.user.email)
         .map_err(anyhow::Error::from)?;
     let qr_svg = totp::qr_svg(&otpauth_uri).map_err(anyhow::Error::from)?;
@@ -214,22 +224,6 @@ async fn start_enrolment(
         otpauth_uri,
         qr_svg,
     }))
-}
-
-/// Makes 10 new recovery codes, stores their hashes in `tx`, returns them for showing once.
-async fn new_recovery_codes(
-    state: &AppState,
-    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
-    user_id: &str,
-) -> ApiResult<Vec<String>> {
-    let codes = recovery::generate_codes();
-    let hashes: Vec<String> = codes
-        .iter()
-        .filter_map(|c| recovery::normalize(c))
-        .map(|c| recovery::hash_code(&c, &state.recovery_pepper))
-        .collect();
-    db::mfa::replace_recovery_codes(tx, user_id, &hashes).await?;
-    Ok(codes)
 }
 
 /// `POST /api/v1/me/mfa/totp/confirm`: the first code confirms the enrolment; returns the
@@ -286,31 +280,19 @@ async fn confirm_enrolment(
             )
         })
         .and_then(|s| i64::try_from(s).ok());
-    let invalid = || {
-        ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "invalid_code",
-            "That code is not right. Check that your phone's clock is set automatically and enter the current code.",
-        )
-        .with_field("code")
-    };
     let Some(step) = step else {
-        return Err(invalid());
+        return Err(invalid_code());
     };
-    let now = state.clock.now_ms();
-    let mut tx = state.db.pool().begin().await?;
-    if !db::mfa::confirm_with_step(&mut *tx, &a.user.id, step, now).await? {
-        return Err(invalid());
-    }
-    let codes = new_recovery_codes(&state, &mut tx, &a.user.id).await?;
-    audit::record(
-        &mut *tx,
-        now,
+    let codes = mfa::confirm_enrolment(
+        &state.db,
+        &state.recovery_pepper,
+        state.clock.now_ms(),
         &meta,
-        Event::own(&a.user, "mfa.enabled", json!({"method": "totp"})),
+        &a.user,
+        step,
     )
-    .await?;
-    tx.commit().await?;
+    .await
+    .map_err(mfa_error)?;
     state.sessions.forget_user(&a.user.id);
     let body = ApiJson(RecoveryCodesResponse {
         recovery_codes: codes,
@@ -384,17 +366,9 @@ async fn disable_totp(
     }
     require_password(&state, &meta, &a, &req.password).await?;
     verification::recheck_code(&state, &meta, &a, &req.code).await?;
-    let now = state.clock.now_ms();
-    let mut tx = state.db.pool().begin().await?;
-    db::mfa::delete_totp(&mut tx, &a.user.id).await?;
-    audit::record(
-        &mut *tx,
-        now,
-        &meta,
-        Event::own(&a.user, "mfa.disabled", json!({"method": "totp"})),
-    )
-    .await?;
-    tx.commit().await?;
+    mfa::disable(&state.db, state.clock.now_ms(), &meta, &a.user)
+        .await
+        .map_err(mfa_error)?;
     state.sessions.forget_user(&a.user.id);
     Ok(ApiJson(OkResponse {
         status: "ok".into(),
@@ -437,17 +411,15 @@ async fn regenerate_recovery_codes(
     }
     require_password(&state, &meta, &a, &req.password).await?;
     verification::recheck_code(&state, &meta, &a, &req.code).await?;
-    let now = state.clock.now_ms();
-    let mut tx = state.db.pool().begin().await?;
-    let codes = new_recovery_codes(&state, &mut tx, &a.user.id).await?;
-    audit::record(
-        &mut *tx,
-        now,
+    let codes = mfa::regenerate_recovery_codes(
+        &state.db,
+        &state.recovery_pepper,
+        state.clock.now_ms(),
         &meta,
-        Event::own(&a.user, "mfa.recovery_codes_regenerated", json!({})),
+        &a.user,
     )
-    .await?;
-    tx.commit().await?;
+    .await
+    .map_err(mfa_error)?;
     Ok(ApiJson(RecoveryCodesResponse {
         recovery_codes: codes,
     }))

@@ -23,7 +23,7 @@ use app::api::{
 
 use crate::{
     accounts::Actor,
-    db::{self, orgs::OrgSearch},
+    db::{self, orgs::OrgSearch, Db},
     sso as sso_admin,
 };
 
@@ -172,7 +172,7 @@ async fn list(
     };
     let total = db::orgs::count_matching(pool, &search.q).await?;
     Ok(ApiJson(ProviderOrganisations {
-        organisations: describe(pool, &orgs).await?,
+        organisations: describe(&state.db, &orgs).await?,
         total,
         next_cursor,
     }))
@@ -181,9 +181,10 @@ async fn list(
 /// `orgs` as the console shows them, with their tenants and user counts (of these customers
 /// only, grouped once: without `limit` a page is every customer).
 async fn describe(
-    pool: &sqlx::AnyPool,
+    db: &Db,
     orgs: &[db::orgs::Organisation],
 ) -> ApiResult<Vec<ProviderOrganisation>> {
+    let pool = db.pool();
     let ids: Vec<String> = orgs.iter().map(|org| org.id.clone()).collect();
     let mut tenants: HashMap<String, Vec<_>> = HashMap::new();
     for t in db::sso::tenants_of_orgs(pool, &ids).await? {
@@ -232,7 +233,7 @@ async fn get_one(
     let org = db::orgs::find_by_slug(pool, &slug)
         .await?
         .ok_or_else(|| ApiError::not_found("There is no customer with this slug."))?;
-    let mut found = describe(pool, std::slice::from_ref(&org)).await?;
+    let mut found = describe(&state.db, std::slice::from_ref(&org)).await?;
     found
         .pop()
         .map(ApiJson)

@@ -14,7 +14,6 @@
 
 use axum::extract::{Path, State};
 use serde::Deserialize;
-use sqlx::{any::AnyRow, Row};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use app::api::services::{
@@ -23,7 +22,15 @@ use app::api::services::{
 };
 use app::api::ErrorBody;
 
-use crate::{clock::rfc3339_ms, voice::cdr::parse_rfc3339_ms};
+use crate::{
+    clock::rfc3339_ms,
+    db::{
+        self,
+        health_checks::HealthCheck,
+        services::{ServiceHour, ServiceWithHealth},
+    },
+    voice::cdr::parse_rfc3339_ms,
+};
 
 use super::caller::{Caller, Role};
 use super::{error::ApiQuery, ApiError, ApiJson, ApiResult, AppState};
@@ -35,35 +42,26 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(get_service))
 }
 
-/// The services with their latest health check (if any), as one query on both engines.
-const SELECT: &str = "SELECT s.id, s.name, s.kind, s.country, s.status, s.channel_limit, \
-     s.created_at, h.health, h.checked_at, h.latency_ms, h.detail \
-     FROM services s \
-     LEFT JOIN service_health_checks h ON h.service_id = s.id AND h.checked_at = \
-     (SELECT MAX(c.checked_at) FROM service_health_checks c WHERE c.service_id = s.id) \
-     WHERE s.org_id = $1";
+fn health_info(h: &HealthCheck) -> ServiceHealthInfo {
+    ServiceHealthInfo {
+        health: h.health.clone(),
+        checked_at: rfc3339_ms(h.checked_at),
+        latency_ms: h.latency_ms,
+        detail: h.detail.clone(),
+    }
+}
 
-fn service_info(row: &AnyRow) -> Result<ServiceInfo, sqlx::Error> {
-    let health: Option<String> = row.try_get("health")?;
-    let health = match health {
-        Some(health) => Some(ServiceHealthInfo {
-            health,
-            checked_at: rfc3339_ms(row.try_get::<i64, _>("checked_at")?),
-            latency_ms: row.try_get("latency_ms")?,
-            detail: row.try_get("detail")?,
-        }),
-        None => None,
-    };
-    Ok(ServiceInfo {
-        id: row.try_get("id")?,
-        name: row.try_get("name")?,
-        kind: row.try_get("kind")?,
-        country: row.try_get("country")?,
-        status: row.try_get("status")?,
-        channel_limit: row.try_get("channel_limit")?,
-        health,
-        created_at: rfc3339_ms(row.try_get::<i64, _>("created_at")?),
-    })
+fn service_info(s: &ServiceWithHealth) -> ServiceInfo {
+    ServiceInfo {
+        id: s.service.id.clone(),
+        name: s.service.name.clone(),
+        kind: s.service.kind.clone(),
+        country: s.service.country.clone(),
+        status: s.service.status.clone(),
+        channel_limit: s.service.channel_limit,
+        health: s.health.as_ref().map(health_info),
+        created_at: rfc3339_ms(s.service.created_at),
+    }
 }
 
 /// `GET /api/v1/services`.
@@ -89,13 +87,11 @@ async fn list(
     caller: Caller,
 ) -> ApiResult<ApiJson<ServicesResponse>> {
     caller.require(Role::Viewer)?;
-    let services = sqlx::query(&format!("{SELECT} ORDER BY s.name"))
-        .bind(&caller.org_id)
-        .fetch_all(state.db.pool())
+    let services = db::services::list_with_health(state.db.pool(), &caller.org_id)
         .await?
         .iter()
         .map(service_info)
-        .collect::<Result<_, _>>()?;
+        .collect();
     Ok(ApiJson(ServicesResponse { services }))
 }
 
@@ -152,25 +148,13 @@ fn utilisation_range(q: &UtilisationParams, now_ms: i64) -> ApiResult<(i64, i64,
     Ok((from, to, bucket))
 }
 
-/// The service's peak channels and calls per bucket of `[from, to)`, every bucket listed.
-async fn utilisation(
-    state: &AppState,
-    org_id: &str,
+/// The service's peak channels and calls per bucket of `[from, to)`, every bucket listed,
+/// from its rollup hours in that range.
+fn utilisation(
     service: &ServiceInfo,
+    hours: &[ServiceHour],
     (from, to, bucket): (i64, i64, i64),
-) -> ApiResult<ServiceUtilisation> {
-    // At most 24 × MAX_RANGE_DAYS rollup rows, read through the primary key.
-    let rows = sqlx::query(
-        "SELECT hour_at, calls, peak_channels FROM call_hourly_by_service \
-         WHERE org_id = $1 AND service_id = $2 AND hour_at >= $3 AND hour_at < $4 \
-         ORDER BY hour_at",
-    )
-    .bind(org_id)
-    .bind(&service.id)
-    .bind(from)
-    .bind(to)
-    .fetch_all(state.db.pool())
-    .await?;
+) -> ServiceUtilisation {
     let n = usize::try_from((to - from) / bucket).unwrap_or(0);
     let mut points: Vec<UtilisationPoint> = (0..n)
         .map(|i| UtilisationPoint {
@@ -179,26 +163,25 @@ async fn utilisation(
             calls: 0,
         })
         .collect();
-    for row in rows {
-        let hour: i64 = row.try_get("hour_at")?;
-        let Some(point) = usize::try_from((hour - from) / bucket)
+    for hour in hours {
+        let Some(point) = usize::try_from((hour.hour_at - from) / bucket)
             .ok()
             .and_then(|i| points.get_mut(i))
         else {
             continue;
         };
         // A day's peak is the largest of its hours' (calls in progress at one instant).
-        point.peak_channels = point.peak_channels.max(row.try_get("peak_channels")?);
-        point.calls += row.try_get::<i64, _>("calls")?;
+        point.peak_channels = point.peak_channels.max(hour.peak_channels);
+        point.calls += hour.calls;
     }
-    Ok(ServiceUtilisation {
+    ServiceUtilisation {
         from: rfc3339_ms(from),
         to: rfc3339_ms(to),
         bucket: if bucket == DAY_MS { "day" } else { "hour" }.to_string(),
         channel_limit: service.channel_limit,
         peak_channels: points.iter().map(|p| p.peak_channels).max().unwrap_or(0),
         points,
-    })
+    }
 }
 
 /// `GET /api/v1/services/{id}`.
@@ -227,36 +210,32 @@ async fn get_service(
     ApiQuery(q): ApiQuery<UtilisationParams>,
 ) -> ApiResult<ApiJson<ServiceDetail>> {
     caller.require(Role::Viewer)?;
-    let row = sqlx::query(&format!("{SELECT} AND s.id = $2"))
-        .bind(&caller.org_id)
-        .bind(&id)
-        .fetch_optional(state.db.pool())
+    let found = db::services::find_with_health(state.db.pool(), &caller.org_id, &id)
         .await?
         .ok_or_else(|| ApiError::not_found("Your organisation has no service with this id."))?;
-    let service = service_info(&row)?;
+    let service = service_info(&found);
     let range = utilisation_range(&q, state.clock.now_ms())?;
-    let health_history = sqlx::query(
-        "SELECT health, checked_at, latency_ms, detail FROM service_health_checks \
-         WHERE service_id = $1 AND checked_at >= $2 AND checked_at < $3 \
-         ORDER BY checked_at DESC LIMIT $4",
+    let health_history = db::health_checks::list_for_service(
+        state.db.pool(),
+        &service.id,
+        range.0,
+        range.1,
+        HEALTH_HISTORY_LIMIT,
     )
-    .bind(&service.id)
-    .bind(range.0)
-    .bind(range.1)
-    .bind(HEALTH_HISTORY_LIMIT)
-    .fetch_all(state.db.pool())
     .await?
     .iter()
-    .map(|row| {
-        Ok(ServiceHealthInfo {
-            health: row.try_get("health")?,
-            checked_at: rfc3339_ms(row.try_get::<i64, _>("checked_at")?),
-            latency_ms: row.try_get("latency_ms")?,
-            detail: row.try_get("detail")?,
-        })
-    })
-    .collect::<Result<Vec<_>, sqlx::Error>>()?;
-    let utilisation = utilisation(&state, &caller.org_id, &service, range).await?;
+    .map(health_info)
+    .collect();
+    // At most 24 × MAX_RANGE_DAYS rollup rows, read through the primary key.
+    let hours = db::services::hours(
+        state.db.pool(),
+        &caller.org_id,
+        &service.id,
+        range.0,
+        range.1,
+    )
+    .await?;
+    let utilisation = utilisation(&service, &hours, range);
     Ok(ApiJson(ServiceDetail {
         service,
         utilisation,

@@ -12,7 +12,6 @@ use axum::{
     extract::{Path, State},
     http::StatusCode,
 };
-use serde_json::json;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use app::api::{
@@ -21,7 +20,7 @@ use app::api::{
 };
 
 use crate::{
-    accounts,
+    accounts::org_users::{self as user_admin, UserChangeError},
     audit::RequestMeta,
     clock::rfc3339_ms,
     db::{self, org_users::OrgUser},
@@ -58,21 +57,37 @@ fn no_such_user() -> ApiError {
     ApiError::not_found("Your organisation has no user with this id.")
 }
 
-fn last_admin() -> ApiError {
-    ApiError::new(
-        StatusCode::CONFLICT,
-        "last_admin",
-        "This is the organisation's only active administrator. Make someone else an administrator first.",
-    )
+/// The answer to a refused change.
+fn user_change_error(e: UserChangeError) -> ApiError {
+    let conflict = |code, message| ApiError::new(StatusCode::CONFLICT, code, message);
+    match e {
+        UserChangeError::NotFound => no_such_user(),
+        UserChangeError::LastAdmin => conflict(
+            "last_admin",
+            "This is the organisation's only active administrator. Make someone else an administrator first.",
+        ),
+        UserChangeError::UserDeactivated => conflict(
+            "user_deactivated",
+            "This user is deactivated; their role cannot be changed.",
+        ),
+        UserChangeError::CannotDeactivateSelf => conflict(
+            "cannot_deactivate_self",
+            "You cannot deactivate your own account. Ask another administrator.",
+        ),
+        UserChangeError::AlreadyDeactivated => {
+            conflict("already_deactivated", "This user is already deactivated.")
+        }
+        UserChangeError::CodesNotLocked => conflict(
+            "codes_not_locked",
+            "This user's sign-in codes are not locked.",
+        ),
+        UserChangeError::Internal(e) => ApiError::internal(e),
+    }
 }
 
 /// The caller's organisation's user `id`, or 404.
-async fn find_user<'e, E: sqlx::Executor<'e, Database = sqlx::Any>>(
-    db: E,
-    caller: &Caller,
-    id: &str,
-) -> ApiResult<OrgUser> {
-    db::org_users::find(db, &caller.org_id, id)
+async fn find_user(state: &AppState, caller: &Caller, id: &str) -> ApiResult<OrgUser> {
+    db::org_users::find(state.db.pool(), &caller.org_id, id)
         .await?
         .ok_or_else(no_such_user)
 }
@@ -129,7 +144,7 @@ async fn get_user(
     Path(id): Path<String>,
 ) -> ApiResult<ApiJson<OrgUserInfo>> {
     caller.require(Role::Viewer)?;
-    let user = find_user(state.db.pool(), &caller, &id).await?;
+    let user = find_user(&state, &caller, &id).await?;
     Ok(ApiJson(user_info(&user)))
 }
 
@@ -163,7 +178,7 @@ async fn update(
     Path(id): Path<String>,
     ApiJson(req): ApiJson<UpdateUserRequest>,
 ) -> ApiResult<ApiJson<OrgUserInfo>> {
-    find_user(state.db.pool(), &caller, &id).await?;
+    find_user(&state, &caller, &id).await?;
     caller.require_user_manager()?;
     let Some(role) = Role::parse(&req.role) else {
         return Err(ApiError::invalid_field(
@@ -171,46 +186,20 @@ async fn update(
             "Choose a role: admin, engineer or viewer.",
         ));
     };
-    let now = state.clock.now_ms();
-    let mut tx = state.db.pool().begin().await?;
-    db::org_users::lock_org(&mut *tx, &caller.org_id).await?;
-    // Read again under the lock: the check below must see what the update will change.
-    let before = find_user(&mut *tx, &caller, &id).await?;
-    if before.role == role.as_str() {
-        return Ok(ApiJson(user_info(&before)));
+    let done = user_admin::set_role(
+        &state.db,
+        &caller.acting(&meta),
+        state.clock.now_ms(),
+        &id,
+        role.as_str(),
+    )
+    .await
+    .map_err(user_change_error)?;
+    if done.changed {
+        // The user's cached sessions carry the old role.
+        state.sessions.forget_user(&id);
     }
-    if before.deactivated_at.is_some() {
-        return Err(ApiError::new(
-            StatusCode::CONFLICT,
-            "user_deactivated",
-            "This user is deactivated; their role cannot be changed.",
-        ));
-    }
-    if before.role == "admin"
-        && db::org_users::other_active_admins(&mut *tx, &caller.org_id, &id).await? == 0
-    {
-        return Err(last_admin());
-    }
-    db::org_users::set_role(&mut *tx, &id, role.as_str()).await?;
-    caller
-        .audit(
-            &mut *tx,
-            now,
-            &meta,
-            "user.role_changed",
-            Some(&id),
-            json!({
-                "email": before.email,
-                "before": {"role": before.role},
-                "after": {"role": role.as_str()},
-            }),
-        )
-        .await?;
-    let after = find_user(&mut *tx, &caller, &id).await?;
-    tx.commit().await?;
-    // The user's cached sessions carry the old role.
-    state.sessions.forget_user(&id);
-    Ok(ApiJson(user_info(&after)))
+    Ok(ApiJson(user_info(&done.user)))
 }
 
 /// `POST /api/v1/users/{id}/deactivate`: the user can no longer sign in and every session of
@@ -240,50 +229,11 @@ async fn deactivate(
     caller: Caller,
     Path(id): Path<String>,
 ) -> ApiResult<ApiJson<OrgUserInfo>> {
-    find_user(state.db.pool(), &caller, &id).await?;
+    find_user(&state, &caller, &id).await?;
     caller.require_user_manager()?;
-    if caller.actor_user_id() == Some(id.as_str()) {
-        return Err(ApiError::new(
-            StatusCode::CONFLICT,
-            "cannot_deactivate_self",
-            "You cannot deactivate your own account. Ask another administrator.",
-        ));
-    }
-    let now = state.clock.now_ms();
-    let mut tx = state.db.pool().begin().await?;
-    db::org_users::lock_org(&mut *tx, &caller.org_id).await?;
-    let before = find_user(&mut *tx, &caller, &id).await?;
-    if before.deactivated_at.is_some() {
-        return Err(ApiError::new(
-            StatusCode::CONFLICT,
-            "already_deactivated",
-            "This user is already deactivated.",
-        ));
-    }
-    if before.role == "admin"
-        && db::org_users::other_active_admins(&mut *tx, &caller.org_id, &id).await? == 0
-    {
-        return Err(last_admin());
-    }
-    db::org_users::deactivate(&mut *tx, &id, now).await?;
-    let sessions_ended = db::users::end_all_sessions(&mut *tx, &id).await?;
-    caller
-        .audit(
-            &mut *tx,
-            now,
-            &meta,
-            "user.deactivated",
-            Some(&id),
-            json!({
-                "email": before.email,
-                "before": {"deactivated": false, "role": before.role},
-                "after": {"deactivated": true},
-                "sessions_ended": sessions_ended,
-            }),
-        )
-        .await?;
-    let after = find_user(&mut *tx, &caller, &id).await?;
-    tx.commit().await?;
+    let after = user_admin::deactivate(&state.db, &caller.acting(&meta), state.clock.now_ms(), &id)
+        .await
+        .map_err(user_change_error)?;
     state.sessions.forget_user(&id);
     Ok(ApiJson(user_info(&after)))
 }
@@ -314,28 +264,11 @@ async fn unlock_codes(
     caller: Caller,
     Path(id): Path<String>,
 ) -> ApiResult<ApiJson<OrgUserInfo>> {
-    find_user(state.db.pool(), &caller, &id).await?;
+    find_user(&state, &caller, &id).await?;
     caller.require_user_manager()?;
-    let user = db::users::find_by_id(state.db.pool(), &id)
-        .await?
-        .ok_or_else(no_such_user)?;
-    let label = caller.actor_label();
-    let actor = accounts::Actor {
-        user_id: caller.actor_user_id(),
-        label: &label,
-    };
-    let unlocked = accounts::unlock_user_codes(&state.db, actor, &meta, &user)
+    let user = user_admin::unlock_codes(&state.db, &caller.acting(&meta), &id)
         .await
-        .map_err(|e| ApiError::internal(anyhow::Error::from(e)))?;
-    if !unlocked {
-        return Err(ApiError::new(
-            StatusCode::CONFLICT,
-            "codes_not_locked",
-            "This user's sign-in codes are not locked.",
-        ));
-    }
+        .map_err(user_change_error)?;
     state.sessions.forget_user(&id);
-    Ok(ApiJson(user_info(
-        &find_user(state.db.pool(), &caller, &id).await?,
-    )))
+    Ok(ApiJson(user_info(&user)))
 }
