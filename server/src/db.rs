@@ -10,6 +10,7 @@
 pub mod api_tokens;
 pub mod audit;
 pub mod calls;
+pub mod emergency_addresses;
 pub mod mfa;
 pub mod org_users;
 pub mod orgs;

@@ -7,5 +7,6 @@
 
 pub mod cdr;
 pub mod countries;
+pub mod emergency_addresses;
 pub mod ingest;
 pub mod services;
