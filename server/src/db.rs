@@ -12,6 +12,7 @@ pub mod audit;
 pub mod calls;
 pub mod emergency_addresses;
 pub mod mfa;
+pub mod numbers;
 pub mod org_users;
 pub mod orgs;
 pub mod rate_limits;

@@ -9,4 +9,5 @@ pub mod cdr;
 pub mod countries;
 pub mod emergency_addresses;
 pub mod ingest;
+pub mod numbers;
 pub mod services;
