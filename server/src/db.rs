@@ -15,6 +15,7 @@ pub mod mfa;
 pub mod numbers;
 pub mod org_users;
 pub mod orgs;
+pub mod port_orders;
 pub mod rate_limits;
 pub mod services;
 pub mod sessions;

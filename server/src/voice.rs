@@ -10,4 +10,5 @@ pub mod countries;
 pub mod emergency_addresses;
 pub mod ingest;
 pub mod numbers;
+pub mod port_orders;
 pub mod services;
