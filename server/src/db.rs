@@ -10,11 +10,14 @@
 pub mod api_tokens;
 pub mod audit;
 pub mod calls;
+pub mod emergency_addresses;
 pub mod health_checks;
 pub mod incidents;
 pub mod mfa;
+pub mod numbers;
 pub mod org_users;
 pub mod orgs;
+pub mod port_orders;
 pub mod rate_limits;
 pub mod services;
 pub mod sessions;

@@ -7,5 +7,8 @@
 
 pub mod cdr;
 pub mod countries;
+pub mod emergency_addresses;
 pub mod ingest;
+pub mod numbers;
+pub mod port_orders;
 pub mod services;

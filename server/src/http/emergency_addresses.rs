@@ -9,8 +9,6 @@ use axum::{
     extract::{Path, State},
     http::StatusCode,
 };
-use serde_json::json;
-use sqlx::{any::AnyRow, Any, Executor, Row};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use app::api::{
@@ -18,7 +16,15 @@ use app::api::{
     ErrorBody,
 };
 
-use crate::{audit::RequestMeta, clock::rfc3339_ms, voice::countries};
+use crate::{
+    audit::RequestMeta,
+    clock::rfc3339_ms,
+    db::{
+        self,
+        emergency_addresses::{AddressFields, AddressRow},
+    },
+    voice::emergency_addresses::{self as addresses, AddressError},
+};
 
 use super::caller::{Caller, Role};
 use super::{ApiError, ApiJson, ApiResult, AppState};
@@ -30,123 +36,57 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(update, delete))
 }
 
-/// Longest accepted text field, in characters.
-const MAX_FIELD_CHARS: usize = 200;
-
-const SELECT: &str = "SELECT a.id, a.label, a.street, a.house_number, a.postal_code, a.city, \
-     a.region, a.country, a.created_at, a.updated_at, \
-     (SELECT COUNT(*) FROM numbers n WHERE n.emergency_address_id = a.id) AS numbers_count \
-     FROM emergency_addresses a WHERE a.org_id = $1";
-
-fn address_info(row: &AnyRow) -> Result<EmergencyAddressInfo, sqlx::Error> {
-    Ok(EmergencyAddressInfo {
-        id: row.try_get("id")?,
-        label: row.try_get("label")?,
-        street: row.try_get("street")?,
-        house_number: row.try_get("house_number")?,
-        postal_code: row.try_get("postal_code")?,
-        city: row.try_get("city")?,
-        region: row.try_get("region")?,
-        country: row.try_get("country")?,
-        numbers_count: row.try_get("numbers_count")?,
-        created_at: rfc3339_ms(row.try_get::<i64, _>("created_at")?),
-        updated_at: rfc3339_ms(row.try_get::<i64, _>("updated_at")?),
-    })
+/// The answer for a refused change: 404, 409 `address_in_use`, or 422 naming the field.
+fn address_api_error(e: AddressError) -> ApiError {
+    let message = e.to_string();
+    match e {
+        AddressError::NotFound => ApiError::not_found(message),
+        AddressError::InUse(_) => ApiError::new(StatusCode::CONFLICT, "address_in_use", message),
+        AddressError::Internal(e) => ApiError::internal(e),
+        AddressError::Missing(field)
+        | AddressError::TooLong(field)
+        | AddressError::ControlCharacters(field) => ApiError::invalid_field(field, message),
+        AddressError::InvalidCountry(_) => ApiError::invalid_field("country", message),
+    }
 }
 
-/// The organisation's address with this id, or 404.
-async fn find<'e, E: Executor<'e, Database = Any>>(
-    db: E,
-    org_id: &str,
-    id: &str,
-) -> ApiResult<EmergencyAddressInfo> {
-    let row = sqlx::query(&format!("{SELECT} AND a.id = $2"))
-        .bind(org_id)
-        .bind(id)
-        .fetch_optional(db)
+fn address_info(a: AddressRow) -> EmergencyAddressInfo {
+    let f = a.fields;
+    EmergencyAddressInfo {
+        id: a.id,
+        label: f.label,
+        street: f.street,
+        house_number: f.house_number,
+        postal_code: f.postal_code,
+        city: f.city,
+        region: f.region,
+        country: f.country,
+        numbers_count: a.numbers_count,
+        created_at: rfc3339_ms(a.created_at),
+        updated_at: rfc3339_ms(a.updated_at),
+    }
+}
+
+/// The request's fields as the domain takes them (checked there).
+fn fields(req: EmergencyAddressRequest) -> AddressFields {
+    AddressFields {
+        label: req.label,
+        street: req.street,
+        house_number: req.house_number,
+        postal_code: req.postal_code,
+        city: req.city,
+        region: req.region,
+        country: req.country,
+    }
+}
+
+/// 404 unless the organisation has the address: asked before any permission check, so
+/// another organisation's address is not found, whoever asks.
+async fn must_exist(state: &AppState, caller: &Caller, id: &str) -> ApiResult<()> {
+    db::emergency_addresses::find(state.db.pool(), &caller.org_id, id)
         .await?
-        .ok_or_else(|| {
-            ApiError::not_found("Your organisation has no emergency address with this id.")
-        })?;
-    Ok(address_info(&row)?)
-}
-
-/// The audited fields of an address.
-fn audit_view(a: &EmergencyAddressInfo) -> serde_json::Value {
-    json!({
-        "label": a.label,
-        "street": a.street,
-        "house_number": a.house_number,
-        "postal_code": a.postal_code,
-        "city": a.city,
-        "region": a.region,
-        "country": a.country,
-    })
-}
-
-/// One trimmed text field; `required` refuses an empty one.
-fn text(field: &str, value: &str, required: bool) -> ApiResult<String> {
-    let value = value.trim();
-    if required && value.is_empty() {
-        return Err(ApiError::invalid_field(
-            field,
-            format!(
-                "An emergency address needs its {}.",
-                field.replace('_', " ")
-            ),
-        ));
-    }
-    if value.chars().count() > MAX_FIELD_CHARS {
-        return Err(ApiError::invalid_field(
-            field,
-            format!("The {field} is longer than {MAX_FIELD_CHARS} characters."),
-        ));
-    }
-    if value.chars().any(char::is_control) {
-        return Err(ApiError::invalid_field(
-            field,
-            format!("The {field} contains control characters."),
-        ));
-    }
-    Ok(value.to_string())
-}
-
-/// A request checked and normalised (trimmed, country upper case, label defaulted).
-fn validate(req: &EmergencyAddressRequest) -> ApiResult<EmergencyAddressRequest> {
-    let street = text("street", &req.street, true)?;
-    let house_number = text("house_number", &req.house_number, true)?;
-    let postal_code = text("postal_code", &req.postal_code, true)?;
-    let city = text("city", &req.city, true)?;
-    let region = text("region", &req.region, false)?;
-    let country = req.country.trim().to_ascii_uppercase();
-    if country.is_empty() {
-        return Err(ApiError::invalid_field(
-            "country",
-            "An emergency address needs its country.",
-        ));
-    }
-    if !countries::is_assigned(&country) {
-        return Err(ApiError::invalid_field(
-            "country",
-            format!(
-                "{:?} is not an ISO 3166-1 alpha-2 country code (e.g. GB, DE).",
-                req.country
-            ),
-        ));
-    }
-    let mut label = text("label", &req.label, false)?;
-    if label.is_empty() {
-        label = format!("{street} {house_number}, {city}");
-    }
-    Ok(EmergencyAddressRequest {
-        label,
-        street,
-        house_number,
-        postal_code,
-        city,
-        region,
-        country,
-    })
+        .ok_or_else(|| address_api_error(AddressError::NotFound))?;
+    Ok(())
 }
 
 /// `GET /api/v1/emergency-addresses`.
@@ -172,13 +112,11 @@ async fn list(
     caller: Caller,
 ) -> ApiResult<ApiJson<EmergencyAddressesResponse>> {
     caller.require(Role::Viewer)?;
-    let addresses = sqlx::query(&format!("{SELECT} ORDER BY a.label, a.id"))
-        .bind(&caller.org_id)
-        .fetch_all(state.db.pool())
+    let addresses = db::emergency_addresses::list(state.db.pool(), &caller.org_id)
         .await?
-        .iter()
+        .into_iter()
         .map(address_info)
-        .collect::<Result<_, _>>()?;
+        .collect();
     Ok(ApiJson(EmergencyAddressesResponse { addresses }))
 }
 
@@ -211,40 +149,15 @@ async fn create(
     ApiJson(req): ApiJson<EmergencyAddressRequest>,
 ) -> ApiResult<(StatusCode, ApiJson<EmergencyAddressInfo>)> {
     caller.require(Role::Engineer)?;
-    let a = validate(&req)?;
-    let now = state.clock.now_ms();
-    let id = uuid::Uuid::new_v4().to_string();
-    let mut tx = state.db.pool().begin().await?;
-    sqlx::query(
-        "INSERT INTO emergency_addresses (id, org_id, label, street, house_number, postal_code, \
-         city, region, country, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10)",
+    let created = addresses::create_address(
+        &state.db,
+        &caller.acting(&meta),
+        state.clock.now_ms(),
+        &fields(req),
     )
-    .bind(&id)
-    .bind(&caller.org_id)
-    .bind(&a.label)
-    .bind(&a.street)
-    .bind(&a.house_number)
-    .bind(&a.postal_code)
-    .bind(&a.city)
-    .bind(&a.region)
-    .bind(&a.country)
-    .bind(now)
-    .execute(&mut *tx)
-    .await?;
-    let created = find(&mut *tx, &caller.org_id, &id).await?;
-    caller
-        .audit(
-            &mut *tx,
-            now,
-            &meta,
-            "emergency_address.created",
-            Some(&id),
-            json!({"before": null, "after": audit_view(&created)}),
-        )
-        .await?;
-    tx.commit().await?;
-    Ok((StatusCode::CREATED, ApiJson(created)))
+    .await
+    .map_err(address_api_error)?;
+    Ok((StatusCode::CREATED, ApiJson(address_info(created))))
 }
 
 /// `PUT /api/v1/emergency-addresses/{id}`: replaces every field.
@@ -276,43 +189,18 @@ async fn update(
     Path(id): Path<String>,
     ApiJson(req): ApiJson<EmergencyAddressRequest>,
 ) -> ApiResult<ApiJson<EmergencyAddressInfo>> {
-    // Another organisation's address is not found, whoever asks; permission comes second.
-    find(state.db.pool(), &caller.org_id, &id).await?;
+    must_exist(&state, &caller, &id).await?;
     caller.require(Role::Engineer)?;
-    let a = validate(&req)?;
-    let now = state.clock.now_ms();
-    let mut tx = state.db.pool().begin().await?;
-    let before = find(&mut *tx, &caller.org_id, &id).await?;
-    sqlx::query(
-        "UPDATE emergency_addresses SET label = $1, street = $2, house_number = $3, \
-         postal_code = $4, city = $5, region = $6, country = $7, updated_at = $8 \
-         WHERE id = $9 AND org_id = $10",
+    let after = addresses::update_address(
+        &state.db,
+        &caller.acting(&meta),
+        state.clock.now_ms(),
+        &id,
+        &fields(req),
     )
-    .bind(&a.label)
-    .bind(&a.street)
-    .bind(&a.house_number)
-    .bind(&a.postal_code)
-    .bind(&a.city)
-    .bind(&a.region)
-    .bind(&a.country)
-    .bind(now)
-    .bind(&id)
-    .bind(&caller.org_id)
-    .execute(&mut *tx)
-    .await?;
-    let after = find(&mut *tx, &caller.org_id, &id).await?;
-    caller
-        .audit(
-            &mut *tx,
-            now,
-            &meta,
-            "emergency_address.updated",
-            Some(&id),
-            json!({"before": audit_view(&before), "after": audit_view(&after)}),
-        )
-        .await?;
-    tx.commit().await?;
-    Ok(ApiJson(after))
+    .await
+    .map_err(address_api_error)?;
+    Ok(ApiJson(address_info(after)))
 }
 
 /// `DELETE /api/v1/emergency-addresses/{id}`: answers the address as it was; 409
@@ -341,39 +229,11 @@ async fn delete(
     caller: Caller,
     Path(id): Path<String>,
 ) -> ApiResult<ApiJson<EmergencyAddressInfo>> {
-    find(state.db.pool(), &caller.org_id, &id).await?;
+    must_exist(&state, &caller, &id).await?;
     caller.require(Role::Engineer)?;
-    let now = state.clock.now_ms();
-    let mut tx = state.db.pool().begin().await?;
-    let before = find(&mut *tx, &caller.org_id, &id).await?;
-    if before.numbers_count > 0 {
-        let n = before.numbers_count;
-        return Err(ApiError::new(
-            StatusCode::CONFLICT,
-            "address_in_use",
-            format!(
-                "{n} number{} still use{} this emergency address; move {} to another address first.",
-                if n == 1 { "" } else { "s" },
-                if n == 1 { "s" } else { "" },
-                if n == 1 { "it" } else { "them" },
-            ),
-        ));
-    }
-    sqlx::query("DELETE FROM emergency_addresses WHERE id = $1 AND org_id = $2")
-        .bind(&id)
-        .bind(&caller.org_id)
-        .execute(&mut *tx)
-        .await?;
-    caller
-        .audit(
-            &mut *tx,
-            now,
-            &meta,
-            "emergency_address.deleted",
-            Some(&id),
-            json!({"before": audit_view(&before), "after": null}),
-        )
-        .await?;
-    tx.commit().await?;
-    Ok(ApiJson(before))
+    let before =
+        addresses::delete_address(&state.db, &caller.acting(&meta), state.clock.now_ms(), &id)
+            .await
+            .map_err(address_api_error)?;
+    Ok(ApiJson(address_info(before)))
 }

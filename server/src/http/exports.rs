@@ -186,47 +186,37 @@ async fn export_numbers(
     ApiQuery(query): ApiQuery<ListQuery>,
 ) -> ApiResult<Response> {
     caller.require(Role::Viewer)?;
-    let (conditions, binds) = numbers::filters(&query)?;
-    let pool: AnyPool = state.db.pool().clone();
+    let filter = Arc::new(numbers::filters(&query)?);
+    let db = state.db.clone();
     let org_id = caller.org_id.clone();
-    let binds = Arc::new(binds);
     let fetch = move |after: Option<String>| {
-        let (pool, org_id, binds) = (pool.clone(), org_id.clone(), binds.clone());
-        let mut sql = format!("{}{conditions}", numbers::SELECT);
-        if after.is_some() {
-            sql.push_str(&format!(" AND n.e164 > ${}", binds.len() + 2));
-        }
-        sql.push_str(&format!(" ORDER BY n.e164 LIMIT {CHUNK}"));
+        let (db, org_id, filter) = (db.clone(), org_id.clone(), filter.clone());
         async move {
-            let mut q = sqlx::query(&sql).bind(org_id.as_str());
-            for b in binds.iter() {
-                q = q.bind(b.as_str());
-            }
-            if let Some(after) = &after {
-                q = q.bind(after.as_str());
-            }
-            let rows = q.fetch_all(&pool).await?;
-            let mut records = Vec::with_capacity(rows.len());
-            for row in &rows {
-                let n = numbers::number_info(row)?;
-                records.push([
-                    n.e164,
-                    n.number_type,
-                    n.country,
-                    n.status,
-                    n.service_id.unwrap_or_default(),
-                    safe(n.service_name.unwrap_or_default()),
-                    safe(n.assignment.unwrap_or_default()),
-                    n.emergency_calling.to_string(),
-                    n.emergency_address_id.unwrap_or_default(),
-                    safe(n.emergency_address_label.unwrap_or_default()),
-                    n.created_at,
-                    n.updated_at,
-                ]);
-            }
-            let last = (rows.len() as i64 == CHUNK)
-                .then(|| records.last().map(|r| r[0].clone()))
-                .flatten();
+            let rows =
+                crate::db::numbers::list(db.pool(), &org_id, &filter, after.as_deref(), CHUNK)
+                    .await?;
+            let full = rows.len() as i64 == CHUNK;
+            let records: Vec<[String; 12]> = rows
+                .into_iter()
+                .map(|row| {
+                    let n = numbers::number_info(row);
+                    [
+                        n.e164,
+                        n.number_type,
+                        n.country,
+                        n.status,
+                        n.service_id.unwrap_or_default(),
+                        safe(n.service_name.unwrap_or_default()),
+                        safe(n.assignment.unwrap_or_default()),
+                        n.emergency_calling.to_string(),
+                        n.emergency_address_id.unwrap_or_default(),
+                        safe(n.emergency_address_label.unwrap_or_default()),
+                        n.created_at,
+                        n.updated_at,
+                    ]
+                })
+                .collect();
+            let last = full.then(|| records.last().map(|r| r[0].clone())).flatten();
             anyhow::Ok((csv_lines(records)?, last))
         }
     };

@@ -10,8 +10,6 @@
 use axum::extract::{Path, State};
 use base64::{engine::general_purpose::URL_SAFE_NO_PAD as B64URL, Engine};
 use serde::Deserialize;
-use serde_json::json;
-use sqlx::{any::AnyRow, Any, Executor, Row};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use app::api::{
@@ -19,7 +17,18 @@ use app::api::{
     ErrorBody,
 };
 
-use crate::{audit::RequestMeta, clock::rfc3339_ms, voice::countries};
+use crate::{
+    audit::RequestMeta,
+    clock::rfc3339_ms,
+    db::{
+        self,
+        numbers::{NumberFilter, NumberRow},
+    },
+    voice::{
+        countries,
+        numbers::{self as domain, NumberChanges, NumberError},
+    },
+};
 
 use super::caller::{Caller, Role};
 use super::{error::ApiQuery, ApiError, ApiJson, ApiResult, AppState};
@@ -34,8 +43,6 @@ pub fn router() -> OpenApiRouter<AppState> {
 /// Page size when `limit` is not given, and the largest accepted.
 const DEFAULT_LIMIT: u32 = 50;
 const MAX_LIMIT: u32 = 500;
-/// Longest accepted assignment label, in characters.
-const MAX_ASSIGNMENT_CHARS: usize = 256;
 const STATUSES: [&str; 5] = [
     "active",
     "reserved",
@@ -44,30 +51,40 @@ const STATUSES: [&str; 5] = [
     "released",
 ];
 
-pub(super) const SELECT: &str = "SELECT n.e164, n.number_type, n.country, n.status, n.service_id, \
-     s.name AS service_name, n.assignment, \
-     CAST(CASE WHEN n.emergency_calling THEN 1 ELSE 0 END AS BIGINT) AS emergency_calling, \
-     n.emergency_address_id, a.label AS emergency_address_label, n.created_at, n.updated_at \
-     FROM numbers n \
-     LEFT JOIN services s ON s.id = n.service_id \
-     LEFT JOIN emergency_addresses a ON a.id = n.emergency_address_id \
-     WHERE n.org_id = $1";
+/// A number as the API answers it (the list, the edit and the CSV export).
+pub(super) fn number_info(n: NumberRow) -> NumberInfo {
+    NumberInfo {
+        e164: n.e164,
+        number_type: n.number_type,
+        country: n.country,
+        status: n.status,
+        service_id: n.service_id,
+        service_name: n.service_name,
+        assignment: n.assignment,
+        emergency_calling: n.emergency_calling,
+        emergency_address_id: n.emergency_address_id,
+        emergency_address_label: n.emergency_address_label,
+        created_at: rfc3339_ms(n.created_at),
+        updated_at: rfc3339_ms(n.updated_at),
+    }
+}
 
-pub(super) fn number_info(row: &AnyRow) -> Result<NumberInfo, sqlx::Error> {
-    Ok(NumberInfo {
-        e164: row.try_get("e164")?,
-        number_type: row.try_get("number_type")?,
-        country: row.try_get("country")?,
-        status: row.try_get("status")?,
-        service_id: row.try_get("service_id")?,
-        service_name: row.try_get("service_name")?,
-        assignment: row.try_get("assignment")?,
-        emergency_calling: row.try_get::<i64, _>("emergency_calling")? != 0,
-        emergency_address_id: row.try_get("emergency_address_id")?,
-        emergency_address_label: row.try_get("emergency_address_label")?,
-        created_at: rfc3339_ms(row.try_get::<i64, _>("created_at")?),
-        updated_at: rfc3339_ms(row.try_get::<i64, _>("updated_at")?),
-    })
+/// The answer for a refused edit: 404, or 422 naming the field.
+fn number_api_error(e: NumberError) -> ApiError {
+    let message = e.to_string();
+    match e {
+        NumberError::NotFound => ApiError::not_found(message),
+        NumberError::Internal(e) => ApiError::internal(e),
+        NumberError::EmptyAssignment
+        | NumberError::AssignmentTooLong
+        | NumberError::AssignmentControlCharacters => {
+            ApiError::invalid_field("assignment", message)
+        }
+        NumberError::UnknownService => ApiError::invalid_field("service_id", message),
+        NumberError::UnknownEmergencyAddress | NumberError::EmergencyAddressRequired => {
+            ApiError::invalid_field("emergency_address_id", message)
+        }
+    }
 }
 
 /// The filters and page of `GET /api/v1/numbers`.
@@ -112,68 +129,49 @@ fn decode_cursor(cursor: &str) -> ApiResult<String> {
         })
 }
 
-/// `q` as a LIKE pattern, its wildcards escaped (with `\`).
-fn like_pattern(q: &str) -> String {
-    let mut p = String::from("%");
-    for c in q.to_lowercase().chars() {
-        if matches!(c, '%' | '_' | '\\') {
-            p.push('\\');
+/// The validated filters of `GET /api/v1/numbers` (the CSV export applies them too).
+pub(super) fn filters(query: &ListQuery) -> ApiResult<NumberFilter> {
+    let text = query
+        .q
+        .as_deref()
+        .map(str::trim)
+        .filter(|q| !q.is_empty())
+        .map(str::to_string);
+    let country = match query.country.as_deref() {
+        Some(country) => {
+            let country = country.trim().to_ascii_uppercase();
+            if !countries::is_assigned(&country) {
+                return Err(ApiError::invalid_field(
+                    "country",
+                    "country must be an ISO 3166-1 alpha-2 code (e.g. GB, DE).",
+                ));
+            }
+            Some(country)
         }
-        p.push(c);
-    }
-    p.push('%');
-    p
-}
-
-/// The validated filters of `GET /api/v1/numbers` (the CSV export applies them too): SQL
-/// conditions to append to [`SELECT`] and the values of their placeholders, numbered from
-/// `$2` (`$1` is the organisation).
-pub(super) fn filters(query: &ListQuery) -> ApiResult<(String, Vec<String>)> {
-    let mut sql = String::new();
-    let mut binds: Vec<String> = Vec::new();
-    let mut push = |sql: &mut String, clause: &str, value: String| {
-        binds.push(value);
-        sql.push_str(&clause.replace("{}", &format!("${}", binds.len() + 1)));
+        None => None,
     };
-    if let Some(q) = query.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
-        push(
-            &mut sql,
-            " AND (LOWER(n.e164) LIKE {} ESCAPE '\\' OR LOWER(COALESCE(n.assignment, '')) LIKE {} ESCAPE '\\')",
-            like_pattern(q),
-        );
-    }
-    if let Some(country) = query.country.as_deref() {
-        let country = country.trim().to_ascii_uppercase();
-        if !countries::is_assigned(&country) {
-            return Err(ApiError::invalid_field(
-                "country",
-                "country must be an ISO 3166-1 alpha-2 code (e.g. GB, DE).",
-            ));
+    let status = match query.status.as_deref() {
+        Some(status) => {
+            if !STATUSES.contains(&status) {
+                return Err(ApiError::invalid_field(
+                    "status",
+                    format!("status must be one of {}.", STATUSES.join(", ")),
+                ));
+            }
+            Some(status.to_string())
         }
-        push(&mut sql, " AND n.country = {}", country);
-    }
-    if let Some(status) = query.status.as_deref() {
-        if !STATUSES.contains(&status) {
-            return Err(ApiError::invalid_field(
-                "status",
-                format!("status must be one of {}.", STATUSES.join(", ")),
-            ));
-        }
-        push(&mut sql, " AND n.status = {}", status.to_string());
-    }
-    if let Some(service) = query.service.as_deref() {
-        push(&mut sql, " AND n.service_id = {}", service.to_string());
-    }
-    if query.unassigned {
-        sql.push_str(" AND (n.assignment IS NULL OR n.assignment = '')");
-    }
-    if query.missing_emergency_address {
-        sql.push_str(" AND n.emergency_address_id IS NULL");
-    }
-    if let Some(cursor) = query.cursor.as_deref() {
-        push(&mut sql, " AND n.e164 > {}", decode_cursor(cursor)?);
-    }
-    Ok((sql, binds))
+        None => None,
+    };
+    let after = query.cursor.as_deref().map(decode_cursor).transpose()?;
+    Ok(NumberFilter {
+        text,
+        country,
+        status,
+        service_id: query.service.clone(),
+        unassigned: query.unassigned,
+        missing_emergency_address: query.missing_emergency_address,
+        after,
+    })
 }
 
 /// `GET /api/v1/numbers`.
@@ -208,18 +206,19 @@ async fn list(
             format!("limit must be between 1 and {MAX_LIMIT}."),
         ));
     }
-    let (conditions, binds) = filters(&query)?;
-    let sql = format!("{SELECT}{conditions} ORDER BY n.e164 LIMIT {}", limit + 1);
-    let mut q = sqlx::query(&sql).bind(&caller.org_id);
-    for b in &binds {
-        q = q.bind(b);
-    }
-    let mut numbers = q
-        .fetch_all(state.db.pool())
-        .await?
-        .iter()
-        .map(number_info)
-        .collect::<Result<Vec<_>, _>>()?;
+    let filter = filters(&query)?;
+    // One more than the page, to know whether there is a next one.
+    let mut numbers: Vec<NumberInfo> = db::numbers::list(
+        state.db.pool(),
+        &caller.org_id,
+        &filter,
+        None,
+        i64::from(limit) + 1,
+    )
+    .await?
+    .into_iter()
+    .map(number_info)
+    .collect();
     let next_cursor = if numbers.len() > limit as usize {
         numbers.truncate(limit as usize);
         numbers.last().map(|n| encode_cursor(&n.e164))
@@ -230,70 +229,6 @@ async fn list(
         numbers,
         next_cursor,
     }))
-}
-
-/// The organisation's number, or 404.
-async fn find<'e, E: Executor<'e, Database = Any>>(
-    db: E,
-    org_id: &str,
-    e164: &str,
-) -> ApiResult<NumberInfo> {
-    let row = sqlx::query(&format!("{SELECT} AND n.e164 = $2"))
-        .bind(org_id)
-        .bind(e164)
-        .fetch_optional(db)
-        .await?
-        .ok_or_else(|| ApiError::not_found("Your organisation has no number with this E.164."))?;
-    Ok(number_info(&row)?)
-}
-
-/// Whether the organisation has a row with this id in `table`.
-async fn owns<'e, E: Executor<'e, Database = Any>>(
-    db: E,
-    table: &str,
-    org_id: &str,
-    id: &str,
-) -> ApiResult<bool> {
-    Ok(sqlx::query(&format!(
-        "SELECT id FROM {table} WHERE org_id = $1 AND id = $2"
-    ))
-    .bind(org_id)
-    .bind(id)
-    .fetch_optional(db)
-    .await?
-    .is_some())
-}
-
-fn audit_view(n: &NumberInfo) -> serde_json::Value {
-    json!({
-        "assignment": n.assignment,
-        "service_id": n.service_id,
-        "emergency_address_id": n.emergency_address_id,
-    })
-}
-
-/// The assignment label checked: trimmed, not empty (send `null` to clear), bounded.
-fn valid_assignment(a: &str) -> ApiResult<String> {
-    let a = a.trim();
-    if a.is_empty() {
-        return Err(ApiError::invalid_field(
-            "assignment",
-            "The assignment is empty; send null to clear it.",
-        ));
-    }
-    if a.chars().count() > MAX_ASSIGNMENT_CHARS {
-        return Err(ApiError::invalid_field(
-            "assignment",
-            format!("The assignment is longer than {MAX_ASSIGNMENT_CHARS} characters."),
-        ));
-    }
-    if a.chars().any(char::is_control) {
-        return Err(ApiError::invalid_field(
-            "assignment",
-            "The assignment contains control characters.",
-        ));
-    }
-    Ok(a.to_string())
 }
 
 /// `PATCH /api/v1/numbers/{e164}`: fields left out stay, `null` clears.
@@ -326,70 +261,23 @@ async fn update(
     ApiJson(patch): ApiJson<NumberPatch>,
 ) -> ApiResult<ApiJson<NumberInfo>> {
     // Another organisation's number is not found, whoever asks; permission comes second.
-    find(state.db.pool(), &caller.org_id, &e164).await?;
+    db::numbers::find(state.db.pool(), &caller.org_id, &e164)
+        .await?
+        .ok_or_else(|| number_api_error(NumberError::NotFound))?;
     caller.require(Role::Engineer)?;
-    let assignment = match &patch.assignment {
-        Some(Some(a)) => Some(Some(valid_assignment(a)?)),
-        Some(None) => Some(None),
-        None => None,
+    let changes = NumberChanges {
+        assignment: patch.assignment,
+        service_id: patch.service_id,
+        emergency_address_id: patch.emergency_address_id,
     };
-    let now = state.clock.now_ms();
-    let mut tx = state.db.pool().begin().await?;
-    let before = find(&mut *tx, &caller.org_id, &e164).await?;
-    if let Some(Some(service_id)) = &patch.service_id {
-        if !owns(&mut *tx, "services", &caller.org_id, service_id).await? {
-            return Err(ApiError::invalid_field(
-                "service_id",
-                "Your organisation has no service with this id.",
-            ));
-        }
-    }
-    if let Some(Some(address_id)) = &patch.emergency_address_id {
-        if !owns(&mut *tx, "emergency_addresses", &caller.org_id, address_id).await? {
-            return Err(ApiError::invalid_field(
-                "emergency_address_id",
-                "Your organisation has no emergency address with this id.",
-            ));
-        }
-    }
-    if matches!(patch.emergency_address_id, Some(None)) && before.emergency_calling {
-        return Err(ApiError::invalid_field(
-            "emergency_address_id",
-            "This number can place emergency calls, so it needs an emergency address.",
-        ));
-    }
-    let assignment = assignment.unwrap_or_else(|| before.assignment.clone());
-    let service_id = patch
-        .service_id
-        .clone()
-        .unwrap_or_else(|| before.service_id.clone());
-    let address_id = patch
-        .emergency_address_id
-        .clone()
-        .unwrap_or_else(|| before.emergency_address_id.clone());
-    sqlx::query(
-        "UPDATE numbers SET assignment = $1, service_id = $2, emergency_address_id = $3, \
-         updated_at = $4 WHERE e164 = $5 AND org_id = $6",
+    let after = domain::update_number(
+        &state.db,
+        &caller.acting(&meta),
+        state.clock.now_ms(),
+        &e164,
+        &changes,
     )
-    .bind(assignment)
-    .bind(service_id)
-    .bind(address_id)
-    .bind(now)
-    .bind(&e164)
-    .bind(&caller.org_id)
-    .execute(&mut *tx)
-    .await?;
-    let after = find(&mut *tx, &caller.org_id, &e164).await?;
-    caller
-        .audit(
-            &mut *tx,
-            now,
-            &meta,
-            "number.updated",
-            Some(&e164),
-            json!({"before": audit_view(&before), "after": audit_view(&after)}),
-        )
-        .await?;
-    tx.commit().await?;
-    Ok(ApiJson(after))
+    .await
+    .map_err(number_api_error)?;
+    Ok(ApiJson(number_info(after)))
 }
