@@ -180,6 +180,7 @@ pub async fn set_mfa_policy(
         .ok_or_else(|| AccountError::UnknownOrg(slug.to_string()))?;
     write_mfa_policy(
         db,
+        db::now_ms(),
         actor,
         &crate::audit::RequestMeta::default(),
         &org,
@@ -189,9 +190,10 @@ pub async fn set_mfa_policy(
 }
 
 /// [`set_mfa_policy`] for the organisation with this id, by a user whose request came from
-/// `meta` (an admin on the portal).
+/// `meta` (an admin on the portal) at `now` (the server's clock, in ms).
 pub async fn set_mfa_policy_of(
     db: &Db,
+    now: i64,
     actor: Actor<'_>,
     meta: &crate::audit::RequestMeta,
     org_id: &str,
@@ -200,11 +202,12 @@ pub async fn set_mfa_policy_of(
     let org = db::orgs::find_by_id(db.pool(), org_id)
         .await?
         .ok_or_else(|| AccountError::UnknownOrg(org_id.to_string()))?;
-    write_mfa_policy(db, actor, meta, &org, required).await
+    write_mfa_policy(db, now, actor, meta, &org, required).await
 }
 
 async fn write_mfa_policy(
     db: &Db,
+    now: i64,
     actor: Actor<'_>,
     meta: &crate::audit::RequestMeta,
     org: &Organisation,
@@ -214,7 +217,7 @@ async fn write_mfa_policy(
     db::orgs::set_mfa_required(&mut *tx, &org.id, required).await?;
     db::audit::insert(
         &mut *tx,
-        db::now_ms(),
+        now,
         &NewAuditEntry {
             actor_user_id: actor.user_id,
             actor_label: actor.label,

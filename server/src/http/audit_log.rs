@@ -182,7 +182,16 @@ async fn set_mfa_policy(
         user_id: Some(&a.user.id),
         label: &a.user.email,
     };
-    match accounts::set_mfa_policy_of(&state.db, actor, &meta, org_id, req.required).await {
+    match accounts::set_mfa_policy_of(
+        &state.db,
+        state.clock.now_ms(),
+        actor,
+        &meta,
+        org_id,
+        req.required,
+    )
+    .await
+    {
         Ok(()) => {}
         Err(AccountError::UnknownOrg(_)) => {
             return Err(ApiError::new(
