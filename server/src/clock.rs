@@ -96,6 +96,92 @@ pub fn write_rfc3339_ms(out: &mut Vec<u8>, ms: i64) {
     out.push(b'Z');
 }
 
+/// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's `days_from_civil`).
+fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+fn days_in_month(y: i64, m: i64) -> i64 {
+    match m {
+        4 | 6 | 9 | 11 => 30,
+        2 if (y % 4 == 0 && y % 100 != 0) || y % 400 == 0 => 29,
+        2 => 28,
+        _ => 31,
+    }
+}
+
+/// Parses an RFC 3339 timestamp with `T` and an offset (`Z` or `±hh:mm`), whole or fractional
+/// seconds, into UTC milliseconds (digits past the millisecond are dropped). The error says
+/// what is wrong, to follow the quoted value.
+pub fn parse_rfc3339_ms(s: &str) -> Result<i64, &'static str> {
+    const SHAPE: &str = "is not an RFC 3339 timestamp with an offset (e.g. 2026-03-01T09:30:00Z or 2026-03-01T10:30:00.250+01:00)";
+    let b = s.as_bytes();
+    let digits = |from: usize, n: usize| -> Result<i64, &'static str> {
+        let part = b.get(from..from + n).ok_or(SHAPE)?;
+        if !part.iter().all(u8::is_ascii_digit) {
+            return Err(SHAPE);
+        }
+        Ok(part
+            .iter()
+            .fold(0i64, |acc, d| acc * 10 + i64::from(d - b'0')))
+    };
+    let at = |i: usize, c: &[u8]| b.get(i).is_some_and(|x| c.contains(x));
+    if !(at(4, b"-") && at(7, b"-") && at(10, b"Tt") && at(13, b":") && at(16, b":")) {
+        return Err(SHAPE);
+    }
+    let (year, month, day) = (digits(0, 4)?, digits(5, 2)?, digits(8, 2)?);
+    let (hour, minute, second) = (digits(11, 2)?, digits(14, 2)?, digits(17, 2)?);
+    if !(1..=12).contains(&month) || day < 1 || day > days_in_month(year, month) {
+        return Err("is not a calendar date");
+    }
+    if hour > 23 || minute > 59 || second > 59 {
+        return Err("is not a time of day (00:00:00 to 23:59:59)");
+    }
+    let mut i = 19;
+    let mut millis = 0i64;
+    if at(i, b".") {
+        i += 1;
+        let start = i;
+        while b.get(i).is_some_and(u8::is_ascii_digit) {
+            if i - start < 3 {
+                millis = millis * 10 + i64::from(b[i] - b'0');
+            }
+            i += 1;
+        }
+        if i == start {
+            return Err(SHAPE);
+        }
+        for _ in (i - start)..3 {
+            millis *= 10;
+        }
+    }
+    let offset_minutes = match b.get(i) {
+        Some(b'Z' | b'z') if b.len() == i + 1 => 0,
+        Some(sign @ (b'+' | b'-')) if b.len() == i + 6 && b[i + 3] == b':' => {
+            let (oh, om) = (digits(i + 1, 2)?, digits(i + 4, 2)?);
+            if oh > 23 || om > 59 {
+                return Err("has an offset out of range");
+            }
+            let m = oh * 60 + om;
+            if *sign == b'-' {
+                -m
+            } else {
+                m
+            }
+        }
+        _ => return Err(SHAPE),
+    };
+    let days = days_from_civil(year, month, day);
+    let seconds = ((days * 24 + hour) * 60 + minute - offset_minutes) * 60 + second;
+    Ok(seconds * 1000 + millis)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -147,5 +233,19 @@ mod tests {
         ] {
             assert_eq!(rfc3339_ms(edge), reference(edge), "{edge}");
         }
+    }
+
+    #[test]
+    fn rfc3339_timestamps_with_an_offset_are_read() {
+        assert_eq!(parse_rfc3339_ms("1970-01-01T00:00:00Z"), Ok(0));
+        assert_eq!(parse_rfc3339_ms("1970-01-01T01:00:00.5+01:00"), Ok(500));
+        assert_eq!(parse_rfc3339_ms("1969-12-31T23:59:59.999999Z"), Ok(-1));
+        assert_eq!(
+            parse_rfc3339_ms("2024-02-29T12:00:00.123-02:30"),
+            Ok(1_709_217_000_123)
+        );
+        assert!(parse_rfc3339_ms("2023-02-29T12:00:00Z").is_err());
+        assert!(parse_rfc3339_ms("2026-03-01T09:00:00.Z").is_err());
+        assert!(parse_rfc3339_ms("2026-03-01T09:00:00Z ").is_err());
     }
 }

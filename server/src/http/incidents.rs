@@ -24,12 +24,11 @@ use app::api::{
 };
 
 use crate::{
-    clock::rfc3339_ms,
+    clock::{parse_rfc3339_ms, rfc3339_ms},
     db::{
         self,
         incidents::{IncidentFilter, IncidentRow, StatusFilter},
     },
-    voice::cdr::parse_rfc3339_ms,
 };
 
 use super::caller::{Caller, Role};

@@ -23,13 +23,12 @@ use app::api::services::{
 use app::api::ErrorBody;
 
 use crate::{
-    clock::rfc3339_ms,
+    clock::{parse_rfc3339_ms, rfc3339_ms},
     db::{
         self,
         health_checks::HealthCheck,
         services::{ServiceHour, ServiceWithHealth},
     },
-    voice::cdr::parse_rfc3339_ms,
 };
 
 use super::caller::{Caller, Role};
