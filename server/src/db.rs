@@ -14,6 +14,7 @@ pub mod mfa;
 pub mod org_users;
 pub mod orgs;
 pub mod rate_limits;
+pub mod rollups;
 pub mod services;
 pub mod sessions;
 pub mod sso;
