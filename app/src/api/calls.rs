@@ -90,7 +90,7 @@ pub struct CallsQuery {
     /// Minimum MOS (calls without a MOS are left out).
     #[cfg_attr(feature = "ssr", param(value_type = Option<f64>))]
     pub min_mos: Option<String>,
-    /// Page size, 1–500 (default 50).
+    /// Page size, 1–1000 (default 50).
     #[cfg_attr(feature = "ssr", param(value_type = Option<i64>))]
     pub limit: Option<String>,
     /// The previous page's `next_cursor`.

@@ -4,7 +4,7 @@
 //! `GET /calls` lists the calls whose start lies in `[from, to)` (RFC 3339; default the 24
 //! hours ending now by the app clock), newest first by (start, id), filtered by `direction`,
 //! `result`, `number` (the call's `from` or `to`, E.164), `service` (id), `country` and
-//! `min_mos`. Pages hold `limit` calls (1–500, default 50); `next_cursor` is an opaque keyset
+//! `min_mos`. Pages hold `limit` calls (1–1000, default 50); `next_cursor` is an opaque keyset
 //! cursor on (start, id), so the order is stable and no row is skipped or repeated across
 //! pages, whatever was ingested meanwhile (the queries are `db::calls::list`). A bad parameter
 //! answers 422 `invalid_field` naming it.
@@ -49,7 +49,7 @@ const DEFAULT_RANGE_MS: i64 = 24 * 3_600_000;
 /// Page size when `limit` is not given.
 const DEFAULT_LIMIT: i64 = 50;
 /// The largest page.
-const MAX_LIMIT: i64 = 500;
+const MAX_LIMIT: i64 = 1000;
 
 const DIRECTIONS: [&str; 2] = ["inbound", "outbound"];
 const RESULTS: [&str; 5] = ["answered", "busy", "no_answer", "failed", "cancelled"];
