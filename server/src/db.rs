@@ -19,6 +19,7 @@ pub mod org_users;
 pub mod orgs;
 pub mod port_orders;
 pub mod rate_limits;
+pub mod rollups;
 pub mod services;
 pub mod sessions;
 pub mod sso;

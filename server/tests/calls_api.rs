@@ -321,13 +321,13 @@ async fn pages_return_every_call_once_in_order_across_equal_start_times() {
         assert_eq!(seen, expected, "filter {filter:?}, limit {limit}");
         assert_eq!(pages, expected.len().div_ceil(limit), "no empty last page");
     }
-    // The default page size is 50, the maximum 500.
+    // The default page size is 50, the maximum 1000.
     let res = app
         .get_with(&format!("/api/v1/calls?{DAY}"), &a.cookie)
         .await;
     assert_eq!(ids(&res).len(), 23);
     let res = app
-        .get_with(&format!("/api/v1/calls?{DAY}&limit=500"), &a.cookie)
+        .get_with(&format!("/api/v1/calls?{DAY}&limit=1000"), &a.cookie)
         .await;
     assert_eq!(ids(&res).len(), 23);
 }
@@ -431,7 +431,7 @@ async fn bad_parameters_are_422_naming_the_field() {
         ("min_mos=6", "min_mos"),
         ("min_mos=abc", "min_mos"),
         ("limit=0", "limit"),
-        ("limit=501", "limit"),
+        ("limit=1001", "limit"),
         ("limit=ten", "limit"),
         ("cursor=garbage!", "cursor"),
         ("cursor=WzFd", "cursor"),
@@ -445,6 +445,11 @@ async fn bad_parameters_are_422_naming_the_field() {
         assert_eq!(v["error"]["code"], "invalid_field", "{query}: {v}");
         assert_eq!(v["error"]["field"], field, "{query}: {v}");
     }
+    // Pages hold at most 1000 calls (DESIGN), and the refusal says so.
+    let res = app.get_with("/api/v1/calls?limit=1001", &a.cookie).await;
+    assert_eq!(res.json()["error"]["message"], "limit must be 1 to 1000.");
+    let res = app.get_with("/api/v1/calls?limit=1000", &a.cookie).await;
+    assert_eq!(res.status, 200, "{}", res.text());
     // Equal from and to is an empty range, not an error.
     let res = app
         .get_with(

@@ -65,7 +65,11 @@ pub struct CallsPage {
     pub range: CallsRange,
 }
 
-/// Filters of `GET /api/v1/calls`; `None` leaves a filter out.
+/// The query string of `GET /api/v1/calls` and `GET /api/v1/calls/export.csv`; `None` leaves a
+/// parameter out. The server reads its requests into this type and documents it in the OpenAPI
+/// document, so both name the same parameters. Every value is text, so that a bad one answers
+/// 422 `invalid_field` naming its parameter (not a bare `invalid_query`); the document states
+/// the type each must have.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::IntoParams), into_params(parameter_in = Query))]
 pub struct CallsQuery {
@@ -84,9 +88,11 @@ pub struct CallsQuery {
     /// ISO 3166-1 alpha-2 of the far end.
     pub country: Option<String>,
     /// Minimum MOS (calls without a MOS are left out).
-    pub min_mos: Option<f64>,
-    /// Page size, 1–500 (default 50).
-    pub limit: Option<i64>,
+    #[cfg_attr(feature = "ssr", param(value_type = Option<f64>))]
+    pub min_mos: Option<String>,
+    /// Page size, 1–1000 (default 50).
+    #[cfg_attr(feature = "ssr", param(value_type = Option<i64>))]
+    pub limit: Option<String>,
     /// The previous page's `next_cursor`.
     pub cursor: Option<String>,
 }
@@ -94,8 +100,6 @@ pub struct CallsQuery {
 impl CallsQuery {
     /// The query string (without `?`), percent-encoded.
     pub fn to_query_string(&self) -> String {
-        let min_mos = self.min_mos.map(|m| m.to_string());
-        let limit = self.limit.map(|l| l.to_string());
         let pairs = [
             ("from", self.from.as_deref()),
             ("to", self.to.as_deref()),
@@ -104,8 +108,8 @@ impl CallsQuery {
             ("number", self.number.as_deref()),
             ("service", self.service.as_deref()),
             ("country", self.country.as_deref()),
-            ("min_mos", min_mos.as_deref()),
-            ("limit", limit.as_deref()),
+            ("min_mos", self.min_mos.as_deref()),
+            ("limit", self.limit.as_deref()),
             ("cursor", self.cursor.as_deref()),
         ];
         pairs
@@ -149,7 +153,7 @@ mod tests {
         let q = CallsQuery {
             from: Some("2026-03-01T00:00:00+01:00".into()),
             number: Some("+4930901820".into()),
-            limit: Some(10),
+            limit: Some("10".into()),
             ..CallsQuery::default()
         };
         assert_eq!(

@@ -327,7 +327,7 @@ fn CallsFilterForm(
             number: opt(number.get_untracked()).map(|n| n.replace([' ', '-'], "")),
             service: opt(service.get_untracked()),
             country: opt(country.get_untracked()).map(|c| c.to_ascii_uppercase()),
-            min_mos: mos,
+            min_mos: mos.map(|m| m.to_string()),
             limit: None,
             cursor: None,
         });
@@ -712,7 +712,7 @@ mod tests {
     fn the_export_takes_the_filters_without_the_page() {
         let q = CallsQuery {
             direction: Some("inbound".to_string()),
-            limit: Some(50),
+            limit: Some("50".to_string()),
             cursor: Some("abc".to_string()),
             ..CallsQuery::default()
         };

@@ -1,6 +1,8 @@
 //! Queries of the `services` table (a customer's voice services), with their latest health
 //! check and the service page's read of its hourly rollup.
 
+use std::collections::HashMap;
+
 use sqlx::{any::AnyRow, Any, Executor, Row};
 
 use super::health_checks::{self, HealthCheck};
@@ -180,4 +182,62 @@ pub async fn hours<'e, E: Executor<'e, Database = Any>>(
         })
     })
     .collect()
+}
+
+/// The names of the organisation's services, by id.
+pub async fn names_by_id<'e, E: Executor<'e, Database = Any>>(
+    db: E,
+    org_id: &str,
+) -> Result<HashMap<String, String>, sqlx::Error> {
+    sqlx::query("SELECT id, name FROM services WHERE org_id = $1")
+        .bind(org_id)
+        .fetch_all(db)
+        .await?
+        .iter()
+        .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
+        .collect()
+}
+
+/// A service's name and channel limit, for the analytics.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServiceLimit {
+    /// The service's id.
+    pub id: String,
+    /// Its name.
+    pub name: String,
+    /// Concurrent calls allowed.
+    pub channel_limit: i64,
+}
+
+/// The organisation's services (only the service `only` when given) with their channel limits,
+/// by name.
+pub async fn channel_limits<'e, E: Executor<'e, Database = Any>>(
+    db: E,
+    org_id: &str,
+    only: Option<&str>,
+) -> Result<Vec<ServiceLimit>, sqlx::Error> {
+    let mut sql = String::from(
+        "SELECT id, name, CAST(channel_limit AS BIGINT) AS channel_limit FROM services \
+         WHERE org_id = $1",
+    );
+    if only.is_some() {
+        sql.push_str(" AND id = $2");
+    }
+    sql.push_str(" ORDER BY name, id");
+    let mut query = sqlx::query(&sql).bind(org_id);
+    if let Some(id) = only {
+        query = query.bind(id);
+    }
+    query
+        .fetch_all(db)
+        .await?
+        .iter()
+        .map(|row| {
+            Ok(ServiceLimit {
+                id: row.try_get("id")?,
+                name: row.try_get("name")?,
+                channel_limit: row.try_get("channel_limit")?,
+            })
+        })
+        .collect()
 }

@@ -19,12 +19,14 @@
 //! service or far-end country with rollups in the range, every bucket of the range listed
 //! (UTC hours or days); by service a bucket also carries its peak channels (the largest of its
 //! hours). A bad parameter answers 422 `invalid_field` naming it.
+//!
+//! The rollups' queries are `db::rollups`; this file checks the parameters and turns the sums
+//! into the DESIGN figures.
 
 use std::collections::BTreeMap;
 
 use axum::extract::State;
 use serde::Deserialize;
-use sqlx::{any::AnyRow, Row};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use app::api::{
@@ -35,7 +37,15 @@ use app::api::{
     ErrorBody,
 };
 
-use crate::{clock::rfc3339_ms, voice::cdr::parse_rfc3339_ms};
+use crate::{
+    clock::rfc3339_ms,
+    db::{
+        self,
+        rollups::{SeriesBy, Sums},
+        services::ServiceLimit,
+    },
+    voice::cdr::parse_rfc3339_ms,
+};
 
 use super::caller::{Caller, Role};
 use super::{error::ApiQuery, ApiError, ApiJson, ApiResult, AppState};
@@ -109,147 +119,22 @@ fn api_range(from: i64, to: i64) -> AnalyticsRange {
     }
 }
 
-/// Summed rollup counters.
-#[derive(Debug, Default, Clone, Copy)]
-struct Counters {
-    calls: i64,
-    answered: i64,
-    busy: i64,
-    no_answer: i64,
-    answered_ms: i64,
-    mos_sum: f64,
-    mos_count: i64,
-    peak: i64,
-}
-
-impl Counters {
-    fn add(&mut self, o: &Counters) {
-        self.calls += o.calls;
-        self.answered += o.answered;
-        self.busy += o.busy;
-        self.no_answer += o.no_answer;
-        self.answered_ms += o.answered_ms;
-        self.mos_sum += o.mos_sum;
-        self.mos_count += o.mos_count;
-        self.peak = self.peak.max(o.peak);
-    }
-
-    fn figures(&self) -> CallFigures {
-        let ratio = |n: f64, d: i64| (d > 0).then(|| n / d as f64);
-        CallFigures {
-            calls: self.calls,
-            answered: self.answered,
-            minutes: self.answered_ms as f64 / 60_000.0,
-            asr: ratio(self.answered as f64, self.calls),
-            ner: ratio(
-                (self.answered + self.busy + self.no_answer) as f64,
-                self.calls,
-            ),
-            acd_seconds: ratio(self.answered_ms as f64 / 1000.0, self.answered),
-            average_mos: ratio(self.mos_sum, self.mos_count),
-        }
+/// The DESIGN figures of summed rollup counters.
+fn figures(c: &Sums) -> CallFigures {
+    let ratio = |n: f64, d: i64| (d > 0).then(|| n / d as f64);
+    CallFigures {
+        calls: c.calls,
+        answered: c.answered,
+        minutes: c.answered_ms as f64 / 60_000.0,
+        asr: ratio(c.answered as f64, c.calls),
+        ner: ratio((c.answered + c.busy + c.no_answer) as f64, c.calls),
+        acd_seconds: ratio(c.answered_ms as f64 / 1000.0, c.answered),
+        average_mos: ratio(c.mos_sum, c.mos_count),
     }
 }
 
-/// The summed counter columns (named like [`Counters`]); `peak` only for services.
-fn sums(with_peak: bool) -> String {
-    let peak = if with_peak {
-        "CAST(MAX(r.peak_channels) AS BIGINT)"
-    } else {
-        "CAST(0 AS BIGINT)"
-    };
-    format!(
-        "CAST(SUM(r.calls) AS BIGINT) AS calls, CAST(SUM(r.answered) AS BIGINT) AS answered, \
-         CAST(SUM(r.busy) AS BIGINT) AS busy, CAST(SUM(r.no_answer) AS BIGINT) AS no_answer, \
-         CAST(SUM(r.answered_ms) AS BIGINT) AS answered_ms, \
-         CAST(SUM(r.mos_sum) AS DOUBLE PRECISION) AS mos_sum, \
-         CAST(SUM(r.mos_count) AS BIGINT) AS mos_count, {peak} AS peak"
-    )
-}
-
-fn counters(row: &AnyRow) -> Result<Counters, sqlx::Error> {
-    Ok(Counters {
-        calls: row.try_get("calls")?,
-        answered: row.try_get("answered")?,
-        busy: row.try_get("busy")?,
-        no_answer: row.try_get("no_answer")?,
-        answered_ms: row.try_get("answered_ms")?,
-        mos_sum: row.try_get("mos_sum")?,
-        mos_count: row.try_get("mos_count")?,
-        peak: row.try_get("peak")?,
-    })
-}
-
-/// A service of the organisation: id, name, channel limit.
-struct ServiceRow {
-    id: String,
-    name: String,
-    channel_limit: i64,
-}
-
-async fn services(
-    state: &AppState,
-    org_id: &str,
-    only: Option<&str>,
-) -> ApiResult<Vec<ServiceRow>> {
-    let mut sql = String::from(
-        "SELECT id, name, CAST(channel_limit AS BIGINT) AS channel_limit FROM services \
-         WHERE org_id = $1",
-    );
-    if only.is_some() {
-        sql.push_str(" AND id = $2");
-    }
-    sql.push_str(" ORDER BY name, id");
-    let mut query = sqlx::query(&sql).bind(org_id);
-    if let Some(id) = only {
-        query = query.bind(id);
-    }
-    let rows = query.fetch_all(state.db.pool()).await?;
-    let mut out = Vec::with_capacity(rows.len());
-    for row in &rows {
-        out.push(ServiceRow {
-            id: row.try_get("id")?,
-            name: row.try_get("name")?,
-            channel_limit: row.try_get("channel_limit")?,
-        });
-    }
-    Ok(out)
-}
-
-/// The per-service counters of `[from, to)`.
-async fn period(
-    state: &AppState,
-    org_id: &str,
-    only: Option<&str>,
-    from: i64,
-    to: i64,
-) -> ApiResult<BTreeMap<String, Counters>> {
-    let mut sql = format!(
-        "SELECT r.service_id, {} FROM call_hourly_by_service r \
-         WHERE r.org_id = $1 AND r.hour_at >= $2 AND r.hour_at < $3",
-        sums(true)
-    );
-    if only.is_some() {
-        sql.push_str(" AND r.service_id = $4");
-    }
-    sql.push_str(" GROUP BY r.service_id");
-    let mut query = sqlx::query(&sql).bind(org_id).bind(from).bind(to);
-    if let Some(id) = only {
-        query = query.bind(id);
-    }
-    let rows = query.fetch_all(state.db.pool()).await?;
-    let mut out = BTreeMap::new();
-    for row in &rows {
-        out.insert(row.try_get::<String, _>("service_id")?, counters(row)?);
-    }
-    Ok(out)
-}
-
-fn period_summary(
-    services: &[ServiceRow],
-    by_service: &BTreeMap<String, Counters>,
-) -> PeriodSummary {
-    let mut total = Counters::default();
+fn period_summary(services: &[ServiceLimit], by_service: &BTreeMap<String, Sums>) -> PeriodSummary {
+    let mut total = Sums::default();
     let mut peaks = Vec::with_capacity(services.len());
     for s in services {
         let c = by_service.get(&s.id).copied().unwrap_or_default();
@@ -262,7 +147,7 @@ fn period_summary(
         });
     }
     PeriodSummary {
-        figures: total.figures(),
+        figures: figures(&total),
         services: peaks,
     }
 }
@@ -320,9 +205,10 @@ async fn summary(
         None => None,
     };
     let (prev_from, prev_to) = previous_range(q.compare.as_deref(), from, to)?;
-    let services = services(&state, &caller.org_id, only).await?;
-    let current = period(&state, &caller.org_id, only, from, to).await?;
-    let previous = period(&state, &caller.org_id, only, prev_from, prev_to).await?;
+    let pool = state.db.pool();
+    let services = db::services::channel_limits(pool, &caller.org_id, only).await?;
+    let current = db::rollups::per_service(pool, &caller.org_id, only, from, to).await?;
+    let previous = db::rollups::per_service(pool, &caller.org_id, only, prev_from, prev_to).await?;
     Ok(ApiJson(AnalyticsSummary {
         range: api_range(from, to),
         previous_range: api_range(prev_from, prev_to),
@@ -369,9 +255,9 @@ async fn timeseries(
         }
     };
     let by = q.by.as_deref().unwrap_or("service");
-    let by_service = match by {
-        "service" => true,
-        "country" => false,
+    let series_by = match by {
+        "service" => SeriesBy::Service,
+        "country" => SeriesBy::Country,
         _ => {
             return Err(ApiError::invalid_field(
                 "by",
@@ -379,46 +265,18 @@ async fn timeseries(
             ))
         }
     };
-    // Hours are non-negative, so integer division floors on both engines.
-    let sql = if by_service {
-        format!(
-            "SELECT r.service_id AS k, s.name AS label, \
-             CAST(s.channel_limit AS BIGINT) AS channel_limit, \
-             (r.hour_at / {size}) * {size} AS b, {} \
-             FROM call_hourly_by_service r \
-             JOIN services s ON s.id = r.service_id AND s.org_id = r.org_id \
-             WHERE r.org_id = $1 AND r.hour_at >= $2 AND r.hour_at < $3 \
-             GROUP BY r.service_id, s.name, s.channel_limit, (r.hour_at / {size}) * {size}",
-            sums(true)
-        )
-    } else {
-        format!(
-            "SELECT r.country AS k, r.country AS label, CAST(NULL AS BIGINT) AS channel_limit, \
-             (r.hour_at / {size}) * {size} AS b, {} \
-             FROM call_hourly_by_country r \
-             WHERE r.org_id = $1 AND r.hour_at >= $2 AND r.hour_at < $3 \
-             GROUP BY r.country, (r.hour_at / {size}) * {size}",
-            sums(false)
-        )
-    };
-    let rows = sqlx::query(&sql)
-        .bind(&caller.org_id)
-        .bind(from)
-        .bind(to)
-        .fetch_all(state.db.pool())
-        .await?;
-    // key → (label, limit, bucket → counters)
-    type Series = (String, Option<i64>, BTreeMap<i64, Counters>);
+    let rows =
+        db::rollups::buckets(state.db.pool(), &caller.org_id, series_by, size, from, to).await?;
+    // key → (label, limit, bucket → sums)
+    type Series = (String, Option<i64>, BTreeMap<i64, Sums>);
     let mut series: BTreeMap<String, Series> = BTreeMap::new();
-    for row in &rows {
-        let key: String = row.try_get("k")?;
+    for row in rows {
         let entry = series
-            .entry(key)
+            .entry(row.key)
             .or_insert_with(|| (String::new(), None, BTreeMap::new()));
-        entry.0 = row.try_get("label")?;
-        entry.1 = row.try_get("channel_limit")?;
-        let b: i64 = row.try_get("b")?;
-        entry.2.entry(b).or_default().add(&counters(row)?);
+        entry.0 = row.label;
+        entry.1 = row.channel_limit;
+        entry.2.entry(row.bucket_at).or_default().add(&row.sums);
     }
     let first = from.div_euclid(size) * size;
     let out = series
@@ -430,8 +288,8 @@ async fn timeseries(
                 let c = buckets.get(&at).copied().unwrap_or_default();
                 points.push(TimeseriesPoint {
                     at: rfc3339_ms(at),
-                    figures: c.figures(),
-                    peak_channels: by_service.then_some(c.peak),
+                    figures: figures(&c),
+                    peak_channels: (series_by == SeriesBy::Service).then_some(c.peak),
                 });
                 at += size;
             }

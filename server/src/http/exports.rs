@@ -21,8 +21,7 @@ use axum::{
     http::header,
     response::{IntoResponse, Response},
 };
-use serde::Deserialize;
-use sqlx::{AnyPool, Row};
+use sqlx::AnyPool;
 use tokio::task::JoinHandle;
 
 use utoipa_axum::{router::OpenApiRouter, routes};
@@ -31,13 +30,17 @@ use app::api::{calls::CallsQuery, ErrorBody};
 
 use crate::{
     clock::{rfc3339_ms, write_rfc3339_ms},
-    db::Backend,
+    db::{
+        self,
+        calls::{CallFilter, CallKey, ExportedCall},
+        Backend,
+    },
     voice::cdr::{spreadsheet_safe, HEADER as CDR_HEADER},
 };
 
 use super::caller::{Caller, Role};
 use super::{
-    calls::{self, CallsParams},
+    calls,
     error::ApiQuery,
     numbers::{self, ListQuery},
     ApiResult, AppState,
@@ -250,132 +253,57 @@ async fn export_numbers(
 async fn export_calls(
     State(state): State<AppState>,
     caller: Caller,
-    ApiQuery(q): ApiQuery<CallsParams>,
+    ApiQuery(q): ApiQuery<CallsQuery>,
 ) -> ApiResult<Response> {
     caller.require(Role::Viewer)?;
     let now = state.clock.now_ms();
-    let filters = calls::filters(&q, now)?;
+    // The page size is not an export's: it holds every matching call.
+    let calls::CallsRequest { filter, after, .. } = calls::parse(&q, now)?;
     let pool: AnyPool = state.db.pool().clone();
-    let names = service_names(&pool, &caller.org_id).await?;
+    let names = db::services::names_by_id(&pool, &caller.org_id).await?;
     let export = CallsExport {
         pool,
         backend: state.db.backend(),
         org_id: caller.org_id.clone(),
-        filters,
+        filter: Arc::new(filter),
         names,
     };
-    Ok(csv_response("calls", now, export.body()))
+    Ok(csv_response("calls", now, export.body(after)))
 }
 
-/// The columns of [`CallsExport`]'s inner query, in the order of [`ExportedCall`]'s fields.
-const EXPORT_COLUMNS: &str = "c.id, c.service_id, c.started_at, c.answered_at, c.ended_at, \
-     c.direction, c.from_number, c.to_number, c.result, c.sip_code, c.sip_reason, c.mos, \
-     c.jitter_ms, c.packet_loss_pct, c.country";
-
-/// The same columns as the outer query names them.
-const EXPORT_FIELDS: &str = "id, service_id, started_at, answered_at, ended_at, direction, \
-     from_number, to_number, result, sip_code, sip_reason, mos, jitter_ms, packet_loss_pct, \
-     country";
-
-/// One call as a chunk's JSON array holds it (a JSON array per call, fields in
-/// [`EXPORT_COLUMNS`] order).
-#[derive(Deserialize)]
-struct ExportedCall<'a> {
-    #[serde(borrow)]
-    id: Cow<'a, str>,
-    #[serde(borrow)]
-    service_id: Cow<'a, str>,
-    started_at: i64,
-    answered_at: Option<i64>,
-    ended_at: i64,
-    #[serde(borrow)]
-    direction: Cow<'a, str>,
-    #[serde(borrow)]
-    from: Cow<'a, str>,
-    #[serde(borrow)]
-    to: Cow<'a, str>,
-    #[serde(borrow)]
-    result: Cow<'a, str>,
-    sip_code: i64,
-    #[serde(borrow)]
-    sip_reason: Cow<'a, str>,
-    mos: Option<f64>,
-    jitter_ms: Option<f64>,
-    packet_loss_pct: Option<f64>,
-    #[serde(borrow)]
-    country: Cow<'a, str>,
-}
-
-/// Every service name of the organisation, by id: the export writes each call's service by
-/// name, and looking it up here spares the database a join per row.
-async fn service_names(
-    pool: &AnyPool,
-    org_id: &str,
-) -> Result<HashMap<String, String>, sqlx::Error> {
-    let rows = sqlx::query("SELECT id, name FROM services WHERE org_id = $1")
-        .bind(org_id)
-        .fetch_all(pool)
-        .await?;
-    rows.iter()
-        .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
-        .collect()
-}
-
-/// One calls export. Each chunk comes back from the database as a single JSON text (an array
-/// of per-call arrays, built by the engine's JSON aggregate): through sqlx's SQLite worker,
-/// every row is a hand-over between threads, and at a row per call those hand-overs cost
-/// more than everything else in the export together. The chunks are read one ahead, so the
-/// database builds chunk n + 1 while chunk n is written out as CSV; memory holds at most two
-/// chunks.
+/// One calls export. Each chunk comes back from the database as a single JSON text
+/// ([`db::calls::export_chunk`]). The chunks are read one ahead, so the database builds chunk
+/// n + 1 while chunk n is written out as CSV; memory holds at most two chunks.
 struct CallsExport {
     pool: AnyPool,
     backend: Backend,
     org_id: String,
-    filters: calls::Filters,
+    filter: Arc<CallFilter>,
+    /// Every service name of the organisation, by id: the export writes each call's service by
+    /// name, and looking it up here spares the database a join per row.
     names: HashMap<String, String>,
 }
 
 impl CallsExport {
-    /// Starts reading the chunk after the call (`started_at`, `id`) (from the first call when
-    /// `None`) on its own task.
-    fn read(&self, after: Option<(i64, String)>) -> Pending {
-        let mut f = self.filters.clone();
-        if let Some((start, id)) = after {
-            f.after(start, id);
-        }
-        let mut inner = f.select_columns(EXPORT_COLUMNS);
-        for c in &f.conditions {
-            inner.push_str(" AND ");
-            inner.push_str(c);
-        }
-        inner.push_str(&format!(
-            " ORDER BY c.started_at DESC, c.id DESC LIMIT {CHUNK}"
-        ));
-        // The aggregate orders its input itself: a subquery's order is not promised to
-        // survive into an aggregate.
-        let order = "ORDER BY started_at DESC, id DESC";
-        let sql = match self.backend {
-            Backend::Sqlite => format!(
-                "SELECT json_group_array(json_array({EXPORT_FIELDS}) {order}) FROM ({inner}) x"
-            ),
-            Backend::Postgres => format!(
-                "SELECT COALESCE(json_agg(json_build_array({EXPORT_FIELDS}) {order}), '[]')::text \
-                 FROM ({inner}) x"
-            ),
-        };
-        let (pool, org_id) = (self.pool.clone(), self.org_id.clone());
+    /// Starts reading the chunk after the call `after` (from the first call when `None`) on
+    /// its own task.
+    fn read(&self, after: Option<CallKey>) -> Pending {
+        let (pool, backend, org_id, filter) = (
+            self.pool.clone(),
+            self.backend,
+            self.org_id.clone(),
+            self.filter.clone(),
+        );
         Pending(tokio::spawn(async move {
-            let row = calls::bind_all(sqlx::query(&sql), &org_id, &f.binds)
-                .fetch_one(&pool)
-                .await?;
-            row.try_get::<String, _>(0)
+            db::calls::export_chunk(&pool, backend, &org_id, &filter, after.as_ref(), CHUNK).await
         }))
     }
 
-    /// The CDR header, then chunk after chunk until one comes back short. An error mid-stream
-    /// is logged and ends the body abruptly, as [`csv_body`] does.
-    fn body(self) -> Body {
-        let first = self.read(None);
+    /// The CDR header, then chunk after chunk (from the first call after `after`, the request's
+    /// cursor) until one comes back short. An error mid-stream is logged and ends the body
+    /// abruptly, as [`csv_body`] does.
+    fn body(self, after: Option<CallKey>) -> Body {
+        let first = self.read(after);
         let header = csv_lines([CDR_HEADER]).map_err(anyhow::Error::from);
         let stream = futures_util::stream::unfold(
             (self, Some(header), Some(first)),
@@ -400,9 +328,7 @@ impl CallsExport {
         let json = pending.finish().await?;
         let calls: Vec<ExportedCall<'_>> = serde_json::from_str(&json)?;
         let next = match calls.last() {
-            Some(last) if calls.len() as i64 == CHUNK => {
-                Some(self.read(Some((last.started_at, last.id.to_string()))))
-            }
+            Some(last) if calls.len() as i64 == CHUNK => Some(self.read(Some(last.key()))),
             _ => None,
         };
         // A service added after the export started (and its calls ingested meanwhile).
@@ -410,7 +336,7 @@ impl CallsExport {
             .iter()
             .any(|c| !self.names.contains_key(c.service_id.as_ref()))
         {
-            self.names = service_names(&self.pool, &self.org_id).await?;
+            self.names = db::services::names_by_id(&self.pool, &self.org_id).await?;
         }
         Ok((self.write(&calls)?, next))
     }
