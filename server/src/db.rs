@@ -31,7 +31,7 @@ use std::{str::FromStr, time::Duration};
 use sqlx::{
     any::{AnyConnectOptions, AnyPoolOptions, AnyRow},
     migrate::Migrator,
-    AnyPool, ConnectOptions, Executor, Row,
+    AnyConnection, AnyPool, ConnectOptions, Executor, Row,
 };
 
 static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("../migrations/sqlite");
@@ -300,6 +300,16 @@ pub fn placeholders(first: usize, n: usize) -> String {
         .map(|i| format!("${i}"))
         .collect::<Vec<_>>()
         .join(", ")
+}
+
+/// Sets this SQLite connection's page cache to `kib` KiB (bulk imports want a large one; the
+/// connection goes back to the pool with the default again).
+pub async fn set_sqlite_cache_kib(conn: &mut AnyConnection, kib: i64) -> Result<(), sqlx::Error> {
+    // A number, not a parameter: PRAGMA takes no bind parameters.
+    sqlx::query(&format!("PRAGMA cache_size = -{kib}"))
+        .execute(conn)
+        .await?;
+    Ok(())
 }
 
 /// The current time as UTC milliseconds since the Unix epoch.

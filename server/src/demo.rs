@@ -32,13 +32,9 @@ pub async fn seed(db: &Db, calls: u64) -> anyhow::Result<String> {
         {
             // The voice seed's last step audits `calls.imported` (source seed-demo) for each
             // customer: without it, an earlier run stopped part-way.
-            let finished: i64 = sqlx::query_scalar(
-                "SELECT COUNT(*) FROM audit_log WHERE org_id = $1 AND action = 'calls.imported' \
-                 AND details LIKE '%seed-demo%'",
-            )
-            .bind(&contoso.id)
-            .fetch_one(db.pool())
-            .await?;
+            let finished =
+                db::audit::count_action(db.pool(), &contoso.id, "calls.imported", "seed-demo")
+                    .await?;
             if finished == 0 {
                 anyhow::bail!(
                     "an earlier `portal seed-demo` stopped part-way, so the demo data is \

@@ -151,3 +151,21 @@ pub async fn list<'e, E: Executor<'e, Database = Any>>(
         })
         .collect()
 }
+
+/// How many entries of the organisation `org_id` record `action` with `detail` somewhere in
+/// their details (the demo seed finds its own last step this way).
+pub async fn count_action<'e, E: Executor<'e, Database = Any>>(
+    db: E,
+    org_id: &str,
+    action: &str,
+    detail: &str,
+) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar(
+        "SELECT COUNT(*) FROM audit_log WHERE org_id = $1 AND action = $2 AND details LIKE $3",
+    )
+    .bind(org_id)
+    .bind(action)
+    .bind(format!("%{detail}%"))
+    .fetch_one(db)
+    .await
+}

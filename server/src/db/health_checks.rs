@@ -26,6 +26,26 @@ pub(super) fn from_row(row: &AnyRow) -> Result<HealthCheck, sqlx::Error> {
     })
 }
 
+/// Stores a check of the service `service_id`.
+pub async fn insert<'e, E: Executor<'e, Database = Any>>(
+    db: E,
+    service_id: &str,
+    check: &HealthCheck,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO service_health_checks (service_id, checked_at, health, latency_ms, detail) \
+         VALUES ($1, $2, $3, $4, $5)",
+    )
+    .bind(service_id)
+    .bind(check.checked_at)
+    .bind(&check.health)
+    .bind(check.latency_ms)
+    .bind(&check.detail)
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
 /// The service's checks in `[from, to)`, newest first, at most `limit` of them.
 pub async fn list_for_service<'e, E: Executor<'e, Database = Any>>(
     db: E,

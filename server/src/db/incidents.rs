@@ -196,3 +196,70 @@ pub async fn updates_of<'e, E: Executor<'e, Database = Any>>(
         })
         .collect()
 }
+
+/// An incident or maintenance as the carrier posts it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NewIncident<'a> {
+    /// Opaque id (UUID).
+    pub id: &'a str,
+    /// `incident` or `maintenance`.
+    pub kind: &'a str,
+    /// `global`, `country` or `service`.
+    pub scope: &'a str,
+    /// The service, for the `service` scope.
+    pub service_id: Option<&'a str>,
+    /// ISO 3166-1 alpha-2, for the `country` scope.
+    pub country: Option<&'a str>,
+    /// The headline.
+    pub title: &'a str,
+    /// Its status now.
+    pub status: &'a str,
+    /// When it started or starts (UTC ms).
+    pub starts_at: i64,
+    /// When it ended or ends, if known.
+    pub ends_at: Option<i64>,
+}
+
+/// Stores an incident posted at `created_at`.
+pub async fn insert<'e, E: Executor<'e, Database = Any>>(
+    db: E,
+    i: &NewIncident<'_>,
+    created_at: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO incidents (id, kind, scope, service_id, country, title, status, starts_at, \
+         ends_at, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10)",
+    )
+    .bind(i.id)
+    .bind(i.kind)
+    .bind(i.scope)
+    .bind(i.service_id)
+    .bind(i.country)
+    .bind(i.title)
+    .bind(i.status)
+    .bind(i.starts_at)
+    .bind(i.ends_at)
+    .bind(created_at)
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+/// Adds an update to the timeline of the incident `incident_id`.
+pub async fn insert_update<'e, E: Executor<'e, Database = Any>>(
+    db: E,
+    update: &IncidentUpdateRow,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO incident_updates (id, incident_id, posted_at, status, body) \
+         VALUES ($1, $2, $3, $4, $5)",
+    )
+    .bind(&update.id)
+    .bind(&update.incident_id)
+    .bind(update.posted_at)
+    .bind(&update.status)
+    .bind(&update.body)
+    .execute(db)
+    .await?;
+    Ok(())
+}

@@ -303,6 +303,54 @@ pub async fn insert_porting_in<'e, E: Executor<'e, Database = Any>>(
     Ok(())
 }
 
+/// A number stored in any state with everything already set (the demo data; numbers reach
+/// customers through porting in production).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NewNumber<'a> {
+    /// The number in E.164.
+    pub e164: &'a str,
+    /// The holding organisation.
+    pub org_id: &'a str,
+    /// `geographic`, `national`, `toll_free` or `mobile`.
+    pub number_type: &'a str,
+    /// ISO 3166-1 alpha-2.
+    pub country: &'a str,
+    /// `active`, `reserved`, `porting_in`, `porting_out` or `released`.
+    pub status: &'a str,
+    /// The service it is routed over.
+    pub service_id: Option<&'a str>,
+    /// Who or what answers it.
+    pub assignment: Option<&'a str>,
+    /// Its emergency address; with one, emergency calling is on.
+    pub emergency_address_id: Option<&'a str>,
+}
+
+/// Stores `n`, made at `created_at`.
+pub async fn insert<'e, E: Executor<'e, Database = Any>>(
+    db: E,
+    n: &NewNumber<'_>,
+    created_at: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO numbers (e164, org_id, number_type, country, status, service_id, assignment, \
+         emergency_calling, emergency_address_id, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10)",
+    )
+    .bind(n.e164)
+    .bind(n.org_id)
+    .bind(n.number_type)
+    .bind(n.country)
+    .bind(n.status)
+    .bind(n.service_id)
+    .bind(n.assignment)
+    .bind(n.emergency_address_id.is_some())
+    .bind(n.emergency_address_id)
+    .bind(created_at)
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -189,15 +189,46 @@ pub async fn insert_submitted<'e, E: Executor<'e, Database = Any>>(
     o: &NewPortOrder<'_>,
     now: i64,
 ) -> Result<(), sqlx::Error> {
+    let state = PortOrderState {
+        status: "submitted",
+        foc_at: None,
+        created_at: now,
+        updated_at: now,
+    };
+    insert(db, o, &state).await
+}
+
+/// Where an order stands when it is stored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PortOrderState<'a> {
+    /// `submitted`, `confirmed`, `completed`, `rejected` or `cancelled`.
+    pub status: &'a str,
+    /// The firm order commitment date, once the losing carrier confirmed one.
+    pub foc_at: Option<i64>,
+    /// When it was made.
+    pub created_at: i64,
+    /// When it last changed.
+    pub updated_at: i64,
+}
+
+/// Stores the order `o` as `state` says (the demo data stores orders at every stage).
+pub async fn insert<'e, E: Executor<'e, Database = Any>>(
+    db: E,
+    o: &NewPortOrder<'_>,
+    state: &PortOrderState<'_>,
+) -> Result<(), sqlx::Error> {
     sqlx::query(
-        "INSERT INTO port_orders (id, org_id, losing_carrier, requested_for, status, created_at, \
-         updated_at) VALUES ($1, $2, $3, $4, 'submitted', $5, $5)",
+        "INSERT INTO port_orders (id, org_id, losing_carrier, requested_for, status, foc_at, \
+         created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
     )
     .bind(o.id)
     .bind(o.org_id)
     .bind(o.losing_carrier)
     .bind(o.requested_for)
-    .bind(now)
+    .bind(state.status)
+    .bind(state.foc_at)
+    .bind(state.created_at)
+    .bind(state.updated_at)
     .execute(db)
     .await?;
     Ok(())
@@ -224,14 +255,49 @@ pub async fn insert_submitted_event<'e, E: Executor<'e, Database = Any>>(
     now: i64,
     actor_label: &str,
 ) -> Result<(), sqlx::Error> {
+    let event = NewPortOrderEvent {
+        id: &uuid::Uuid::new_v4().to_string(),
+        order_id,
+        at: now,
+        status: "submitted",
+        note: "",
+        actor_label,
+    };
+    insert_event(db, &event).await
+}
+
+/// A step in an order's history.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NewPortOrderEvent<'a> {
+    /// Opaque id (UUID).
+    pub id: &'a str,
+    /// The order.
+    pub order_id: &'a str,
+    /// When (UTC ms).
+    pub at: i64,
+    /// The order's status from then on.
+    pub status: &'a str,
+    /// What the carrier said; may be empty.
+    pub note: &'a str,
+    /// Who made the step.
+    pub actor_label: &'a str,
+}
+
+/// Adds `event` to its order's history.
+pub async fn insert_event<'e, E: Executor<'e, Database = Any>>(
+    db: E,
+    event: &NewPortOrderEvent<'_>,
+) -> Result<(), sqlx::Error> {
     sqlx::query(
         "INSERT INTO port_order_events (id, port_order_id, at, status, note, actor_label) \
-         VALUES ($1, $2, $3, 'submitted', '', $4)",
+         VALUES ($1, $2, $3, $4, $5, $6)",
     )
-    .bind(uuid::Uuid::new_v4().to_string())
-    .bind(order_id)
-    .bind(now)
-    .bind(actor_label)
+    .bind(event.id)
+    .bind(event.order_id)
+    .bind(event.at)
+    .bind(event.status)
+    .bind(event.note)
+    .bind(event.actor_label)
     .execute(db)
     .await?;
     Ok(())

@@ -65,6 +65,45 @@ pub async fn insert<'e, E: Executor<'e, Database = Any>>(
     Ok(())
 }
 
+/// Records the customer's SBC a service sends calls to: its name, port and transport.
+pub async fn set_sbc<'e, E: Executor<'e, Database = Any>>(
+    db: E,
+    id: &str,
+    fqdn: &str,
+    port: i64,
+    transport: &str,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE services SET sbc_fqdn = $1, sbc_port = $2, sbc_transport = $3 WHERE id = $4",
+    )
+    .bind(fqdn)
+    .bind(port)
+    .bind(transport)
+    .bind(id)
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+/// Records the service's latest health as `check` found it.
+pub async fn set_health<'e, E: Executor<'e, Database = Any>>(
+    db: E,
+    id: &str,
+    check: &HealthCheck,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE services SET health = $1, health_checked_at = $2, health_latency_ms = $3 \
+         WHERE id = $4",
+    )
+    .bind(&check.health)
+    .bind(check.checked_at)
+    .bind(check.latency_ms)
+    .bind(id)
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
 /// The organisation's services, by name.
 pub async fn list_for_org<'e, E: Executor<'e, Database = Any>>(
     db: E,

@@ -146,8 +146,8 @@ pub async fn service_names(db: &Db, org_id: &str) -> Result<ServiceNames, sqlx::
 /// negative size): the calls' indexes on numbers take keys in random order, and with SQLite's
 /// default 2 MiB cache every batch re-reads their pages from the OS (four times slower at
 /// 200,000 rows). The connection gets the default back afterwards.
-const SQLITE_IMPORT_CACHE_KIB: i64 = 256 * 1024;
-const SQLITE_DEFAULT_CACHE_KIB: i64 = 2000;
+pub(crate) const SQLITE_IMPORT_CACHE_KIB: i64 = 256 * 1024;
+pub(crate) const SQLITE_DEFAULT_CACHE_KIB: i64 = 2000;
 
 /// Imports every row of `input` (CSV with the DESIGN header, or NDJSON) into the organisation;
 /// `progress` is called after each batch with the report so far and the input bytes consumed.
@@ -175,11 +175,11 @@ pub async fn import<R: Read + Send + 'static>(
     let mut conn = db.pool().acquire().await?;
     let sqlite = db.backend() == Backend::Sqlite;
     if sqlite {
-        set_cache_size(&mut conn, SQLITE_IMPORT_CACHE_KIB).await?;
+        db::set_sqlite_cache_kib(&mut conn, SQLITE_IMPORT_CACHE_KIB).await?;
     }
     let result = import_on(&mut conn, org_id, parsed, options, progress).await;
     if sqlite
-        && set_cache_size(&mut conn, SQLITE_DEFAULT_CACHE_KIB)
+        && db::set_sqlite_cache_kib(&mut conn, SQLITE_DEFAULT_CACHE_KIB)
             .await
             .is_err()
     {
@@ -277,13 +277,6 @@ fn spawn_parser<R: Read + Send + 'static>(
         let _ = tx.blocking_send(Ok(parsed));
     });
     rx
-}
-
-async fn set_cache_size(conn: &mut AnyConnection, kib: i64) -> Result<(), sqlx::Error> {
-    sqlx::query(&format!("PRAGMA cache_size = -{kib}"))
-        .execute(conn)
-        .await?;
-    Ok(())
 }
 
 async fn import_on(
