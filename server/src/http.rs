@@ -23,6 +23,7 @@ pub mod microsoft;
 pub mod middleware;
 pub mod numbers;
 pub mod openapi;
+pub mod params;
 pub mod port_orders;
 pub mod provider;
 pub mod security_headers;

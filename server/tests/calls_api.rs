@@ -143,8 +143,8 @@ async fn the_default_range_is_the_last_24_hours_by_the_app_clock() {
     assert_eq!(ids(&res), ["recent", "older"]);
     let v = res.json();
     assert_eq!(v["next_cursor"], Value::Null);
-    let from = portal::voice::cdr::parse_rfc3339_ms(v["range"]["from"].as_str().unwrap()).unwrap();
-    let to = portal::voice::cdr::parse_rfc3339_ms(v["range"]["to"].as_str().unwrap()).unwrap();
+    let from = portal::clock::parse_rfc3339_ms(v["range"]["from"].as_str().unwrap()).unwrap();
+    let to = portal::clock::parse_rfc3339_ms(v["range"]["to"].as_str().unwrap()).unwrap();
     assert_eq!(to - from, 24 * HOUR);
     assert!((to - now).abs() < 60_000, "{v}");
 

@@ -64,7 +64,9 @@ pub struct IncidentsResponse {
     pub incidents: Vec<IncidentInfo>,
 }
 
-/// Filters of `GET /api/v1/incidents`; `None` leaves a filter out.
+/// Filters of `GET /api/v1/incidents`; `None` leaves a filter out. The server reads its
+/// requests into this type and documents it, so both name the same parameters; every value is
+/// text, so that a bad one answers 422 `invalid_field` naming its parameter.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::IntoParams), into_params(parameter_in = Query))]
 pub struct IncidentsQuery {
@@ -78,19 +80,19 @@ pub struct IncidentsQuery {
     /// `incident` or `maintenance`.
     pub kind: Option<String>,
     /// How many, 1–200 (default 50).
-    pub limit: Option<i64>,
+    #[cfg_attr(feature = "ssr", param(value_type = Option<i64>))]
+    pub limit: Option<String>,
 }
 
 impl IncidentsQuery {
     /// The query string (without `?`), percent-encoded.
     pub fn to_query_string(&self) -> String {
-        let limit = self.limit.map(|l| l.to_string());
         let pairs = [
             ("status", self.status.as_deref()),
             ("from", self.from.as_deref()),
             ("to", self.to.as_deref()),
             ("kind", self.kind.as_deref()),
-            ("limit", limit.as_deref()),
+            ("limit", self.limit.as_deref()),
         ];
         pairs
             .iter()
@@ -114,7 +116,7 @@ mod tests {
         let q = IncidentsQuery {
             status: Some("open".into()),
             from: Some("2026-03-01T00:00:00+01:00".into()),
-            limit: Some(5),
+            limit: Some("5".into()),
             ..IncidentsQuery::default()
         };
         assert_eq!(

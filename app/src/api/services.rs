@@ -127,6 +127,20 @@ pub async fn list_services() -> Result<ServicesResponse, ApiError> {
     client::get("/services").await
 }
 
+/// The query string of `GET /api/v1/services/{id}`: the utilisation range. The server reads
+/// its requests into this type and documents it; every value is text, so that a bad one
+/// answers 422 `invalid_field` naming its parameter.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::IntoParams), into_params(parameter_in = Query))]
+pub struct ServiceQuery {
+    /// Start of the utilisation range (RFC 3339); default `to` minus 24 hours
+    pub from: Option<String>,
+    /// End of the utilisation range (RFC 3339); default now
+    pub to: Option<String>,
+    /// `hour` (default) or `day`
+    pub bucket: Option<String>,
+}
+
 /// One of the organisation's services with its utilisation; `query` is the query string
 /// without `?` (`from`, `to` in RFC 3339, `bucket=hour|day`; may be empty).
 pub async fn get_service(id: String, query: &str) -> Result<ServiceDetail, ApiError> {

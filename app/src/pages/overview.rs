@@ -431,7 +431,7 @@ fn OpenIncidents() -> impl IntoView {
     let incidents = LocalResource::new(|| async {
         list_incidents(&IncidentsQuery {
             status: Some("open".to_string()),
-            limit: Some(20),
+            limit: Some("20".to_string()),
             ..IncidentsQuery::default()
         })
         .await

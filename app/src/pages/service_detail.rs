@@ -248,7 +248,7 @@ fn HealthHistory(service_id: String, country: String, period: RwSignal<Period>) 
         async move {
             list_incidents(&IncidentsQuery {
                 from,
-                limit: Some(100),
+                limit: Some("100".to_string()),
                 ..IncidentsQuery::default()
             })
             .await

@@ -26,7 +26,6 @@
 use std::collections::BTreeMap;
 
 use axum::extract::State;
-use serde::Deserialize;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use app::api::{
@@ -37,6 +36,8 @@ use app::api::{
     ErrorBody,
 };
 
+use crate::http::openapi::errors::OrgRead;
+use crate::http::openapi::params::ActingFor;
 use crate::{
     clock::rfc3339_ms,
     db::{
@@ -44,11 +45,10 @@ use crate::{
         rollups::{SeriesBy, Sums},
         services::ServiceLimit,
     },
-    voice::cdr::parse_rfc3339_ms,
 };
 
 use super::caller::{Caller, Role};
-use super::{error::ApiQuery, ApiError, ApiJson, ApiResult, AppState};
+use super::{error::ApiQuery, params, ApiError, ApiJson, ApiResult, AppState};
 
 /// Routes under `/api/v1`.
 pub fn router() -> OpenApiRouter<AppState> {
@@ -64,30 +64,14 @@ const DEFAULT_RANGE_MS: i64 = DAY_MS;
 /// The longest range one request may cover.
 const MAX_RANGE_DAYS: i64 = 400;
 
-/// The query string of both routes, read as text so that a bad value names its parameter.
-#[derive(Debug, Default, Deserialize)]
-pub struct AnalyticsParams {
-    from: Option<String>,
-    to: Option<String>,
-    service: Option<String>,
-    bucket: Option<String>,
-    by: Option<String>,
-    compare: Option<String>,
-}
-
-fn parse_time(field: &str, value: &str) -> ApiResult<i64> {
-    parse_rfc3339_ms(value)
-        .map_err(|reason| ApiError::invalid_field(field, format!("{field}: {value:?} {reason}")))
-}
-
 /// The whole-hour range `[from, to)`: `from` rounded down, `to` up.
-fn range(q: &AnalyticsParams, now_ms: i64) -> ApiResult<(i64, i64)> {
+fn range(q: &AnalyticsQuery, now_ms: i64) -> ApiResult<(i64, i64)> {
     let to = match &q.to {
-        Some(v) => parse_time("to", v)?,
+        Some(v) => params::time("to", v)?,
         None => now_ms,
     };
     let from = match &q.from {
-        Some(v) => parse_time("from", v)?,
+        Some(v) => params::time("from", v)?,
         // The 24 whole hours ending with the (rounded) `to`.
         None => ceil_hour(to) - DEFAULT_RANGE_MS,
     };
@@ -175,22 +159,18 @@ fn previous_range(compare: Option<&str>, from: i64, to: i64) -> ApiResult<(i64, 
     tag = "analytics",
     operation_id = "analytics_summary",
     summary = "Call figures over a range, against the period before",
-    params(AnalyticsQuery, ("org" = Option<String>, Query, description = "Carrier staff only: the slug of the organisation acted for")),
+    params(AnalyticsQuery, ActingFor),
     responses(
         (status = 200, description = "The range's figures, the period before it, and per-service figures", body = AnalyticsSummary),
-        (status = 400, description = "`org_required`: carrier staff must name the organisation with `?org=SLUG`", body = ErrorBody),
-        (status = 401, description = "`unauthenticated`: no valid session or API token; `invalid_token` or `token_expired`: the Bearer token is unknown, revoked or expired; `mfa_required`: a sign-in waits for its code", body = ErrorBody),
-        (status = 403, description = "`insufficient_role` or `insufficient_scope`: the caller's role or token scope does not allow this", body = ErrorBody),
-        (status = 404, description = "`not_found`: no such organisation (or one that is not the caller's)", body = ErrorBody),
+        OrgRead,
         (status = 422, description = "`invalid_query`, or `invalid_field` (with `field`): a parameter is not valid (times RFC 3339, range at most 400 days)", body = ErrorBody),
-        (status = 500, description = "`internal`: a failure on the portal's side; quote `request_id` to support", body = ErrorBody),
     ),
     security(("session" = []), ("api_token" = [])),
 )]
 async fn summary(
     State(state): State<AppState>,
     caller: Caller,
-    ApiQuery(q): ApiQuery<AnalyticsParams>,
+    ApiQuery(q): ApiQuery<AnalyticsQuery>,
 ) -> ApiResult<ApiJson<AnalyticsSummary>> {
     caller.require(Role::Viewer)?;
     let (from, to) = range(&q, state.clock.now_ms())?;
@@ -224,46 +204,36 @@ async fn summary(
     tag = "analytics",
     operation_id = "analytics_timeseries",
     summary = "Call figures per hour or day, by service or country",
-    params(AnalyticsQuery, ("org" = Option<String>, Query, description = "Carrier staff only: the slug of the organisation acted for")),
+    params(AnalyticsQuery, ActingFor),
     responses(
         (status = 200, description = "Per-bucket series by service or country", body = AnalyticsTimeseries),
-        (status = 400, description = "`org_required`: carrier staff must name the organisation with `?org=SLUG`", body = ErrorBody),
-        (status = 401, description = "`unauthenticated`: no valid session or API token; `invalid_token` or `token_expired`: the Bearer token is unknown, revoked or expired; `mfa_required`: a sign-in waits for its code", body = ErrorBody),
-        (status = 403, description = "`insufficient_role` or `insufficient_scope`: the caller's role or token scope does not allow this", body = ErrorBody),
-        (status = 404, description = "`not_found`: no such organisation (or one that is not the caller's)", body = ErrorBody),
+        OrgRead,
         (status = 422, description = "`invalid_query`, or `invalid_field` (with `field`): a parameter is not valid (times RFC 3339, range at most 400 days)", body = ErrorBody),
-        (status = 500, description = "`internal`: a failure on the portal's side; quote `request_id` to support", body = ErrorBody),
     ),
     security(("session" = []), ("api_token" = [])),
 )]
 async fn timeseries(
     State(state): State<AppState>,
     caller: Caller,
-    ApiQuery(q): ApiQuery<AnalyticsParams>,
+    ApiQuery(q): ApiQuery<AnalyticsQuery>,
 ) -> ApiResult<ApiJson<AnalyticsTimeseries>> {
     caller.require(Role::Viewer)?;
     let (from, to) = range(&q, state.clock.now_ms())?;
-    let bucket = q.bucket.as_deref().unwrap_or("hour");
-    let size = match bucket {
-        "hour" => HOUR_MS,
-        "day" => DAY_MS,
-        _ => {
-            return Err(ApiError::invalid_field(
-                "bucket",
-                "bucket must be one of hour, day.",
-            ))
-        }
-    };
-    let by = q.by.as_deref().unwrap_or("service");
-    let series_by = match by {
-        "service" => SeriesBy::Service,
-        "country" => SeriesBy::Country,
-        _ => {
-            return Err(ApiError::invalid_field(
-                "by",
-                "by must be one of service, country.",
-            ))
-        }
+    let bucket = params::one_of(
+        "bucket",
+        q.bucket.as_deref().unwrap_or("hour"),
+        &["hour", "day"],
+    )?;
+    let size = if bucket == "day" { DAY_MS } else { HOUR_MS };
+    let by = params::one_of(
+        "by",
+        q.by.as_deref().unwrap_or("service"),
+        &["service", "country"],
+    )?;
+    let series_by = if by == "country" {
+        SeriesBy::Country
+    } else {
+        SeriesBy::Service
     };
     let rows =
         db::rollups::buckets(state.db.pool(), &caller.org_id, series_by, size, from, to).await?;
@@ -315,10 +285,10 @@ mod tests {
 
     #[test]
     fn ranges_round_to_whole_hours() {
-        let q = AnalyticsParams {
+        let q = AnalyticsQuery {
             from: Some("2026-03-01T01:30:00Z".into()),
             to: Some("2026-03-01T03:00:00.001Z".into()),
-            ..AnalyticsParams::default()
+            ..AnalyticsQuery::default()
         };
         let (from, to) = range(&q, 0).unwrap_or_default();
         assert_eq!(rfc3339_ms(from), "2026-03-01T01:00:00Z");

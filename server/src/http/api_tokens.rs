@@ -15,6 +15,8 @@ use app::api::{
     ErrorBody,
 };
 
+use crate::http::openapi::errors::{Internal, InvalidBody, JsonBody, NoSuchOrg, OrgCaller};
+use crate::http::openapi::params::ActingFor;
 use crate::{
     audit::RequestMeta,
     auth::api_tokens::{self as tokens, ApiTokenError, NewToken},
@@ -85,14 +87,13 @@ fn valid_name(name: &str) -> ApiResult<String> {
     tag = "api-tokens",
     operation_id = "list_api_tokens",
     summary = "List the organisation's API tokens",
-    params(("org" = Option<String>, Query, description = "Carrier staff only: the slug of the organisation acted for")),
+    params(ActingFor),
     responses(
         (status = 200, description = "The organisation's API tokens (never their secrets)", body = ApiTokensResponse),
-        (status = 400, description = "`org_required`: carrier staff must name the organisation with `?org=SLUG`", body = ErrorBody),
-        (status = 401, description = "`unauthenticated`: no valid session or API token; `invalid_token` or `token_expired`: the Bearer token is unknown, revoked or expired; `mfa_required`: a sign-in waits for its code", body = ErrorBody),
+        OrgCaller,
         (status = 403, description = "`insufficient_role` or `insufficient_scope`: only administrators manage tokens, and never with a token; `csrf`: not same-origin", body = ErrorBody),
-        (status = 404, description = "`not_found`: no such organisation (or one that is not the caller's)", body = ErrorBody),
-        (status = 500, description = "`internal`: a failure on the portal's side; quote `request_id` to support", body = ErrorBody),
+        NoSuchOrg,
+        Internal,
     ),
     security(("session" = []), ("api_token" = [])),
 )]
@@ -117,18 +118,16 @@ async fn list(
     tag = "api-tokens",
     operation_id = "create_api_token",
     summary = "Create an API token",
-    params(("org" = Option<String>, Query, description = "Carrier staff only: the slug of the organisation acted for")),
+    params(ActingFor),
     request_body = CreateApiTokenRequest,
     responses(
         (status = 201, description = "The new token; its secret is shown only in this answer", body = CreateApiTokenResponse),
-        (status = 400, description = "`org_required`: carrier staff must name the organisation with `?org=SLUG`", body = ErrorBody),
-        (status = 401, description = "`unauthenticated`: no valid session or API token; `invalid_token` or `token_expired`: the Bearer token is unknown, revoked or expired; `mfa_required`: a sign-in waits for its code", body = ErrorBody),
+        OrgCaller,
         (status = 403, description = "`insufficient_role` or `insufficient_scope`: only administrators manage tokens, and never with a token; `csrf`: not same-origin", body = ErrorBody),
-        (status = 404, description = "`not_found`: no such organisation (or one that is not the caller's)", body = ErrorBody),
-        (status = 413, description = "`payload_too_large`: the body is larger than the portal accepts", body = ErrorBody),
-        (status = 415, description = "`unsupported_media_type`: the body was not sent as `application/json`", body = ErrorBody),
-        (status = 422, description = "`malformed_json`, `invalid_body` or `invalid_field` (with `field`): the body is not acceptable", body = ErrorBody),
-        (status = 500, description = "`internal`: a failure on the portal's side; quote `request_id` to support", body = ErrorBody),
+        NoSuchOrg,
+        JsonBody,
+        InvalidBody,
+        Internal,
     ),
     security(("session" = []), ("api_token" = [])),
 )]
@@ -176,14 +175,13 @@ async fn create(
     tag = "api-tokens",
     operation_id = "revoke_api_token",
     summary = "Revoke an API token",
-    params(("id" = String, Path, description = "The token id"), ("org" = Option<String>, Query, description = "Carrier staff only: the slug of the organisation acted for")),
+    params(("id" = String, Path, description = "The token id"), ActingFor),
     responses(
         (status = 200, description = "The token as revoked (revoking it again changes nothing)", body = ApiTokenInfo),
-        (status = 400, description = "`org_required`: carrier staff must name the organisation with `?org=SLUG`", body = ErrorBody),
-        (status = 401, description = "`unauthenticated`: no valid session or API token; `invalid_token` or `token_expired`: the Bearer token is unknown, revoked or expired; `mfa_required`: a sign-in waits for its code", body = ErrorBody),
+        OrgCaller,
         (status = 403, description = "`insufficient_role` or `insufficient_scope`: only administrators manage tokens, and never with a token; `csrf`: not same-origin", body = ErrorBody),
         (status = 404, description = "`not_found`: the organisation has no API token with this id (or no such organisation)", body = ErrorBody),
-        (status = 500, description = "`internal`: a failure on the portal's side; quote `request_id` to support", body = ErrorBody),
+        Internal,
     ),
     security(("session" = []), ("api_token" = [])),
 )]

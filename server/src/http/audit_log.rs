@@ -8,6 +8,7 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 use app::api::audit::{AuditEntry, AuditPage, MfaPolicyRequest};
 use app::api::{auth::OkResponse, ErrorBody};
 
+use crate::http::openapi::errors::{Internal, InvalidBody, JsonBody, SessionOnly};
 use crate::{
     accounts::{self, AccountError},
     audit::RequestMeta,
@@ -67,11 +68,11 @@ fn parse_time(field: &str, value: &str) -> ApiResult<i64> {
     params(AuditQuery),
     responses(
         (status = 200, description = "A page of audit entries, newest first", body = AuditPage),
-        (status = 401, description = "`unauthenticated`: not signed in (`mfa_required` while a sign-in waits for its code)", body = ErrorBody),
+        SessionOnly,
         (status = 403, description = "`forbidden`: only administrators (and carrier staff) read the audit log", body = ErrorBody),
         (status = 404, description = "`not_found`: carrier staff named an organisation that does not exist, or a customer named another organisation than its own", body = ErrorBody),
         (status = 422, description = "`invalid_query`, or `invalid_field` (with `field`): a filter is not valid", body = ErrorBody),
-        (status = 500, description = "`internal`: a failure on the portal's side; quote `request_id` to support", body = ErrorBody),
+        Internal,
     ),
     security(("session" = [])),
 )]
@@ -156,13 +157,12 @@ async fn list(
     request_body = MfaPolicyRequest,
     responses(
         (status = 200, description = "The policy is saved", body = OkResponse),
-        (status = 401, description = "`unauthenticated`: not signed in (`mfa_required` while a sign-in waits for its code)", body = ErrorBody),
+        SessionOnly,
         (status = 403, description = "`forbidden`: only an administrator of the organisation changes it; `csrf`: not same-origin", body = ErrorBody),
         (status = 404, description = "`not_found`: the organisation no longer exists, or `?org=` named another organisation than the user's", body = ErrorBody),
-        (status = 413, description = "`payload_too_large`: the body is larger than the portal accepts", body = ErrorBody),
-        (status = 415, description = "`unsupported_media_type`: the body was not sent as `application/json`", body = ErrorBody),
-        (status = 422, description = "`malformed_json`, `invalid_body` or `invalid_field` (with `field`): the body is not acceptable", body = ErrorBody),
-        (status = 500, description = "`internal`: a failure on the portal's side; quote `request_id` to support", body = ErrorBody),
+        JsonBody,
+        InvalidBody,
+        Internal,
     ),
     security(("session" = [])),
 )]

@@ -12,6 +12,7 @@ use app::api::{
     ErrorBody,
 };
 
+use crate::http::openapi::errors::{Csrf, Internal, InvalidBody, JsonBody};
 use crate::{
     accounts,
     audit::RequestMeta,
@@ -80,11 +81,10 @@ fn cookie_headers(started: &Started) -> HeaderMap {
         (status = 200, description = "The password was right: `signed_in`, `mfa_required` (send the code to `/auth/mfa`) or `mfa_enrolment_required`; sets the session cookie", body = SignInResponse),
         (status = 401, description = "`invalid_credentials`: the email or password is not right", body = ErrorBody),
         (status = 403, description = "`sso_required`: the organisation signs in with Microsoft only; `csrf`: not same-origin", body = ErrorBody),
-        (status = 413, description = "`payload_too_large`: the body is larger than the portal accepts", body = ErrorBody),
-        (status = 415, description = "`unsupported_media_type`: the body was not sent as `application/json`", body = ErrorBody),
-        (status = 422, description = "`malformed_json`, `invalid_body` or `invalid_field` (with `field`): the body is not acceptable", body = ErrorBody),
+        JsonBody,
+        InvalidBody,
         (status = 429, description = "`rate_limited`: too many failures; retry after the `Retry-After` header's seconds", body = ErrorBody),
-        (status = 500, description = "`internal`: a failure on the portal's side; quote `request_id` to support", body = ErrorBody),
+        Internal,
     ),
 )]
 async fn login(
@@ -129,11 +129,10 @@ async fn login(
         (status = 200, description = "The code was right: `signed_in` (with `recovery_codes_remaining` after a recovery code); renews the session cookie", body = SignInResponse),
         (status = 401, description = "`mfa_expired`: no sign-in is waiting for a code (the fifth wrong code drops it); `invalid_code`: the code is not right", body = ErrorBody),
         (status = 403, description = "`codes_locked`: 100 wrong codes in a row locked the account's codes (a password reset or an administrator unlocks them); `csrf`: a cookie-authenticated change that is not same-origin", body = ErrorBody),
-        (status = 413, description = "`payload_too_large`: the body is larger than the portal accepts", body = ErrorBody),
-        (status = 415, description = "`unsupported_media_type`: the body was not sent as `application/json`", body = ErrorBody),
-        (status = 422, description = "`malformed_json`, `invalid_body` or `invalid_field` (with `field`): the body is not acceptable", body = ErrorBody),
+        JsonBody,
+        InvalidBody,
         (status = 429, description = "`rate_limited`: too many failures; retry after the `Retry-After` header's seconds", body = ErrorBody),
-        (status = 500, description = "`internal`: a failure on the portal's side; quote `request_id` to support", body = ErrorBody),
+        Internal,
     ),
     security(("session" = [])),
 )]
@@ -171,8 +170,8 @@ async fn mfa(
     summary = "Sign out",
     responses(
         (status = 200, description = "The session (if any) has ended and the cookie is cleared", body = OkResponse),
-        (status = 403, description = "`csrf`: a cookie-authenticated change that is not same-origin", body = ErrorBody),
-        (status = 500, description = "`internal`: a failure on the portal's side; quote `request_id` to support", body = ErrorBody),
+        Csrf,
+        Internal,
     ),
     security(("session" = [])),
 )]

@@ -22,20 +22,19 @@ use app::api::{
     ErrorBody,
 };
 
+use crate::http::openapi::errors::{Internal, OrgCaller, OrgRead, ReadRole};
+use crate::http::openapi::params::ActingFor;
 use crate::{
     clock::rfc3339_ms,
     db::{
         self,
         calls::{CallFilter, CallKey, StoredCall},
     },
-    voice::{
-        cdr::{is_e164, parse_rfc3339_ms},
-        countries,
-    },
+    voice::{cdr::is_e164, countries},
 };
 
 use super::caller::{Caller, Role};
-use super::{error::ApiQuery, ApiError, ApiJson, ApiResult, AppState};
+use super::{error::ApiQuery, params, ApiError, ApiJson, ApiResult, AppState};
 
 /// Routes under `/api/v1`.
 pub fn router() -> OpenApiRouter<AppState> {
@@ -76,31 +75,15 @@ fn decode_cursor(s: &str) -> Option<CallKey> {
     Some(CallKey { started_at, id })
 }
 
-fn parse_time(field: &str, value: &str) -> ApiResult<i64> {
-    parse_rfc3339_ms(value)
-        .map_err(|reason| ApiError::invalid_field(field, format!("{field}: {value:?} {reason}")))
-}
-
-fn one_of(field: &str, value: &str, allowed: &[&str]) -> ApiResult<String> {
-    if allowed.contains(&value) {
-        Ok(value.to_string())
-    } else {
-        Err(ApiError::invalid_field(
-            field,
-            format!("{field} must be one of {}.", allowed.join(", ")),
-        ))
-    }
-}
-
 /// Checks the query string of `GET /calls` (the CSV export takes it too); the first bad value
 /// answers 422 `invalid_field` naming its parameter.
 pub(super) fn parse(q: &CallsQuery, now_ms: i64) -> ApiResult<CallsRequest> {
     let to = match &q.to {
-        Some(v) => parse_time("to", v)?,
+        Some(v) => params::time("to", v)?,
         None => now_ms,
     };
     let from = match &q.from {
-        Some(v) => parse_time("from", v)?,
+        Some(v) => params::time("from", v)?,
         None => to - DEFAULT_RANGE_MS,
     };
     if from > to {
@@ -109,16 +92,7 @@ pub(super) fn parse(q: &CallsQuery, now_ms: i64) -> ApiResult<CallsRequest> {
             "from must not be after to (calls are listed with from ≤ start < to).",
         ));
     }
-    let limit = match &q.limit {
-        Some(v) => v
-            .parse::<i64>()
-            .ok()
-            .filter(|l| (1..=MAX_LIMIT).contains(l))
-            .ok_or_else(|| {
-                ApiError::invalid_field("limit", format!("limit must be 1 to {MAX_LIMIT}."))
-            })?,
-        None => DEFAULT_LIMIT,
-    };
+    let limit = params::limit(q.limit.as_deref(), DEFAULT_LIMIT, MAX_LIMIT)?;
     let after = match &q.cursor {
         Some(v) => Some(decode_cursor(v).ok_or_else(|| {
             ApiError::invalid_field(
@@ -134,10 +108,10 @@ pub(super) fn parse(q: &CallsQuery, now_ms: i64) -> ApiResult<CallsRequest> {
         ..CallFilter::default()
     };
     if let Some(v) = &q.direction {
-        filter.direction = Some(one_of("direction", v, &DIRECTIONS)?);
+        filter.direction = Some(params::one_of("direction", v, &DIRECTIONS)?);
     }
     if let Some(v) = &q.result {
-        filter.result = Some(one_of("result", v, &RESULTS)?);
+        filter.result = Some(params::one_of("result", v, &RESULTS)?);
     }
     if let Some(v) = &q.number {
         if !is_e164(v) {
@@ -212,15 +186,11 @@ fn call_info(c: StoredCall) -> CallInfo {
     tag = "calls",
     operation_id = "list_calls",
     summary = "List calls",
-    params(CallsQuery, ("org" = Option<String>, Query, description = "Carrier staff only: the slug of the organisation acted for")),
+    params(CallsQuery, ActingFor),
     responses(
         (status = 200, description = "One page of the organisation's calls in the range, newest first", body = CallsPage),
-        (status = 400, description = "`org_required`: carrier staff must name the organisation with `?org=SLUG`", body = ErrorBody),
-        (status = 401, description = "`unauthenticated`: no valid session or API token; `invalid_token` or `token_expired`: the Bearer token is unknown, revoked or expired; `mfa_required`: a sign-in waits for its code", body = ErrorBody),
-        (status = 403, description = "`insufficient_role` or `insufficient_scope`: the caller's role or token scope does not allow this", body = ErrorBody),
-        (status = 404, description = "`not_found`: no such organisation (or one that is not the caller's)", body = ErrorBody),
+        OrgRead,
         (status = 422, description = "`invalid_query`, or `invalid_field` (with `field`): a filter, `limit` or `cursor` is not valid", body = ErrorBody),
-        (status = 500, description = "`internal`: a failure on the portal's side; quote `request_id` to support", body = ErrorBody),
     ),
     security(("session" = []), ("api_token" = [])),
 )]
@@ -265,14 +235,13 @@ async fn list(
     tag = "calls",
     operation_id = "get_call",
     summary = "Get one call",
-    params(("id" = String, Path, description = "The call id"), ("org" = Option<String>, Query, description = "Carrier staff only: the slug of the organisation acted for")),
+    params(("id" = String, Path, description = "The call id"), ActingFor),
     responses(
         (status = 200, description = "The call", body = CallInfo),
-        (status = 400, description = "`org_required`: carrier staff must name the organisation with `?org=SLUG`", body = ErrorBody),
-        (status = 401, description = "`unauthenticated`: no valid session or API token; `invalid_token` or `token_expired`: the Bearer token is unknown, revoked or expired; `mfa_required`: a sign-in waits for its code", body = ErrorBody),
-        (status = 403, description = "`insufficient_role` or `insufficient_scope`: the caller's role or token scope does not allow this", body = ErrorBody),
+        OrgCaller,
+        ReadRole,
         (status = 404, description = "`not_found`: the organisation has no call with this id (or no such organisation)", body = ErrorBody),
-        (status = 500, description = "`internal`: a failure on the portal's side; quote `request_id` to support", body = ErrorBody),
+        Internal,
     ),
     security(("session" = []), ("api_token" = [])),
 )]

@@ -16,6 +16,10 @@ use app::api::{
     ErrorBody,
 };
 
+use crate::http::openapi::errors::{
+    Internal, InvalidBody, JsonBody, NoSuchOrg, OrgCaller, OrgRead, WriteRole,
+};
+use crate::http::openapi::params::ActingFor;
 use crate::{
     audit::RequestMeta,
     clock::rfc3339_ms,
@@ -96,14 +100,10 @@ async fn must_exist(state: &AppState, caller: &Caller, id: &str) -> ApiResult<()
     tag = "emergency-addresses",
     operation_id = "list_emergency_addresses",
     summary = "List emergency addresses",
-    params(("org" = Option<String>, Query, description = "Carrier staff only: the slug of the organisation acted for")),
+    params(ActingFor),
     responses(
         (status = 200, description = "The organisation's emergency addresses", body = EmergencyAddressesResponse),
-        (status = 400, description = "`org_required`: carrier staff must name the organisation with `?org=SLUG`", body = ErrorBody),
-        (status = 401, description = "`unauthenticated`: no valid session or API token; `invalid_token` or `token_expired`: the Bearer token is unknown, revoked or expired; `mfa_required`: a sign-in waits for its code", body = ErrorBody),
-        (status = 403, description = "`insufficient_role` or `insufficient_scope`: the caller's role or token scope does not allow this", body = ErrorBody),
-        (status = 404, description = "`not_found`: no such organisation (or one that is not the caller's)", body = ErrorBody),
-        (status = 500, description = "`internal`: a failure on the portal's side; quote `request_id` to support", body = ErrorBody),
+        OrgRead,
     ),
     security(("session" = []), ("api_token" = [])),
 )]
@@ -127,18 +127,16 @@ async fn list(
     tag = "emergency-addresses",
     operation_id = "create_emergency_address",
     summary = "Create an emergency address",
-    params(("org" = Option<String>, Query, description = "Carrier staff only: the slug of the organisation acted for")),
+    params(ActingFor),
     request_body = EmergencyAddressRequest,
     responses(
         (status = 201, description = "The new address", body = EmergencyAddressInfo),
-        (status = 400, description = "`org_required`: carrier staff must name the organisation with `?org=SLUG`", body = ErrorBody),
-        (status = 401, description = "`unauthenticated`: no valid session or API token; `invalid_token` or `token_expired`: the Bearer token is unknown, revoked or expired; `mfa_required`: a sign-in waits for its code", body = ErrorBody),
-        (status = 403, description = "`insufficient_role` or `insufficient_scope`: the role or token scope does not allow this; `csrf`: a cookie-authenticated change that is not same-origin", body = ErrorBody),
-        (status = 404, description = "`not_found`: no such organisation (or one that is not the caller's)", body = ErrorBody),
-        (status = 413, description = "`payload_too_large`: the body is larger than the portal accepts", body = ErrorBody),
-        (status = 415, description = "`unsupported_media_type`: the body was not sent as `application/json`", body = ErrorBody),
-        (status = 422, description = "`malformed_json`, `invalid_body` or `invalid_field` (with `field`): the body is not acceptable", body = ErrorBody),
-        (status = 500, description = "`internal`: a failure on the portal's side; quote `request_id` to support", body = ErrorBody),
+        OrgCaller,
+        WriteRole,
+        NoSuchOrg,
+        JsonBody,
+        InvalidBody,
+        Internal,
     ),
     security(("session" = []), ("api_token" = [])),
 )]
@@ -167,18 +165,16 @@ async fn create(
     tag = "emergency-addresses",
     operation_id = "update_emergency_address",
     summary = "Replace an emergency address",
-    params(("id" = String, Path, description = "The emergency address id"), ("org" = Option<String>, Query, description = "Carrier staff only: the slug of the organisation acted for")),
+    params(("id" = String, Path, description = "The emergency address id"), ActingFor),
     request_body = EmergencyAddressRequest,
     responses(
         (status = 200, description = "The address as replaced", body = EmergencyAddressInfo),
-        (status = 400, description = "`org_required`: carrier staff must name the organisation with `?org=SLUG`", body = ErrorBody),
-        (status = 401, description = "`unauthenticated`: no valid session or API token; `invalid_token` or `token_expired`: the Bearer token is unknown, revoked or expired; `mfa_required`: a sign-in waits for its code", body = ErrorBody),
-        (status = 403, description = "`insufficient_role` or `insufficient_scope`: the role or token scope does not allow this; `csrf`: a cookie-authenticated change that is not same-origin", body = ErrorBody),
+        OrgCaller,
+        WriteRole,
         (status = 404, description = "`not_found`: the organisation has no emergency address with this id (or no such organisation)", body = ErrorBody),
-        (status = 413, description = "`payload_too_large`: the body is larger than the portal accepts", body = ErrorBody),
-        (status = 415, description = "`unsupported_media_type`: the body was not sent as `application/json`", body = ErrorBody),
-        (status = 422, description = "`malformed_json`, `invalid_body` or `invalid_field` (with `field`): the body is not acceptable", body = ErrorBody),
-        (status = 500, description = "`internal`: a failure on the portal's side; quote `request_id` to support", body = ErrorBody),
+        JsonBody,
+        InvalidBody,
+        Internal,
     ),
     security(("session" = []), ("api_token" = [])),
 )]
@@ -211,15 +207,14 @@ async fn update(
     tag = "emergency-addresses",
     operation_id = "delete_emergency_address",
     summary = "Delete an unused emergency address",
-    params(("id" = String, Path, description = "The emergency address id"), ("org" = Option<String>, Query, description = "Carrier staff only: the slug of the organisation acted for")),
+    params(("id" = String, Path, description = "The emergency address id"), ActingFor),
     responses(
         (status = 200, description = "The address as it was before it was deleted", body = EmergencyAddressInfo),
-        (status = 400, description = "`org_required`: carrier staff must name the organisation with `?org=SLUG`", body = ErrorBody),
-        (status = 401, description = "`unauthenticated`: no valid session or API token; `invalid_token` or `token_expired`: the Bearer token is unknown, revoked or expired; `mfa_required`: a sign-in waits for its code", body = ErrorBody),
-        (status = 403, description = "`insufficient_role` or `insufficient_scope`: the role or token scope does not allow this; `csrf`: a cookie-authenticated change that is not same-origin", body = ErrorBody),
+        OrgCaller,
+        WriteRole,
         (status = 404, description = "`not_found`: the organisation has no emergency address with this id (or no such organisation)", body = ErrorBody),
         (status = 409, description = "`address_in_use`: a number still uses the address", body = ErrorBody),
-        (status = 500, description = "`internal`: a failure on the portal's side; quote `request_id` to support", body = ErrorBody),
+        Internal,
     ),
     security(("session" = []), ("api_token" = [])),
 )]

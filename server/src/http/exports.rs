@@ -28,6 +28,8 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 
 use app::api::{calls::CallsQuery, ErrorBody};
 
+use crate::http::openapi::errors::OrgRead;
+use crate::http::openapi::params::ActingFor;
 use crate::{
     clock::{rfc3339_ms, write_rfc3339_ms},
     db::{
@@ -171,15 +173,11 @@ fn safe(text: String) -> String {
     tag = "numbers",
     operation_id = "export_numbers_csv",
     summary = "Export numbers as CSV",
-    params(ListQuery, ("org" = Option<String>, Query, description = "Carrier staff only: the slug of the organisation acted for")),
+    params(ListQuery, ActingFor),
     responses(
         (status = 200, description = "Every number matching the filters of `GET /numbers` (`limit` ignored), as CSV with a header line", content_type = "text/csv", body = String),
-        (status = 400, description = "`org_required`: carrier staff must name the organisation with `?org=SLUG`", body = ErrorBody),
-        (status = 401, description = "`unauthenticated`: no valid session or API token; `invalid_token` or `token_expired`: the Bearer token is unknown, revoked or expired; `mfa_required`: a sign-in waits for its code", body = ErrorBody),
-        (status = 403, description = "`insufficient_role` or `insufficient_scope`: the caller's role or token scope does not allow this", body = ErrorBody),
-        (status = 404, description = "`not_found`: no such organisation (or one that is not the caller's)", body = ErrorBody),
+        OrgRead,
         (status = 422, description = "`invalid_query`, or `invalid_field` (with `field`): a filter is not valid (checked before any CSV is sent)", body = ErrorBody),
-        (status = 500, description = "`internal`: a failure on the portal's side; quote `request_id` to support", body = ErrorBody),
     ),
     security(("session" = []), ("api_token" = [])),
 )]
@@ -238,15 +236,11 @@ async fn export_numbers(
     tag = "calls",
     operation_id = "export_calls_csv",
     summary = "Export calls as CSV (the CDR exchange format)",
-    params(CallsQuery, ("org" = Option<String>, Query, description = "Carrier staff only: the slug of the organisation acted for")),
+    params(CallsQuery, ActingFor),
     responses(
         (status = 200, description = "Every call matching the filters and range of `GET /calls` (`limit` ignored), newest first, in the CDR exchange format", content_type = "text/csv", body = String),
-        (status = 400, description = "`org_required`: carrier staff must name the organisation with `?org=SLUG`", body = ErrorBody),
-        (status = 401, description = "`unauthenticated`: no valid session or API token; `invalid_token` or `token_expired`: the Bearer token is unknown, revoked or expired; `mfa_required`: a sign-in waits for its code", body = ErrorBody),
-        (status = 403, description = "`insufficient_role` or `insufficient_scope`: the caller's role or token scope does not allow this", body = ErrorBody),
-        (status = 404, description = "`not_found`: no such organisation (or one that is not the caller's)", body = ErrorBody),
+        OrgRead,
         (status = 422, description = "`invalid_query`, or `invalid_field` (with `field`): a filter is not valid (checked before any CSV is sent)", body = ErrorBody),
-        (status = 500, description = "`internal`: a failure on the portal's side; quote `request_id` to support", body = ErrorBody),
     ),
     security(("session" = []), ("api_token" = [])),
 )]

@@ -15,7 +15,6 @@
 use std::collections::HashMap;
 
 use axum::extract::State;
-use serde::Deserialize;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use app::api::{
@@ -23,8 +22,10 @@ use app::api::{
     ErrorBody,
 };
 
+use crate::http::openapi::errors::OrgRead;
+use crate::http::openapi::params::ActingFor;
 use crate::{
-    clock::{parse_rfc3339_ms, rfc3339_ms},
+    clock::rfc3339_ms,
     db::{
         self,
         incidents::{IncidentFilter, IncidentRow, StatusFilter},
@@ -32,7 +33,7 @@ use crate::{
 };
 
 use super::caller::{Caller, Role};
-use super::{error::ApiQuery, ApiError, ApiJson, ApiResult, AppState};
+use super::{error::ApiQuery, params, ApiError, ApiJson, ApiResult, AppState};
 
 /// Routes under `/api/v1`.
 pub fn router() -> OpenApiRouter<AppState> {
@@ -54,23 +55,8 @@ const KINDS: [&str; 2] = ["incident", "maintenance"];
 const DEFAULT_LIMIT: i64 = 50;
 const MAX_LIMIT: i64 = 200;
 
-/// The query string, read as text so that a bad value names its parameter.
-#[derive(Debug, Default, Deserialize)]
-pub struct IncidentsParams {
-    status: Option<String>,
-    kind: Option<String>,
-    from: Option<String>,
-    to: Option<String>,
-    limit: Option<String>,
-}
-
-fn parse_time(field: &str, value: &str) -> ApiResult<i64> {
-    parse_rfc3339_ms(value)
-        .map_err(|reason| ApiError::invalid_field(field, format!("{field}: {value:?} {reason}")))
-}
-
 /// The checked filters and the limit.
-fn filters(q: &IncidentsParams) -> ApiResult<(IncidentFilter, i64)> {
+fn filters(q: &IncidentsQuery) -> ApiResult<(IncidentFilter, i64)> {
     let mut filter = IncidentFilter::default();
     if let Some(status) = q.status.as_deref() {
         filter.status = Some(match status {
@@ -100,9 +86,9 @@ fn filters(q: &IncidentsParams) -> ApiResult<(IncidentFilter, i64)> {
     let from = q
         .from
         .as_deref()
-        .map(|v| parse_time("from", v))
+        .map(|v| params::time("from", v))
         .transpose()?;
-    let to = q.to.as_deref().map(|v| parse_time("to", v)).transpose()?;
+    let to = q.to.as_deref().map(|v| params::time("to", v)).transpose()?;
     if let (Some(from), Some(to)) = (from, to) {
         if from > to {
             return Err(ApiError::invalid_field(
@@ -113,16 +99,7 @@ fn filters(q: &IncidentsParams) -> ApiResult<(IncidentFilter, i64)> {
     }
     filter.from = from;
     filter.to = to;
-    let limit = match q.limit.as_deref() {
-        Some(v) => v
-            .parse::<i64>()
-            .ok()
-            .filter(|l| (1..=MAX_LIMIT).contains(l))
-            .ok_or_else(|| {
-                ApiError::invalid_field("limit", format!("limit must be 1 to {MAX_LIMIT}."))
-            })?,
-        None => DEFAULT_LIMIT,
-    };
+    let limit = params::limit(q.limit.as_deref(), DEFAULT_LIMIT, MAX_LIMIT)?;
     Ok((filter, limit))
 }
 
@@ -152,22 +129,18 @@ fn incident_info(row: IncidentRow) -> IncidentInfo {
     tag = "incidents",
     operation_id = "list_incidents",
     summary = "Incidents and maintenance that concern the organisation",
-    params(IncidentsQuery, ("org" = Option<String>, Query, description = "Carrier staff only: the slug of the organisation acted for")),
+    params(IncidentsQuery, ActingFor),
     responses(
         (status = 200, description = "The incidents and maintenance windows that concern the organisation", body = IncidentsResponse),
-        (status = 400, description = "`org_required`: carrier staff must name the organisation with `?org=SLUG`", body = ErrorBody),
-        (status = 401, description = "`unauthenticated`: no valid session or API token; `invalid_token` or `token_expired`: the Bearer token is unknown, revoked or expired; `mfa_required`: a sign-in waits for its code", body = ErrorBody),
-        (status = 403, description = "`insufficient_role` or `insufficient_scope`: the caller's role or token scope does not allow this", body = ErrorBody),
-        (status = 404, description = "`not_found`: no such organisation (or one that is not the caller's)", body = ErrorBody),
+        OrgRead,
         (status = 422, description = "`invalid_query`, or `invalid_field` (with `field`): a filter or `limit` is not valid", body = ErrorBody),
-        (status = 500, description = "`internal`: a failure on the portal's side; quote `request_id` to support", body = ErrorBody),
     ),
     security(("session" = []), ("api_token" = [])),
 )]
 async fn list(
     State(state): State<AppState>,
     caller: Caller,
-    ApiQuery(q): ApiQuery<IncidentsParams>,
+    ApiQuery(q): ApiQuery<IncidentsQuery>,
 ) -> ApiResult<ApiJson<IncidentsResponse>> {
     caller.require(Role::Viewer)?;
     let (filter, limit) = filters(&q)?;

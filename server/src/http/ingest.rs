@@ -48,6 +48,7 @@ use app::api::{
     ErrorBody,
 };
 
+use crate::http::openapi::errors::Internal;
 use crate::{
     accounts::Actor,
     voice::{
@@ -118,7 +119,7 @@ fn ingest_error(e: IngestError) -> ApiError {
         (status = 413, description = "`payload_too_large`: the body is over 64 MiB (the message says how many batches were stored)", body = ErrorBody),
         (status = 415, description = "`unsupported_media_type`: send `text/csv` or `application/x-ndjson`", body = ErrorBody),
         (status = 422, description = "`invalid_header`: the CSV header line is wrong or missing (nothing is stored)", body = ErrorBody),
-        (status = 500, description = "`internal`: a failure on the portal's side; quote `request_id` to support", body = ErrorBody),
+        Internal,
     ),
     security(("api_token" = [])),
 )]

@@ -17,6 +17,8 @@ use app::api::{
     ErrorBody,
 };
 
+use crate::http::openapi::errors::{Csrf, Internal, InvalidBody, JsonBody, NoSuchOrg, SessionOnly};
+use crate::http::openapi::params::ActingFor;
 use crate::{
     accounts::{self, AccountError, NewUserKind},
     audit::{self, Event, RequestMeta},
@@ -134,19 +136,18 @@ async fn issue_link(
     tag = "users",
     operation_id = "invite_user",
     summary = "Invite someone to the organisation",
-    params(("org" = Option<String>, Query, description = "Carrier staff only: the slug of the organisation acted for")),
+    params(ActingFor),
     request_body = InvitationRequest,
     responses(
         (status = 201, description = "The invitation was created and emailed", body = InvitationResponse),
-        (status = 401, description = "`unauthenticated`: not signed in (`mfa_required` while a sign-in waits for its code)", body = ErrorBody),
+        SessionOnly,
         (status = 400, description = "`org_required`: carrier staff must name the organisation with `?org=SLUG`", body = ErrorBody),
         (status = 403, description = "`forbidden`: only an administrator of the organisation (or carrier staff acting for it) invites; `token_not_allowed`: API tokens do not manage users; `csrf`: not same-origin", body = ErrorBody),
-        (status = 404, description = "`not_found`: no such organisation (or one that is not the caller's)", body = ErrorBody),
+        NoSuchOrg,
         (status = 409, description = "`email_taken`: that address already has an account", body = ErrorBody),
-        (status = 413, description = "`payload_too_large`: the body is larger than the portal accepts", body = ErrorBody),
-        (status = 415, description = "`unsupported_media_type`: the body was not sent as `application/json`", body = ErrorBody),
-        (status = 422, description = "`malformed_json`, `invalid_body` or `invalid_field` (with `field`): the body is not acceptable", body = ErrorBody),
-        (status = 500, description = "`internal`: a failure on the portal's side; quote `request_id` to support", body = ErrorBody),
+        JsonBody,
+        InvalidBody,
+        Internal,
         (status = 502, description = "`mail_unavailable`: the invitation email could not be sent", body = ErrorBody),
     ),
     security(("session" = [])),
@@ -303,7 +304,7 @@ async fn accepts_with_microsoft(state: &AppState, org: &db::orgs::Organisation) 
     responses(
         (status = 200, description = "Who the invitation is for", body = InvitationInfo),
         (status = 404, description = "`invalid_link`: the link is unknown, used or expired", body = ErrorBody),
-        (status = 500, description = "`internal`: a failure on the portal's side; quote `request_id` to support", body = ErrorBody),
+        Internal,
     ),
 )]
 async fn get_invitation(
@@ -398,12 +399,11 @@ async fn set_password_with_link(
     request_body = SetPasswordRequest,
     responses(
         (status = 200, description = "The password is set; sign in with it", body = OkResponse),
-        (status = 403, description = "`csrf`: a cookie-authenticated change that is not same-origin", body = ErrorBody),
+        Csrf,
         (status = 404, description = "`invalid_link`: the link is unknown, used or expired", body = ErrorBody),
-        (status = 413, description = "`payload_too_large`: the body is larger than the portal accepts", body = ErrorBody),
-        (status = 415, description = "`unsupported_media_type`: the body was not sent as `application/json`", body = ErrorBody),
+        JsonBody,
         (status = 422, description = "`weak_password` (with `field`), `malformed_json`, `invalid_body` or `invalid_field`: the body or the password is not acceptable", body = ErrorBody),
-        (status = 500, description = "`internal`: a failure on the portal's side; quote `request_id` to support", body = ErrorBody),
+        Internal,
     ),
 )]
 async fn accept_invitation(
@@ -429,12 +429,11 @@ async fn accept_invitation(
     request_body = PasswordResetRequest,
     responses(
         (status = 202, description = "Accepted; a link is emailed if the address has an active account (the answer is the same either way)", body = OkResponse),
-        (status = 403, description = "`csrf`: a cookie-authenticated change that is not same-origin", body = ErrorBody),
-        (status = 413, description = "`payload_too_large`: the body is larger than the portal accepts", body = ErrorBody),
-        (status = 415, description = "`unsupported_media_type`: the body was not sent as `application/json`", body = ErrorBody),
-        (status = 422, description = "`malformed_json`, `invalid_body` or `invalid_field` (with `field`): the body is not acceptable", body = ErrorBody),
+        Csrf,
+        JsonBody,
+        InvalidBody,
         (status = 429, description = "`rate_limited`: too many failures; retry after the `Retry-After` header's seconds", body = ErrorBody),
-        (status = 500, description = "`internal`: a failure on the portal's side; quote `request_id` to support", body = ErrorBody),
+        Internal,
     ),
 )]
 async fn request_reset(
@@ -526,12 +525,11 @@ async fn send_reset_link(state: &AppState, meta: &RequestMeta, user: &User) -> A
     request_body = SetPasswordRequest,
     responses(
         (status = 200, description = "The password is set and every session of the account has ended", body = OkResponse),
-        (status = 403, description = "`csrf`: a cookie-authenticated change that is not same-origin", body = ErrorBody),
+        Csrf,
         (status = 404, description = "`invalid_link`: the link is unknown, used or expired", body = ErrorBody),
-        (status = 413, description = "`payload_too_large`: the body is larger than the portal accepts", body = ErrorBody),
-        (status = 415, description = "`unsupported_media_type`: the body was not sent as `application/json`", body = ErrorBody),
+        JsonBody,
         (status = 422, description = "`weak_password` (with `field`), `malformed_json`, `invalid_body` or `invalid_field`: the body or the password is not acceptable", body = ErrorBody),
-        (status = 500, description = "`internal`: a failure on the portal's side; quote `request_id` to support", body = ErrorBody),
+        Internal,
     ),
 )]
 async fn complete_reset(
@@ -557,12 +555,11 @@ async fn complete_reset(
     responses(
         (status = 200, description = "The password is changed and every other session has ended", body = OkResponse),
         (status = 401, description = "`invalid_password` (with `field`): the current password is not right; `session_ended`: the fifth wrong password or code in this session signed it out; `unauthenticated`: not signed in", body = ErrorBody),
-        (status = 403, description = "`csrf`: a cookie-authenticated change that is not same-origin", body = ErrorBody),
-        (status = 413, description = "`payload_too_large`: the body is larger than the portal accepts", body = ErrorBody),
-        (status = 415, description = "`unsupported_media_type`: the body was not sent as `application/json`", body = ErrorBody),
+        Csrf,
+        JsonBody,
         (status = 422, description = "`weak_password` (with `field`), `malformed_json`, `invalid_body` or `invalid_field`: the body or the password is not acceptable", body = ErrorBody),
         (status = 429, description = "`rate_limited`: too many wrong passwords or codes for this account; retry after the `Retry-After` header's seconds", body = ErrorBody),
-        (status = 500, description = "`internal`: a failure on the portal's side; quote `request_id` to support", body = ErrorBody),
+        Internal,
     ),
     security(("session" = [])),
 )]

@@ -16,6 +16,7 @@ use app::api::{
     ErrorBody,
 };
 
+use crate::http::openapi::errors::{Csrf, Internal, InvalidBody, JsonBody, SessionOnly};
 use crate::{
     audit::{self, Event, RequestMeta},
     auth::{
@@ -55,8 +56,8 @@ pub fn router() -> OpenApiRouter<AppState> {
     summary = "The signed-in user, their organisation and role",
     responses(
         (status = 200, description = "The signed-in user, their organisation and role", body = MeResponse),
-        (status = 401, description = "`unauthenticated`: not signed in (`mfa_required` while a sign-in waits for its code)", body = ErrorBody),
-        (status = 500, description = "`internal`: a failure on the portal's side; quote `request_id` to support", body = ErrorBody),
+        SessionOnly,
+        Internal,
     ),
     security(("session" = [])),
 )]
@@ -183,13 +184,12 @@ async fn is_enrolled(state: &AppState, user_id: &str) -> ApiResult<bool> {
     responses(
         (status = 200, description = "A new, pending authenticator secret (confirm it with a code)", body = TotpEnrolResponse),
         (status = 401, description = "`invalid_password`: the password is not right; `session_ended`: the fifth wrong password or code in this session signed it out; `unauthenticated` or `mfa_required`: not signed in", body = ErrorBody),
-        (status = 403, description = "`csrf`: a cookie-authenticated change that is not same-origin", body = ErrorBody),
+        Csrf,
         (status = 409, description = "`mfa_already_enabled`: an authenticator is already set up", body = ErrorBody),
-        (status = 413, description = "`payload_too_large`: the body is larger than the portal accepts", body = ErrorBody),
-        (status = 415, description = "`unsupported_media_type`: the body was not sent as `application/json`", body = ErrorBody),
-        (status = 422, description = "`malformed_json`, `invalid_body` or `invalid_field` (with `field`): the body is not acceptable", body = ErrorBody),
+        JsonBody,
+        InvalidBody,
         (status = 429, description = "`rate_limited`: too many wrong passwords or codes for this account; retry after the `Retry-After` header's seconds", body = ErrorBody),
-        (status = 500, description = "`internal`: a failure on the portal's side; quote `request_id` to support", body = ErrorBody),
+        Internal,
     ),
     security(("session" = [])),
 )]
@@ -238,12 +238,11 @@ async fn start_enrolment(
     responses(
         (status = 200, description = "The authenticator is on; the ten recovery codes, shown once (a sign-in that had to enrol becomes full and gets a new session cookie)", body = RecoveryCodesResponse),
         (status = 401, description = "`unauthenticated` or `mfa_required`: not signed in", body = ErrorBody),
-        (status = 403, description = "`csrf`: a cookie-authenticated change that is not same-origin", body = ErrorBody),
+        Csrf,
         (status = 409, description = "`no_pending_enrolment`: start the enrolment first", body = ErrorBody),
-        (status = 413, description = "`payload_too_large`: the body is larger than the portal accepts", body = ErrorBody),
-        (status = 415, description = "`unsupported_media_type`: the body was not sent as `application/json`", body = ErrorBody),
+        JsonBody,
         (status = 422, description = "`invalid_code`: the code is not right; `malformed_json`, `invalid_body`, `invalid_field`: the body is not acceptable", body = ErrorBody),
-        (status = 500, description = "`internal`: a failure on the portal's side; quote `request_id` to support", body = ErrorBody),
+        Internal,
     ),
     security(("session" = [])),
 )]
@@ -326,11 +325,10 @@ async fn confirm_enrolment(
         (status = 401, description = "`invalid_password` or `invalid_code`: the password or the code is not right; `session_ended`: the fifth wrong password or code in this session signed it out; `unauthenticated`: not signed in", body = ErrorBody),
         (status = 403, description = "`mfa_required_for_staff`: carrier staff always sign in with an authenticator; `mfa_required_by_organisation`: the organisation requires two-step sign-in; `codes_locked`: too many wrong codes in a row locked the codes; `csrf`: not same-origin", body = ErrorBody),
         (status = 409, description = "`mfa_not_enabled`: no authenticator is set up", body = ErrorBody),
-        (status = 413, description = "`payload_too_large`: the body is larger than the portal accepts", body = ErrorBody),
-        (status = 415, description = "`unsupported_media_type`: the body was not sent as `application/json`", body = ErrorBody),
-        (status = 422, description = "`malformed_json`, `invalid_body` or `invalid_field` (with `field`): the body is not acceptable", body = ErrorBody),
+        JsonBody,
+        InvalidBody,
         (status = 429, description = "`rate_limited`: too many wrong passwords or codes for this account; retry after the `Retry-After` header's seconds", body = ErrorBody),
-        (status = 500, description = "`internal`: a failure on the portal's side; quote `request_id` to support", body = ErrorBody),
+        Internal,
     ),
     security(("session" = [])),
 )]
@@ -388,11 +386,10 @@ async fn disable_totp(
         (status = 401, description = "`invalid_password` or `invalid_code`: the password or the code is not right; `session_ended`: the fifth wrong password or code in this session signed it out; `unauthenticated`: not signed in", body = ErrorBody),
         (status = 403, description = "`codes_locked`: too many wrong codes in a row locked the codes; `csrf`: a cookie-authenticated change that is not same-origin", body = ErrorBody),
         (status = 409, description = "`mfa_not_enabled`: no authenticator is set up", body = ErrorBody),
-        (status = 413, description = "`payload_too_large`: the body is larger than the portal accepts", body = ErrorBody),
-        (status = 415, description = "`unsupported_media_type`: the body was not sent as `application/json`", body = ErrorBody),
-        (status = 422, description = "`malformed_json`, `invalid_body` or `invalid_field` (with `field`): the body is not acceptable", body = ErrorBody),
+        JsonBody,
+        InvalidBody,
         (status = 429, description = "`rate_limited`: too many wrong passwords or codes for this account; retry after the `Retry-After` header's seconds", body = ErrorBody),
-        (status = 500, description = "`internal`: a failure on the portal's side; quote `request_id` to support", body = ErrorBody),
+        Internal,
     ),
     security(("session" = [])),
 )]
@@ -471,8 +468,8 @@ pub fn describe_device(user_agent: Option<&str>) -> String {
     summary = "The signed-in user's sessions",
     responses(
         (status = 200, description = "The user's sessions, the current one marked", body = SessionsResponse),
-        (status = 401, description = "`unauthenticated`: not signed in (`mfa_required` while a sign-in waits for its code)", body = ErrorBody),
-        (status = 500, description = "`internal`: a failure on the portal's side; quote `request_id` to support", body = ErrorBody),
+        SessionOnly,
+        Internal,
     ),
     security(("session" = [])),
 )]
@@ -508,10 +505,10 @@ async fn list_sessions(
     params(("id" = String, Path, description = "The session id")),
     responses(
         (status = 200, description = "The session has ended", body = OkResponse),
-        (status = 401, description = "`unauthenticated`: not signed in (`mfa_required` while a sign-in waits for its code)", body = ErrorBody),
-        (status = 403, description = "`csrf`: a cookie-authenticated change that is not same-origin", body = ErrorBody),
+        SessionOnly,
+        Csrf,
         (status = 404, description = "`not_found`: the user has no session with this id", body = ErrorBody),
-        (status = 500, description = "`internal`: a failure on the portal's side; quote `request_id` to support", body = ErrorBody),
+        Internal,
     ),
     security(("session" = [])),
 )]

@@ -17,6 +17,10 @@ use app::api::{
     ErrorBody,
 };
 
+use crate::http::openapi::errors::{
+    Internal, InvalidBody, JsonBody, OrgCaller, OrgRead, WriteRole,
+};
+use crate::http::openapi::params::ActingFor;
 use crate::{
     audit::RequestMeta,
     clock::rfc3339_ms,
@@ -181,15 +185,11 @@ pub(super) fn filters(query: &ListQuery) -> ApiResult<NumberFilter> {
     tag = "numbers",
     operation_id = "list_numbers",
     summary = "List the organisation's numbers",
-    params(ListQuery, ("org" = Option<String>, Query, description = "Carrier staff only: the slug of the organisation acted for")),
+    params(ListQuery, ActingFor),
     responses(
         (status = 200, description = "One page of the organisation's numbers, by E.164", body = NumbersResponse),
-        (status = 400, description = "`org_required`: carrier staff must name the organisation with `?org=SLUG`", body = ErrorBody),
-        (status = 401, description = "`unauthenticated`: no valid session or API token; `invalid_token` or `token_expired`: the Bearer token is unknown, revoked or expired; `mfa_required`: a sign-in waits for its code", body = ErrorBody),
-        (status = 403, description = "`insufficient_role` or `insufficient_scope`: the caller's role or token scope does not allow this", body = ErrorBody),
-        (status = 404, description = "`not_found`: no such organisation (or one that is not the caller's)", body = ErrorBody),
+        OrgRead,
         (status = 422, description = "`invalid_query`, or `invalid_field` (with `field`): a filter, `limit` or `cursor` is not valid", body = ErrorBody),
-        (status = 500, description = "`internal`: a failure on the portal's side; quote `request_id` to support", body = ErrorBody),
     ),
     security(("session" = []), ("api_token" = [])),
 )]
@@ -238,18 +238,16 @@ async fn list(
     tag = "numbers",
     operation_id = "update_number",
     summary = "Change a number's assignment, service or emergency address",
-    params(("e164" = String, Path, description = "The number in E.164 (`+` may be sent as `%2B`)"), ("org" = Option<String>, Query, description = "Carrier staff only: the slug of the organisation acted for")),
+    params(("e164" = String, Path, description = "The number in E.164 (`+` may be sent as `%2B`)"), ActingFor),
     request_body = NumberPatch,
     responses(
         (status = 200, description = "The number as changed", body = NumberInfo),
-        (status = 400, description = "`org_required`: carrier staff must name the organisation with `?org=SLUG`", body = ErrorBody),
-        (status = 401, description = "`unauthenticated`: no valid session or API token; `invalid_token` or `token_expired`: the Bearer token is unknown, revoked or expired; `mfa_required`: a sign-in waits for its code", body = ErrorBody),
-        (status = 403, description = "`insufficient_role` or `insufficient_scope`: the role or token scope does not allow this; `csrf`: a cookie-authenticated change that is not same-origin", body = ErrorBody),
+        OrgCaller,
+        WriteRole,
         (status = 404, description = "`not_found`: the organisation has no number with this E.164 (or no such organisation)", body = ErrorBody),
-        (status = 413, description = "`payload_too_large`: the body is larger than the portal accepts", body = ErrorBody),
-        (status = 415, description = "`unsupported_media_type`: the body was not sent as `application/json`", body = ErrorBody),
-        (status = 422, description = "`malformed_json`, `invalid_body` or `invalid_field` (with `field`): the body is not acceptable", body = ErrorBody),
-        (status = 500, description = "`internal`: a failure on the portal's side; quote `request_id` to support", body = ErrorBody),
+        JsonBody,
+        InvalidBody,
+        Internal,
     ),
     security(("session" = []), ("api_token" = [])),
 )]

@@ -8,6 +8,9 @@
 //!
 //! The document is built once, when the router is assembled, and served from memory.
 
+pub mod errors;
+pub mod params;
+
 use std::sync::{Arc, OnceLock};
 
 use axum::{

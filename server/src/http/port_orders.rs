@@ -31,6 +31,10 @@ use app::api::{
     ErrorBody,
 };
 
+use crate::http::openapi::errors::{
+    Internal, InvalidBody, JsonBody, OrgCaller, OrgRead, ReadRole, WriteRole,
+};
+use crate::http::openapi::params::ActingFor;
 use crate::{
     audit::RequestMeta,
     clock::rfc3339_ms,
@@ -114,14 +118,10 @@ fn order_detail(h: PortOrderHistory) -> PortOrderDetail {
     tag = "porting",
     operation_id = "list_port_orders",
     summary = "List porting orders",
-    params(("org" = Option<String>, Query, description = "Carrier staff only: the slug of the organisation acted for")),
+    params(ActingFor),
     responses(
         (status = 200, description = "The organisation's porting orders, newest first", body = PortOrdersResponse),
-        (status = 400, description = "`org_required`: carrier staff must name the organisation with `?org=SLUG`", body = ErrorBody),
-        (status = 401, description = "`unauthenticated`: no valid session or API token; `invalid_token` or `token_expired`: the Bearer token is unknown, revoked or expired; `mfa_required`: a sign-in waits for its code", body = ErrorBody),
-        (status = 403, description = "`insufficient_role` or `insufficient_scope`: the caller's role or token scope does not allow this", body = ErrorBody),
-        (status = 404, description = "`not_found`: no such organisation (or one that is not the caller's)", body = ErrorBody),
-        (status = 500, description = "`internal`: a failure on the portal's side; quote `request_id` to support", body = ErrorBody),
+        OrgRead,
     ),
     security(("session" = []), ("api_token" = [])),
 )]
@@ -145,14 +145,13 @@ async fn list(
     tag = "porting",
     operation_id = "get_port_order",
     summary = "One porting order with its history",
-    params(("id" = String, Path, description = "The porting order id"), ("org" = Option<String>, Query, description = "Carrier staff only: the slug of the organisation acted for")),
+    params(("id" = String, Path, description = "The porting order id"), ActingFor),
     responses(
         (status = 200, description = "The order with its numbers and status history", body = PortOrderDetail),
-        (status = 400, description = "`org_required`: carrier staff must name the organisation with `?org=SLUG`", body = ErrorBody),
-        (status = 401, description = "`unauthenticated`: no valid session or API token; `invalid_token` or `token_expired`: the Bearer token is unknown, revoked or expired; `mfa_required`: a sign-in waits for its code", body = ErrorBody),
-        (status = 403, description = "`insufficient_role` or `insufficient_scope`: the caller's role or token scope does not allow this", body = ErrorBody),
+        OrgCaller,
+        ReadRole,
         (status = 404, description = "`not_found`: the organisation has no porting order with this id (or no such organisation)", body = ErrorBody),
-        (status = 500, description = "`internal`: a failure on the portal's side; quote `request_id` to support", body = ErrorBody),
+        Internal,
     ),
     security(("session" = []), ("api_token" = [])),
 )]
@@ -175,19 +174,17 @@ async fn get_order(
     tag = "porting",
     operation_id = "create_port_order",
     summary = "Submit a porting order",
-    params(("org" = Option<String>, Query, description = "Carrier staff only: the slug of the organisation acted for")),
+    params(ActingFor),
     request_body = CreatePortOrderRequest,
     responses(
         (status = 201, description = "The order as submitted", body = PortOrderDetail),
-        (status = 400, description = "`org_required`: carrier staff must name the organisation with `?org=SLUG`", body = ErrorBody),
-        (status = 401, description = "`unauthenticated`: no valid session or API token; `invalid_token` or `token_expired`: the Bearer token is unknown, revoked or expired; `mfa_required`: a sign-in waits for its code", body = ErrorBody),
-        (status = 403, description = "`insufficient_role` or `insufficient_scope`: the role or token scope does not allow this; `csrf`: a cookie-authenticated change that is not same-origin", body = ErrorBody),
+        OrgCaller,
+        WriteRole,
         (status = 404, description = "`not_found`: the service is not the organisation's (or no such organisation)", body = ErrorBody),
         (status = 409, description = "`number_in_use` or `number_in_open_order` (with `field` `numbers`): a number is on our network or in another open order", body = ErrorBody),
-        (status = 413, description = "`payload_too_large`: the body is larger than the portal accepts", body = ErrorBody),
-        (status = 415, description = "`unsupported_media_type`: the body was not sent as `application/json`", body = ErrorBody),
-        (status = 422, description = "`malformed_json`, `invalid_body` or `invalid_field` (with `field`): the body is not acceptable", body = ErrorBody),
-        (status = 500, description = "`internal`: a failure on the portal's side; quote `request_id` to support", body = ErrorBody),
+        JsonBody,
+        InvalidBody,
+        Internal,
     ),
     security(("session" = []), ("api_token" = [])),
 )]

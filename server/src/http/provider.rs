@@ -21,6 +21,7 @@ use app::api::{
     ErrorBody,
 };
 
+use crate::http::openapi::errors::{Internal, JsonBody, SessionOnly};
 use crate::{
     accounts::Actor,
     db::{self, orgs::OrgSearch, Db},
@@ -147,10 +148,10 @@ fn org_search(query: &ListQuery) -> ApiResult<OrgSearch> {
     params(ListQuery),
     responses(
         (status = 200, description = "The customer organisations found (by name, then slug) with their single sign-on state, the number found and the cursor of the next page", body = ProviderOrganisations),
-        (status = 401, description = "`unauthenticated`: not signed in (`mfa_required` while a sign-in waits for its code)", body = ErrorBody),
+        SessionOnly,
         (status = 403, description = "`forbidden`: carrier staff only", body = ErrorBody),
         (status = 422, description = "`invalid_query`, or `invalid_field` (with `field`): `q` is too long, `limit` is out of range or `cursor` is not valid", body = ErrorBody),
-        (status = 500, description = "`internal`: a failure on the portal's side; quote `request_id` to support", body = ErrorBody),
+        Internal,
     ),
     security(("session" = [])),
 )]
@@ -216,10 +217,10 @@ async fn describe(
     params(("slug" = String, Path, description = "The customer organisation's slug")),
     responses(
         (status = 200, description = "The customer with its single sign-on state and number of users", body = ProviderOrganisation),
-        (status = 401, description = "`unauthenticated`: not signed in (`mfa_required` while a sign-in waits for its code)", body = ErrorBody),
+        SessionOnly,
         (status = 403, description = "`forbidden`: carrier staff only", body = ErrorBody),
         (status = 404, description = "`not_found`: no customer with this slug", body = ErrorBody),
-        (status = 500, description = "`internal`: a failure on the portal's side; quote `request_id` to support", body = ErrorBody),
+        Internal,
     ),
     security(("session" = [])),
 )]
@@ -251,13 +252,12 @@ async fn get_one(
     request_body = SsoEnableRequest,
     responses(
         (status = 200, description = "The customer's single sign-on settings after the change", body = SsoSettings),
-        (status = 401, description = "`unauthenticated`: not signed in (`mfa_required` while a sign-in waits for its code)", body = ErrorBody),
+        SessionOnly,
         (status = 403, description = "`forbidden`: carrier staff only; `csrf`: not same-origin", body = ErrorBody),
         (status = 404, description = "`not_found`: no customer with this slug, or the tenant is not linked to it", body = ErrorBody),
-        (status = 413, description = "`payload_too_large`: the body is larger than the portal accepts", body = ErrorBody),
-        (status = 415, description = "`unsupported_media_type`: the body was not sent as `application/json`", body = ErrorBody),
+        JsonBody,
         (status = 422, description = "`invalid_field` (with `field`, e.g. `tenant_id`), `malformed_json` or `invalid_body`", body = ErrorBody),
-        (status = 500, description = "`internal`: a failure on the portal's side; quote `request_id` to support", body = ErrorBody),
+        Internal,
     ),
     security(("session" = [])),
 )]
@@ -286,14 +286,13 @@ async fn set_enabled(
     request_body = LinkTenantRequest,
     responses(
         (status = 200, description = "The customer's single sign-on settings with the tenant linked", body = SsoSettings),
-        (status = 401, description = "`unauthenticated`: not signed in (`mfa_required` while a sign-in waits for its code)", body = ErrorBody),
+        SessionOnly,
         (status = 403, description = "`forbidden`: carrier staff only; `csrf`: not same-origin", body = ErrorBody),
         (status = 404, description = "`not_found`: no customer with this slug, or the tenant is not linked to it", body = ErrorBody),
         (status = 409, description = "`sso_disabled`: single sign-on is not enabled for the customer; `tenant_taken`: the tenant is linked to another customer", body = ErrorBody),
-        (status = 413, description = "`payload_too_large`: the body is larger than the portal accepts", body = ErrorBody),
-        (status = 415, description = "`unsupported_media_type`: the body was not sent as `application/json`", body = ErrorBody),
+        JsonBody,
         (status = 422, description = "`invalid_field` (with `field`, e.g. `tenant_id`), `malformed_json` or `invalid_body`", body = ErrorBody),
-        (status = 500, description = "`internal`: a failure on the portal's side; quote `request_id` to support", body = ErrorBody),
+        Internal,
     ),
     security(("session" = [])),
 )]
@@ -327,14 +326,13 @@ async fn link(
     request_body = TenantStateRequest,
     responses(
         (status = 200, description = "The customer's single sign-on settings after the change", body = SsoSettings),
-        (status = 401, description = "`unauthenticated`: not signed in (`mfa_required` while a sign-in waits for its code)", body = ErrorBody),
+        SessionOnly,
         (status = 403, description = "`forbidden`: carrier staff only; `csrf`: not same-origin", body = ErrorBody),
         (status = 404, description = "`not_found`: no customer with this slug, or the tenant is not linked to it", body = ErrorBody),
         (status = 409, description = "`sso_disabled`: single sign-on is not enabled for the customer; `tenant_taken`: the tenant is linked to another customer", body = ErrorBody),
-        (status = 413, description = "`payload_too_large`: the body is larger than the portal accepts", body = ErrorBody),
-        (status = 415, description = "`unsupported_media_type`: the body was not sent as `application/json`", body = ErrorBody),
+        JsonBody,
         (status = 422, description = "`invalid_field` (with `field`, e.g. `tenant_id`), `malformed_json` or `invalid_body`", body = ErrorBody),
-        (status = 500, description = "`internal`: a failure on the portal's side; quote `request_id` to support", body = ErrorBody),
+        Internal,
     ),
     security(("session" = [])),
 )]
@@ -364,12 +362,12 @@ async fn set_tenant_state(
     params(("slug" = String, Path, description = "The customer organisation's slug"), ("tenant" = String, Path, description = "The Entra ID tenant id (a GUID)")),
     responses(
         (status = 200, description = "The customer's single sign-on settings with the tenant approved (approving an approved tenant changes nothing)", body = SsoSettings),
-        (status = 401, description = "`unauthenticated`: not signed in (`mfa_required` while a sign-in waits for its code)", body = ErrorBody),
+        SessionOnly,
         (status = 403, description = "`forbidden`: carrier staff only; `csrf`: not same-origin", body = ErrorBody),
         (status = 404, description = "`not_found`: no customer with this slug, or the tenant is not linked to it", body = ErrorBody),
         (status = 409, description = "`sso_disabled`: single sign-on is not enabled for the customer", body = ErrorBody),
         (status = 422, description = "`invalid_field`: the tenant id is not valid", body = ErrorBody),
-        (status = 500, description = "`internal`: a failure on the portal's side; quote `request_id` to support", body = ErrorBody),
+        Internal,
     ),
     security(("session" = [])),
 )]
@@ -395,12 +393,12 @@ async fn approve(
     params(("slug" = String, Path, description = "The customer organisation's slug"), ("tenant" = String, Path, description = "The Entra ID tenant id (a GUID)")),
     responses(
         (status = 200, description = "The customer's single sign-on settings without the tenant", body = SsoSettings),
-        (status = 401, description = "`unauthenticated`: not signed in (`mfa_required` while a sign-in waits for its code)", body = ErrorBody),
+        SessionOnly,
         (status = 403, description = "`forbidden`: carrier staff only; `csrf`: not same-origin", body = ErrorBody),
         (status = 404, description = "`not_found`: no customer with this slug, or the tenant is not linked to it", body = ErrorBody),
         (status = 409, description = "`sso_disabled`: single sign-on is not enabled for the customer; `tenant_taken`: the tenant is linked to another customer", body = ErrorBody),
         (status = 422, description = "`invalid_field`: the tenant id is not valid", body = ErrorBody),
-        (status = 500, description = "`internal`: a failure on the portal's side; quote `request_id` to support", body = ErrorBody),
+        Internal,
     ),
     security(("session" = [])),
 )]

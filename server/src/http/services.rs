@@ -13,17 +13,18 @@
 //! `invalid_field` naming it.
 
 use axum::extract::{Path, State};
-use serde::Deserialize;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use app::api::services::{
-    ServiceDetail, ServiceHealthInfo, ServiceInfo, ServiceUtilisation, ServicesResponse,
-    UtilisationPoint, HEALTH_HISTORY_LIMIT,
+    ServiceDetail, ServiceHealthInfo, ServiceInfo, ServiceQuery, ServiceUtilisation,
+    ServicesResponse, UtilisationPoint, HEALTH_HISTORY_LIMIT,
 };
 use app::api::ErrorBody;
 
+use crate::http::openapi::errors::{Internal, OrgCaller, OrgRead, ReadRole};
+use crate::http::openapi::params::ActingFor;
 use crate::{
-    clock::{parse_rfc3339_ms, rfc3339_ms},
+    clock::rfc3339_ms,
     db::{
         self,
         health_checks::HealthCheck,
@@ -32,7 +33,7 @@ use crate::{
 };
 
 use super::caller::{Caller, Role};
-use super::{error::ApiQuery, ApiError, ApiJson, ApiResult, AppState};
+use super::{error::ApiQuery, params, ApiError, ApiJson, ApiResult, AppState};
 
 /// Routes under `/api/v1`.
 pub fn router() -> OpenApiRouter<AppState> {
@@ -70,14 +71,10 @@ fn service_info(s: &ServiceWithHealth) -> ServiceInfo {
     tag = "services",
     operation_id = "list_services",
     summary = "List the organisation's voice services",
-    params(("org" = Option<String>, Query, description = "Carrier staff only: the slug of the organisation acted for")),
+    params(ActingFor),
     responses(
         (status = 200, description = "The organisation's voice services with their health", body = ServicesResponse),
-        (status = 400, description = "`org_required`: carrier staff must name the organisation with `?org=SLUG`", body = ErrorBody),
-        (status = 401, description = "`unauthenticated`: no valid session or API token; `invalid_token` or `token_expired`: the Bearer token is unknown, revoked or expired; `mfa_required`: a sign-in waits for its code", body = ErrorBody),
-        (status = 403, description = "`insufficient_role` or `insufficient_scope`: the caller's role or token scope does not allow this", body = ErrorBody),
-        (status = 404, description = "`not_found`: no such organisation (or one that is not the caller's)", body = ErrorBody),
-        (status = 500, description = "`internal`: a failure on the portal's side; quote `request_id` to support", body = ErrorBody),
+        OrgRead,
     ),
     security(("session" = []), ("api_token" = [])),
 )]
@@ -99,17 +96,8 @@ const DAY_MS: i64 = 24 * HOUR_MS;
 /// The longest utilisation range one request may cover.
 const MAX_RANGE_DAYS: i64 = 400;
 
-/// The query string of `GET /services/{id}`, read as text so that a bad value names its
-/// parameter.
-#[derive(Debug, Default, Deserialize)]
-pub struct UtilisationParams {
-    from: Option<String>,
-    to: Option<String>,
-    bucket: Option<String>,
-}
-
 /// `[from, to)` on bucket boundaries and the bucket length, from the query and the clock.
-fn utilisation_range(q: &UtilisationParams, now_ms: i64) -> ApiResult<(i64, i64, i64)> {
+fn utilisation_range(q: &ServiceQuery, now_ms: i64) -> ApiResult<(i64, i64, i64)> {
     let bucket = match q.bucket.as_deref() {
         None | Some("hour") => HOUR_MS,
         Some("day") => DAY_MS,
@@ -120,17 +108,13 @@ fn utilisation_range(q: &UtilisationParams, now_ms: i64) -> ApiResult<(i64, i64,
             ))
         }
     };
-    let time = |field: &str, v: &str| {
-        parse_rfc3339_ms(v)
-            .map_err(|reason| ApiError::invalid_field(field, format!("{field}: {v:?} {reason}")))
-    };
     let ceil = |ms: i64| ms.saturating_add(bucket - 1).div_euclid(bucket) * bucket;
     let to = match &q.to {
-        Some(v) => time("to", v)?,
+        Some(v) => params::time("to", v)?,
         None => now_ms,
     };
     let from = match &q.from {
-        Some(v) => time("from", v)?,
+        Some(v) => params::time("from", v)?,
         // The last 24 hours, as whole buckets ending with the current one.
         None => ceil(to) - DAY_MS,
     };
@@ -190,15 +174,14 @@ fn utilisation(
     tag = "services",
     operation_id = "get_service",
     summary = "One service with its health and utilisation",
-    params(("id" = String, Path, description = "The service id"), ("from" = Option<String>, Query, description = "Start of the utilisation range (RFC 3339); default `to` minus 24 hours"), ("to" = Option<String>, Query, description = "End of the utilisation range (RFC 3339); default now"), ("bucket" = Option<String>, Query, description = "`hour` (default) or `day`"), ("org" = Option<String>, Query, description = "Carrier staff only: the slug of the organisation acted for")),
+    params(("id" = String, Path, description = "The service id"), ServiceQuery, ActingFor),
     responses(
         (status = 200, description = "The service, its health, its health checks and its utilisation over the range", body = ServiceDetail),
-        (status = 400, description = "`org_required`: carrier staff must name the organisation with `?org=SLUG`", body = ErrorBody),
-        (status = 401, description = "`unauthenticated`: no valid session or API token; `invalid_token` or `token_expired`: the Bearer token is unknown, revoked or expired; `mfa_required`: a sign-in waits for its code", body = ErrorBody),
-        (status = 403, description = "`insufficient_role` or `insufficient_scope`: the caller's role or token scope does not allow this", body = ErrorBody),
+        OrgCaller,
+        ReadRole,
         (status = 404, description = "`not_found`: the organisation has no service with this id (or no such organisation)", body = ErrorBody),
         (status = 422, description = "`invalid_query`, or `invalid_field` (with `field`): `from`, `to` or `bucket` is not valid", body = ErrorBody),
-        (status = 500, description = "`internal`: a failure on the portal's side; quote `request_id` to support", body = ErrorBody),
+        Internal,
     ),
     security(("session" = []), ("api_token" = [])),
 )]
@@ -206,7 +189,7 @@ async fn get_service(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
-    ApiQuery(q): ApiQuery<UtilisationParams>,
+    ApiQuery(q): ApiQuery<ServiceQuery>,
 ) -> ApiResult<ApiJson<ServiceDetail>> {
     caller.require(Role::Viewer)?;
     let found = db::services::find_with_health(state.db.pool(), &caller.org_id, &id)

@@ -9,6 +9,7 @@ use app::api::{
     ErrorBody,
 };
 
+use crate::http::openapi::errors::{Internal, JsonBody, SessionOnly};
 use crate::{
     accounts::Actor,
     clock::rfc3339_ms,
@@ -81,10 +82,10 @@ async fn admins_org(state: &AppState, signed_in: &SignedIn) -> ApiResult<Organis
     summary = "The organisation's single sign-on settings",
     responses(
         (status = 200, description = "The organisation's single sign-on settings and linked tenants", body = SsoSettings),
-        (status = 401, description = "`unauthenticated`: not signed in (`mfa_required` while a sign-in waits for its code)", body = ErrorBody),
+        SessionOnly,
         (status = 403, description = "`forbidden`: only an administrator of the organisation manages single sign-on", body = ErrorBody),
         (status = 404, description = "`not_found`: the organisation no longer exists, or `?org=` named another organisation than the user's", body = ErrorBody),
-        (status = 500, description = "`internal`: a failure on the portal's side; quote `request_id` to support", body = ErrorBody),
+        Internal,
     ),
     security(("session" = [])),
 )]
@@ -107,14 +108,13 @@ async fn get_settings(
     request_body = SsoSettingsUpdate,
     responses(
         (status = 200, description = "The settings as saved", body = SsoSettings),
-        (status = 401, description = "`unauthenticated`: not signed in (`mfa_required` while a sign-in waits for its code)", body = ErrorBody),
+        SessionOnly,
         (status = 403, description = "`forbidden`: only an administrator of the organisation manages single sign-on; `csrf`: not same-origin", body = ErrorBody),
         (status = 404, description = "`not_found`: the organisation no longer exists, or `?org=` named another organisation than the user's", body = ErrorBody),
         (status = 409, description = "`sso_disabled`: single sign-on is not enabled for the organisation", body = ErrorBody),
-        (status = 413, description = "`payload_too_large`: the body is larger than the portal accepts", body = ErrorBody),
-        (status = 415, description = "`unsupported_media_type`: the body was not sent as `application/json`", body = ErrorBody),
+        JsonBody,
         (status = 422, description = "`invalid_field` (with `field`, e.g. `default_role`), `malformed_json` or `invalid_body`", body = ErrorBody),
-        (status = 500, description = "`internal`: a failure on the portal's side; quote `request_id` to support", body = ErrorBody),
+        Internal,
     ),
     security(("session" = [])),
 )]
@@ -153,8 +153,8 @@ async fn put_settings(
     summary = "The user's linked Microsoft identities",
     responses(
         (status = 200, description = "The user's linked Microsoft identities, and whether they may link one", body = IdentitiesResponse),
-        (status = 401, description = "`unauthenticated`: not signed in (`mfa_required` while a sign-in waits for its code)", body = ErrorBody),
-        (status = 500, description = "`internal`: a failure on the portal's side; quote `request_id` to support", body = ErrorBody),
+        SessionOnly,
+        Internal,
     ),
     security(("session" = [])),
 )]

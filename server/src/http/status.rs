@@ -3,9 +3,10 @@
 use axum::extract::State;
 use time::format_description::well_known::Rfc3339;
 
-use app::api::{status::SystemStatusResponse, ErrorBody};
+use app::api::status::SystemStatusResponse;
 
 use super::{health::READY_DB_DEADLINE, ApiJson, ApiResult, AppState};
+use crate::http::openapi::errors::Internal;
 
 /// The running version, whether the database answers, the server clock and uptime.
 #[utoipa::path(
@@ -16,7 +17,7 @@ use super::{health::READY_DB_DEADLINE, ApiJson, ApiResult, AppState};
     summary = "The portal's version, database state, clock and uptime",
     responses(
         (status = 200, description = "The portal's version, database state, clock and uptime", body = SystemStatusResponse),
-        (status = 500, description = "`internal`: a failure on the portal's side; quote `request_id` to support", body = ErrorBody),
+        Internal,
     ),
 )]
 pub async fn get_status(State(state): State<AppState>) -> ApiResult<ApiJson<SystemStatusResponse>> {

@@ -19,6 +19,8 @@ use app::api::{
     ErrorBody,
 };
 
+use crate::http::openapi::errors::{Internal, InvalidBody, JsonBody, OrgCaller, OrgRead, ReadRole};
+use crate::http::openapi::params::ActingFor;
 use crate::{
     accounts::org_users::{self as user_admin, UserChangeError},
     audit::RequestMeta,
@@ -99,14 +101,10 @@ async fn find_user(state: &AppState, caller: &Caller, id: &str) -> ApiResult<Org
     tag = "users",
     operation_id = "list_users",
     summary = "List the organisation's users",
-    params(("org" = Option<String>, Query, description = "Carrier staff only: the slug of the organisation acted for")),
+    params(ActingFor),
     responses(
         (status = 200, description = "The organisation's users", body = UsersResponse),
-        (status = 400, description = "`org_required`: carrier staff must name the organisation with `?org=SLUG`", body = ErrorBody),
-        (status = 401, description = "`unauthenticated`: no valid session or API token; `invalid_token` or `token_expired`: the Bearer token is unknown, revoked or expired; `mfa_required`: a sign-in waits for its code", body = ErrorBody),
-        (status = 403, description = "`insufficient_role` or `insufficient_scope`: the caller's role or token scope does not allow this", body = ErrorBody),
-        (status = 404, description = "`not_found`: no such organisation (or one that is not the caller's)", body = ErrorBody),
-        (status = 500, description = "`internal`: a failure on the portal's side; quote `request_id` to support", body = ErrorBody),
+        OrgRead,
     ),
     security(("session" = []), ("api_token" = [])),
 )]
@@ -127,14 +125,13 @@ async fn list(State(state): State<AppState>, caller: Caller) -> ApiResult<ApiJso
     tag = "users",
     operation_id = "get_user",
     summary = "Get one user",
-    params(("id" = String, Path, description = "The user id"), ("org" = Option<String>, Query, description = "Carrier staff only: the slug of the organisation acted for")),
+    params(("id" = String, Path, description = "The user id"), ActingFor),
     responses(
         (status = 200, description = "The user", body = OrgUserInfo),
-        (status = 400, description = "`org_required`: carrier staff must name the organisation with `?org=SLUG`", body = ErrorBody),
-        (status = 401, description = "`unauthenticated`: no valid session or API token; `invalid_token` or `token_expired`: the Bearer token is unknown, revoked or expired; `mfa_required`: a sign-in waits for its code", body = ErrorBody),
-        (status = 403, description = "`insufficient_role` or `insufficient_scope`: the caller's role or token scope does not allow this", body = ErrorBody),
+        OrgCaller,
+        ReadRole,
         (status = 404, description = "`not_found`: the organisation has no user with this id (or no such organisation)", body = ErrorBody),
-        (status = 500, description = "`internal`: a failure on the portal's side; quote `request_id` to support", body = ErrorBody),
+        Internal,
     ),
     security(("session" = []), ("api_token" = [])),
 )]
@@ -155,19 +152,17 @@ async fn get_user(
     tag = "users",
     operation_id = "update_user",
     summary = "Change a user's role",
-    params(("id" = String, Path, description = "The user id"), ("org" = Option<String>, Query, description = "Carrier staff only: the slug of the organisation acted for")),
+    params(("id" = String, Path, description = "The user id"), ActingFor),
     request_body = UpdateUserRequest,
     responses(
         (status = 200, description = "The user as changed (unchanged when the role was already that)", body = OrgUserInfo),
-        (status = 400, description = "`org_required`: carrier staff must name the organisation with `?org=SLUG`", body = ErrorBody),
-        (status = 401, description = "`unauthenticated`: no valid session or API token; `invalid_token` or `token_expired`: the Bearer token is unknown, revoked or expired; `mfa_required`: a sign-in waits for its code", body = ErrorBody),
+        OrgCaller,
         (status = 403, description = "`insufficient_role` or `insufficient_scope`: only administrators manage users, and never with a token; `csrf`: not same-origin", body = ErrorBody),
         (status = 404, description = "`not_found`: the organisation has no user with this id (or no such organisation)", body = ErrorBody),
         (status = 409, description = "`user_deactivated`: a deactivated user's role cannot change; `last_admin`: the organisation would have no active administrator", body = ErrorBody),
-        (status = 413, description = "`payload_too_large`: the body is larger than the portal accepts", body = ErrorBody),
-        (status = 415, description = "`unsupported_media_type`: the body was not sent as `application/json`", body = ErrorBody),
-        (status = 422, description = "`malformed_json`, `invalid_body` or `invalid_field` (with `field`): the body is not acceptable", body = ErrorBody),
-        (status = 500, description = "`internal`: a failure on the portal's side; quote `request_id` to support", body = ErrorBody),
+        JsonBody,
+        InvalidBody,
+        Internal,
     ),
     security(("session" = []), ("api_token" = [])),
 )]
@@ -211,15 +206,14 @@ async fn update(
     tag = "users",
     operation_id = "deactivate_user",
     summary = "Deactivate a user",
-    params(("id" = String, Path, description = "The user id"), ("org" = Option<String>, Query, description = "Carrier staff only: the slug of the organisation acted for")),
+    params(("id" = String, Path, description = "The user id"), ActingFor),
     responses(
         (status = 200, description = "The user as deactivated; their sessions have ended", body = OrgUserInfo),
-        (status = 400, description = "`org_required`: carrier staff must name the organisation with `?org=SLUG`", body = ErrorBody),
-        (status = 401, description = "`unauthenticated`: no valid session or API token; `invalid_token` or `token_expired`: the Bearer token is unknown, revoked or expired; `mfa_required`: a sign-in waits for its code", body = ErrorBody),
+        OrgCaller,
         (status = 403, description = "`insufficient_role` or `insufficient_scope`: only administrators manage users, and never with a token; `csrf`: not same-origin", body = ErrorBody),
         (status = 404, description = "`not_found`: the organisation has no user with this id (or no such organisation)", body = ErrorBody),
         (status = 409, description = "`cannot_deactivate_self`, `already_deactivated` or `last_admin`", body = ErrorBody),
-        (status = 500, description = "`internal`: a failure on the portal's side; quote `request_id` to support", body = ErrorBody),
+        Internal,
     ),
     security(("session" = []), ("api_token" = [])),
 )]
@@ -246,15 +240,14 @@ async fn deactivate(
     tag = "users",
     operation_id = "unlock_user_codes",
     summary = "Unlock a user's sign-in codes",
-    params(("id" = String, Path, description = "The user id"), ("org" = Option<String>, Query, description = "Carrier staff only: the slug of the organisation acted for")),
+    params(("id" = String, Path, description = "The user id"), ActingFor),
     responses(
         (status = 200, description = "The user, whose codes are unlocked", body = OrgUserInfo),
-        (status = 400, description = "`org_required`: carrier staff must name the organisation with `?org=SLUG`", body = ErrorBody),
-        (status = 401, description = "`unauthenticated`: no valid session or API token; `invalid_token` or `token_expired`: the Bearer token is unknown, revoked or expired; `mfa_required`: a sign-in waits for its code", body = ErrorBody),
+        OrgCaller,
         (status = 403, description = "`insufficient_role` or `insufficient_scope`: only administrators manage users, and never with a token; `csrf`: not same-origin", body = ErrorBody),
         (status = 404, description = "`not_found`: the organisation has no user with this id (or no such organisation)", body = ErrorBody),
         (status = 409, description = "`codes_not_locked`: the user's codes are not locked", body = ErrorBody),
-        (status = 500, description = "`internal`: a failure on the portal's side; quote `request_id` to support", body = ErrorBody),
+        Internal,
     ),
     security(("session" = []), ("api_token" = [])),
 )]

@@ -260,9 +260,6 @@ mod validate;
 pub use reader::CdrReader;
 pub use validate::is_e164;
 
-// The timestamps' parser moved to `clock`, beside its inverse; callers still find it here.
-pub use crate::clock::parse_rfc3339_ms;
-
 /// The rows and rules the tests of the reader and of the checks share.
 #[cfg(test)]
 mod fixtures {
