@@ -128,14 +128,23 @@ fn fields<'de, T: Deserialize<'de>>() -> BTreeSet<String> {
     serde_fields::<T>().into_iter().map(String::from).collect()
 }
 
+/// A query type: its name, the parameters it documents, the fields serde reads into it, and
+/// the routes that read it.
+struct QueryType {
+    name: &'static str,
+    params: BTreeSet<String>,
+    fields: BTreeSet<String>,
+    routes: Vec<Route>,
+}
+
 /// Each query type with the routes that read it.
-fn query_types() -> Vec<(&'static str, BTreeSet<String>, BTreeSet<String>, Vec<Route>)> {
+fn query_types() -> Vec<QueryType> {
     vec![
-        (
-            "CallsQuery",
-            param_names::<CallsQuery>(),
-            fields::<CallsQuery>(),
-            vec![
+        QueryType {
+            name: "CallsQuery",
+            params: param_names::<CallsQuery>(),
+            fields: fields::<CallsQuery>(),
+            routes: vec![
                 Route {
                     id: "list_calls",
                     path: "/calls",
@@ -147,22 +156,22 @@ fn query_types() -> Vec<(&'static str, BTreeSet<String>, BTreeSet<String>, Vec<R
                     uses: CALLS_PARAMETERS,
                 },
             ],
-        ),
-        (
-            "IncidentsQuery",
-            param_names::<IncidentsQuery>(),
-            fields::<IncidentsQuery>(),
-            vec![Route {
+        },
+        QueryType {
+            name: "IncidentsQuery",
+            params: param_names::<IncidentsQuery>(),
+            fields: fields::<IncidentsQuery>(),
+            routes: vec![Route {
                 id: "list_incidents",
                 path: "/incidents",
                 uses: &["status", "from", "to", "kind", "limit"],
             }],
-        ),
-        (
-            "AnalyticsQuery",
-            param_names::<AnalyticsQuery>(),
-            fields::<AnalyticsQuery>(),
-            vec![
+        },
+        QueryType {
+            name: "AnalyticsQuery",
+            params: param_names::<AnalyticsQuery>(),
+            fields: fields::<AnalyticsQuery>(),
+            routes: vec![
                 Route {
                     id: "analytics_summary",
                     path: "/analytics/summary",
@@ -174,23 +183,29 @@ fn query_types() -> Vec<(&'static str, BTreeSet<String>, BTreeSet<String>, Vec<R
                     uses: &["from", "to", "bucket", "by"],
                 },
             ],
-        ),
-        (
-            "ServiceQuery",
-            param_names::<ServiceQuery>(),
-            fields::<ServiceQuery>(),
-            vec![Route {
+        },
+        QueryType {
+            name: "ServiceQuery",
+            params: param_names::<ServiceQuery>(),
+            fields: fields::<ServiceQuery>(),
+            routes: vec![Route {
                 id: "get_service",
                 path: "/services/{id}",
                 uses: &["from", "to", "bucket"],
             }],
-        ),
+        },
     ]
 }
 
 #[test]
 fn the_documented_parameters_are_the_fields_serde_reads() {
-    for (name, params, fields, _) in query_types() {
+    for QueryType {
+        name,
+        params,
+        fields,
+        ..
+    } in query_types()
+    {
         assert_eq!(params, fields, "{name}");
         assert!(!fields.is_empty(), "{name}");
     }
@@ -205,7 +220,13 @@ async fn every_route_reads_and_checks_its_documented_parameters_and_nothing_else
     let service = create_trunk(&app, "contoso", "Trunk A", 30).await;
     let cookie = sign_in(&app, "admin@contoso.example").await;
 
-    for (name, _, fields, routes) in query_types() {
+    for QueryType {
+        name,
+        fields,
+        routes,
+        ..
+    } in query_types()
+    {
         for Route { id, path, uses } in routes {
             let params = documented(&doc, id, path);
             assert_eq!(params, fields, "{id}: the document and {name} differ");

@@ -201,25 +201,6 @@ pub async fn set_assignment<'e, E: Executor<'e, Database = Any>>(
     Ok(())
 }
 
-/// Whether the organisation has the service with this id (a number may only be routed over
-/// its own organisation's services).
-// The `services` table's other queries are in `db::services`; this check is the numbers'
-// (and port orders') own and stays beside them until that module offers one.
-pub async fn org_has_service<'e, E: Executor<'e, Database = Any>>(
-    db: E,
-    org_id: &str,
-    service_id: &str,
-) -> Result<bool, sqlx::Error> {
-    Ok(
-        sqlx::query("SELECT id FROM services WHERE org_id = $1 AND id = $2")
-            .bind(org_id)
-            .bind(service_id)
-            .fetch_optional(db)
-            .await?
-            .is_some(),
-    )
-}
-
 /// The status of each of `numbers` that is stored, whichever organisation holds it, by
 /// E.164 (numbers not stored are left out).
 pub async fn statuses<'e, E: Executor<'e, Database = Any>>(

@@ -65,6 +65,23 @@ pub async fn insert<'e, E: Executor<'e, Database = Any>>(
     Ok(())
 }
 
+/// Whether the organisation has the service with this id (a number may only be routed over
+/// its own organisation's services).
+pub async fn org_has_service<'e, E: Executor<'e, Database = Any>>(
+    db: E,
+    org_id: &str,
+    service_id: &str,
+) -> Result<bool, sqlx::Error> {
+    Ok(
+        sqlx::query("SELECT id FROM services WHERE org_id = $1 AND id = $2")
+            .bind(org_id)
+            .bind(service_id)
+            .fetch_optional(db)
+            .await?
+            .is_some(),
+    )
+}
+
 /// Records the customer's SBC a service sends calls to: its name, port and transport.
 pub async fn set_sbc<'e, E: Executor<'e, Database = Any>>(
     db: E,

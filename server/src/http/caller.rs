@@ -22,7 +22,6 @@ use axum::{
     extract::{FromRequestParts, OriginalUri},
     http::{request::Parts, Method},
 };
-use sqlx::{Any, Executor};
 
 use app::api::tokens::TokenScope;
 
@@ -30,7 +29,7 @@ use super::{extract::SignedIn, ApiError, AppState};
 use crate::{
     audit::{Acting, RequestMeta},
     auth::api_token,
-    db::{self, api_tokens::ApiToken, audit::NewAuditEntry, users::User},
+    db::{self, api_tokens::ApiToken, users::User},
 };
 
 /// A role within an organisation, ordered by what it may do.
@@ -169,35 +168,6 @@ impl Caller {
             org_id: self.org_id.clone(),
             meta: meta.clone(),
         }
-    }
-
-    /// Writes an audit entry for this caller about the organisation acted on; pass the
-    /// transaction that made the change so both commit together.
-    pub async fn audit<'e, E: Executor<'e, Database = Any>>(
-        &self,
-        db: E,
-        now: i64,
-        meta: &RequestMeta,
-        action: &str,
-        target: Option<&str>,
-        details: serde_json::Value,
-    ) -> Result<(), sqlx::Error> {
-        let label = self.actor_label();
-        db::audit::insert(
-            db,
-            now,
-            &NewAuditEntry {
-                actor_user_id: self.actor_user_id(),
-                actor_label: &label,
-                org_id: Some(&self.org_id),
-                action,
-                target,
-                ip: meta.ip.as_deref(),
-                user_agent: meta.user_agent.as_deref(),
-                details,
-            },
-        )
-        .await
     }
 }
 

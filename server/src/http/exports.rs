@@ -21,7 +21,6 @@ use axum::{
     http::header,
     response::{IntoResponse, Response},
 };
-use sqlx::AnyPool;
 use tokio::task::JoinHandle;
 
 use utoipa_axum::{router::OpenApiRouter, routes};
@@ -35,7 +34,7 @@ use crate::{
     db::{
         self,
         calls::{CallFilter, CallKey, ExportedCall},
-        Backend,
+        Db,
     },
     voice::cdr::{spreadsheet_safe, HEADER as CDR_HEADER},
 };
@@ -253,11 +252,9 @@ async fn export_calls(
     let now = state.clock.now_ms();
     // The page size is not an export's: it holds every matching call.
     let calls::CallsRequest { filter, after, .. } = calls::parse(&q, now)?;
-    let pool: AnyPool = state.db.pool().clone();
-    let names = db::services::names_by_id(&pool, &caller.org_id).await?;
+    let names = db::services::names_by_id(state.db.pool(), &caller.org_id).await?;
     let export = CallsExport {
-        pool,
-        backend: state.db.backend(),
+        db: state.db.clone(),
         org_id: caller.org_id.clone(),
         filter: Arc::new(filter),
         names,
@@ -269,8 +266,7 @@ async fn export_calls(
 /// ([`db::calls::export_chunk`]). The chunks are read one ahead, so the database builds chunk
 /// n + 1 while chunk n is written out as CSV; memory holds at most two chunks.
 struct CallsExport {
-    pool: AnyPool,
-    backend: Backend,
+    db: Db,
     org_id: String,
     filter: Arc<CallFilter>,
     /// Every service name of the organisation, by id: the export writes each call's service by
@@ -282,14 +278,17 @@ impl CallsExport {
     /// Starts reading the chunk after the call `after` (from the first call when `None`) on
     /// its own task.
     fn read(&self, after: Option<CallKey>) -> Pending {
-        let (pool, backend, org_id, filter) = (
-            self.pool.clone(),
-            self.backend,
-            self.org_id.clone(),
-            self.filter.clone(),
-        );
+        let (db, org_id, filter) = (self.db.clone(), self.org_id.clone(), self.filter.clone());
         Pending(tokio::spawn(async move {
-            db::calls::export_chunk(&pool, backend, &org_id, &filter, after.as_ref(), CHUNK).await
+            db::calls::export_chunk(
+                db.pool(),
+                db.backend(),
+                &org_id,
+                &filter,
+                after.as_ref(),
+                CHUNK,
+            )
+            .await
         }))
     }
 
@@ -330,7 +329,7 @@ impl CallsExport {
             .iter()
             .any(|c| !self.names.contains_key(c.service_id.as_ref()))
         {
-            self.names = db::services::names_by_id(&self.pool, &self.org_id).await?;
+            self.names = db::services::names_by_id(self.db.pool(), &self.org_id).await?;
         }
         Ok((self.write(&calls)?, next))
     }
@@ -384,7 +383,7 @@ impl CallsExport {
 
 /// A chunk being read on its own task, which is stopped when the export is dropped (the
 /// client went away) instead of finishing a read nobody will write out.
-struct Pending(JoinHandle<Result<String, sqlx::Error>>);
+struct Pending(JoinHandle<Result<String, db::QueryError>>);
 
 impl Pending {
     async fn finish(mut self) -> anyhow::Result<String> {

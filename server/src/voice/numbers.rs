@@ -124,7 +124,7 @@ pub async fn update_number(
         .await?
         .ok_or(NumberError::NotFound)?;
     if let Some(Some(service_id)) = &changes.service_id {
-        if !db::numbers::org_has_service(&mut *tx, org_id, service_id).await? {
+        if !db::services::org_has_service(&mut *tx, org_id, service_id).await? {
             return Err(NumberError::UnknownService);
         }
     }

@@ -284,7 +284,7 @@ pub async fn create_port_order(
     let org_id = acting.org_id.as_str();
     let mut tx = db.pool().begin().await?;
     if let Some(service_id) = &order.service_id {
-        if !db::numbers::org_has_service(&mut *tx, org_id, service_id).await? {
+        if !db::services::org_has_service(&mut *tx, org_id, service_id).await? {
             return Err(PortOrderError::UnknownService);
         }
     }
