@@ -12,7 +12,7 @@ use sqlx::Row;
 
 use support::{
     api::{api_token, bearer, get_bearer, sign_in, staff_session},
-    create_org, create_user,
+    count, create_org, create_user,
     voice::{create_trunk, insert_number},
     TestApp, TestResponse,
 };
@@ -79,15 +79,6 @@ fn order_ids(res: &TestResponse) -> Vec<String> {
         .iter()
         .map(|o| o["id"].as_str().unwrap().to_string())
         .collect()
-}
-
-async fn count(app: &TestApp, sql: &str) -> i64 {
-    sqlx::query(sql)
-        .fetch_one(app.db.db.pool())
-        .await
-        .unwrap()
-        .try_get::<i64, _>(0)
-        .unwrap()
 }
 
 #[tokio::test]
@@ -213,8 +204,11 @@ async fn every_bad_field_is_refused_by_name() {
     assert_eq!(res.json()["error"]["code"], "invalid_body");
 
     // Nothing of the refused requests was stored.
-    assert_eq!(count(&app, "SELECT COUNT(*) FROM port_orders").await, 1);
-    assert_eq!(count(&app, "SELECT COUNT(*) FROM numbers").await, 1);
+    assert_eq!(
+        count(&app.db.db, "SELECT COUNT(*) FROM port_orders").await,
+        1
+    );
+    assert_eq!(count(&app.db.db, "SELECT COUNT(*) FROM numbers").await, 1);
 }
 
 #[tokio::test]
@@ -234,10 +228,13 @@ async fn numbers_held_elsewhere_or_in_an_open_order_are_refused() {
         assert!(!res.text().contains("fabrikam"));
     }
     // All or nothing: the valid number of those requests was not stored either.
-    assert_eq!(count(&app, "SELECT COUNT(*) FROM port_orders").await, 0);
+    assert_eq!(
+        count(&app.db.db, "SELECT COUNT(*) FROM port_orders").await,
+        0
+    );
     assert_eq!(
         count(
-            &app,
+            &app.db.db,
             "SELECT COUNT(*) FROM numbers WHERE e164 = '+442079460200'"
         )
         .await,
@@ -264,7 +261,10 @@ async fn numbers_held_elsewhere_or_in_an_open_order_are_refused() {
     assert_error(&res, 409, "number_in_open_order", "numbers");
     let res = submit(&app, &a.admin, order(&["+442079460300", "+442079460102"])).await;
     assert_error(&res, 409, "number_in_open_order", "numbers");
-    assert_eq!(count(&app, "SELECT COUNT(*) FROM port_orders").await, 1);
+    assert_eq!(
+        count(&app.db.db, "SELECT COUNT(*) FROM port_orders").await,
+        1
+    );
 
     // Once that order is rejected its numbers are no longer held by an open order, but still
     // porting in on our side until released.
@@ -287,8 +287,11 @@ async fn the_service_must_be_the_organisations() {
         let res = submit(&app, &a.engineer, body).await;
         assert_error(&res, 404, "not_found", "service_id");
     }
-    assert_eq!(count(&app, "SELECT COUNT(*) FROM port_orders").await, 0);
-    assert_eq!(count(&app, "SELECT COUNT(*) FROM numbers").await, 0);
+    assert_eq!(
+        count(&app.db.db, "SELECT COUNT(*) FROM port_orders").await,
+        0
+    );
+    assert_eq!(count(&app.db.db, "SELECT COUNT(*) FROM numbers").await, 0);
 }
 
 #[tokio::test]
@@ -313,7 +316,10 @@ async fn roles_token_scopes_and_staff_decide_who_submits() {
         assert_eq!(res.status, 403, "{}", res.text());
         assert_eq!(res.json()["error"]["code"], "insufficient_scope");
     }
-    assert_eq!(count(&app, "SELECT COUNT(*) FROM port_orders").await, 0);
+    assert_eq!(
+        count(&app.db.db, "SELECT COUNT(*) FROM port_orders").await,
+        0
+    );
 
     let token = api_token(&app, &a.admin, "read_write").await;
     let res = bearer(

@@ -256,12 +256,7 @@ impl Sso {
 
     /// The one number a `SELECT COUNT(*) …` answers.
     pub async fn count(&self, sql: &str) -> i64 {
-        sqlx::query(sql)
-            .fetch_one(self.app.db.db.pool())
-            .await
-            .unwrap()
-            .try_get::<i64, _>(0)
-            .unwrap()
+        support::count(&self.app.db.db, sql).await
     }
 
     /// The details of the newest audit entry of `action`.

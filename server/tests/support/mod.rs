@@ -3,6 +3,7 @@
 #![allow(dead_code, clippy::unwrap_used)]
 
 pub mod api;
+pub mod cli;
 pub mod voice;
 
 use std::time::Instant;
@@ -13,7 +14,7 @@ use axum::{
     Router,
 };
 use clap::Parser;
-use sqlx::{Connection, Executor};
+use sqlx::{Connection, Executor, Row};
 use tower::ServiceExt;
 
 use portal::{
@@ -194,6 +195,15 @@ pub const ORIGIN: &str = "http://localhost:3000";
 
 /// A password that passes the policy.
 pub const PASSWORD: &str = "violet tugboat orbit sandwich";
+
+/// The one number a query such as `SELECT COUNT(*) …` answers.
+pub async fn count(db: &Db, sql: &str) -> i64 {
+    sqlx::query(sql)
+        .fetch_one(db.pool())
+        .await
+        .unwrap()
+        .get::<i64, _>(0)
+}
 
 /// Creates an organisation; returns its id.
 pub async fn create_org(db: &Db, slug: &str) -> String {

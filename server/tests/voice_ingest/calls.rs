@@ -2,6 +2,7 @@
 //! cases (a call spanning hours, a zero-length call, calls back to back), written as the CSV
 //! exchange format, and importing them for an organisation with two services.
 
+use crate::support::create_org;
 use portal::{
     accounts::Actor,
     db::Db,
@@ -11,9 +12,6 @@ use portal::{
         services::{create_service, NewService, ServiceKind},
     },
 };
-use sqlx::Row;
-
-use crate::support::create_org;
 
 /// 2026-03-01T00:00:00Z.
 pub const BASE: i64 = 1_772_323_200_000;
@@ -198,15 +196,6 @@ pub async fn import(db: &Db, org_id: &str, input: &str, options: ImportOptions) 
     )
     .await
     .unwrap()
-}
-
-/// The one number a `SELECT COUNT(*) …` answers.
-pub async fn count(db: &Db, sql: &str) -> i64 {
-    sqlx::query(sql)
-        .fetch_one(db.pool())
-        .await
-        .unwrap()
-        .get::<i64, _>(0)
 }
 
 /// The default import options with batches of `n` rows.

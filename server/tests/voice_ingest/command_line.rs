@@ -1,22 +1,8 @@
 //! The command line: `portal service create` and `portal calls import`, their messages and
 //! exit codes, over the real binary.
 
-use std::process::{Command, Output, Stdio};
-
-use crate::calls::{count, csv, generated_calls};
-use crate::support::{create_org, test_db};
-
-/// Runs the `portal` binary against `db_url` with no input.
-fn portal(db_url: &str, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_portal"))
-        .args(args)
-        .env("DATABASE_URL", db_url)
-        .env("RUST_LOG", "warn")
-        .env_remove("PORTAL_ENV")
-        .stdin(Stdio::null())
-        .output()
-        .unwrap()
-}
+use crate::calls::{csv, generated_calls};
+use crate::support::{cli::portal, count, create_org, test_db};
 
 /// Output bytes as text.
 fn text(bytes: &[u8]) -> String {
@@ -44,12 +30,14 @@ async fn cli_service_create_and_calls_import() {
     let out = portal(
         &t.url,
         &create("Trunk A", &["--country", "gb", "--channels", "30"]),
+        None,
     );
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert!(text(&out.stdout).contains("Trunk A"));
     let out = portal(
         &t.url,
         &create("Trunk B", &["--country", "GB", "--channels", "10"]),
+        None,
     );
     assert!(out.status.success(), "{}", text(&out.stderr));
     for (args, message) in [
@@ -66,7 +54,7 @@ async fn cli_service_create_and_calls_import() {
             "at least 1",
         ),
     ] {
-        let out = portal(&t.url, &args);
+        let out = portal(&t.url, &args, None);
         assert_eq!(out.status.code(), Some(1), "{args:?}");
         assert!(text(&out.stderr).contains(message), "{}", text(&out.stderr));
     }
@@ -86,6 +74,7 @@ async fn cli_service_create_and_calls_import() {
             "--channels",
             "1",
         ],
+        None,
     );
     assert_eq!(out.status.code(), Some(1));
     assert!(
@@ -100,7 +89,7 @@ async fn cli_service_create_and_calls_import() {
     let good = dir.join("good.csv");
     std::fs::write(&good, csv(&calls).replace('\n', "\r\n")).unwrap();
     let good = good.to_str().unwrap();
-    let out = portal(&t.url, &["calls", "import", good, "--org", "contoso"]);
+    let out = portal(&t.url, &["calls", "import", good, "--org", "contoso"], None);
     assert!(out.status.success(), "{}", text(&out.stderr));
     let summary = format!("{} stored, 0 duplicates, 0 refused", calls.len());
     assert!(
@@ -109,7 +98,7 @@ async fn cli_service_create_and_calls_import() {
         text(&out.stdout)
     );
     // Again: all duplicates, still success.
-    let out = portal(&t.url, &["calls", "import", good, "--org", "contoso"]);
+    let out = portal(&t.url, &["calls", "import", good, "--org", "contoso"], None);
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert!(text(&out.stdout).contains(&format!("0 stored, {} duplicates", calls.len())));
 
@@ -130,6 +119,7 @@ async fn cli_service_create_and_calls_import() {
             "--org",
             "contoso",
         ],
+        None,
     );
     assert_eq!(out.status.code(), Some(1));
     assert!(
@@ -157,6 +147,7 @@ async fn cli_service_create_and_calls_import() {
             "contoso",
             "--strict",
         ],
+        None,
     );
     assert_eq!(out.status.code(), Some(1));
     assert!(
@@ -198,7 +189,7 @@ async fn cli_service_create_and_calls_import() {
             "no organisation",
         ),
     ] {
-        let out = portal(&t.url, &args);
+        let out = portal(&t.url, &args, None);
         assert_eq!(out.status.code(), Some(1), "{args:?}");
         assert!(
             text(&out.stderr).contains(message),

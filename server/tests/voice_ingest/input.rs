@@ -10,9 +10,9 @@ use portal::{
 };
 use sqlx::Row;
 
-use crate::calls::{count, csv, generated_calls, import, org_with_services, BASE};
+use crate::calls::{csv, generated_calls, import, org_with_services, BASE};
 use crate::rollups::{assert_rollups_match_raw_calls, service_rollup};
-use crate::support::test_db;
+use crate::support::{count, test_db};
 
 #[tokio::test]
 async fn text_with_quotes_commas_braces_and_backslashes_is_stored_as_sent() {

@@ -4,11 +4,9 @@
 
 use portal::voice::ingest::{ImportOptions, HOUR_MS};
 
-use crate::calls::{
-    count, csv, generated_calls, import, org_with_services, small_batches, Cdr, BASE,
-};
+use crate::calls::{csv, generated_calls, import, org_with_services, small_batches, Cdr, BASE};
 use crate::rollups::{assert_rollups_match_raw_calls, country_rollup, service_rollup};
-use crate::support::test_db;
+use crate::support::{count, test_db};
 
 #[tokio::test]
 async fn rollups_equal_a_recomputation_whatever_the_arrival_order() {
