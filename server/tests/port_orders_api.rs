@@ -11,40 +11,11 @@ use serde_json::{json, Value};
 use sqlx::Row;
 
 use support::{
-    api::{api_token, bearer, get_bearer, sign_in, staff_session},
-    count, create_org, create_user,
-    voice::{create_trunk, insert_number},
+    api::{api_token, bearer, get_bearer, staff_session},
+    count,
+    voice::{customer_with_roles, insert_number},
     TestApp, TestResponse,
 };
-
-struct Customer {
-    org_id: String,
-    trunk: String,
-    admin: String,
-    engineer: String,
-    viewer: String,
-}
-
-async fn customer(app: &TestApp, slug: &str) -> Customer {
-    let org_id = create_org(&app.db.db, slug).await;
-    let trunk = create_trunk(app, slug, "Trunk A", 30).await;
-    let mut cookies = Vec::new();
-    for role in ["admin", "engineer", "viewer"] {
-        let email = format!("{role}@{slug}.example");
-        create_user(&app.db.db, slug, &email, role).await;
-        cookies.push(sign_in(app, &email).await);
-    }
-    let viewer = cookies.pop().unwrap();
-    let engineer = cookies.pop().unwrap();
-    let admin = cookies.pop().unwrap();
-    Customer {
-        org_id,
-        trunk,
-        admin,
-        engineer,
-        viewer,
-    }
-}
 
 /// `YYYY-MM-DD`, `days` from today (UTC).
 fn day(days: i64) -> String {
@@ -84,7 +55,7 @@ fn order_ids(res: &TestResponse) -> Vec<String> {
 #[tokio::test]
 async fn an_engineer_submits_an_order_that_is_stored_whole() {
     let app = TestApp::new().await;
-    let a = customer(&app, "contoso").await;
+    let a = customer_with_roles(&app, "contoso").await;
     let mut body = order(&["+442079460002", "+442079460001"]);
     body["service_id"] = json!(a.trunk);
     body["losing_carrier"] = json!("  BT Wholesale ");
@@ -155,7 +126,7 @@ async fn an_engineer_submits_an_order_that_is_stored_whole() {
 #[tokio::test]
 async fn every_bad_field_is_refused_by_name() {
     let app = TestApp::new().await;
-    let a = customer(&app, "contoso").await;
+    let a = customer_with_roles(&app, "contoso").await;
     let many: Vec<String> = (0..101).map(|i| format!("+4420794{i:05}")).collect();
     let cases: Vec<(Value, &str)> = vec![
         (json!({"numbers": []}), "numbers"),
@@ -214,8 +185,8 @@ async fn every_bad_field_is_refused_by_name() {
 #[tokio::test]
 async fn numbers_held_elsewhere_or_in_an_open_order_are_refused() {
     let app = TestApp::new().await;
-    let a = customer(&app, "contoso").await;
-    let b = customer(&app, "fabrikam").await;
+    let a = customer_with_roles(&app, "contoso").await;
+    let b = customer_with_roles(&app, "fabrikam").await;
     insert_number(&app, &b.org_id, "+442079460100", "GB", "active").await;
     insert_number(&app, &a.org_id, "+442079460101", "GB", "reserved").await;
     insert_number(&app, &b.org_id, "+442079460102", "GB", "released").await;
@@ -279,8 +250,8 @@ async fn numbers_held_elsewhere_or_in_an_open_order_are_refused() {
 #[tokio::test]
 async fn the_service_must_be_the_organisations() {
     let app = TestApp::new().await;
-    let a = customer(&app, "contoso").await;
-    let b = customer(&app, "fabrikam").await;
+    let a = customer_with_roles(&app, "contoso").await;
+    let b = customer_with_roles(&app, "fabrikam").await;
     for service in [b.trunk.as_str(), "no-such-service"] {
         let mut body = order(&["+442079460001"]);
         body["service_id"] = json!(service);
@@ -297,8 +268,8 @@ async fn the_service_must_be_the_organisations() {
 #[tokio::test]
 async fn roles_token_scopes_and_staff_decide_who_submits() {
     let app = TestApp::new().await;
-    let a = customer(&app, "contoso").await;
-    customer(&app, "fabrikam").await;
+    let a = customer_with_roles(&app, "contoso").await;
+    customer_with_roles(&app, "fabrikam").await;
 
     let res = submit(&app, &a.viewer, order(&["+442079460001"])).await;
     assert_eq!(res.status, 403, "{}", res.text());
@@ -363,8 +334,8 @@ async fn roles_token_scopes_and_staff_decide_who_submits() {
 #[tokio::test]
 async fn customers_never_see_each_others_orders() {
     let app = TestApp::new().await;
-    let a = customer(&app, "contoso").await;
-    let b = customer(&app, "fabrikam").await;
+    let a = customer_with_roles(&app, "contoso").await;
+    let b = customer_with_roles(&app, "fabrikam").await;
     let a_order = submit(&app, &a.engineer, order(&["+442079460001"]))
         .await
         .json()["id"]
