@@ -5,11 +5,10 @@ use serde_json::json;
 
 use crate::support::{
     api::{create_api_token, sign_in},
-    create_org, create_user,
+    create_org, create_user, enable_sso_with_tenant,
     voice::{create_address, create_trunk, ingest_rows, insert_number, number_path},
     TestApp,
 };
-use portal::accounts::Actor;
 
 /// The day every call of the test falls on, as query parameters.
 pub const DAY: &str = "from=2026-03-01T00:00:00Z&to=2026-03-02T00:00:00Z";
@@ -217,18 +216,7 @@ async fn customer(
     .await
     .unwrap();
 
-    portal::sso::set_enabled(db, Actor::CLI, slug, true)
-        .await
-        .unwrap();
-    portal::sso::link_tenant(
-        db,
-        Actor::CLI,
-        slug,
-        tenant,
-        portal::sso::LinkedBy::Carrier("test"),
-    )
-    .await
-    .unwrap();
+    enable_sso_with_tenant(db, slug, tenant).await;
 
     let needles = vec![
         org_id.clone(),

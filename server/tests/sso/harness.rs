@@ -8,10 +8,7 @@ use serde_json::Value;
 use sqlx::Row;
 
 use crate::support::{self, TestApp, TestResponse, ORIGIN};
-use portal::{
-    accounts::Actor,
-    devidp::{DevIdp, DevIdpConfig, TamperSigning, TokenTamper},
-};
+use portal::devidp::{DevIdp, DevIdpConfig, TamperSigning, TokenTamper};
 
 /// The app registration's client id.
 pub const CLIENT_ID: &str = "test-client";
@@ -74,18 +71,7 @@ pub async fn sso() -> Sso {
 /// A customer with SSO enabled and `tenant` linked.
 pub async fn linked_org(s: &Sso, slug: &str, tenant: &str) {
     support::create_org(&s.app.db.db, slug).await;
-    portal::sso::set_enabled(&s.app.db.db, Actor::CLI, slug, true)
-        .await
-        .unwrap();
-    portal::sso::link_tenant(
-        &s.app.db.db,
-        Actor::CLI,
-        slug,
-        tenant,
-        portal::sso::LinkedBy::Carrier("test"),
-    )
-    .await
-    .unwrap();
+    support::enable_sso_with_tenant(&s.app.db.db, slug, tenant).await;
 }
 
 /// The last cookie `name` a response set (`name=value`), if any and not a removal.

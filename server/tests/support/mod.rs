@@ -236,6 +236,23 @@ pub async fn create_user(
     .unwrap()
 }
 
+/// Turns single sign-on on for customer `slug` and links Entra tenant `tenant` to it, as the
+/// carrier's staff do.
+pub async fn enable_sso_with_tenant(db: &Db, slug: &str, tenant: &str) {
+    portal::sso::set_enabled(db, portal::accounts::Actor::CLI, slug, true)
+        .await
+        .unwrap();
+    portal::sso::link_tenant(
+        db,
+        portal::accounts::Actor::CLI,
+        slug,
+        tenant,
+        portal::sso::LinkedBy::Carrier("test"),
+    )
+    .await
+    .unwrap();
+}
+
 /// The session cookie a response set (`name=value`), if any.
 pub fn session_cookie(res: &TestResponse) -> Option<String> {
     res.headers
