@@ -12,9 +12,9 @@ use serde_json::{json, Value};
 
 use portal::clock::rfc3339_ms;
 use support::{
-    api::{api_token, get_bearer, sign_in},
-    create_org, create_user,
-    voice::{create_trunk, ingest_rows},
+    api::{api_token, get_bearer},
+    create_user,
+    voice::{customer, ingest_rows},
     TestApp, PASSWORD,
 };
 
@@ -23,29 +23,6 @@ const BASE: i64 = 1_772_323_200_000;
 const SEC: i64 = 1_000;
 const MIN: i64 = 60_000;
 const HOUR: i64 = 3_600_000;
-
-struct Customer {
-    org_id: String,
-    cookie: String,
-    trunk: String,
-    teams: String,
-}
-
-/// An organisation with a signed-in admin, `Trunk A` (30 channels) and `Teams` (10).
-async fn customer(app: &TestApp, slug: &str) -> Customer {
-    let org_id = create_org(&app.db.db, slug).await;
-    let email = format!("admin@{slug}.example");
-    create_user(&app.db.db, slug, &email, "admin").await;
-    let trunk = create_trunk(app, slug, "Trunk A", 30).await;
-    let teams = create_trunk(app, slug, "Teams", 10).await;
-    let cookie = sign_in(app, &email).await;
-    Customer {
-        org_id,
-        cookie,
-        trunk,
-        teams,
-    }
-}
 
 /// A call: start, answer after `answer` (answered calls), end after `end`.
 struct Cdr {
@@ -258,7 +235,7 @@ fn peaks(v: &Value) -> Vec<(String, i64, i64)> {
 #[tokio::test]
 async fn the_summary_matches_the_definitions_for_the_range_and_the_previous_period() {
     let app = TestApp::new().await;
-    let a = customer(&app, "contoso").await;
+    let a = customer(&app, "contoso", &[("Trunk A", 30), ("Teams", 10)]).await;
     ingest(&app, &a.org_id, &known_calls()).await;
 
     // 01:15 rounds down to 01:00, 02:30 up to 03:00; the previous period is 23:00–01:00.
@@ -288,7 +265,7 @@ async fn the_summary_matches_the_definitions_for_the_range_and_the_previous_peri
     // Services by name: Teams (peak 1 of 10), Trunk A (max(3, 2) of 30).
     assert_eq!(
         peaks(&v["current"]),
-        [(a.teams.clone(), 1, 10), (a.trunk.clone(), 3, 30)]
+        [(a.trunks[1].clone(), 1, 10), (a.trunk.clone(), 3, 30)]
     );
     // p1 only.
     figures(
@@ -304,7 +281,7 @@ async fn the_summary_matches_the_definitions_for_the_range_and_the_previous_peri
     );
     assert_eq!(
         peaks(&v["previous"]),
-        [(a.teams.clone(), 0, 10), (a.trunk.clone(), 1, 30)]
+        [(a.trunks[1].clone(), 0, 10), (a.trunk.clone(), 1, 30)]
     );
 
     // One service.
@@ -312,7 +289,7 @@ async fn the_summary_matches_the_definitions_for_the_range_and_the_previous_peri
         &app,
         &format!(
             "/api/v1/analytics/summary?from=2026-03-01T01:00:00Z&to=2026-03-01T03:00:00Z&service={}",
-            a.teams
+            a.trunks[1]
         ),
         &a.cookie,
     )
@@ -328,7 +305,7 @@ async fn the_summary_matches_the_definitions_for_the_range_and_the_previous_peri
         Some(300.0),
         Some(3.0),
     );
-    assert_eq!(peaks(&v["current"]), [(a.teams.clone(), 1, 10)]);
+    assert_eq!(peaks(&v["current"]), [(a.trunks[1].clone(), 1, 10)]);
     figures(
         &v["previous"],
         "teams previous",
@@ -361,7 +338,7 @@ async fn the_summary_matches_the_definitions_for_the_range_and_the_previous_peri
     );
     assert_eq!(
         peaks(&v["current"]),
-        [(a.teams.clone(), 0, 10), (a.trunk.clone(), 2, 30)]
+        [(a.trunks[1].clone(), 0, 10), (a.trunk.clone(), 2, 30)]
     );
     figures(
         &v["previous"],
@@ -393,7 +370,7 @@ async fn the_summary_matches_the_definitions_for_the_range_and_the_previous_peri
 #[tokio::test]
 async fn timeseries_buckets_by_hour_and_day_per_service_and_country() {
     let app = TestApp::new().await;
-    let a = customer(&app, "contoso").await;
+    let a = customer(&app, "contoso", &[("Trunk A", 30), ("Teams", 10)]).await;
     ingest(&app, &a.org_id, &known_calls()).await;
 
     // Hours 00, 01, 02 (02:00:01 rounds up to 03:00).
@@ -407,7 +384,7 @@ async fn timeseries_buckets_by_hour_and_day_per_service_and_country() {
     assert_eq!(v["bucket"], "hour");
     let series = v["series"].as_array().unwrap();
     let keys: Vec<&str> = series.iter().map(|s| s["key"].as_str().unwrap()).collect();
-    let mut expected = [a.trunk.as_str(), a.teams.as_str()];
+    let mut expected = [a.trunk.as_str(), a.trunks[1].as_str()];
     expected.sort();
     assert_eq!(keys, expected);
     let trunk = series
@@ -449,7 +426,7 @@ async fn timeseries_buckets_by_hour_and_day_per_service_and_country() {
     assert_eq!(p[2]["peak_channels"], 2);
     let teams = series
         .iter()
-        .find(|s| s["key"] == a.teams.as_str())
+        .find(|s| s["key"] == a.trunks[1].as_str())
         .unwrap();
     assert_eq!(teams["channel_limit"], 10);
     let p = teams["points"].as_array().unwrap();
@@ -500,7 +477,7 @@ async fn timeseries_buckets_by_hour_and_day_per_service_and_country() {
     assert_eq!(p[1]["peak_channels"], 0);
     let teams = series
         .iter()
-        .find(|s| s["key"] == a.teams.as_str())
+        .find(|s| s["key"] == a.trunks[1].as_str())
         .unwrap();
     let p = teams["points"].as_array().unwrap();
     assert_eq!(p[0]["calls"], 1);
@@ -585,8 +562,8 @@ async fn timeseries_buckets_by_hour_and_day_per_service_and_country() {
 #[tokio::test]
 async fn customers_see_only_their_own_figures() {
     let app = TestApp::new().await;
-    let a = customer(&app, "contoso").await;
-    let b = customer(&app, "fabrikam").await;
+    let a = customer(&app, "contoso", &[("Trunk A", 30), ("Teams", 10)]).await;
+    let b = customer(&app, "fabrikam", &[("Trunk A", 30), ("Teams", 10)]).await;
     ingest(&app, &a.org_id, &known_calls()).await;
     let range = "from=2026-02-28T00:00:00Z&to=2026-03-03T00:00:00Z";
 
@@ -598,7 +575,7 @@ async fn customers_see_only_their_own_figures() {
     .await;
     for period in ["current", "previous"] {
         figures(&v[period], period, 0, 0, 0.0, None, None, None, None);
-        let expected = vec![(b.teams.clone(), 0, 10), (b.trunk.clone(), 0, 30)];
+        let expected = vec![(b.trunks[1].clone(), 0, 10), (b.trunk.clone(), 0, 30)];
         assert_eq!(peaks(&v[period]), expected);
     }
     // A's service id finds nothing for B.
@@ -669,7 +646,7 @@ async fn customers_see_only_their_own_figures() {
 #[tokio::test]
 async fn today_so_far_can_be_compared_with_the_same_hours_yesterday() {
     let app = TestApp::new().await;
-    let a = customer(&app, "contoso").await;
+    let a = customer(&app, "contoso", &[("Trunk A", 30), ("Teams", 10)]).await;
     ingest(&app, &a.org_id, &known_calls()).await;
 
     // 02:00–03:00 on the next day holds t2 only.
@@ -736,7 +713,7 @@ async fn today_so_far_can_be_compared_with_the_same_hours_yesterday() {
 #[tokio::test]
 async fn bad_parameters_are_422_naming_the_field() {
     let app = TestApp::new().await;
-    let a = customer(&app, "contoso").await;
+    let a = customer(&app, "contoso", &[("Trunk A", 30), ("Teams", 10)]).await;
     let cases = [
         (
             "summary",

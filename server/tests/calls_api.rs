@@ -10,9 +10,9 @@ use serde_json::Value;
 
 use portal::clock::rfc3339_ms;
 use support::{
-    api::{api_token, get_bearer, sign_in},
-    create_org, create_user,
-    voice::{create_trunk, ingest_rows},
+    api::{api_token, get_bearer},
+    create_user,
+    voice::{create_trunk, customer, ingest_rows},
     TestApp, TestResponse, PASSWORD,
 };
 
@@ -20,26 +20,6 @@ use support::{
 const BASE: i64 = 1_772_323_200_000;
 const MIN: i64 = 60_000;
 const HOUR: i64 = 3_600_000;
-
-struct Customer {
-    org_id: String,
-    cookie: String,
-    trunk: String,
-}
-
-/// An organisation with an admin (signed in) and a service `Trunk A`.
-async fn customer(app: &TestApp, slug: &str) -> Customer {
-    let org_id = create_org(&app.db.db, slug).await;
-    let email = format!("admin@{slug}.example");
-    create_user(&app.db.db, slug, &email, "admin").await;
-    let trunk = create_trunk(app, slug, "Trunk A", 30).await;
-    let cookie = sign_in(app, &email).await;
-    Customer {
-        org_id,
-        cookie,
-        trunk,
-    }
-}
 
 /// A call record; the fields not given are believable constants.
 #[derive(Clone)]
@@ -126,7 +106,7 @@ const DAY: &str = "from=2026-03-01T00:00:00Z&to=2026-03-02T00:00:00Z";
 #[tokio::test]
 async fn the_default_range_is_the_last_24_hours_by_the_app_clock() {
     let app = TestApp::new().await;
-    let a = customer(&app, "contoso").await;
+    let a = customer(&app, "contoso", &[("Trunk A", 30)]).await;
     let now = app.clock.now_ms();
     ingest(
         &app,
@@ -180,7 +160,7 @@ async fn the_default_range_is_the_last_24_hours_by_the_app_clock() {
 #[tokio::test]
 async fn every_filter_applies() {
     let app = TestApp::new().await;
-    let a = customer(&app, "contoso").await;
+    let a = customer(&app, "contoso", &[("Trunk A", 30)]).await;
     let teams = create_trunk(&app, "contoso", "Teams", 30).await;
     let mut inbound = Cdr::new("inbound-busy", BASE + HOUR);
     inbound.direction = "inbound";
@@ -274,7 +254,7 @@ async fn every_filter_applies() {
 #[tokio::test]
 async fn pages_return_every_call_once_in_order_across_equal_start_times() {
     let app = TestApp::new().await;
-    let a = customer(&app, "contoso").await;
+    let a = customer(&app, "contoso", &[("Trunk A", 30)]).await;
     // 23 calls on 5 start times; ids in mixed case to exercise bytewise order.
     let names = ["b", "A", "a", "B", "c-1", "c-10", "c-2", "Z", "z"];
     let mut cdrs = Vec::new();
@@ -335,8 +315,8 @@ async fn pages_return_every_call_once_in_order_across_equal_start_times() {
 #[tokio::test]
 async fn customers_see_only_their_own_calls() {
     let app = TestApp::new().await;
-    let a = customer(&app, "contoso").await;
-    let b = customer(&app, "fabrikam").await;
+    let a = customer(&app, "contoso", &[("Trunk A", 30)]).await;
+    let b = customer(&app, "fabrikam", &[("Trunk A", 30)]).await;
     let mut a_same = Cdr::new("same-id", BASE + HOUR);
     a_same.to = "+4930901821";
     let a_only = Cdr::new("call/1 a", BASE + 2 * HOUR);
@@ -414,7 +394,7 @@ async fn customers_see_only_their_own_calls() {
 #[tokio::test]
 async fn bad_parameters_are_422_naming_the_field() {
     let app = TestApp::new().await;
-    let a = customer(&app, "contoso").await;
+    let a = customer(&app, "contoso", &[("Trunk A", 30)]).await;
     ingest(&app, &a.org_id, &[Cdr::new("c1", BASE + HOUR)]).await;
     let cases = [
         ("from=2026-03-02T00:00:00Z&to=2026-03-01T00:00:00Z", "from"),

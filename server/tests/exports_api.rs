@@ -13,9 +13,8 @@ use std::process::{Command, Stdio};
 use portal::{clock::rfc3339_ms, voice::cdr::HEADER};
 use sqlx::Row;
 use support::{
-    api::{api_token, get_bearer, sign_in},
-    create_org, create_user,
-    voice::{create_trunk, ingest_rows, insert_number},
+    api::{api_token, get_bearer},
+    voice::{customer, ingest_rows, insert_number},
     TestApp, TestResponse,
 };
 
@@ -26,25 +25,6 @@ const MIN: i64 = 60_000;
 const RANGE: &str = "from=2026-02-28T00:00:00Z&to=2026-03-10T00:00:00Z";
 /// More calls than one export chunk (5,000) holds, twice over.
 const CALLS: i64 = 12_345;
-
-struct Customer {
-    org_id: String,
-    cookie: String,
-    trunk: String,
-}
-
-async fn customer(app: &TestApp, slug: &str, trunk_name: &str) -> Customer {
-    let org_id = create_org(&app.db.db, slug).await;
-    let email = format!("admin@{slug}.example");
-    create_user(&app.db.db, slug, &email, "admin").await;
-    let trunk = create_trunk(app, slug, trunk_name, 30).await;
-    let cookie = sign_in(app, &email).await;
-    Customer {
-        org_id,
-        cookie,
-        trunk,
-    }
-}
 
 /// One CSV line of the exchange format, quoted by the csv writer.
 fn line(fields: &[String]) -> String {
@@ -146,7 +126,7 @@ async fn call_count(app: &TestApp) -> i64 {
 async fn the_calls_export_holds_every_call_and_reimports_as_duplicates() {
     let app = TestApp::new().await;
     let service = "London, \"Main\" trunk";
-    let a = customer(&app, "contoso", service).await;
+    let a = customer(&app, "contoso", &[(service, 30)]).await;
     let rows: Vec<String> = (0..CALLS).map(|i| cdr(i, service)).collect();
     ingest_rows(&app, &a.org_id, &rows).await;
 
@@ -226,7 +206,7 @@ async fn the_calls_export_holds_every_call_and_reimports_as_duplicates() {
 #[tokio::test]
 async fn the_calls_export_applies_the_list_filters_and_their_errors() {
     let app = TestApp::new().await;
-    let a = customer(&app, "contoso", "Trunk A").await;
+    let a = customer(&app, "contoso", &[("Trunk A", 30)]).await;
     let rows: Vec<String> = (0..60).map(|i| cdr(i, "Trunk A")).collect();
     ingest_rows(&app, &a.org_id, &rows).await;
     let export = |q: String| {
@@ -296,8 +276,8 @@ async fn the_calls_export_applies_the_list_filters_and_their_errors() {
 #[tokio::test]
 async fn exports_hold_only_the_callers_organisation() {
     let app = TestApp::new().await;
-    let a = customer(&app, "contoso", "Trunk A").await;
-    let b = customer(&app, "fabrikam", "Trunk A").await;
+    let a = customer(&app, "contoso", &[("Trunk A", 30)]).await;
+    let b = customer(&app, "fabrikam", &[("Trunk A", 30)]).await;
     ingest_rows(&app, &a.org_id, &[cdr(1, "Trunk A"), cdr(2, "Trunk A")]).await;
     ingest_rows(&app, &b.org_id, &[cdr(2, "Trunk A"), cdr(3, "Trunk A")]).await;
     insert_number(&app, &a.org_id, "+442079460001", "GB", "active").await;
@@ -353,7 +333,7 @@ async fn exports_hold_only_the_callers_organisation() {
 #[tokio::test]
 async fn the_numbers_export_holds_every_number_with_the_list_filters() {
     let app = TestApp::new().await;
-    let a = customer(&app, "contoso", "Trunk A").await;
+    let a = customer(&app, "contoso", &[("Trunk A", 30)]).await;
     // More numbers than one chunk, in one statement per hundred.
     let total = 1_234;
     for first in (0..total).step_by(100) {
@@ -482,7 +462,7 @@ fn runs_as_formula(cell: &str) -> bool {
 async fn exported_text_cannot_run_in_a_spreadsheet_and_reimports_as_the_same_calls() {
     let app = TestApp::new().await;
     let service = "=HYPERLINK(\"http://evil.example\",\"London\")";
-    let a = customer(&app, "contoso", service).await;
+    let a = customer(&app, "contoso", &[(service, 30)]).await;
     let calls = [
         ("=cmd|' /C calc'!A0", "+1 unreachable"),
         ("@SUM(1+1)", "-2"),
@@ -515,7 +495,7 @@ async fn exported_text_cannot_run_in_a_spreadsheet_and_reimports_as_the_same_cal
 
     // Imported into another customer whose service has the same name: the same calls, and
     // that customer's export is the same file.
-    let b = customer(&app, "fabrikam", service).await;
+    let b = customer(&app, "fabrikam", &[(service, 30)]).await;
     let file = app.db.dir_path().join("hostile.csv");
     std::fs::write(&file, &res.body).unwrap();
     let out = portal(

@@ -11,34 +11,14 @@ use serde_json::Value;
 
 use support::{
     api::{api_token, get_bearer, sign_in},
-    create_org, create_user,
-    voice::{create_trunk, insert_number},
+    create_user,
+    voice::{customer, insert_number, Customer},
     TestApp, TestResponse,
 };
 
 /// 2026-03-01T00:00:00Z.
 const BASE: i64 = 1_772_323_200_000;
 const HOUR: i64 = 3_600_000;
-
-struct Customer {
-    org_id: String,
-    trunk: String,
-    cookie: String,
-}
-
-/// An organisation with an admin (signed in) and a GB trunk `Trunk A`.
-async fn customer(app: &TestApp, slug: &str) -> Customer {
-    let org_id = create_org(&app.db.db, slug).await;
-    let email = format!("admin@{slug}.example");
-    create_user(&app.db.db, slug, &email, "admin").await;
-    let trunk = create_trunk(app, slug, "Trunk A", 30).await;
-    let cookie = sign_in(app, &email).await;
-    Customer {
-        org_id,
-        trunk,
-        cookie,
-    }
-}
 
 /// Stores an incident the way the carrier's tooling does (there is no API to publish one).
 #[expect(clippy::too_many_arguments)]
@@ -110,8 +90,8 @@ fn assert_field(res: &TestResponse, field: &str) {
 
 /// Two customers with GB trunks; `a` also holds a DE number and a released FR one.
 async fn two_customers(app: &TestApp) -> (Customer, Customer) {
-    let a = customer(app, "contoso").await;
-    let b = customer(app, "fabrikam").await;
+    let a = customer(app, "contoso", &[("Trunk A", 30)]).await;
+    let b = customer(app, "fabrikam", &[("Trunk A", 30)]).await;
     insert_number(app, &a.org_id, "+4930901820", "DE", "active").await;
     insert_number(app, &a.org_id, "+33140000000", "FR", "released").await;
     // Newest first: starts descending.

@@ -13,21 +13,11 @@ use sqlx::Row;
 
 use portal::voice::cdr::HEADER;
 use support::{
-    api::{api_token, get_bearer, sign_in},
-    create_org, create_user,
-    voice::{cdr_csv, create_trunk, post_calls},
+    api::{api_token, get_bearer},
+    create_user,
+    voice::{cdr_csv, create_trunk, customer, post_calls},
     TestApp, TestResponse, ORIGIN, PASSWORD,
 };
-
-/// An organisation with an admin, a signed-in session and a service `Trunk A`; returns the
-/// admin's session cookie.
-async fn customer(app: &TestApp, slug: &str) -> String {
-    create_org(&app.db.db, slug).await;
-    let email = format!("admin@{slug}.example");
-    create_user(&app.db.db, slug, &email, "admin").await;
-    create_trunk(app, slug, "Trunk A", 30).await;
-    sign_in(app, &email).await
-}
 
 fn row(id: &str, service: &str, hour: u32) -> String {
     format!(
@@ -58,7 +48,7 @@ fn counts(res: &TestResponse) -> (u64, u64, u64) {
 #[tokio::test]
 async fn csv_is_ingested_once_and_audited() {
     let app = TestApp::new().await;
-    let admin = customer(&app, "contoso").await;
+    let admin = customer(&app, "contoso", &[("Trunk A", 30)]).await.cookie;
     let ingest = api_token(&app, &admin, "ingest").await;
     let body = cdr_csv(&[row("c1", "Trunk A", 9), row("c2", "Trunk A", 10)]);
 
@@ -88,7 +78,7 @@ async fn csv_is_ingested_once_and_audited() {
 #[tokio::test]
 async fn ndjson_is_ingested_and_deduplicated() {
     let app = TestApp::new().await;
-    let admin = customer(&app, "contoso").await;
+    let admin = customer(&app, "contoso", &[("Trunk A", 30)]).await.cookie;
     let ingest = api_token(&app, &admin, "ingest").await;
     let line = |id: &str| {
         let values: Vec<String> = row(id, "Trunk A", 8)
@@ -113,7 +103,7 @@ async fn ndjson_is_ingested_and_deduplicated() {
 #[tokio::test]
 async fn a_bad_row_is_reported_while_good_rows_store() {
     let app = TestApp::new().await;
-    let admin = customer(&app, "contoso").await;
+    let admin = customer(&app, "contoso", &[("Trunk A", 30)]).await.cookie;
     let ingest = api_token(&app, &admin, "ingest").await;
     let bad = row("c2", "Trunk A", 9).replace("+4930901820", "4930");
     let unknown_service = row("c3", "Nope", 9);
@@ -137,7 +127,7 @@ async fn a_bad_row_is_reported_while_good_rows_store() {
 #[tokio::test]
 async fn only_an_ingest_token_may_post_and_only_the_formats() {
     let app = TestApp::new().await;
-    let admin = customer(&app, "contoso").await;
+    let admin = customer(&app, "contoso", &[("Trunk A", 30)]).await.cookie;
     let ingest = api_token(&app, &admin, "ingest").await;
     let read = api_token(&app, &admin, "read").await;
     let read_write = api_token(&app, &admin, "read_write").await;
@@ -194,7 +184,7 @@ async fn only_an_ingest_token_may_post_and_only_the_formats() {
 #[tokio::test]
 async fn a_body_above_the_ingest_limit_is_413() {
     let app = TestApp::new().await;
-    let admin = customer(&app, "contoso").await;
+    let admin = customer(&app, "contoso", &[("Trunk A", 30)]).await.cookie;
     let ingest = api_token(&app, &admin, "ingest").await;
     // Above the API-wide default, within the ingest limit: accepted.
     let mut rows = Vec::new();
@@ -219,8 +209,8 @@ async fn a_body_above_the_ingest_limit_is_413() {
 #[tokio::test]
 async fn services_are_listed_with_health_and_isolated_between_customers() {
     let app = TestApp::new().await;
-    let a_admin = customer(&app, "contoso").await;
-    let b_admin = customer(&app, "fabrikam").await;
+    let a_admin = customer(&app, "contoso", &[("Trunk A", 30)]).await.cookie;
+    let b_admin = customer(&app, "fabrikam", &[("Trunk A", 30)]).await.cookie;
     let a_second = create_trunk(&app, "contoso", "Teams", 12).await;
     sqlx::query(
         "INSERT INTO service_health_checks (service_id, checked_at, health, latency_ms, detail) \
@@ -323,8 +313,8 @@ async fn services_are_listed_with_health_and_isolated_between_customers() {
 #[tokio::test]
 async fn ingest_goes_to_the_token_organisation_only() {
     let app = TestApp::new().await;
-    let a_admin = customer(&app, "contoso").await;
-    let b_admin = customer(&app, "fabrikam").await;
+    let a_admin = customer(&app, "contoso", &[("Trunk A", 30)]).await.cookie;
+    let b_admin = customer(&app, "fabrikam", &[("Trunk A", 30)]).await.cookie;
     let a_ingest = api_token(&app, &a_admin, "ingest").await;
     let b_ingest = api_token(&app, &b_admin, "ingest").await;
     let body = cdr_csv(&[row("same-id", "Trunk A", 9)]);
@@ -359,7 +349,7 @@ fn timed_row(id: &str, start: &str, answer: &str, end: &str) -> String {
 #[tokio::test]
 async fn calls_outside_a_sane_window_or_too_long_are_refused_rows() {
     let app = TestApp::new().await;
-    let admin = customer(&app, "contoso").await;
+    let admin = customer(&app, "contoso", &[("Trunk A", 30)]).await.cookie;
     let ingest = api_token(&app, &admin, "ingest").await;
     let now = app.clock.now_ms();
     let in_2_days = portal::clock::rfc3339_ms(now + 2 * 86_400_000);
@@ -443,7 +433,7 @@ async fn calls_outside_a_sane_window_or_too_long_are_refused_rows() {
 #[tokio::test]
 async fn the_longest_call_is_configurable() {
     let app = TestApp::with_args(&["--max-call-secs", "60"]).await;
-    let admin = customer(&app, "contoso").await;
+    let admin = customer(&app, "contoso", &[("Trunk A", 30)]).await.cookie;
     let ingest = api_token(&app, &admin, "ingest").await;
     let body = cdr_csv(&[
         timed_row(

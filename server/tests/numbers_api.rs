@@ -12,41 +12,10 @@ use serde_json::{json, Value};
 use sqlx::Row;
 
 use support::{
-    api::{api_token, bearer, sign_in},
-    create_org, create_user,
-    voice::{address_body, create_address, create_trunk, insert_number, number_path},
+    api::{api_token, bearer},
+    voice::{address_body, create_address, customer_with_roles, insert_number, number_path},
     TestApp, TestResponse,
 };
-
-/// One customer: its id, a service id and session cookies of an admin, engineer and viewer.
-struct Customer {
-    org_id: String,
-    service: String,
-    admin: String,
-    engineer: String,
-    viewer: String,
-}
-
-async fn customer(app: &TestApp, slug: &str) -> Customer {
-    let org_id = create_org(&app.db.db, slug).await;
-    let service = create_trunk(app, slug, "Trunk A", 30).await;
-    let mut cookies = Vec::new();
-    for role in ["admin", "engineer", "viewer"] {
-        let email = format!("{role}@{slug}.example");
-        create_user(&app.db.db, slug, &email, role).await;
-        cookies.push(sign_in(app, &email).await);
-    }
-    let viewer = cookies.pop().unwrap();
-    let engineer = cookies.pop().unwrap();
-    let admin = cookies.pop().unwrap();
-    Customer {
-        org_id,
-        service,
-        admin,
-        engineer,
-        viewer,
-    }
-}
 
 /// Asserts a 422 naming `field`.
 fn assert_field(res: &TestResponse, field: &str) {
@@ -79,7 +48,7 @@ async fn audit_details(app: &TestApp, action: &str) -> Vec<Value> {
 #[tokio::test]
 async fn addresses_are_created_updated_and_deleted_unless_in_use() {
     let app = TestApp::new().await;
-    let c = customer(&app, "contoso").await;
+    let c = customer_with_roles(&app, "contoso").await;
     insert_number(&app, &c.org_id, "+441134960001", "GB", "active").await;
 
     let id = create_address(&app, &c.engineer, "London HQ").await;
@@ -172,7 +141,7 @@ async fn addresses_are_created_updated_and_deleted_unless_in_use() {
 #[tokio::test]
 async fn numbers_are_patched_and_filtered() {
     let app = TestApp::new().await;
-    let c = customer(&app, "contoso").await;
+    let c = customer_with_roles(&app, "contoso").await;
     insert_number(&app, &c.org_id, "+441134960001", "GB", "active").await;
     insert_number(&app, &c.org_id, "+441134960002", "GB", "reserved").await;
     insert_number(&app, &c.org_id, "+4930901820", "DE", "active").await;
@@ -184,13 +153,13 @@ async fn numbers_are_patched_and_filtered() {
             "PATCH",
             &number_path("+441134960001"),
             Some(&c.engineer),
-            json!({"assignment": "  Alice.Smith@contoso.example ", "service_id": c.service}),
+            json!({"assignment": "  Alice.Smith@contoso.example ", "service_id": c.trunk}),
         )
         .await;
     assert_eq!(res.status, 200, "{}", res.text());
     let n = res.json();
     assert_eq!(n["assignment"], "Alice.Smith@contoso.example");
-    assert_eq!(n["service_id"], c.service.as_str());
+    assert_eq!(n["service_id"], c.trunk.as_str());
     assert_eq!(n["service_name"], "Trunk A");
     // A field left out is unchanged.
     let res = app
@@ -207,7 +176,7 @@ async fn numbers_are_patched_and_filtered() {
             "PATCH",
             &number_path("+4930901820"),
             Some(&c.admin),
-            json!({"service_id": c.service}),
+            json!({"service_id": c.trunk}),
         )
         .await;
     assert_eq!(res.json()["emergency_address_id"], addr.as_str());
@@ -229,7 +198,7 @@ async fn numbers_are_patched_and_filtered() {
     assert_eq!(list("country=de").await, ["+4930901820", "+4930901821"]);
     assert_eq!(list("status=reserved").await, ["+441134960002"]);
     assert_eq!(
-        list(&format!("service={}", c.service)).await,
+        list(&format!("service={}", c.trunk)).await,
         ["+441134960001", "+4930901820"]
     );
     assert_eq!(
@@ -263,8 +232,8 @@ async fn numbers_are_patched_and_filtered() {
 #[tokio::test]
 async fn keyset_pages_cover_every_number_once() {
     let app = TestApp::new().await;
-    let a = customer(&app, "contoso").await;
-    let b = customer(&app, "fabrikam").await;
+    let a = customer_with_roles(&app, "contoso").await;
+    let b = customer_with_roles(&app, "fabrikam").await;
     let mut mine = BTreeSet::new();
     for i in 0..137 {
         let e164 = format!("+44113496{i:04}");
@@ -309,7 +278,7 @@ async fn keyset_pages_cover_every_number_once() {
 #[tokio::test]
 async fn roles_and_token_scopes_decide_who_changes() {
     let app = TestApp::new().await;
-    let c = customer(&app, "contoso").await;
+    let c = customer_with_roles(&app, "contoso").await;
     insert_number(&app, &c.org_id, "+441134960001", "GB", "active").await;
     let id = create_address(&app, &c.admin, "HQ").await;
     let addr_path = format!("/api/v1/emergency-addresses/{id}");
@@ -359,8 +328,8 @@ async fn roles_and_token_scopes_decide_who_changes() {
 #[tokio::test]
 async fn another_customers_rows_are_not_found_and_never_listed() {
     let app = TestApp::new().await;
-    let a = customer(&app, "contoso").await;
-    let b = customer(&app, "fabrikam").await;
+    let a = customer_with_roles(&app, "contoso").await;
+    let b = customer_with_roles(&app, "fabrikam").await;
     insert_number(&app, &a.org_id, "+441134960001", "GB", "active").await;
     insert_number(&app, &b.org_id, "+441134960002", "GB", "active").await;
     let a_addr = create_address(&app, &a.admin, "A HQ").await;
@@ -417,7 +386,7 @@ async fn another_customers_rows_are_not_found_and_never_listed() {
             "PATCH",
             &b_num,
             Some(&b.engineer),
-            json!({"service_id": a.service}),
+            json!({"service_id": a.trunk}),
         )
         .await;
     assert_field(&res, "service_id");
@@ -441,7 +410,7 @@ async fn another_customers_rows_are_not_found_and_never_listed() {
 #[tokio::test]
 async fn bad_input_is_refused_naming_the_field() {
     let app = TestApp::new().await;
-    let c = customer(&app, "contoso").await;
+    let c = customer_with_roles(&app, "contoso").await;
     insert_number(&app, &c.org_id, "+441134960001", "GB", "active").await;
     let addr = create_address(&app, &c.engineer, "HQ").await;
 

@@ -11,40 +11,11 @@ use serde_json::{json, Value};
 use sqlx::Row;
 
 use support::{
-    api::{api_token, bearer, get_bearer, sign_in, staff_session},
-    create_org, create_user,
-    voice::{create_trunk, insert_number},
+    api::{api_token, bearer, get_bearer, staff_session},
+    count,
+    voice::{customer_with_roles, insert_number},
     TestApp, TestResponse,
 };
-
-struct Customer {
-    org_id: String,
-    trunk: String,
-    admin: String,
-    engineer: String,
-    viewer: String,
-}
-
-async fn customer(app: &TestApp, slug: &str) -> Customer {
-    let org_id = create_org(&app.db.db, slug).await;
-    let trunk = create_trunk(app, slug, "Trunk A", 30).await;
-    let mut cookies = Vec::new();
-    for role in ["admin", "engineer", "viewer"] {
-        let email = format!("{role}@{slug}.example");
-        create_user(&app.db.db, slug, &email, role).await;
-        cookies.push(sign_in(app, &email).await);
-    }
-    let viewer = cookies.pop().unwrap();
-    let engineer = cookies.pop().unwrap();
-    let admin = cookies.pop().unwrap();
-    Customer {
-        org_id,
-        trunk,
-        admin,
-        engineer,
-        viewer,
-    }
-}
 
 /// `YYYY-MM-DD`, `days` from today (UTC).
 fn day(days: i64) -> String {
@@ -81,19 +52,10 @@ fn order_ids(res: &TestResponse) -> Vec<String> {
         .collect()
 }
 
-async fn count(app: &TestApp, sql: &str) -> i64 {
-    sqlx::query(sql)
-        .fetch_one(app.db.db.pool())
-        .await
-        .unwrap()
-        .try_get::<i64, _>(0)
-        .unwrap()
-}
-
 #[tokio::test]
 async fn an_engineer_submits_an_order_that_is_stored_whole() {
     let app = TestApp::new().await;
-    let a = customer(&app, "contoso").await;
+    let a = customer_with_roles(&app, "contoso").await;
     let mut body = order(&["+442079460002", "+442079460001"]);
     body["service_id"] = json!(a.trunk);
     body["losing_carrier"] = json!("  BT Wholesale ");
@@ -164,7 +126,7 @@ async fn an_engineer_submits_an_order_that_is_stored_whole() {
 #[tokio::test]
 async fn every_bad_field_is_refused_by_name() {
     let app = TestApp::new().await;
-    let a = customer(&app, "contoso").await;
+    let a = customer_with_roles(&app, "contoso").await;
     let many: Vec<String> = (0..101).map(|i| format!("+4420794{i:05}")).collect();
     let cases: Vec<(Value, &str)> = vec![
         (json!({"numbers": []}), "numbers"),
@@ -213,15 +175,18 @@ async fn every_bad_field_is_refused_by_name() {
     assert_eq!(res.json()["error"]["code"], "invalid_body");
 
     // Nothing of the refused requests was stored.
-    assert_eq!(count(&app, "SELECT COUNT(*) FROM port_orders").await, 1);
-    assert_eq!(count(&app, "SELECT COUNT(*) FROM numbers").await, 1);
+    assert_eq!(
+        count(&app.db.db, "SELECT COUNT(*) FROM port_orders").await,
+        1
+    );
+    assert_eq!(count(&app.db.db, "SELECT COUNT(*) FROM numbers").await, 1);
 }
 
 #[tokio::test]
 async fn numbers_held_elsewhere_or_in_an_open_order_are_refused() {
     let app = TestApp::new().await;
-    let a = customer(&app, "contoso").await;
-    let b = customer(&app, "fabrikam").await;
+    let a = customer_with_roles(&app, "contoso").await;
+    let b = customer_with_roles(&app, "fabrikam").await;
     insert_number(&app, &b.org_id, "+442079460100", "GB", "active").await;
     insert_number(&app, &a.org_id, "+442079460101", "GB", "reserved").await;
     insert_number(&app, &b.org_id, "+442079460102", "GB", "released").await;
@@ -234,10 +199,13 @@ async fn numbers_held_elsewhere_or_in_an_open_order_are_refused() {
         assert!(!res.text().contains("fabrikam"));
     }
     // All or nothing: the valid number of those requests was not stored either.
-    assert_eq!(count(&app, "SELECT COUNT(*) FROM port_orders").await, 0);
+    assert_eq!(
+        count(&app.db.db, "SELECT COUNT(*) FROM port_orders").await,
+        0
+    );
     assert_eq!(
         count(
-            &app,
+            &app.db.db,
             "SELECT COUNT(*) FROM numbers WHERE e164 = '+442079460200'"
         )
         .await,
@@ -264,7 +232,10 @@ async fn numbers_held_elsewhere_or_in_an_open_order_are_refused() {
     assert_error(&res, 409, "number_in_open_order", "numbers");
     let res = submit(&app, &a.admin, order(&["+442079460300", "+442079460102"])).await;
     assert_error(&res, 409, "number_in_open_order", "numbers");
-    assert_eq!(count(&app, "SELECT COUNT(*) FROM port_orders").await, 1);
+    assert_eq!(
+        count(&app.db.db, "SELECT COUNT(*) FROM port_orders").await,
+        1
+    );
 
     // Once that order is rejected its numbers are no longer held by an open order, but still
     // porting in on our side until released.
@@ -279,23 +250,26 @@ async fn numbers_held_elsewhere_or_in_an_open_order_are_refused() {
 #[tokio::test]
 async fn the_service_must_be_the_organisations() {
     let app = TestApp::new().await;
-    let a = customer(&app, "contoso").await;
-    let b = customer(&app, "fabrikam").await;
+    let a = customer_with_roles(&app, "contoso").await;
+    let b = customer_with_roles(&app, "fabrikam").await;
     for service in [b.trunk.as_str(), "no-such-service"] {
         let mut body = order(&["+442079460001"]);
         body["service_id"] = json!(service);
         let res = submit(&app, &a.engineer, body).await;
         assert_error(&res, 404, "not_found", "service_id");
     }
-    assert_eq!(count(&app, "SELECT COUNT(*) FROM port_orders").await, 0);
-    assert_eq!(count(&app, "SELECT COUNT(*) FROM numbers").await, 0);
+    assert_eq!(
+        count(&app.db.db, "SELECT COUNT(*) FROM port_orders").await,
+        0
+    );
+    assert_eq!(count(&app.db.db, "SELECT COUNT(*) FROM numbers").await, 0);
 }
 
 #[tokio::test]
 async fn roles_token_scopes_and_staff_decide_who_submits() {
     let app = TestApp::new().await;
-    let a = customer(&app, "contoso").await;
-    customer(&app, "fabrikam").await;
+    let a = customer_with_roles(&app, "contoso").await;
+    customer_with_roles(&app, "fabrikam").await;
 
     let res = submit(&app, &a.viewer, order(&["+442079460001"])).await;
     assert_eq!(res.status, 403, "{}", res.text());
@@ -313,7 +287,10 @@ async fn roles_token_scopes_and_staff_decide_who_submits() {
         assert_eq!(res.status, 403, "{}", res.text());
         assert_eq!(res.json()["error"]["code"], "insufficient_scope");
     }
-    assert_eq!(count(&app, "SELECT COUNT(*) FROM port_orders").await, 0);
+    assert_eq!(
+        count(&app.db.db, "SELECT COUNT(*) FROM port_orders").await,
+        0
+    );
 
     let token = api_token(&app, &a.admin, "read_write").await;
     let res = bearer(
@@ -357,8 +334,8 @@ async fn roles_token_scopes_and_staff_decide_who_submits() {
 #[tokio::test]
 async fn customers_never_see_each_others_orders() {
     let app = TestApp::new().await;
-    let a = customer(&app, "contoso").await;
-    let b = customer(&app, "fabrikam").await;
+    let a = customer_with_roles(&app, "contoso").await;
+    let b = customer_with_roles(&app, "fabrikam").await;
     let a_order = submit(&app, &a.engineer, order(&["+442079460001"]))
         .await
         .json()["id"]

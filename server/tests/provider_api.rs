@@ -10,7 +10,7 @@ mod support;
 use serde_json::Value;
 
 use portal::accounts::{self, Actor};
-use support::{api::sign_in, create_user, TestApp, TestResponse};
+use support::{api::sign_in, create_user, enable_sso_with_tenant, TestApp, TestResponse};
 
 const FABRIKAM_TENANT: &str = "72f988bf-86f1-41af-91ab-2d7cd011db47";
 const LIST: &str = "/api/v1/provider/organisations";
@@ -55,18 +55,7 @@ async fn customers(app: &TestApp) {
     org(app, "Northwind 50% Off", "northwind").await;
     org(app, "Adatum", "adatum").await;
     org(app, "Woodgrove_Bank", "woodgrove").await;
-    portal::sso::set_enabled(&app.db.db, Actor::CLI, "fabrikam", true)
-        .await
-        .unwrap();
-    portal::sso::link_tenant(
-        &app.db.db,
-        Actor::CLI,
-        "fabrikam",
-        FABRIKAM_TENANT,
-        portal::sso::LinkedBy::Carrier("test"),
-    )
-    .await
-    .unwrap();
+    enable_sso_with_tenant(&app.db.db, "fabrikam", FABRIKAM_TENANT).await;
     create_user(&app.db.db, "contoso", "a@contoso.example", "admin").await;
     create_user(&app.db.db, "contoso", "b@contoso.example", "viewer").await;
 }

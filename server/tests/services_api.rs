@@ -13,32 +13,13 @@ use serde_json::Value;
 use portal::clock::rfc3339_ms;
 use support::{
     api::{api_token, get_bearer, sign_in},
-    create_org, create_user,
-    voice::{create_trunk, ingest_rows},
+    create_user,
+    voice::{customer, ingest_rows, Customer},
     TestApp, TestResponse,
 };
 
 const HOUR: i64 = 3_600_000;
 const MIN: i64 = 60_000;
-
-struct Customer {
-    org_id: String,
-    trunk: String,
-    cookie: String,
-}
-
-async fn customer(app: &TestApp, slug: &str, channels: i64) -> Customer {
-    let org_id = create_org(&app.db.db, slug).await;
-    let email = format!("admin@{slug}.example");
-    create_user(&app.db.db, slug, &email, "admin").await;
-    let trunk = create_trunk(app, slug, "Trunk A", channels).await;
-    let cookie = sign_in(app, &email).await;
-    Customer {
-        org_id,
-        trunk,
-        cookie,
-    }
-}
 
 /// An answered call on `Trunk A` from `start` to `end` (UTC ms).
 fn call(id: &str, start: i64, end: i64) -> String {
@@ -77,8 +58,8 @@ fn p(at: &str, peak: i64, calls: i64) -> (String, i64, i64) {
 /// A: three overlapping calls at 09:10, one from 10:30 to 12:10, two one after the other on
 /// the next day at 08:00. B (same service name) has busier hours that A must never see.
 async fn two_customers(app: &TestApp) -> (Customer, Customer) {
-    let a = customer(app, "contoso", 30).await;
-    let b = customer(app, "fabrikam", 8).await;
+    let a = customer(app, "contoso", &[("Trunk A", 30)]).await;
+    let b = customer(app, "fabrikam", &[("Trunk A", 8)]).await;
     let nine = DAY1 + 9 * HOUR;
     ingest_rows(
         app,
@@ -184,7 +165,7 @@ async fn hourly_and_daily_utilisation_come_from_the_rollups() {
 #[tokio::test]
 async fn the_default_range_is_the_last_24_hours() {
     let app = TestApp::new().await;
-    let a = customer(&app, "contoso", 30).await;
+    let a = customer(&app, "contoso", &[("Trunk A", 30)]).await;
     let start = app.clock.now_ms() - 90 * MIN;
     ingest_rows(&app, &a.org_id, &[call("recent", start, start + 10 * MIN)]).await;
     let res = app

@@ -3,6 +3,7 @@
 #![allow(dead_code, clippy::unwrap_used)]
 
 pub mod api;
+pub mod cli;
 pub mod voice;
 
 use std::time::Instant;
@@ -13,7 +14,7 @@ use axum::{
     Router,
 };
 use clap::Parser;
-use sqlx::{Connection, Executor};
+use sqlx::{Connection, Executor, Row};
 use tower::ServiceExt;
 
 use portal::{
@@ -195,6 +196,15 @@ pub const ORIGIN: &str = "http://localhost:3000";
 /// A password that passes the policy.
 pub const PASSWORD: &str = "violet tugboat orbit sandwich";
 
+/// The one number a query such as `SELECT COUNT(*) …` answers.
+pub async fn count(db: &Db, sql: &str) -> i64 {
+    sqlx::query(sql)
+        .fetch_one(db.pool())
+        .await
+        .unwrap()
+        .get::<i64, _>(0)
+}
+
 /// Creates an organisation; returns its id.
 pub async fn create_org(db: &Db, slug: &str) -> String {
     portal::accounts::create_org(
@@ -224,6 +234,23 @@ pub async fn create_user(
     )
     .await
     .unwrap()
+}
+
+/// Turns single sign-on on for customer `slug` and links Entra tenant `tenant` to it, as the
+/// carrier's staff do.
+pub async fn enable_sso_with_tenant(db: &Db, slug: &str, tenant: &str) {
+    portal::sso::set_enabled(db, portal::accounts::Actor::CLI, slug, true)
+        .await
+        .unwrap();
+    portal::sso::link_tenant(
+        db,
+        portal::accounts::Actor::CLI,
+        slug,
+        tenant,
+        portal::sso::LinkedBy::Carrier("test"),
+    )
+    .await
+    .unwrap();
 }
 
 /// The session cookie a response set (`name=value`), if any.

@@ -1,5 +1,6 @@
-//! Voice objects for tests: services, numbers, emergency addresses and call records stored
-//! the way the portal stores them (the domain functions, the CDR import, the API).
+//! Voice objects for tests: customers with their trunks, services, numbers, emergency
+//! addresses and call records stored the way the portal stores them (the domain functions,
+//! the CDR import, the API).
 
 use axum::{body::Body, http::Request};
 use serde_json::{json, Value};
@@ -13,7 +14,77 @@ use portal::{
     },
 };
 
-use super::{TestApp, TestResponse};
+use super::{api::sign_in, create_org, create_user, TestApp, TestResponse};
+
+/// A customer as most API tests need one: its organisation, its signed-in admin and its
+/// SIP trunks.
+pub struct Customer {
+    /// The organisation's id.
+    pub org_id: String,
+    /// The session cookie of its admin `admin@{slug}.example`.
+    pub cookie: String,
+    /// The first trunk's id (`trunks[0]`): most tests need only one.
+    pub trunk: String,
+    /// The trunks' ids, in the order they were asked for.
+    pub trunks: Vec<String>,
+}
+
+/// Creates customer `slug`: the organisation, its admin `admin@{slug}.example` (password
+/// [`super::PASSWORD`]), a SIP trunk in Great Britain for each `(name, channels)` of
+/// `trunks` (at least one), and a session of the admin.
+pub async fn customer(app: &TestApp, slug: &str, trunks: &[(&str, i64)]) -> Customer {
+    let org_id = create_org(&app.db.db, slug).await;
+    let email = format!("admin@{slug}.example");
+    create_user(&app.db.db, slug, &email, "admin").await;
+    let mut ids = Vec::new();
+    for (name, channels) in trunks {
+        ids.push(create_trunk(app, slug, name, *channels).await);
+    }
+    let cookie = sign_in(app, &email).await;
+    Customer {
+        org_id,
+        cookie,
+        trunk: ids[0].clone(),
+        trunks: ids,
+    }
+}
+
+/// A customer whose admin, engineer and viewer are all signed in.
+pub struct CustomerWithRoles {
+    /// The organisation's id.
+    pub org_id: String,
+    /// Its SIP trunk `Trunk A`.
+    pub trunk: String,
+    /// The session cookie of `admin@{slug}.example`.
+    pub admin: String,
+    /// The session cookie of `engineer@{slug}.example`.
+    pub engineer: String,
+    /// The session cookie of `viewer@{slug}.example`.
+    pub viewer: String,
+}
+
+/// Creates customer `slug` with a 30-channel SIP trunk `Trunk A` and a signed-in user of
+/// each role, `{role}@{slug}.example` (password [`super::PASSWORD`]).
+pub async fn customer_with_roles(app: &TestApp, slug: &str) -> CustomerWithRoles {
+    let org_id = create_org(&app.db.db, slug).await;
+    let trunk = create_trunk(app, slug, "Trunk A", 30).await;
+    let mut cookies = Vec::new();
+    for role in ["admin", "engineer", "viewer"] {
+        let email = format!("{role}@{slug}.example");
+        create_user(&app.db.db, slug, &email, role).await;
+        cookies.push(sign_in(app, &email).await);
+    }
+    let viewer = cookies.pop().unwrap();
+    let engineer = cookies.pop().unwrap();
+    let admin = cookies.pop().unwrap();
+    CustomerWithRoles {
+        org_id,
+        trunk,
+        admin,
+        engineer,
+        viewer,
+    }
+}
 
 /// Creates a SIP trunk in Great Britain with `channels` channels; returns its id.
 pub async fn create_trunk(app: &TestApp, org_slug: &str, name: &str, channels: i64) -> String {
