@@ -4,7 +4,10 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{calls::percent_encode, client, ApiError};
+use super::{
+    client::{self, percent_encode},
+    ApiError,
+};
 
 /// A range of whole UTC hours: `from ≤ start < to`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

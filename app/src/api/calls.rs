@@ -3,7 +3,10 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{client, ApiError};
+use super::{
+    client::{self, percent_encode},
+    ApiError,
+};
 
 /// One call record, with the fields of the DESIGN exchange format.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -118,20 +121,6 @@ impl CallsQuery {
             .collect::<Vec<_>>()
             .join("&")
     }
-}
-
-/// Percent-encodes everything but RFC 3986 unreserved characters (for a path segment or a
-/// query value).
-pub fn percent_encode(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
-            out.push(char::from(b));
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
 }
 
 /// A page of the organisation's calls.

@@ -33,10 +33,7 @@ pub fn with_org(path: &str, org: Option<&str>) -> String {
     match org {
         Some(slug) if !slug.is_empty() && !unscoped && !already => {
             let separator = if path.contains('?') { '&' } else { '?' };
-            format!(
-                "{path}{separator}org={}",
-                super::calls::percent_encode(slug)
-            )
+            format!("{path}{separator}org={}", percent_encode(slug))
         }
         _ => path.to_string(),
     }
@@ -89,6 +86,20 @@ async fn decode<T: DeserializeOwned>(response: Response) -> Result<T, ApiError> 
     } else {
         Err(ApiError::from_response(status, &text))
     }
+}
+
+/// Percent-encodes everything but RFC 3986 unreserved characters (for a path segment or a
+/// query value).
+pub fn percent_encode(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
 }
 
 #[cfg(test)]

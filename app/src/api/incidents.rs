@@ -5,7 +5,10 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{calls::percent_encode, client, ApiError};
+use super::{
+    client::{self, percent_encode},
+    ApiError,
+};
 
 /// One post on an incident's public timeline.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

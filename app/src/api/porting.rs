@@ -4,7 +4,10 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{calls::percent_encode, client, ApiError};
+use super::{
+    client::{self, percent_encode},
+    ApiError,
+};
 
 /// One step of a porting order's status history.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -146,7 +146,7 @@ pub struct ServiceQuery {
 pub async fn get_service(id: String, query: &str) -> Result<ServiceDetail, ApiError> {
     client::get(&format!(
         "/services/{}?{query}",
-        super::calls::percent_encode(&id)
+        super::client::percent_encode(&id)
     ))
     .await
 }

@@ -117,13 +117,13 @@ impl ProviderSearch {
         let mut pairs = Vec::new();
         let q = self.q.trim();
         if !q.is_empty() {
-            pairs.push(format!("q={}", super::calls::percent_encode(q)));
+            pairs.push(format!("q={}", super::client::percent_encode(q)));
         }
         if let Some(limit) = self.limit {
             pairs.push(format!("limit={limit}"));
         }
         if let Some(cursor) = &self.cursor {
-            pairs.push(format!("cursor={}", super::calls::percent_encode(cursor)));
+            pairs.push(format!("cursor={}", super::client::percent_encode(cursor)));
         }
         pairs.join("&")
     }
@@ -189,7 +189,7 @@ pub async fn update_settings(update: SsoSettingsUpdate) -> Result<SsoSettings, A
 pub async fn provider_organisation(slug: &str) -> Result<ProviderOrganisation, ApiError> {
     client::get(&format!(
         "/provider/organisations/{}",
-        super::calls::percent_encode(slug)
+        super::client::percent_encode(slug)
     ))
     .await
 }

@@ -9,7 +9,7 @@ use leptos_meta::Title;
 
 use crate::api::{
     audit::{list_audit, AuditEntry},
-    calls::percent_encode,
+    client::percent_encode,
 };
 use crate::components::browser::in_browser;
 use crate::components::{

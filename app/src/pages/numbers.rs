@@ -12,7 +12,7 @@ use leptos_router::{
 };
 
 use crate::api::{
-    calls::percent_encode,
+    client::percent_encode,
     numbers::{list_emergency_addresses, list_numbers, update_number, NumberInfo, NumberPatch},
     services::list_services,
     ApiError,

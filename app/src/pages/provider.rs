@@ -32,7 +32,7 @@ use leptos_router::{
 
 use crate::api::org::set_selected_org;
 use crate::api::{
-    calls::percent_encode,
+    client::percent_encode,
     sso::{
         search_provider_organisations, ProviderSearch, PROVIDER_PAGE_SIZE,
         PROVIDER_SEARCH_MAX_CHARS,

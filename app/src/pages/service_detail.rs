@@ -36,7 +36,7 @@ pub fn utilisation_query(period: Period, from: Option<&str>) -> String {
     let mut query = format!("bucket={}", period.bucket());
     if let Some(from) = from {
         query.push_str("&from=");
-        query.push_str(&crate::api::calls::percent_encode(from));
+        query.push_str(&crate::api::client::percent_encode(from));
     }
     query
 }
@@ -385,11 +385,11 @@ pub fn status_words(status: &str) -> String {
 fn ServiceNumbers(service_id: String) -> impl IntoView {
     let query = format!(
         "service={}&limit={NUMBERS_SHOWN}",
-        crate::api::calls::percent_encode(&service_id)
+        crate::api::client::percent_encode(&service_id)
     );
     let all_href = format!(
         "/numbers?service={}",
-        crate::api::calls::percent_encode(&service_id)
+        crate::api::client::percent_encode(&service_id)
     );
     let numbers = LocalResource::new(move || {
         let query = query.clone();

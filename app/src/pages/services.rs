@@ -74,7 +74,7 @@ pub fn health_detail(health: &ServiceHealthInfo) -> String {
 
 /// The link to a service's page.
 pub fn service_href(id: &str) -> String {
-    format!("{SERVICES_PATH}/{}", crate::api::calls::percent_encode(id))
+    format!("{SERVICES_PATH}/{}", crate::api::client::percent_encode(id))
 }
 
 /// A health badge.
