@@ -274,6 +274,24 @@ pub fn NeedsJavaScript() -> impl IntoView {
     }
 }
 
+/// A field's error text, announced when it appears.
+#[component]
+pub fn FieldError(
+    /// The control's id (the error gets `{id}-error`).
+    id: &'static str,
+    /// The message.
+    #[prop(into)]
+    message: Signal<Option<String>>,
+) -> impl IntoView {
+    move || {
+        message.get().map(|text| {
+            view! {
+                <p class="field-error" id=error_id(id) role="alert">{text}</p>
+            }
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -14,6 +14,7 @@ use crate::api::{
     ApiError,
 };
 use crate::components::browser::in_browser;
+use crate::components::form::FieldError;
 use crate::components::{
     access::{can_administer, field_error, AccessGate},
     browser::{copy_to_clipboard, use_clipboard_available},
@@ -25,7 +26,6 @@ use crate::components::{
     skeleton::SkeletonTable,
 };
 use crate::format::format_datetime_local;
-use crate::pages::numbers::FieldError;
 
 /// This page's path.
 pub const API_TOKENS_PATH: &str = "/api-tokens";

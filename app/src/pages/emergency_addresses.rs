@@ -15,6 +15,7 @@ use crate::api::{
     ApiError,
 };
 use crate::components::browser::in_browser;
+use crate::components::form::FieldError;
 use crate::components::{
     access::{any_user, can_edit, field_error, is_about_a_field, AccessGate},
     confirm_row::{ConfirmRow, ConfirmWords},
@@ -25,7 +26,6 @@ use crate::components::{
     load_error::LoadError,
     skeleton::SkeletonTable,
 };
-use crate::pages::numbers::FieldError;
 
 /// This page's path.
 pub const EMERGENCY_ADDRESSES_PATH: &str = "/emergency-addresses";

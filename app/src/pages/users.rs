@@ -14,6 +14,7 @@ use crate::api::{
     ApiError,
 };
 use crate::components::browser::in_browser;
+use crate::components::form::FieldError;
 use crate::components::{
     access::{any_user, can_administer, field_error, AccessGate},
     confirm_row::{ConfirmRow, ConfirmWords},
@@ -24,7 +25,7 @@ use crate::components::{
     skeleton::SkeletonTable,
 };
 use crate::format::{format_date_local, format_datetime_local};
-use crate::pages::{numbers::FieldError, sso::ROLES};
+use crate::pages::sso::ROLES;
 
 /// This page's path.
 pub const USERS_PATH: &str = "/users";
