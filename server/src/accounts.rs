@@ -140,7 +140,7 @@ pub async fn create_org(
         uuid::Uuid::new_v4().to_string(),
         slug.to_string(),
         name,
-        db::now_ms(),
+        crate::clock::system_now_ms(),
     );
     let mut tx = db.pool().begin().await?;
     if let Err(e) = db::orgs::insert(&mut *tx, &org).await {
@@ -180,7 +180,7 @@ pub async fn set_mfa_policy(
         .ok_or_else(|| AccountError::UnknownOrg(slug.to_string()))?;
     write_mfa_policy(
         db,
-        db::now_ms(),
+        crate::clock::system_now_ms(),
         actor,
         &crate::audit::RequestMeta::default(),
         &org,
@@ -295,7 +295,7 @@ pub async fn create_user(
         role,
         is_staff,
         password_hash,
-        created_at: db::now_ms(),
+        created_at: crate::clock::system_now_ms(),
         deactivated_at: None,
     };
     let mut tx = db.pool().begin().await?;
@@ -337,7 +337,7 @@ pub async fn unlock_user_codes(
     if was_locked {
         db::audit::insert(
             &mut *tx,
-            db::now_ms(),
+            crate::clock::system_now_ms(),
             &NewAuditEntry {
                 actor_user_id: actor.user_id,
                 actor_label: actor.label,

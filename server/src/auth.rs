@@ -16,6 +16,52 @@ pub mod sign_in;
 pub mod totp;
 pub mod verification;
 
+use crate::{clock::Clock, db::Db, faults::Faults, mail::Mailer};
+
+use hashing::PasswordWorkers;
+use secretbox::SecretBox;
+use session_cache::SessionCache;
+
+/// What the sign-in rules work with, borrowed from the running portal's state
+/// (`AppState::auth`): the database, the clock, this instance's session cache, the password
+/// hashers, the mailer, the sealed-secret box, the recovery-code key, the portal's origin (for links in mail), the
+/// session lifetimes and the test hooks. Nothing else of the server reaches these modules.
+#[derive(Clone, Copy)]
+pub struct AuthContext<'a> {
+    /// The database.
+    pub db: &'a Db,
+    /// The time (movable in tests).
+    pub clock: &'a Clock,
+    /// Recently resolved sessions of this instance.
+    pub sessions: &'a SessionCache,
+    /// Argon2id off the async runtime, bounded.
+    pub passwords: &'a PasswordWorkers,
+    /// Outgoing email.
+    pub mailer: &'a Mailer,
+    /// Encrypts secrets at rest (TOTP secrets).
+    pub secrets: &'a SecretBox,
+    /// Key of the recovery-code hashes.
+    pub recovery_pepper: &'a [u8; 32],
+    /// `PORTAL_PUBLIC_URL`'s origin.
+    pub public_origin: &'a str,
+    /// How long sessions last.
+    pub lifetimes: SessionLifetimes,
+    /// Test hooks (all off unless a test sets them).
+    pub faults: &'a Faults,
+}
+
+/// How long sessions last, in seconds (`PORTAL_SESSION_IDLE_SECS`,
+/// `PORTAL_SESSION_ABSOLUTE_SECS`, `PORTAL_MFA_PENDING_SECS`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SessionLifetimes {
+    /// A full session ends after this long without a request.
+    pub idle_secs: i64,
+    /// A full session ends this long after sign-in, however busy.
+    pub absolute_secs: i64,
+    /// A sign-in waiting for its code ends after this long.
+    pub mfa_pending_secs: i64,
+}
+
 /// Why an authentication step was refused, or could not be made. The HTTP layer turns each
 /// into its status, stable code and message (`http::error`).
 #[derive(Debug, thiserror::Error)]

@@ -20,7 +20,7 @@ impl Clock {
 
     /// Now, as UTC milliseconds since the Unix epoch.
     pub fn now_ms(&self) -> i64 {
-        crate::db::now_ms() + self.offset_ms.load(Ordering::Relaxed)
+        system_now_ms() + self.offset_ms.load(Ordering::Relaxed)
     }
 
     /// Now, as whole seconds since the Unix epoch.
@@ -32,6 +32,13 @@ impl Clock {
     pub fn advance_secs(&self, secs: i64) {
         self.offset_ms.fetch_add(secs * 1000, Ordering::Relaxed);
     }
+}
+
+/// The system's time as UTC milliseconds since the Unix epoch (what [`Clock::system`] reads;
+/// code without an `AppState`, such as the CLI, reads it directly).
+pub fn system_now_ms() -> i64 {
+    let now = time::OffsetDateTime::now_utc();
+    (now.unix_timestamp_nanos() / 1_000_000) as i64
 }
 
 /// Formats UTC milliseconds as RFC 3339 (`2026-01-02T03:04:05.678Z`; the fraction only when

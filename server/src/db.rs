@@ -312,12 +312,6 @@ pub async fn set_sqlite_cache_kib(conn: &mut AnyConnection, kib: i64) -> Result<
     Ok(())
 }
 
-/// The current time as UTC milliseconds since the Unix epoch.
-pub fn now_ms() -> i64 {
-    let now = time::OffsetDateTime::now_utc();
-    (now.unix_timestamp_nanos() / 1_000_000) as i64
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

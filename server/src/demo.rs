@@ -86,7 +86,7 @@ pub async fn seed(db: &Db, calls: u64) -> anyhow::Result<String> {
         let Some(person) = devidp::demo_identities().iter().find(|i| i.key == key) else {
             continue;
         };
-        let now = db::now_ms();
+        let now = crate::clock::system_now_ms();
         let user = User {
             id: uuid::Uuid::new_v4().to_string(),
             org_id: Some(contoso.id.clone()),

@@ -78,7 +78,7 @@ impl Mailer {
                 tokio::fs::create_dir_all(dir).await?;
                 let name = format!(
                     "{}-{}.eml",
-                    crate::db::now_ms(),
+                    crate::clock::system_now_ms(),
                     uuid::Uuid::new_v4().simple()
                 );
                 tokio::fs::write(dir.join(name), message.formatted()).await?;

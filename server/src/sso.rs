@@ -120,7 +120,7 @@ pub async fn set_enabled(
     };
     db::audit::insert(
         &mut *tx,
-        db::now_ms(),
+        crate::clock::system_now_ms(),
         &entry(
             actor,
             &org,
@@ -179,7 +179,7 @@ pub async fn link_tenant(
         }
         return Ok(existing);
     }
-    let now = db::now_ms();
+    let now = crate::clock::system_now_ms();
     let approved = matches!(by, LinkedBy::Carrier(_));
     let t = Tenant {
         tenant_id: tenant_id.clone(),
@@ -232,7 +232,7 @@ pub async fn approve_tenant(
     if !org.sso_enabled {
         return Err(SsoError::SsoDisabled(org.slug));
     }
-    let now = db::now_ms();
+    let now = crate::clock::system_now_ms();
     let mut tx = db.pool().begin().await?;
     if db::sso::approve_tenant(&mut *tx, &t.tenant_id, now, actor.label).await? {
         db::audit::insert(
@@ -274,7 +274,7 @@ pub async fn set_tenant_disabled(
 ) -> Result<u64, SsoError> {
     let org = org_by_slug(db, slug).await?;
     let t = linked_tenant(db, &org, tenant).await?;
-    let now = db::now_ms();
+    let now = crate::clock::system_now_ms();
     let mut tx = db.pool().begin().await?;
     db::sso::set_tenant_disabled(&mut *tx, &t.tenant_id, disabled.then_some(now)).await?;
     let ended = if disabled {
@@ -317,7 +317,7 @@ pub async fn unlink_tenant(
     let ended = db::sessions::delete_for_tenant(&mut *tx, &t.tenant_id).await?;
     db::audit::insert(
         &mut *tx,
-        db::now_ms(),
+        crate::clock::system_now_ms(),
         &entry(
             actor,
             &org,
@@ -347,7 +347,7 @@ pub async fn update_settings(
     db::orgs::set_sso_settings(&mut *tx, &org.id, jit, default_role, required).await?;
     db::audit::insert(
         &mut *tx,
-        db::now_ms(),
+        crate::clock::system_now_ms(),
         &entry(
             actor,
             org,

@@ -72,6 +72,26 @@ pub struct AppStateInner {
 }
 
 impl AppState {
+    /// What the sign-in rules (`auth::…`) work with, borrowed from this state.
+    pub fn auth(&self) -> crate::auth::AuthContext<'_> {
+        crate::auth::AuthContext {
+            db: &self.db,
+            clock: &self.clock,
+            sessions: &self.sessions,
+            passwords: &self.passwords,
+            mailer: &self.mailer,
+            secrets: &self.secrets,
+            recovery_pepper: &self.recovery_pepper,
+            public_origin: &self.public_origin,
+            lifetimes: crate::auth::SessionLifetimes {
+                idle_secs: self.config.session_idle_secs,
+                absolute_secs: self.config.session_absolute_secs,
+                mfa_pending_secs: self.config.mfa_pending_secs,
+            },
+            faults: &self.faults,
+        }
+    }
+
     /// Assembles the state from validated settings and the 32-byte secret key.
     pub fn new(
         db: Db,

@@ -6,6 +6,7 @@
 //! SHA-256 of the whole secret (a lookup by hash, so no comparison timing to worry about) and
 //! its first 12 characters for identification.
 
+use super::AuthContext;
 use axum::http::{header, HeaderMap};
 use base64::{engine::general_purpose::URL_SAFE_NO_PAD as B64URL, Engine};
 use rand::RngCore;
@@ -13,7 +14,6 @@ use rand::RngCore;
 use crate::{
     auth::{AuthError, AuthResult},
     db::{self, api_tokens::ApiToken},
-    state::AppState,
 };
 
 /// The start of every secret.
@@ -50,19 +50,19 @@ pub fn bearer(headers: &HeaderMap) -> Option<AuthResult<&str>> {
 }
 
 /// Finds the active token for a Bearer secret and records its use (coarsely).
-pub async fn authenticate(state: &AppState, secret: &str) -> AuthResult<ApiToken> {
+pub async fn authenticate(ctx: &AuthContext<'_>, secret: &str) -> AuthResult<ApiToken> {
     // Anything that cannot be one of our secrets is refused without a database round trip.
     if !secret.starts_with(TOKEN_PREFIX) || secret.len() > 128 {
         return Err(AuthError::InvalidToken);
     }
     let hash = super::session::hash_token(secret);
-    let token = db::api_tokens::find_by_hash(state.db.pool(), &hash)
+    let token = db::api_tokens::find_by_hash(ctx.db.pool(), &hash)
         .await?
         .ok_or(AuthError::InvalidToken)?;
     if token.revoked_at.is_some() {
         return Err(AuthError::InvalidToken);
     }
-    let now = state.clock.now_ms();
+    let now = ctx.clock.now_ms();
     if now >= token.expires_at {
         return Err(AuthError::TokenExpired);
     }
@@ -71,7 +71,7 @@ pub async fn authenticate(state: &AppState, secret: &str) -> AuthResult<ApiToken
         .is_none_or(|at| now - at >= TOUCH_EVERY_MS)
     {
         // The condition is repeated in SQL so concurrent requests write once.
-        db::api_tokens::touch(state.db.pool(), &token.id, now, now - TOUCH_EVERY_MS).await?;
+        db::api_tokens::touch(ctx.db.pool(), &token.id, now, now - TOUCH_EVERY_MS).await?;
     }
     Ok(token)
 }

@@ -11,13 +11,13 @@
 //! read the count first and wrote the failure after would let every request of a burst
 //! through). An attempt that succeeds gives its row back ([`release`]).
 
+use super::AuthContext;
 use serde_json::json;
 
 use crate::{
     audit::{self, Event, RequestMeta},
     auth::{AuthError, AuthResult},
     db,
-    state::AppState,
 };
 
 /// The window failures are counted in.
@@ -79,13 +79,13 @@ pub struct Reservation {
 /// when the attempts before it block the key; a refused attempt is not counted, and every
 /// refusal is written to the audit log with the limit and the key.
 pub async fn reserve(
-    state: &AppState,
+    ctx: &AuthContext<'_>,
     meta: &RequestMeta,
     limit: Limit,
     key: &str,
 ) -> AuthResult<Reservation> {
-    let now = state.clock.now_ms();
-    let pool = state.db.pool();
+    let now = ctx.clock.now_ms();
+    let pool = ctx.db.pool();
     let id = db::rate_limits::reserve(pool, limit.scope, key, now).await?;
     let (others, latest) =
         db::rate_limits::recent_except(pool, limit.scope, key, now - WINDOW_MS, id).await?;
@@ -93,31 +93,31 @@ pub async fn reserve(
         return Ok(Reservation { id, others });
     };
     db::rate_limits::delete(pool, id).await?;
-    refuse(state, meta, limit, key, others, secs, now).await
+    refuse(ctx, meta, limit, key, others, secs, now).await
 }
 
 /// The attempt succeeded: it no longer counts as a failure.
-pub async fn release(state: &AppState, reservation: Reservation) -> AuthResult<()> {
-    db::rate_limits::delete(state.db.pool(), reservation.id).await?;
+pub async fn release(ctx: &AuthContext<'_>, reservation: Reservation) -> AuthResult<()> {
+    db::rate_limits::delete(ctx.db.pool(), reservation.id).await?;
     Ok(())
 }
 
 /// The attempt succeeded and wipes the key's earlier failures under `limit` with it (a right
 /// password forgives the wrong ones before it).
 pub async fn clear(
-    state: &AppState,
+    ctx: &AuthContext<'_>,
     reservation: Reservation,
     limit: Limit,
     key: &str,
 ) -> AuthResult<()> {
     let Reservation { .. } = reservation;
-    db::rate_limits::clear(state.db.pool(), limit.scope, key).await?;
+    db::rate_limits::clear(ctx.db.pool(), limit.scope, key).await?;
     Ok(())
 }
 
 /// Audits a blocked attempt and refuses it.
 async fn refuse<T>(
-    state: &AppState,
+    ctx: &AuthContext<'_>,
     meta: &RequestMeta,
     limit: Limit,
     key: &str,
@@ -126,7 +126,7 @@ async fn refuse<T>(
     now: i64,
 ) -> AuthResult<T> {
     audit::record(
-        state.db.pool(),
+        ctx.db.pool(),
         now,
         meta,
         Event {

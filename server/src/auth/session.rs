@@ -4,6 +4,7 @@
 //! the table cannot be replayed. A new id is issued at every step up (password accepted,
 //! code accepted, enrolment finished) and the old row is deleted in the same transaction.
 
+use super::AuthContext;
 use std::sync::Arc;
 
 use axum::http::{header, HeaderMap, HeaderValue};
@@ -19,7 +20,6 @@ use crate::{
         sessions::{NewSession, Session},
         users::User,
     },
-    state::AppState,
 };
 
 /// The session cookie's name (`__Host-`: Secure, Path=/, no Domain, so no subdomain can set it).
@@ -100,38 +100,38 @@ pub struct Authenticated {
 
 /// Looks up the request's session and applies the expiry rules; an expired session is deleted.
 pub async fn resolve(
-    state: &AppState,
+    ctx: &AuthContext<'_>,
     headers: &HeaderMap,
 ) -> Result<Option<Authenticated>, sqlx::Error> {
     let Some(token) = cookie_value(headers, SESSION_COOKIE) else {
         return Ok(None);
     };
     let token_hash = hash_token(token);
-    let now = state.clock.now_ms();
-    let cached = state.sessions.get(&token_hash, now);
+    let now = ctx.clock.now_ms();
+    let cached = ctx.sessions.get(&token_hash, now);
     let from_cache = cached.is_some();
     let (mut session, user) = match cached {
         Some(a) => (a.session, a.user),
-        None => match db::sessions::find_with_user(state.db.pool(), &token_hash).await? {
+        None => match db::sessions::find_with_user(ctx.db.pool(), &token_hash).await? {
             Some((session, user)) => (Arc::new(session), Arc::new(user)),
             None => return Ok(None),
         },
     };
-    let idle_ms = state.config.session_idle_secs * 1000;
+    let idle_ms = ctx.lifetimes.idle_secs * 1000;
     let idle_expired =
         session.state != states::MFA_PENDING && now - session.last_seen_at >= idle_ms;
     if now >= session.expires_at || idle_expired || user.deactivated_at.is_some() {
-        db::sessions::delete(state.db.pool(), &session.id).await?;
-        state.sessions.forget_session(&session.id);
+        db::sessions::delete(ctx.db.pool(), &session.id).await?;
+        ctx.sessions.forget_session(&session.id);
         return Ok(None);
     }
     // Writing on every request would cost a write per read; a coarse last-seen is enough for
     // an idle timeout measured in minutes.
     let touch_every_ms = (idle_ms / 4).min(60_000);
     if now - session.last_seen_at >= touch_every_ms {
-        db::sessions::touch(state.db.pool(), &session.id, now).await?;
+        db::sessions::touch(ctx.db.pool(), &session.id, now).await?;
         Arc::make_mut(&mut session).last_seen_at = now;
-        state.sessions.touch(&token_hash, now);
+        ctx.sessions.touch(&token_hash, now);
     }
     let auth = Authenticated {
         session,
@@ -139,8 +139,7 @@ pub async fn resolve(
         token_hash,
     };
     if !from_cache {
-        state
-            .sessions
+        ctx.sessions
             .put(&auth.token_hash.clone(), auth.clone(), now);
     }
     Ok(Some(auth))
@@ -186,7 +185,7 @@ pub struct Started {
 /// Creates a session for `user` in `state_name`, replacing `previous` in the same
 /// transaction (so the id changes at every step).
 pub async fn start(
-    state: &AppState,
+    ctx: &AuthContext<'_>,
     user: &User,
     state_name: &str,
     auth_method: &str,
@@ -194,16 +193,16 @@ pub async fn start(
     previous: Option<Replaced<'_>>,
     tenant_id: Option<&str>,
 ) -> AuthResult<Started> {
-    let now = state.clock.now_ms();
-    let cfg = &state.config;
+    let now = ctx.clock.now_ms();
+    let cfg = &ctx.lifetimes;
     let lifetime_secs = match state_name {
-        states::FULL => cfg.session_absolute_secs,
+        states::FULL => cfg.absolute_secs,
         states::MFA_PENDING => cfg.mfa_pending_secs,
-        _ => cfg.session_idle_secs.min(cfg.session_absolute_secs),
+        _ => cfg.idle_secs.min(cfg.absolute_secs),
     };
     let (token, token_hash) = new_token();
     let id = uuid::Uuid::new_v4().to_string();
-    let mut tx = state.db.pool().begin().await?;
+    let mut tx = ctx.db.pool().begin().await?;
     match previous {
         Some(Replaced {
             id,
@@ -241,7 +240,7 @@ pub async fn start(
     .await?;
     tx.commit().await?;
     if let Some(previous) = previous {
-        state.sessions.forget_session(previous.id);
+        ctx.sessions.forget_session(previous.id);
     }
     Ok(Started {
         token,
@@ -250,12 +249,12 @@ pub async fn start(
 }
 
 /// Ends the request's own session (sign-out) and audits it.
-pub async fn end(state: &AppState, meta: &RequestMeta, a: &Authenticated) -> AuthResult<()> {
-    db::sessions::delete(state.db.pool(), &a.session.id).await?;
-    state.sessions.forget_session(&a.session.id);
+pub async fn end(ctx: &AuthContext<'_>, meta: &RequestMeta, a: &Authenticated) -> AuthResult<()> {
+    db::sessions::delete(ctx.db.pool(), &a.session.id).await?;
+    ctx.sessions.forget_session(&a.session.id);
     crate::audit::record(
-        state.db.pool(),
-        state.clock.now_ms(),
+        ctx.db.pool(),
+        ctx.clock.now_ms(),
         meta,
         crate::audit::Event {
             actor: Some(&a.user),

@@ -9,6 +9,7 @@
 //! always do), or signed in. The code step is `verification::check_sign_in_code` followed by
 //! the step up, which happens once however many requests race.
 
+use super::AuthContext;
 use serde_json::json;
 
 use crate::{
@@ -20,7 +21,6 @@ use crate::{
         AuthError, AuthResult,
     },
     db::{self, sessions::Session, users::User},
-    state::AppState,
 };
 
 /// A right password: the session made, and the state it is in.
@@ -35,7 +35,7 @@ pub struct PasswordAccepted {
 /// Checks `password` for the account `login_email` (already normalised) and starts the
 /// session it earns, replacing `current` (the request's own session, if any).
 pub async fn with_password(
-    state: &AppState,
+    ctx: &AuthContext<'_>,
     meta: &RequestMeta,
     current: Option<&str>,
     login_email: &str,
@@ -44,19 +44,19 @@ pub async fn with_password(
     // Both limits count this attempt before the password is checked, so a burst of
     // parallel guesses gets no more tries than the limits allow.
     let ip_key = meta.ip.clone().unwrap_or_else(|| "unknown".to_string());
-    let ip_attempt = rate_limit::reserve(state, meta, LOGIN_PER_IP, &ip_key).await?;
-    let account_attempt =
-        match rate_limit::reserve(state, meta, LOGIN_PER_ACCOUNT, login_email).await {
-            Ok(a) => a,
-            Err(e) => {
-                rate_limit::release(state, ip_attempt).await?;
-                return Err(e);
-            }
-        };
+    let ip_attempt = rate_limit::reserve(ctx, meta, LOGIN_PER_IP, &ip_key).await?;
+    let account_attempt = match rate_limit::reserve(ctx, meta, LOGIN_PER_ACCOUNT, login_email).await
+    {
+        Ok(a) => a,
+        Err(e) => {
+            rate_limit::release(ctx, ip_attempt).await?;
+            return Err(e);
+        }
+    };
 
-    let user = db::users::find_by_login_email(state.db.pool(), login_email).await?;
+    let user = db::users::find_by_login_email(ctx.db.pool(), login_email).await?;
     let hash = user.as_ref().and_then(|u| u.password_hash.as_deref());
-    let password_ok = state.passwords.verify(password, hash).await?;
+    let password_ok = ctx.passwords.verify(password, hash).await?;
     let refusal = match &user {
         None => Some("unknown_user"),
         Some(_) if hash.is_none() => Some("no_password"),
@@ -68,8 +68,8 @@ pub async fn with_password(
         // The two attempts stay counted: they are this failure.
         drop((ip_attempt, account_attempt));
         audit::record(
-            state.db.pool(),
-            state.clock.now_ms(),
+            ctx.db.pool(),
+            ctx.clock.now_ms(),
             meta,
             Event {
                 actor: user.as_ref(),
@@ -85,14 +85,14 @@ pub async fn with_password(
     let Some(user) = user else {
         return Err(AuthError::InvalidCredentials);
     };
-    rate_limit::release(state, ip_attempt).await?;
+    rate_limit::release(ctx, ip_attempt).await?;
     // The right password wipes the account's earlier failures (this attempt's row with them).
-    rate_limit::clear(state, account_attempt, LOGIN_PER_ACCOUNT, login_email).await?;
+    rate_limit::clear(ctx, account_attempt, LOGIN_PER_ACCOUNT, login_email).await?;
 
     // "Require SSO" switches password sign-in off for the customer's users (never staff).
     // Said only after the password was right, so it does not reveal who has an account.
     let org = match &user.org_id {
-        Some(org_id) => db::orgs::find_by_id(state.db.pool(), org_id).await?,
+        Some(org_id) => db::orgs::find_by_id(ctx.db.pool(), org_id).await?,
         None => None,
     };
     if !user.is_staff
@@ -101,8 +101,8 @@ pub async fn with_password(
             .is_some_and(|o| o.sso_enabled && o.sso_required)
     {
         audit::record(
-            state.db.pool(),
-            state.clock.now_ms(),
+            ctx.db.pool(),
+            ctx.clock.now_ms(),
             meta,
             Event::own(
                 &user,
@@ -114,7 +114,7 @@ pub async fn with_password(
         return Err(AuthError::SsoRequired);
     }
 
-    let totp_enrolled = db::mfa::find_totp(state.db.pool(), &user.id)
+    let totp_enrolled = db::mfa::find_totp(ctx.db.pool(), &user.id)
         .await?
         .is_some_and(|t| t.confirmed_at.is_some());
     // Carrier staff act for every customer: a password alone never signs them in.
@@ -127,7 +127,7 @@ pub async fn with_password(
         states::FULL
     };
     let started = session::start(
-        state,
+        ctx,
         &user,
         next_state,
         "password",
@@ -137,8 +137,8 @@ pub async fn with_password(
     )
     .await?;
     audit::record(
-        state.db.pool(),
-        state.clock.now_ms(),
+        ctx.db.pool(),
+        ctx.clock.now_ms(),
         meta,
         Event {
             actor: Some(&user),
@@ -171,19 +171,19 @@ pub struct CodeSignIn {
 /// Completes the pending sign-in `pending` of `user` with `input` (an authenticator or a
 /// recovery code) and steps it up to a full session.
 pub async fn with_code(
-    state: &AppState,
+    ctx: &AuthContext<'_>,
     meta: &RequestMeta,
     pending: &Session,
     user: &User,
     input: &str,
 ) -> AuthResult<CodeSignIn> {
-    let accepted = verification::check_sign_in_code(state, meta, pending, user, input).await?;
+    let accepted = verification::check_sign_in_code(ctx, meta, pending, user, input).await?;
     let recovery_codes_left = match accepted {
         CodeAccepted::Totp => None,
         CodeAccepted::Recovery { left } => Some(left),
     };
     let started = session::start(
-        state,
+        ctx,
         user,
         states::FULL,
         "password+totp",
@@ -193,8 +193,8 @@ pub async fn with_code(
     )
     .await?;
     audit::record(
-        state.db.pool(),
-        state.clock.now_ms(),
+        ctx.db.pool(),
+        ctx.clock.now_ms(),
         meta,
         Event {
             actor: Some(user),

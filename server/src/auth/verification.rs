@@ -16,6 +16,7 @@
 //! sign-in's allowance is not given back: that session is replaced by the step up, which is
 //! itself conditional on the pending session still being there ([`crate::db::sessions::delete_in_state`]).
 
+use super::AuthContext;
 use serde_json::json;
 
 use crate::{
@@ -28,7 +29,6 @@ use crate::{
     },
     db::{self, sessions::Session, users::User},
     mail::Mail,
-    state::AppState,
 };
 
 /// Wrong codes a pending sign-in survives.
@@ -74,15 +74,15 @@ enum Released {
 impl Held {
     /// Gives back what the attempt holds, except a pending sign-in's attempt when the code was
     /// right (the step up replaces that session).
-    async fn release(self, state: &AppState, user_id: &str, why: Released) -> AuthResult<()> {
-        rate_limit::release(state, self.window).await?;
+    async fn release(self, ctx: &AuthContext<'_>, user_id: &str, why: Released) -> AuthResult<()> {
+        rate_limit::release(ctx, self.window).await?;
         if self.give_back_session || why == Released::NotChecked {
-            db::sessions::release_attempt(state.db.pool(), &self.session_id).await?;
+            db::sessions::release_attempt(ctx.db.pool(), &self.session_id).await?;
         }
         if self.in_a_row.is_some() {
             match why {
-                Released::Right => db::mfa::code_accepted(state.db.pool(), user_id).await?,
-                Released::NotChecked => db::mfa::release_code(state.db.pool(), user_id).await?,
+                Released::Right => db::mfa::code_accepted(ctx.db.pool(), user_id).await?,
+                Released::NotChecked => db::mfa::release_code(ctx.db.pool(), user_id).await?,
             }
         }
         Ok(())
@@ -91,49 +91,48 @@ impl Held {
 
 /// Takes one attempt from the session's allowance.
 async fn reserve_in_session(
-    state: &AppState,
+    ctx: &AuthContext<'_>,
     session: &Session,
     max: i64,
 ) -> AuthResult<Option<i64>> {
-    Ok(db::sessions::reserve_attempt(state.db.pool(), &session.id, &session.state, max).await?)
+    Ok(db::sessions::reserve_attempt(ctx.db.pool(), &session.id, &session.state, max).await?)
 }
 
 /// Ends a session at once (its allowance is used up).
-async fn end_session(state: &AppState, session_id: &str) -> AuthResult<()> {
-    db::sessions::delete(state.db.pool(), session_id).await?;
-    state.sessions.forget_session(session_id);
+async fn end_session(ctx: &AuthContext<'_>, session_id: &str) -> AuthResult<()> {
+    db::sessions::delete(ctx.db.pool(), session_id).await?;
+    ctx.sessions.forget_session(session_id);
     Ok(())
 }
 
 /// Takes a code attempt from the account's window and its lifetime allowance; on refusal
 /// gives back what was taken (the session's attempt included) and answers why.
 async fn reserve_code(
-    state: &AppState,
+    ctx: &AuthContext<'_>,
     meta: &RequestMeta,
     user: &User,
     session_id: &str,
     session_count: i64,
     give_back_session: bool,
 ) -> AuthResult<Held> {
-    let window = match rate_limit::reserve(state, meta, MFA_PER_ACCOUNT, &user.id).await {
+    let window = match rate_limit::reserve(ctx, meta, MFA_PER_ACCOUNT, &user.id).await {
         Ok(w) => w,
         Err(e) => {
-            db::sessions::release_attempt(state.db.pool(), session_id).await?;
+            db::sessions::release_attempt(ctx.db.pool(), session_id).await?;
             return Err(e);
         }
     };
-    let in_a_row =
-        db::mfa::reserve_code(state.db.pool(), &user.id, MAX_WRONG_CODES_IN_A_ROW).await?;
+    let in_a_row = db::mfa::reserve_code(ctx.db.pool(), &user.id, MAX_WRONG_CODES_IN_A_ROW).await?;
     if in_a_row.is_none() {
-        let enrolment = db::mfa::find_totp(state.db.pool(), &user.id).await?;
+        let enrolment = db::mfa::find_totp(ctx.db.pool(), &user.id).await?;
         if enrolment
             .is_some_and(|t| t.confirmed_at.is_some() && t.failed_codes >= MAX_WRONG_CODES_IN_A_ROW)
         {
-            rate_limit::release(state, window).await?;
-            db::sessions::release_attempt(state.db.pool(), session_id).await?;
+            rate_limit::release(ctx, window).await?;
+            db::sessions::release_attempt(ctx.db.pool(), session_id).await?;
             // A process stopped between the last wrong code and the lock leaves the count
             // at the limit without the lock: finish it here.
-            lock_codes(state, meta, user).await?;
+            lock_codes(ctx, meta, user).await?;
             return Err(AuthError::CodesLocked);
         }
     }
@@ -147,13 +146,13 @@ async fn reserve_code(
 }
 
 /// Locks the user's code step (once) and tells them by email.
-async fn lock_codes(state: &AppState, meta: &RequestMeta, user: &User) -> AuthResult<()> {
-    let now = state.clock.now_ms();
-    if !db::mfa::lock_codes(state.db.pool(), &user.id, now).await? {
+async fn lock_codes(ctx: &AuthContext<'_>, meta: &RequestMeta, user: &User) -> AuthResult<()> {
+    let now = ctx.clock.now_ms();
+    if !db::mfa::lock_codes(ctx.db.pool(), &user.id, now).await? {
         return Ok(());
     }
     audit::record(
-        state.db.pool(),
+        ctx.db.pool(),
         now,
         meta,
         Event::own(
@@ -163,15 +162,15 @@ async fn lock_codes(state: &AppState, meta: &RequestMeta, user: &User) -> AuthRe
         ),
     )
     .await?;
-    state.sessions.forget_user(&user.id);
-    state.mailer.send_later(Mail {
+    ctx.sessions.forget_user(&user.id);
+    ctx.mailer.send_later(Mail {
         to: user.email.clone(),
         subject: format!("Sign-in codes locked on your {} account", app::product::PRODUCT_NAME),
         body: format!(
             "Hello,\n\n{MAX_WRONG_CODES_IN_A_ROW} wrong authenticator or recovery codes in a row were entered for {} in the {}, so codes for this account are now locked.\n\nIf that was not you, someone may know your password. Reset it here, which also unlocks your codes:\n{}/login\n(\"Forgot your password?\")\n\nOr ask your organisation's administrator to unlock them.\n",
             user.email,
             app::product::PRODUCT_NAME,
-            state.public_origin
+            ctx.public_origin
         ),
     });
     Ok(())
@@ -180,14 +179,14 @@ async fn lock_codes(state: &AppState, meta: &RequestMeta, user: &User) -> AuthRe
 /// Compares a code with the user's authenticator (and, when `recovery` is true, their
 /// recovery codes), using it up when right.
 async fn compare_code(
-    state: &AppState,
+    ctx: &AuthContext<'_>,
     user: &User,
     input: &str,
     recovery: bool,
 ) -> AuthResult<Option<CodeAccepted>> {
-    state.faults.before_secret_check().await;
+    ctx.faults.before_secret_check().await;
     if let Some(code) = totp::normalize_code(input) {
-        return Ok(verify_totp_challenge(state, user, &code)
+        return Ok(verify_totp_challenge(ctx, user, &code)
             .await?
             .then_some(CodeAccepted::Totp));
     }
@@ -197,46 +196,46 @@ async fn compare_code(
     let Some(code) = recovery::normalize(input) else {
         return Ok(None);
     };
-    let hash = recovery::hash_code(&code, &state.recovery_pepper);
-    let now = state.clock.now_ms();
-    if !db::mfa::use_recovery_code(state.db.pool(), &user.id, &hash, now).await? {
+    let hash = recovery::hash_code(&code, ctx.recovery_pepper);
+    let now = ctx.clock.now_ms();
+    if !db::mfa::use_recovery_code(ctx.db.pool(), &user.id, &hash, now).await? {
         return Ok(None);
     }
-    let left = db::mfa::unused_recovery_codes(state.db.pool(), &user.id).await?;
+    let left = db::mfa::unused_recovery_codes(ctx.db.pool(), &user.id).await?;
     Ok(Some(CodeAccepted::Recovery {
         left: u32::try_from(left).unwrap_or(0),
     }))
 }
 
 /// Checks a 6-digit code against the user's confirmed enrolment and uses its time step.
-async fn verify_totp_challenge(state: &AppState, user: &User, code: &str) -> AuthResult<bool> {
-    let Some(enrolment) = db::mfa::find_totp(state.db.pool(), &user.id).await? else {
+async fn verify_totp_challenge(ctx: &AuthContext<'_>, user: &User, code: &str) -> AuthResult<bool> {
+    let Some(enrolment) = db::mfa::find_totp(ctx.db.pool(), &user.id).await? else {
         return Ok(false);
     };
     if enrolment.confirmed_at.is_none() {
         return Ok(false);
     }
-    let secret = state
+    let secret = ctx
         .secrets
         .open(&enrolment.secret_sealed, user.id.as_bytes())
         .map_err(|e| anyhow::anyhow!("cannot open the TOTP secret of {}: {e}", user.id))?;
     let last = u64::try_from(enrolment.last_step).ok();
-    let Some(step) = totp::verify(&secret, code, state.clock.now_secs(), last) else {
+    let Some(step) = totp::verify(&secret, code, ctx.clock.now_secs(), last) else {
         return Ok(false);
     };
     let step = i64::try_from(step).map_err(anyhow::Error::from)?;
-    Ok(db::mfa::claim_step(state.db.pool(), &user.id, step).await?)
+    Ok(db::mfa::claim_step(ctx.db.pool(), &user.id, step).await?)
 }
 
 /// A wrong code was entered: it stays counted; the lifetime allowance may now be used up.
 async fn code_was_wrong(
-    state: &AppState,
+    ctx: &AuthContext<'_>,
     meta: &RequestMeta,
     user: &User,
     held: &Held,
 ) -> AuthResult<()> {
     if held.in_a_row.is_some_and(|n| n >= MAX_WRONG_CODES_IN_A_ROW) {
-        lock_codes(state, meta, user).await?;
+        lock_codes(ctx, meta, user).await?;
     }
     Ok(())
 }
@@ -245,44 +244,44 @@ async fn code_was_wrong(
 /// recovery code). On success the caller steps the session up; on failure the error says
 /// whether the sign-in can go on.
 pub async fn check_sign_in_code(
-    state: &AppState,
+    ctx: &AuthContext<'_>,
     meta: &RequestMeta,
     pending: &Session,
     user: &User,
     input: &str,
 ) -> AuthResult<CodeAccepted> {
-    let Some(count) = reserve_in_session(state, pending, MAX_CODES_PER_SIGN_IN).await? else {
+    let Some(count) = reserve_in_session(ctx, pending, MAX_CODES_PER_SIGN_IN).await? else {
         // Gone, already stepped up, or out of attempts: nothing to complete.
-        end_session(state, &pending.id).await?;
+        end_session(ctx, &pending.id).await?;
         return Err(AuthError::NoPendingSignIn);
     };
-    let held = match reserve_code(state, meta, user, &pending.id, count, false).await {
+    let held = match reserve_code(ctx, meta, user, &pending.id, count, false).await {
         Ok(h) => h,
         Err(AuthError::CodesLocked) => {
-            end_session(state, &pending.id).await?;
+            end_session(ctx, &pending.id).await?;
             return Err(AuthError::CodesLocked);
         }
         Err(e) => return Err(e),
     };
-    match compare_code(state, user, input, true).await {
+    match compare_code(ctx, user, input, true).await {
         Ok(Some(accepted)) => {
-            held.release(state, &user.id, Released::Right).await?;
+            held.release(ctx, &user.id, Released::Right).await?;
             return Ok(accepted);
         }
         Ok(None) => {}
         Err(e) => {
-            held.release(state, &user.id, Released::NotChecked).await?;
+            held.release(ctx, &user.id, Released::NotChecked).await?;
             return Err(e);
         }
     }
-    code_was_wrong(state, meta, user, &held).await?;
+    code_was_wrong(ctx, meta, user, &held).await?;
     let dropped = held.session_count >= MAX_CODES_PER_SIGN_IN;
     if dropped {
-        end_session(state, &pending.id).await?;
+        end_session(ctx, &pending.id).await?;
     }
     audit::record(
-        state.db.pool(),
-        state.clock.now_ms(),
+        ctx.db.pool(),
+        ctx.clock.now_ms(),
         meta,
         Event::own(
             user,
@@ -301,7 +300,7 @@ pub async fn check_sign_in_code(
 /// A wrong password or code in a signed-in session: audited, and the session ends when it
 /// has used its allowance.
 async fn reauth_failed(
-    state: &AppState,
+    ctx: &AuthContext<'_>,
     meta: &RequestMeta,
     a: &Authenticated,
     secret: &str,
@@ -310,11 +309,11 @@ async fn reauth_failed(
 ) -> AuthResult<()> {
     let ended = count >= MAX_WRONG_SECRETS_PER_SESSION;
     if ended {
-        end_session(state, &a.session.id).await?;
+        end_session(ctx, &a.session.id).await?;
     }
     audit::record(
-        state.db.pool(),
-        state.clock.now_ms(),
+        ctx.db.pool(),
+        ctx.clock.now_ms(),
         meta,
         Event::own(
             &a.user,
@@ -331,11 +330,11 @@ async fn reauth_failed(
 }
 
 /// The session's allowance for a re-check, or `session_ended` when it has none left.
-async fn reserve_reauth(state: &AppState, a: &Authenticated) -> AuthResult<i64> {
-    match reserve_in_session(state, &a.session, MAX_WRONG_SECRETS_PER_SESSION).await? {
+async fn reserve_reauth(ctx: &AuthContext<'_>, a: &Authenticated) -> AuthResult<i64> {
+    match reserve_in_session(ctx, &a.session, MAX_WRONG_SECRETS_PER_SESSION).await? {
         Some(count) => Ok(count),
         None => {
-            end_session(state, &a.session.id).await?;
+            end_session(ctx, &a.session.id).await?;
             Err(AuthError::SessionEnded)
         }
     }
@@ -344,14 +343,14 @@ async fn reserve_reauth(state: &AppState, a: &Authenticated) -> AuthResult<i64> 
 /// Checks the signed-in user's password again before a sensitive change. A wrong one is
 /// answered with 401 `invalid_password` on `field` and `message`.
 pub async fn recheck_password(
-    state: &AppState,
+    ctx: &AuthContext<'_>,
     meta: &RequestMeta,
     a: &Authenticated,
     password: &str,
     field: &'static str,
     message: &'static str,
 ) -> AuthResult<()> {
-    let count = reserve_reauth(state, a).await?;
+    let count = reserve_reauth(ctx, a).await?;
     // The same per-account window as sign-in passwords: a stolen session cookie gives no
     // more guesses than the sign-in page.
     let key = a
@@ -359,10 +358,10 @@ pub async fn recheck_password(
         .login_email
         .clone()
         .unwrap_or_else(|| a.user.id.clone());
-    let window = match rate_limit::reserve(state, meta, LOGIN_PER_ACCOUNT, &key).await {
+    let window = match rate_limit::reserve(ctx, meta, LOGIN_PER_ACCOUNT, &key).await {
         Ok(w) => w,
         Err(e) => {
-            db::sessions::release_attempt(state.db.pool(), &a.session.id).await?;
+            db::sessions::release_attempt(ctx.db.pool(), &a.session.id).await?;
             return Err(e);
         }
     };
@@ -373,48 +372,46 @@ pub async fn recheck_password(
         window,
         in_a_row: None,
     };
-    state.faults.before_secret_check().await;
-    let right = match state
+    ctx.faults.before_secret_check().await;
+    let right = match ctx
         .passwords
         .verify(password, a.user.password_hash.as_deref())
         .await
     {
         Ok(right) => right,
         Err(e) => {
-            held.release(state, &a.user.id, Released::NotChecked)
-                .await?;
+            held.release(ctx, &a.user.id, Released::NotChecked).await?;
             return Err(AuthError::Internal(e));
         }
     };
     if right {
-        return held.release(state, &a.user.id, Released::Right).await;
+        return held.release(ctx, &a.user.id, Released::Right).await;
     }
     let wrong = AuthError::WrongPassword { field, message };
-    reauth_failed(state, meta, a, "password", held.session_count, wrong).await
+    reauth_failed(ctx, meta, a, "password", held.session_count, wrong).await
 }
 
 /// Checks a current authenticator code of the signed-in user before a sensitive change (uses
 /// its time step). A wrong one is answered with 401 `invalid_code` on `code`.
 pub async fn recheck_code(
-    state: &AppState,
+    ctx: &AuthContext<'_>,
     meta: &RequestMeta,
     a: &Authenticated,
     input: &str,
 ) -> AuthResult<()> {
-    let count = reserve_reauth(state, a).await?;
-    let held = reserve_code(state, meta, &a.user, &a.session.id, count, true).await?;
-    match compare_code(state, &a.user, input, false).await {
-        Ok(Some(_)) => return held.release(state, &a.user.id, Released::Right).await,
+    let count = reserve_reauth(ctx, a).await?;
+    let held = reserve_code(ctx, meta, &a.user, &a.session.id, count, true).await?;
+    match compare_code(ctx, &a.user, input, false).await {
+        Ok(Some(_)) => return held.release(ctx, &a.user.id, Released::Right).await,
         Ok(None) => {}
         Err(e) => {
-            held.release(state, &a.user.id, Released::NotChecked)
-                .await?;
+            held.release(ctx, &a.user.id, Released::NotChecked).await?;
             return Err(e);
         }
     }
-    code_was_wrong(state, meta, &a.user, &held).await?;
+    code_was_wrong(ctx, meta, &a.user, &held).await?;
     reauth_failed(
-        state,
+        ctx,
         meta,
         a,
         "code",
@@ -425,8 +422,8 @@ pub async fn recheck_code(
 }
 
 /// Whether the user's code step is locked.
-pub async fn codes_are_locked(state: &AppState, user_id: &str) -> AuthResult<bool> {
-    Ok(db::mfa::find_totp(state.db.pool(), user_id)
+pub async fn codes_are_locked(ctx: &AuthContext<'_>, user_id: &str) -> AuthResult<bool> {
+    Ok(db::mfa::find_totp(ctx.db.pool(), user_id)
         .await?
         .is_some_and(|t| t.codes_locked_at.is_some() || t.failed_codes >= MAX_WRONG_CODES_IN_A_ROW))
 }

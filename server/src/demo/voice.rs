@@ -66,7 +66,7 @@ struct Created<'s> {
 pub async fn seed(db: &Db, calls: u64) -> anyhow::Result<String> {
     let started = Instant::now();
     let mut rng = StdRng::seed_from_u64(SEED);
-    let now = db::now_ms();
+    let now = crate::clock::system_now_ms();
     let mut seeded = Seeded::default();
     let mut orgs: Vec<Organisation> = Vec::new();
     for slug in ["contoso", "fabrikam"] {
@@ -131,7 +131,7 @@ pub async fn seed(db: &Db, calls: u64) -> anyhow::Result<String> {
     for org in &orgs {
         db::audit::insert(
             db.pool(),
-            db::now_ms(),
+            crate::clock::system_now_ms(),
             &NewAuditEntry {
                 actor_user_id: None,
                 actor_label: Actor::CLI.label,

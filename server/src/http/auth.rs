@@ -47,7 +47,7 @@ pub async fn start_session(
     tenant_id: Option<&str>,
 ) -> ApiResult<HeaderMap> {
     let started = session::start(
-        state,
+        &state.auth(),
         user,
         state_name,
         auth_method,
@@ -101,7 +101,7 @@ async fn login(
     }
     let current = current.as_ref().map(|c| c.session.id.as_str());
     let accepted =
-        sign_in::with_password(&state, &meta, current, &login_email, &req.password).await?;
+        sign_in::with_password(&state.auth(), &meta, current, &login_email, &req.password).await?;
     let status = match accepted.next_state {
         states::MFA_PENDING => SignInStatus::MfaRequired,
         states::MFA_ENROLMENT => SignInStatus::MfaEnrolmentRequired,
@@ -150,7 +150,7 @@ async fn mfa(
     else {
         return Err(ApiError::from(AuthError::NoPendingSignIn));
     };
-    let signed_in = sign_in::with_code(&state, &meta, &pending, &user, &req.code).await?;
+    let signed_in = sign_in::with_code(&state.auth(), &meta, &pending, &user, &req.code).await?;
     Ok((
         cookie_headers(&signed_in.started),
         ApiJson(SignInResponse {
@@ -181,7 +181,7 @@ async fn logout(
     current: Option<Authenticated>,
 ) -> ApiResult<Response> {
     if let Some(a) = &current {
-        session::end(&state, &meta, a).await?;
+        session::end(&state.auth(), &meta, a).await?;
     }
     Ok((
         [(header::SET_COOKIE, session::clear_session_cookie())],

@@ -205,7 +205,7 @@ async fn token_caller(
     secret: &str,
     org: Option<&str>,
 ) -> Result<Caller, ApiError> {
-    let token = api_token::authenticate(state, secret).await?;
+    let token = api_token::authenticate(&state.auth(), secret).await?;
     let scope = TokenScope::parse(&token.scope).ok_or_else(|| {
         ApiError::internal(anyhow::anyhow!(
             "API token {} has the unknown scope {:?}",

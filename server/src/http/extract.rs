@@ -71,7 +71,7 @@ impl OptionalFromRequestParts<AppState> for Authenticated {
         if let Some(found) = parts.extensions.get::<Authenticated>() {
             return Ok(Some(found.clone()));
         }
-        Ok(session::resolve(state, &parts.headers).await?)
+        Ok(session::resolve(&state.auth(), &parts.headers).await?)
     }
 }
 

@@ -447,12 +447,12 @@ async fn request_reset(
     // Every request counts against the limits (the endpoint sends mail), and is counted
     // before anything else happens, so parallel requests cannot slip past them.
     let ip_key = meta.ip.clone().unwrap_or_else(|| "unknown".to_string());
-    let ip_request = rate_limit::reserve(&state, &meta, RESET_PER_IP, &ip_key).await?;
+    let ip_request = rate_limit::reserve(&state.auth(), &meta, RESET_PER_IP, &ip_key).await?;
     let account_request =
-        match rate_limit::reserve(&state, &meta, RESET_PER_ACCOUNT, &login_email).await {
+        match rate_limit::reserve(&state.auth(), &meta, RESET_PER_ACCOUNT, &login_email).await {
             Ok(r) => r,
             Err(e) => {
-                rate_limit::release(&state, ip_request).await?;
+                rate_limit::release(&state.auth(), ip_request).await?;
                 return Err(e.into());
             }
         };
@@ -570,7 +570,7 @@ pub async fn change_password(
     ApiJson(req): ApiJson<ChangePasswordRequest>,
 ) -> ApiResult<ApiJson<OkResponse>> {
     verification::recheck_password(
-        &state,
+        &state.auth(),
         &meta,
         &a,
         &req.current_password,

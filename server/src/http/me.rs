@@ -132,7 +132,7 @@ async fn require_password(
     password: &str,
 ) -> ApiResult<()> {
     verification::recheck_password(
-        state,
+        &state.auth(),
         meta,
         a,
         password,
@@ -363,7 +363,7 @@ async fn disable_totp(
         }
     }
     require_password(&state, &meta, &a, &req.password).await?;
-    verification::recheck_code(&state, &meta, &a, &req.code).await?;
+    verification::recheck_code(&state.auth(), &meta, &a, &req.code).await?;
     mfa::disable(&state.db, state.clock.now_ms(), &meta, &a.user)
         .await
         .map_err(mfa_error)?;
@@ -407,7 +407,7 @@ async fn regenerate_recovery_codes(
         ));
     }
     require_password(&state, &meta, &a, &req.password).await?;
-    verification::recheck_code(&state, &meta, &a, &req.code).await?;
+    verification::recheck_code(&state.auth(), &meta, &a, &req.code).await?;
     let codes = mfa::regenerate_recovery_codes(
         &state.db,
         &state.recovery_pepper,

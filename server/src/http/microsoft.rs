@@ -206,7 +206,7 @@ async fn admit_start(state: &AppState, meta: &RequestMeta) -> Result<(), Outcome
     }
     let ip_key = meta.ip.as_deref().unwrap_or("unknown");
     // Every start counts: it stores a transaction whether or not the flow is finished.
-    drop(rate_limit::reserve(state, meta, SSO_STARTS_PER_IP, ip_key).await?);
+    drop(rate_limit::reserve(&state.auth(), meta, SSO_STARTS_PER_IP, ip_key).await?);
     Ok(())
 }
 

@@ -116,7 +116,7 @@ pub async fn guard(state: &AppState, req: &mut Request) -> Option<Response> {
         .path_and_query()
         .map(|pq| pq.as_str().to_string())
         .unwrap_or_else(|| "/".to_string());
-    let found = match session::resolve(state, req.headers()).await {
+    let found = match session::resolve(&state.auth(), req.headers()).await {
         Ok(found) => found,
         Err(e) => return Some(ApiError::from(e).into_response()),
     };

@@ -168,7 +168,7 @@ pub async fn import<R: Read + Send + 'static>(
     progress: impl FnMut(&ImportReport, u64),
 ) -> Result<ImportReport, IngestError> {
     let services = service_names(db, org_id).await?;
-    let now = options.now_ms.unwrap_or_else(db::now_ms);
+    let now = options.now_ms.unwrap_or_else(crate::clock::system_now_ms);
     let rules = Rules::new(services, now, options.max_call_secs);
     let parsed = spawn_parser(format, input, rules, options);
     // One connection for the whole import, so its page cache can be sized for it.
@@ -188,7 +188,7 @@ pub async fn import<R: Read + Send + 'static>(
     let report = result?;
     db::audit::insert(
         &mut *conn,
-        db::now_ms(),
+        crate::clock::system_now_ms(),
         &NewAuditEntry {
             actor_user_id: actor.user_id,
             actor_label: actor.label,

@@ -117,7 +117,7 @@ pub async fn create_service(
         country,
         status: "active".to_string(),
         channel_limit: new.channels,
-        created_at: db::now_ms(),
+        created_at: crate::clock::system_now_ms(),
     };
     let mut tx = db.pool().begin().await?;
     if let Err(e) = db::services::insert(&mut *tx, &service).await {

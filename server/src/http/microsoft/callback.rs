@@ -45,12 +45,12 @@ pub(super) async fn take_txn(
     returned_state: Option<&str>,
 ) -> Result<Transaction, (Outcome, Option<Transaction>)> {
     let ip_key = meta.ip.as_deref().unwrap_or("unknown");
-    let attempt = rate_limit::reserve(state, meta, SSO_BAD_CALLBACKS_PER_IP, ip_key)
+    let attempt = rate_limit::reserve(&state.auth(), meta, SSO_BAD_CALLBACKS_PER_IP, ip_key)
         .await
         .map_err(|e| (Outcome::from(e), None))?;
     let taken = take_txn_unlimited(state, headers, returned_state).await;
     if taken.is_ok() {
-        rate_limit::release(state, attempt)
+        rate_limit::release(&state.auth(), attempt)
             .await
             .map_err(|e| (Outcome::from(e), None))?;
     } else {
