@@ -28,15 +28,12 @@ use std::collections::BTreeMap;
 use axum::extract::State;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
-use app::api::{
-    analytics::{
-        AnalyticsQuery, AnalyticsRange, AnalyticsSummary, AnalyticsTimeseries, CallFigures,
-        PeriodSummary, ServicePeak, Timeseries, TimeseriesPoint,
-    },
-    ErrorBody,
+use app::api::analytics::{
+    AnalyticsQuery, AnalyticsRange, AnalyticsSummary, AnalyticsTimeseries, CallFigures,
+    PeriodSummary, ServicePeak, Timeseries, TimeseriesPoint,
 };
 
-use crate::http::openapi::errors::OrgRead;
+use crate::http::openapi::errors::{InvalidRange, OrgRead};
 use crate::http::openapi::params::ActingFor;
 use crate::{
     clock::rfc3339_ms,
@@ -163,7 +160,7 @@ fn previous_range(compare: Option<&str>, from: i64, to: i64) -> ApiResult<(i64, 
     responses(
         (status = 200, description = "The range's figures, the period before it, and per-service figures", body = AnalyticsSummary),
         OrgRead,
-        (status = 422, description = "`invalid_query`, or `invalid_field` (with `field`): a parameter is not valid (times RFC 3339, range at most 400 days)", body = ErrorBody),
+        InvalidRange,
     ),
     security(("session" = []), ("api_token" = [])),
 )]
@@ -208,7 +205,7 @@ async fn summary(
     responses(
         (status = 200, description = "Per-bucket series by service or country", body = AnalyticsTimeseries),
         OrgRead,
-        (status = 422, description = "`invalid_query`, or `invalid_field` (with `field`): a parameter is not valid (times RFC 3339, range at most 400 days)", body = ErrorBody),
+        InvalidRange,
     ),
     security(("session" = []), ("api_token" = [])),
 )]

@@ -15,7 +15,9 @@ use app::api::{
     ErrorBody,
 };
 
-use crate::http::openapi::errors::{Internal, InvalidBody, JsonBody, NoSuchOrg, OrgCaller};
+use crate::http::openapi::errors::{
+    Internal, InvalidBody, JsonBody, NoSuchOrg, OrgCaller, TokensAdminOnly,
+};
 use crate::http::openapi::params::ActingFor;
 use crate::{
     audit::RequestMeta,
@@ -91,7 +93,7 @@ fn valid_name(name: &str) -> ApiResult<String> {
     responses(
         (status = 200, description = "The organisation's API tokens (never their secrets)", body = ApiTokensResponse),
         OrgCaller,
-        (status = 403, description = "`insufficient_role` or `insufficient_scope`: only administrators manage tokens, and never with a token; `csrf`: not same-origin", body = ErrorBody),
+        TokensAdminOnly,
         NoSuchOrg,
         Internal,
     ),
@@ -123,7 +125,7 @@ async fn list(
     responses(
         (status = 201, description = "The new token; its secret is shown only in this answer", body = CreateApiTokenResponse),
         OrgCaller,
-        (status = 403, description = "`insufficient_role` or `insufficient_scope`: only administrators manage tokens, and never with a token; `csrf`: not same-origin", body = ErrorBody),
+        TokensAdminOnly,
         NoSuchOrg,
         JsonBody,
         InvalidBody,
@@ -179,7 +181,7 @@ async fn create(
     responses(
         (status = 200, description = "The token as revoked (revoking it again changes nothing)", body = ApiTokenInfo),
         OrgCaller,
-        (status = 403, description = "`insufficient_role` or `insufficient_scope`: only administrators manage tokens, and never with a token; `csrf`: not same-origin", body = ErrorBody),
+        TokensAdminOnly,
         (status = 404, description = "`not_found`: the organisation has no API token with this id (or no such organisation)", body = ErrorBody),
         Internal,
     ),

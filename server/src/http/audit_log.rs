@@ -8,7 +8,7 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 use app::api::audit::{AuditEntry, AuditPage, MfaPolicyRequest};
 use app::api::{auth::OkResponse, ErrorBody};
 
-use crate::http::openapi::errors::{Internal, InvalidBody, JsonBody, SessionOnly};
+use crate::http::openapi::errors::{Internal, InvalidBody, JsonBody, OwnOrgGone, SessionOnly};
 use crate::{
     accounts::{self, AccountError},
     audit::RequestMeta,
@@ -159,7 +159,7 @@ async fn list(
         (status = 200, description = "The policy is saved", body = OkResponse),
         SessionOnly,
         (status = 403, description = "`forbidden`: only an administrator of the organisation changes it; `csrf`: not same-origin", body = ErrorBody),
-        (status = 404, description = "`not_found`: the organisation no longer exists, or `?org=` named another organisation than the user's", body = ErrorBody),
+        OwnOrgGone,
         JsonBody,
         InvalidBody,
         Internal,

@@ -12,7 +12,7 @@ use app::api::{
     ErrorBody,
 };
 
-use crate::http::openapi::errors::{Csrf, Internal, InvalidBody, JsonBody};
+use crate::http::openapi::errors::{Csrf, Internal, InvalidBody, JsonBody, RateLimited};
 use crate::{
     accounts,
     audit::RequestMeta,
@@ -83,7 +83,7 @@ fn cookie_headers(started: &Started) -> HeaderMap {
         (status = 403, description = "`sso_required`: the organisation signs in with Microsoft only; `csrf`: not same-origin", body = ErrorBody),
         JsonBody,
         InvalidBody,
-        (status = 429, description = "`rate_limited`: too many failures; retry after the `Retry-After` header's seconds", body = ErrorBody),
+        RateLimited,
         Internal,
     ),
 )]
@@ -131,7 +131,7 @@ async fn login(
         (status = 403, description = "`codes_locked`: 100 wrong codes in a row locked the account's codes (a password reset or an administrator unlocks them); `csrf`: a cookie-authenticated change that is not same-origin", body = ErrorBody),
         JsonBody,
         InvalidBody,
-        (status = 429, description = "`rate_limited`: too many failures; retry after the `Retry-After` header's seconds", body = ErrorBody),
+        RateLimited,
         Internal,
     ),
     security(("session" = [])),

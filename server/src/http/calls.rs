@@ -22,7 +22,7 @@ use app::api::{
     ErrorBody,
 };
 
-use crate::http::openapi::errors::{Internal, OrgCaller, OrgRead, ReadRole};
+use crate::http::openapi::errors::{Internal, InvalidListQuery, OrgCaller, OrgRead, ReadRole};
 use crate::http::openapi::params::ActingFor;
 use crate::{
     clock::rfc3339_ms,
@@ -190,7 +190,7 @@ fn call_info(c: StoredCall) -> CallInfo {
     responses(
         (status = 200, description = "One page of the organisation's calls in the range, newest first", body = CallsPage),
         OrgRead,
-        (status = 422, description = "`invalid_query`, or `invalid_field` (with `field`): a filter, `limit` or `cursor` is not valid", body = ErrorBody),
+        InvalidListQuery,
     ),
     security(("session" = []), ("api_token" = [])),
 )]

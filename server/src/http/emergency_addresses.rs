@@ -17,9 +17,9 @@ use app::api::{
 };
 
 use crate::http::openapi::errors::{
-    Internal, InvalidBody, JsonBody, NoSuchOrg, OrgCaller, OrgRead, WriteRole,
+    Internal, InvalidBody, JsonBody, NoSuchAddress, NoSuchOrg, OrgCaller, OrgRead, WriteRole,
 };
-use crate::http::openapi::params::ActingFor;
+use crate::http::openapi::params::{ActingFor, AddressId};
 use crate::{
     audit::RequestMeta,
     clock::rfc3339_ms,
@@ -165,13 +165,13 @@ async fn create(
     tag = "emergency-addresses",
     operation_id = "update_emergency_address",
     summary = "Replace an emergency address",
-    params(("id" = String, Path, description = "The emergency address id"), ActingFor),
+    params(AddressId, ActingFor),
     request_body = EmergencyAddressRequest,
     responses(
         (status = 200, description = "The address as replaced", body = EmergencyAddressInfo),
         OrgCaller,
         WriteRole,
-        (status = 404, description = "`not_found`: the organisation has no emergency address with this id (or no such organisation)", body = ErrorBody),
+        NoSuchAddress,
         JsonBody,
         InvalidBody,
         Internal,
@@ -207,12 +207,12 @@ async fn update(
     tag = "emergency-addresses",
     operation_id = "delete_emergency_address",
     summary = "Delete an unused emergency address",
-    params(("id" = String, Path, description = "The emergency address id"), ActingFor),
+    params(AddressId, ActingFor),
     responses(
         (status = 200, description = "The address as it was before it was deleted", body = EmergencyAddressInfo),
         OrgCaller,
         WriteRole,
-        (status = 404, description = "`not_found`: the organisation has no emergency address with this id (or no such organisation)", body = ErrorBody),
+        NoSuchAddress,
         (status = 409, description = "`address_in_use`: a number still uses the address", body = ErrorBody),
         Internal,
     ),

@@ -25,9 +25,9 @@ use tokio::task::JoinHandle;
 
 use utoipa_axum::{router::OpenApiRouter, routes};
 
-use app::api::{calls::CallsQuery, ErrorBody};
+use app::api::calls::CallsQuery;
 
-use crate::http::openapi::errors::OrgRead;
+use crate::http::openapi::errors::{InvalidExportQuery, OrgRead};
 use crate::http::openapi::params::ActingFor;
 use crate::{
     clock::{rfc3339_ms, write_rfc3339_ms},
@@ -176,7 +176,7 @@ fn safe(text: String) -> String {
     responses(
         (status = 200, description = "Every number matching the filters of `GET /numbers` (`limit` ignored), as CSV with a header line", content_type = "text/csv", body = String),
         OrgRead,
-        (status = 422, description = "`invalid_query`, or `invalid_field` (with `field`): a filter is not valid (checked before any CSV is sent)", body = ErrorBody),
+        InvalidExportQuery,
     ),
     security(("session" = []), ("api_token" = [])),
 )]
@@ -239,7 +239,7 @@ async fn export_numbers(
     responses(
         (status = 200, description = "Every call matching the filters and range of `GET /calls` (`limit` ignored), newest first, in the CDR exchange format", content_type = "text/csv", body = String),
         OrgRead,
-        (status = 422, description = "`invalid_query`, or `invalid_field` (with `field`): a filter is not valid (checked before any CSV is sent)", body = ErrorBody),
+        InvalidExportQuery,
     ),
     security(("session" = []), ("api_token" = [])),
 )]

@@ -17,8 +17,11 @@ use app::api::{
     ErrorBody,
 };
 
-use crate::http::openapi::errors::{Csrf, Internal, InvalidBody, JsonBody, NoSuchOrg, SessionOnly};
-use crate::http::openapi::params::ActingFor;
+use crate::http::openapi::errors::{
+    AccountRateLimited, Csrf, Internal, InvalidBody, InvalidLink, JsonBody, NoSuchOrg,
+    PasswordBodyInvalid, RateLimited, SessionOnly,
+};
+use crate::http::openapi::params::{ActingFor, LinkToken};
 use crate::{
     accounts::{self, AccountError, NewUserKind},
     audit::{self, Event, RequestMeta},
@@ -300,10 +303,10 @@ async fn accepts_with_microsoft(state: &AppState, org: &db::orgs::Organisation) 
     tag = "auth",
     operation_id = "get_invitation",
     summary = "Look up an invitation link",
-    params(("token" = String, Path, description = "The token from the emailed link")),
+    params(LinkToken),
     responses(
         (status = 200, description = "Who the invitation is for", body = InvitationInfo),
-        (status = 404, description = "`invalid_link`: the link is unknown, used or expired", body = ErrorBody),
+        InvalidLink,
         Internal,
     ),
 )]
@@ -395,14 +398,14 @@ async fn set_password_with_link(
     tag = "auth",
     operation_id = "accept_invitation",
     summary = "Accept an invitation by choosing a password",
-    params(("token" = String, Path, description = "The token from the emailed link")),
+    params(LinkToken),
     request_body = SetPasswordRequest,
     responses(
         (status = 200, description = "The password is set; sign in with it", body = OkResponse),
         Csrf,
-        (status = 404, description = "`invalid_link`: the link is unknown, used or expired", body = ErrorBody),
+        InvalidLink,
         JsonBody,
-        (status = 422, description = "`weak_password` (with `field`), `malformed_json`, `invalid_body` or `invalid_field`: the body or the password is not acceptable", body = ErrorBody),
+        PasswordBodyInvalid,
         Internal,
     ),
 )]
@@ -432,7 +435,7 @@ async fn accept_invitation(
         Csrf,
         JsonBody,
         InvalidBody,
-        (status = 429, description = "`rate_limited`: too many failures; retry after the `Retry-After` header's seconds", body = ErrorBody),
+        RateLimited,
         Internal,
     ),
 )]
@@ -521,14 +524,14 @@ async fn send_reset_link(state: &AppState, meta: &RequestMeta, user: &User) -> A
     tag = "auth",
     operation_id = "complete_password_reset",
     summary = "Set a new password with a reset link",
-    params(("token" = String, Path, description = "The token from the emailed link")),
+    params(LinkToken),
     request_body = SetPasswordRequest,
     responses(
         (status = 200, description = "The password is set and every session of the account has ended", body = OkResponse),
         Csrf,
-        (status = 404, description = "`invalid_link`: the link is unknown, used or expired", body = ErrorBody),
+        InvalidLink,
         JsonBody,
-        (status = 422, description = "`weak_password` (with `field`), `malformed_json`, `invalid_body` or `invalid_field`: the body or the password is not acceptable", body = ErrorBody),
+        PasswordBodyInvalid,
         Internal,
     ),
 )]
@@ -557,8 +560,8 @@ async fn complete_reset(
         (status = 401, description = "`invalid_password` (with `field`): the current password is not right; `session_ended`: the fifth wrong password or code in this session signed it out; `unauthenticated`: not signed in", body = ErrorBody),
         Csrf,
         JsonBody,
-        (status = 422, description = "`weak_password` (with `field`), `malformed_json`, `invalid_body` or `invalid_field`: the body or the password is not acceptable", body = ErrorBody),
-        (status = 429, description = "`rate_limited`: too many wrong passwords or codes for this account; retry after the `Retry-After` header's seconds", body = ErrorBody),
+        PasswordBodyInvalid,
+        AccountRateLimited,
         Internal,
     ),
     security(("session" = [])),

@@ -16,7 +16,10 @@ use app::api::{
     ErrorBody,
 };
 
-use crate::http::openapi::errors::{Csrf, Internal, InvalidBody, JsonBody, SessionOnly};
+use crate::http::openapi::errors::{
+    AccountRateLimited, Csrf, Internal, InvalidBody, JsonBody, MfaNotEnabled, SessionOnly,
+    WrongPasswordOrCode,
+};
 use crate::{
     audit::{self, Event, RequestMeta},
     auth::{
@@ -188,7 +191,7 @@ async fn is_enrolled(state: &AppState, user_id: &str) -> ApiResult<bool> {
         (status = 409, description = "`mfa_already_enabled`: an authenticator is already set up", body = ErrorBody),
         JsonBody,
         InvalidBody,
-        (status = 429, description = "`rate_limited`: too many wrong passwords or codes for this account; retry after the `Retry-After` header's seconds", body = ErrorBody),
+        AccountRateLimited,
         Internal,
     ),
     security(("session" = [])),
@@ -322,12 +325,12 @@ async fn confirm_enrolment(
     request_body = ReauthRequest,
     responses(
         (status = 200, description = "The authenticator is off", body = OkResponse),
-        (status = 401, description = "`invalid_password` or `invalid_code`: the password or the code is not right; `session_ended`: the fifth wrong password or code in this session signed it out; `unauthenticated`: not signed in", body = ErrorBody),
+        WrongPasswordOrCode,
         (status = 403, description = "`mfa_required_for_staff`: carrier staff always sign in with an authenticator; `mfa_required_by_organisation`: the organisation requires two-step sign-in; `codes_locked`: too many wrong codes in a row locked the codes; `csrf`: not same-origin", body = ErrorBody),
-        (status = 409, description = "`mfa_not_enabled`: no authenticator is set up", body = ErrorBody),
+        MfaNotEnabled,
         JsonBody,
         InvalidBody,
-        (status = 429, description = "`rate_limited`: too many wrong passwords or codes for this account; retry after the `Retry-After` header's seconds", body = ErrorBody),
+        AccountRateLimited,
         Internal,
     ),
     security(("session" = [])),
@@ -383,12 +386,12 @@ async fn disable_totp(
     request_body = ReauthRequest,
     responses(
         (status = 200, description = "Ten new recovery codes, shown once; the old ones no longer work", body = RecoveryCodesResponse),
-        (status = 401, description = "`invalid_password` or `invalid_code`: the password or the code is not right; `session_ended`: the fifth wrong password or code in this session signed it out; `unauthenticated`: not signed in", body = ErrorBody),
+        WrongPasswordOrCode,
         (status = 403, description = "`codes_locked`: too many wrong codes in a row locked the codes; `csrf`: a cookie-authenticated change that is not same-origin", body = ErrorBody),
-        (status = 409, description = "`mfa_not_enabled`: no authenticator is set up", body = ErrorBody),
+        MfaNotEnabled,
         JsonBody,
         InvalidBody,
-        (status = 429, description = "`rate_limited`: too many wrong passwords or codes for this account; retry after the `Retry-After` header's seconds", body = ErrorBody),
+        AccountRateLimited,
         Internal,
     ),
     security(("session" = [])),

@@ -18,7 +18,7 @@ use app::api::{
 };
 
 use crate::http::openapi::errors::{
-    Internal, InvalidBody, JsonBody, OrgCaller, OrgRead, WriteRole,
+    Internal, InvalidBody, InvalidListQuery, JsonBody, OrgCaller, OrgRead, WriteRole,
 };
 use crate::http::openapi::params::ActingFor;
 use crate::{
@@ -189,7 +189,7 @@ pub(super) fn filters(query: &ListQuery) -> ApiResult<NumberFilter> {
     responses(
         (status = 200, description = "One page of the organisation's numbers, by E.164", body = NumbersResponse),
         OrgRead,
-        (status = 422, description = "`invalid_query`, or `invalid_field` (with `field`): a filter, `limit` or `cursor` is not valid", body = ErrorBody),
+        InvalidListQuery,
     ),
     security(("session" = []), ("api_token" = [])),
 )]

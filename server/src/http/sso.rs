@@ -9,7 +9,7 @@ use app::api::{
     ErrorBody,
 };
 
-use crate::http::openapi::errors::{Internal, JsonBody, SessionOnly};
+use crate::http::openapi::errors::{Internal, JsonBody, OwnOrgGone, SessionOnly};
 use crate::{
     accounts::Actor,
     clock::rfc3339_ms,
@@ -84,7 +84,7 @@ async fn admins_org(state: &AppState, signed_in: &SignedIn) -> ApiResult<Organis
         (status = 200, description = "The organisation's single sign-on settings and linked tenants", body = SsoSettings),
         SessionOnly,
         (status = 403, description = "`forbidden`: only an administrator of the organisation manages single sign-on", body = ErrorBody),
-        (status = 404, description = "`not_found`: the organisation no longer exists, or `?org=` named another organisation than the user's", body = ErrorBody),
+        OwnOrgGone,
         Internal,
     ),
     security(("session" = [])),
@@ -110,7 +110,7 @@ async fn get_settings(
         (status = 200, description = "The settings as saved", body = SsoSettings),
         SessionOnly,
         (status = 403, description = "`forbidden`: only an administrator of the organisation manages single sign-on; `csrf`: not same-origin", body = ErrorBody),
-        (status = 404, description = "`not_found`: the organisation no longer exists, or `?org=` named another organisation than the user's", body = ErrorBody),
+        OwnOrgGone,
         (status = 409, description = "`sso_disabled`: single sign-on is not enabled for the organisation", body = ErrorBody),
         JsonBody,
         (status = 422, description = "`invalid_field` (with `field`, e.g. `default_role`), `malformed_json` or `invalid_body`", body = ErrorBody),

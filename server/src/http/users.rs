@@ -19,8 +19,10 @@ use app::api::{
     ErrorBody,
 };
 
-use crate::http::openapi::errors::{Internal, InvalidBody, JsonBody, OrgCaller, OrgRead, ReadRole};
-use crate::http::openapi::params::ActingFor;
+use crate::http::openapi::errors::{
+    Internal, InvalidBody, JsonBody, NoSuchUser, OrgCaller, OrgRead, ReadRole, UsersAdminOnly,
+};
+use crate::http::openapi::params::{ActingFor, UserId};
 use crate::{
     accounts::org_users::{self as user_admin, UserChangeError},
     audit::RequestMeta,
@@ -125,12 +127,12 @@ async fn list(State(state): State<AppState>, caller: Caller) -> ApiResult<ApiJso
     tag = "users",
     operation_id = "get_user",
     summary = "Get one user",
-    params(("id" = String, Path, description = "The user id"), ActingFor),
+    params(UserId, ActingFor),
     responses(
         (status = 200, description = "The user", body = OrgUserInfo),
         OrgCaller,
         ReadRole,
-        (status = 404, description = "`not_found`: the organisation has no user with this id (or no such organisation)", body = ErrorBody),
+        NoSuchUser,
         Internal,
     ),
     security(("session" = []), ("api_token" = [])),
@@ -152,13 +154,13 @@ async fn get_user(
     tag = "users",
     operation_id = "update_user",
     summary = "Change a user's role",
-    params(("id" = String, Path, description = "The user id"), ActingFor),
+    params(UserId, ActingFor),
     request_body = UpdateUserRequest,
     responses(
         (status = 200, description = "The user as changed (unchanged when the role was already that)", body = OrgUserInfo),
         OrgCaller,
-        (status = 403, description = "`insufficient_role` or `insufficient_scope`: only administrators manage users, and never with a token; `csrf`: not same-origin", body = ErrorBody),
-        (status = 404, description = "`not_found`: the organisation has no user with this id (or no such organisation)", body = ErrorBody),
+        UsersAdminOnly,
+        NoSuchUser,
         (status = 409, description = "`user_deactivated`: a deactivated user's role cannot change; `last_admin`: the organisation would have no active administrator", body = ErrorBody),
         JsonBody,
         InvalidBody,
@@ -206,12 +208,12 @@ async fn update(
     tag = "users",
     operation_id = "deactivate_user",
     summary = "Deactivate a user",
-    params(("id" = String, Path, description = "The user id"), ActingFor),
+    params(UserId, ActingFor),
     responses(
         (status = 200, description = "The user as deactivated; their sessions have ended", body = OrgUserInfo),
         OrgCaller,
-        (status = 403, description = "`insufficient_role` or `insufficient_scope`: only administrators manage users, and never with a token; `csrf`: not same-origin", body = ErrorBody),
-        (status = 404, description = "`not_found`: the organisation has no user with this id (or no such organisation)", body = ErrorBody),
+        UsersAdminOnly,
+        NoSuchUser,
         (status = 409, description = "`cannot_deactivate_self`, `already_deactivated` or `last_admin`", body = ErrorBody),
         Internal,
     ),
@@ -240,12 +242,12 @@ async fn deactivate(
     tag = "users",
     operation_id = "unlock_user_codes",
     summary = "Unlock a user's sign-in codes",
-    params(("id" = String, Path, description = "The user id"), ActingFor),
+    params(UserId, ActingFor),
     responses(
         (status = 200, description = "The user, whose codes are unlocked", body = OrgUserInfo),
         OrgCaller,
-        (status = 403, description = "`insufficient_role` or `insufficient_scope`: only administrators manage users, and never with a token; `csrf`: not same-origin", body = ErrorBody),
-        (status = 404, description = "`not_found`: the organisation has no user with this id (or no such organisation)", body = ErrorBody),
+        UsersAdminOnly,
+        NoSuchUser,
         (status = 409, description = "`codes_not_locked`: the user's codes are not locked", body = ErrorBody),
         Internal,
     ),

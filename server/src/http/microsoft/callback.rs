@@ -193,12 +193,19 @@ async fn consent_callback_inner(
         )
         .await;
     };
-    if let Some(error) = &q.error {
-        return consent_refused(
+    // Every refusal from here on is about this admin and the organisation that started.
+    let refuse = |details: serde_json::Value, code: &'static str| {
+        consent_refused(
             state,
             meta,
             Some(&me.user),
             txn.org_id.as_deref(),
+            details,
+            code,
+        )
+    };
+    if let Some(error) = &q.error {
+        return refuse(
             json!({"reason": error, "description": q.error_description, "tid": claimed}),
             idp_error_code(error),
         )
@@ -209,11 +216,7 @@ async fn consent_callback_inner(
         .as_deref()
         .is_some_and(|v| v.eq_ignore_ascii_case("true"))
     {
-        return consent_refused(
-            state,
-            meta,
-            Some(&me.user),
-            txn.org_id.as_deref(),
+        return refuse(
             json!({"reason": "consent_not_granted", "tid": claimed}),
             "consent_required",
         )
@@ -222,11 +225,7 @@ async fn consent_callback_inner(
     let tenant = match sso_admin::normalize_tenant_id(&claimed) {
         Ok(t) => t,
         Err(_) => {
-            return consent_refused(
-                state,
-                meta,
-                Some(&me.user),
-                txn.org_id.as_deref(),
+            return refuse(
                 json!({"reason": "invalid_tenant", "tid": claimed}),
                 "invalid_tenant",
             )
@@ -235,11 +234,7 @@ async fn consent_callback_inner(
     };
     if let Some(existing) = db::sso::find_tenant(state.db.pool(), &tenant).await? {
         if Some(&existing.org_id) != txn.org_id.as_ref() {
-            return consent_refused(
-                state,
-                meta,
-                Some(&me.user),
-                txn.org_id.as_deref(),
+            return refuse(
                 json!({"reason": "tenant_taken", "tid": tenant}),
                 "tenant_taken",
             )

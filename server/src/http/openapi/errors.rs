@@ -109,3 +109,200 @@ pub enum Internal {
     #[response(status = 500, description = INTERNAL)]
     Internal(ErrorBody),
 }
+
+/// 403: a change only carrier staff make, or one that came cross-site.
+#[derive(IntoResponses)]
+pub enum StaffOnlyChange {
+    #[response(
+        status = 403,
+        description = "`forbidden`: carrier staff only; `csrf`: not same-origin"
+    )]
+    Forbidden(ErrorBody),
+}
+
+/// 403: a read only carrier staff make.
+#[derive(IntoResponses)]
+pub enum StaffOnlyRead {
+    #[response(status = 403, description = "`forbidden`: carrier staff only")]
+    Forbidden(ErrorBody),
+}
+
+/// 404: no customer with the slug, or the tenant is not linked to it.
+#[derive(IntoResponses)]
+pub enum NoSuchCustomerTenant {
+    #[response(
+        status = 404,
+        description = "`not_found`: no customer with this slug, or the tenant is not linked to it"
+    )]
+    NotFound(ErrorBody),
+}
+
+/// 409: the customer's SSO is off, or the tenant belongs to another customer.
+#[derive(IntoResponses)]
+pub enum TenantConflict {
+    #[response(
+        status = 409,
+        description = "`sso_disabled`: single sign-on is not enabled for the customer; `tenant_taken`: the tenant is linked to another customer"
+    )]
+    Conflict(ErrorBody),
+}
+
+/// 422: the tenant id in the path is not a GUID.
+#[derive(IntoResponses)]
+pub enum TenantIdInvalid {
+    #[response(
+        status = 422,
+        description = "`invalid_field`: the tenant id is not valid"
+    )]
+    Invalid(ErrorBody),
+}
+
+/// 422: a tenant change's body is not valid.
+#[derive(IntoResponses)]
+pub enum TenantBodyInvalid {
+    #[response(
+        status = 422,
+        description = "`invalid_field` (with `field`, e.g. `tenant_id`), `malformed_json` or `invalid_body`"
+    )]
+    Invalid(ErrorBody),
+}
+
+/// 429: too many wrong passwords or codes for the account.
+#[derive(IntoResponses)]
+pub enum AccountRateLimited {
+    #[response(
+        status = 429,
+        description = "`rate_limited`: too many wrong passwords or codes for this account; retry after the `Retry-After` header's seconds"
+    )]
+    TooMany(ErrorBody),
+}
+
+/// 429: too many failures from this address or for this account.
+#[derive(IntoResponses)]
+pub enum RateLimited {
+    #[response(
+        status = 429,
+        description = "`rate_limited`: too many failures; retry after the `Retry-After` header's seconds"
+    )]
+    TooMany(ErrorBody),
+}
+
+/// 422: a body with a new password that is not acceptable.
+#[derive(IntoResponses)]
+pub enum PasswordBodyInvalid {
+    #[response(
+        status = 422,
+        description = "`weak_password` (with `field`), `malformed_json`, `invalid_body` or `invalid_field`: the body or the password is not acceptable"
+    )]
+    Invalid(ErrorBody),
+}
+
+/// 404: the signed-in user's organisation is gone, or `?org=` named another one.
+#[derive(IntoResponses)]
+pub enum OwnOrgGone {
+    #[response(
+        status = 404,
+        description = "`not_found`: the organisation no longer exists, or `?org=` named another organisation than the user's"
+    )]
+    NotFound(ErrorBody),
+}
+
+/// 404: an emailed link that is unknown, used or expired.
+#[derive(IntoResponses)]
+pub enum InvalidLink {
+    #[response(
+        status = 404,
+        description = "`invalid_link`: the link is unknown, used or expired"
+    )]
+    NotFound(ErrorBody),
+}
+
+/// 403: only administrators manage users, never with a token.
+#[derive(IntoResponses)]
+pub enum UsersAdminOnly {
+    #[response(
+        status = 403,
+        description = "`insufficient_role` or `insufficient_scope`: only administrators manage users, and never with a token; `csrf`: not same-origin"
+    )]
+    Forbidden(ErrorBody),
+}
+
+/// 403: only administrators manage API tokens, never with a token.
+#[derive(IntoResponses)]
+pub enum TokensAdminOnly {
+    #[response(
+        status = 403,
+        description = "`insufficient_role` or `insufficient_scope`: only administrators manage tokens, and never with a token; `csrf`: not same-origin"
+    )]
+    Forbidden(ErrorBody),
+}
+
+/// 404: no user with the id in the organisation.
+#[derive(IntoResponses)]
+pub enum NoSuchUser {
+    #[response(
+        status = 404,
+        description = "`not_found`: the organisation has no user with this id (or no such organisation)"
+    )]
+    NotFound(ErrorBody),
+}
+
+/// 404: no emergency address with the id in the organisation.
+#[derive(IntoResponses)]
+pub enum NoSuchAddress {
+    #[response(
+        status = 404,
+        description = "`not_found`: the organisation has no emergency address with this id (or no such organisation)"
+    )]
+    NotFound(ErrorBody),
+}
+
+/// 409: the user has no authenticator.
+#[derive(IntoResponses)]
+pub enum MfaNotEnabled {
+    #[response(
+        status = 409,
+        description = "`mfa_not_enabled`: no authenticator is set up"
+    )]
+    Conflict(ErrorBody),
+}
+
+/// 401: a re-entered password or code that is not right.
+#[derive(IntoResponses)]
+pub enum WrongPasswordOrCode {
+    #[response(
+        status = 401,
+        description = "`invalid_password` or `invalid_code`: the password or the code is not right; `session_ended`: the fifth wrong password or code in this session signed it out; `unauthenticated`: not signed in"
+    )]
+    Unauthenticated(ErrorBody),
+}
+
+/// 422: an analytics parameter that is not valid.
+#[derive(IntoResponses)]
+pub enum InvalidRange {
+    #[response(
+        status = 422,
+        description = "`invalid_query`, or `invalid_field` (with `field`): a parameter is not valid (times RFC 3339, range at most 400 days)"
+    )]
+    Invalid(ErrorBody),
+}
+
+/// 422: a list's filter, `limit` or `cursor` that is not valid.
+#[derive(IntoResponses)]
+pub enum InvalidListQuery {
+    #[response(
+        status = 422,
+        description = "`invalid_query`, or `invalid_field` (with `field`): a filter, `limit` or `cursor` is not valid"
+    )]
+    Invalid(ErrorBody),
+}
+
+/// 422: an export's filter that is not valid, refused before any CSV.
+#[derive(IntoResponses)]
+pub enum InvalidExportQuery {
+    #[response(
+        status = 422,
+        description = "`invalid_query`, or `invalid_field` (with `field`): a filter is not valid (checked before any CSV is sent)"
+    )]
+    Invalid(ErrorBody),
+}
