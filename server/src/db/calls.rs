@@ -20,7 +20,6 @@ use std::fmt::Write;
 
 use sqlx::{Any, AnyConnection, Row};
 
-use super::{bind_all, Backend, Bind};
 use crate::voice::cdr::CallRecord;
 
 /// Rows per multi-row statement: 15 parameters a call row keeps a statement at ~15,000
