@@ -14,6 +14,7 @@ pub mod incidents;
 pub mod numbers;
 pub mod org;
 pub mod porting;
+pub mod prefetch;
 pub mod services;
 pub mod sso;
 pub mod status;

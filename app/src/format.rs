@@ -185,7 +185,9 @@ pub fn iso_hours_ago(hours: f64) -> Option<String> {
     #[cfg(target_arch = "wasm32")]
     {
         use web_sys::js_sys::Date;
-        let at = Date::now() - hours * 3_600_000.0;
+        // Whole minutes: the reads a route starts ahead of its page (`api::prefetch`) then
+        // name the same range as the page's own.
+        let at = ((Date::now() - hours * 3_600_000.0) / 60_000.0).floor() * 60_000.0;
         Date::new(&wasm_bindgen::JsValue::from_f64(at))
             .to_iso_string()
             .as_string()

@@ -160,16 +160,22 @@ impl AnalyticsQuery {
     }
 }
 
+/// The path of [`summary`].
+pub fn summary_path(query: &AnalyticsQuery) -> String {
+    format!("/analytics/summary?{}", query.to_query_string())
+}
+
+/// The path of [`timeseries`].
+pub fn timeseries_path(query: &AnalyticsQuery) -> String {
+    format!("/analytics/timeseries?{}", query.to_query_string())
+}
+
 /// The summary of a range and of the period before it.
 pub async fn summary(query: &AnalyticsQuery) -> Result<AnalyticsSummary, ApiError> {
-    client::get(&format!("/analytics/summary?{}", query.to_query_string())).await
+    client::get(&summary_path(query)).await
 }
 
 /// Per-bucket series by service or country.
 pub async fn timeseries(query: &AnalyticsQuery) -> Result<AnalyticsTimeseries, ApiError> {
-    client::get(&format!(
-        "/analytics/timeseries?{}",
-        query.to_query_string()
-    ))
-    .await
+    client::get(&timeseries_path(query)).await
 }

@@ -48,7 +48,12 @@ pub struct MfaPolicyRequest {
     pub required: bool,
 }
 
+/// The path of [`list_audit`].
+pub fn list_path(query: &str) -> String {
+    format!("/audit?{query}")
+}
+
 /// A page of the audit log; `query` is the query string without `?` (may be empty).
 pub async fn list_audit(query: &str) -> Result<AuditPage, ApiError> {
-    client::get(&format!("/audit?{query}")).await
+    client::get(&list_path(query)).await
 }

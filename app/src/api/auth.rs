@@ -252,9 +252,12 @@ pub async fn regenerate_recovery_codes(
     .await
 }
 
+/// The path of [`sessions`].
+pub const SESSIONS_PATH: &str = "/me/sessions";
+
 /// The user's sessions.
 pub async fn sessions() -> Result<SessionsResponse, ApiError> {
-    client::get("/me/sessions").await
+    client::get(SESSIONS_PATH).await
 }
 
 /// Ends one of the user's sessions.

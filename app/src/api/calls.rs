@@ -123,9 +123,14 @@ impl CallsQuery {
     }
 }
 
+/// The path of [`list_calls`].
+pub fn list_path(query: &CallsQuery) -> String {
+    format!("/calls?{}", query.to_query_string())
+}
+
 /// A page of the organisation's calls.
 pub async fn list_calls(query: &CallsQuery) -> Result<CallsPage, ApiError> {
-    client::get(&format!("/calls?{}", query.to_query_string())).await
+    client::get(&list_path(query)).await
 }
 
 /// One of the organisation's calls by the carrier's id.

@@ -48,9 +48,15 @@ pub fn api_url(path: &str) -> String {
     )
 }
 
-/// `GET {API_BASE}{path}` and decode the JSON answer.
+/// `GET {API_BASE}{path}` and decode the JSON answer. A read the route's data half started
+/// ([`super::prefetch`]) is used instead of a new one.
 pub async fn get<T: DeserializeOwned>(path: &str) -> Result<T, ApiError> {
-    let response = Request::get(&api_url(path))
+    let url = api_url(path);
+    if let Some(answer) = super::prefetch::take(&url).await {
+        let (status, text) = answer?;
+        return decode_text(status, &text);
+    }
+    let response = Request::get(&url)
         .header("Accept", "application/json")
         .send()
         .await
@@ -81,10 +87,14 @@ async fn decode<T: DeserializeOwned>(response: Response) -> Result<T, ApiError> 
         .text()
         .await
         .map_err(|e| ApiError::Network(e.to_string()))?;
+    decode_text(status, &text)
+}
+
+fn decode_text<T: DeserializeOwned>(status: u16, text: &str) -> Result<T, ApiError> {
     if (200..300).contains(&status) {
-        serde_json::from_str(&text).map_err(|_| ApiError::UnexpectedResponse { status })
+        serde_json::from_str(text).map_err(|_| ApiError::UnexpectedResponse { status })
     } else {
-        Err(ApiError::from_response(status, &text))
+        Err(ApiError::from_response(status, text))
     }
 }
 

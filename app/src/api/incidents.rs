@@ -105,9 +105,14 @@ impl IncidentsQuery {
     }
 }
 
+/// The path of [`list_incidents`].
+pub fn list_path(query: &IncidentsQuery) -> String {
+    format!("/incidents?{}", query.to_query_string())
+}
+
 /// The incidents and maintenance windows that concern the organisation.
 pub async fn list_incidents(query: &IncidentsQuery) -> Result<IncidentsResponse, ApiError> {
-    client::get(&format!("/incidents?{}", query.to_query_string())).await
+    client::get(&list_path(query)).await
 }
 
 #[cfg(test)]

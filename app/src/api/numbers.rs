@@ -143,9 +143,14 @@ pub struct NumberPatch {
     pub emergency_address_id: Option<Option<String>>,
 }
 
+/// The path of [`list_numbers`].
+pub fn list_path(query: &str) -> String {
+    format!("/numbers?{query}")
+}
+
 /// A page of numbers; `query` is the query string without `?` (may be empty).
 pub async fn list_numbers(query: &str) -> Result<NumbersResponse, ApiError> {
-    client::get(&format!("/numbers?{query}")).await
+    client::get(&list_path(query)).await
 }
 
 /// Changes a number.
@@ -159,9 +164,12 @@ pub async fn update_number(e164: &str, patch: &NumberPatch) -> Result<NumberInfo
     .await
 }
 
+/// The path of [`list_emergency_addresses`].
+pub const EMERGENCY_ADDRESSES_PATH: &str = "/emergency-addresses";
+
 /// The organisation's emergency addresses.
 pub async fn list_emergency_addresses() -> Result<EmergencyAddressesResponse, ApiError> {
-    client::get("/emergency-addresses").await
+    client::get(EMERGENCY_ADDRESSES_PATH).await
 }
 
 /// Creates an emergency address.

@@ -90,9 +90,12 @@ pub struct CreatePortOrderRequest {
     pub service_id: Option<String>,
 }
 
+/// The path of [`list_port_orders`].
+pub const LIST_PATH: &str = "/port-orders";
+
 /// The organisation's porting orders.
 pub async fn list_port_orders() -> Result<PortOrdersResponse, ApiError> {
-    client::get("/port-orders").await
+    client::get(LIST_PATH).await
 }
 
 /// One porting order with its status history.

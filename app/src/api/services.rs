@@ -122,9 +122,12 @@ pub struct IngestResponse {
     pub errors: Vec<IngestRowError>,
 }
 
+/// The path of [`list_services`].
+pub const LIST_PATH: &str = "/services";
+
 /// The organisation's services.
 pub async fn list_services() -> Result<ServicesResponse, ApiError> {
-    client::get("/services").await
+    client::get(LIST_PATH).await
 }
 
 /// The query string of `GET /api/v1/services/{id}`: the utilisation range. The server reads
@@ -144,9 +147,10 @@ pub struct ServiceQuery {
 /// One of the organisation's services with its utilisation; `query` is the query string
 /// without `?` (`from`, `to` in RFC 3339, `bucket=hour|day`; may be empty).
 pub async fn get_service(id: String, query: &str) -> Result<ServiceDetail, ApiError> {
-    client::get(&format!(
-        "/services/{}?{query}",
-        super::client::percent_encode(&id)
-    ))
-    .await
+    client::get(&detail_path(&id, query)).await
+}
+
+/// The path of [`get_service`].
+pub fn detail_path(id: &str, query: &str) -> String {
+    format!("/services/{}?{query}", super::client::percent_encode(id))
 }

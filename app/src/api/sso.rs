@@ -175,9 +175,12 @@ pub struct IdentitiesResponse {
     pub can_link: bool,
 }
 
+/// The path of [`settings`].
+pub const SETTINGS_PATH: &str = "/organisation/sso";
+
 /// `GET /api/v1/organisation/sso`.
 pub async fn settings() -> Result<SsoSettings, ApiError> {
-    client::get("/organisation/sso").await
+    client::get(SETTINGS_PATH).await
 }
 
 /// `PUT /api/v1/organisation/sso`.
@@ -198,11 +201,16 @@ pub async fn provider_organisation(slug: &str) -> Result<ProviderOrganisation, A
 pub async fn search_provider_organisations(
     search: &ProviderSearch,
 ) -> Result<ProviderOrganisations, ApiError> {
+    client::get(&search_path(search)).await
+}
+
+/// The path of [`search_provider_organisations`].
+pub fn search_path(search: &ProviderSearch) -> String {
     let qs = search.to_query_string();
     if qs.is_empty() {
-        client::get("/provider/organisations").await
+        "/provider/organisations".to_string()
     } else {
-        client::get(&format!("/provider/organisations?{qs}")).await
+        format!("/provider/organisations?{qs}")
     }
 }
 
@@ -260,9 +268,12 @@ pub async fn unlink_tenant(slug: String, tenant_id: String) -> Result<SsoSetting
     .await
 }
 
+/// The path of [`identities`].
+pub const IDENTITIES_PATH: &str = "/me/identities";
+
 /// `GET /api/v1/me/identities`.
 pub async fn identities() -> Result<IdentitiesResponse, ApiError> {
-    client::get("/me/identities").await
+    client::get(IDENTITIES_PATH).await
 }
 
 /// Messages for the `error` codes that SSO flows put on `/login?error=CODE`, `/sso?error=CODE`

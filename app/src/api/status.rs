@@ -18,7 +18,10 @@ pub struct SystemStatusResponse {
     pub uptime_secs: u64,
 }
 
+/// The path of [`fetch_status`].
+pub const STATUS_PATH: &str = "/status";
+
 /// Fetches the portal's status.
 pub async fn fetch_status() -> Result<SystemStatusResponse, ApiError> {
-    client::get("/status").await
+    client::get(STATUS_PATH).await
 }

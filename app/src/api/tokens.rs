@@ -115,9 +115,12 @@ pub struct CreateApiTokenResponse {
     pub secret: String,
 }
 
+/// The path of [`list_tokens`].
+pub const LIST_PATH: &str = "/api-tokens";
+
 /// The organisation's tokens.
 pub async fn list_tokens() -> Result<ApiTokensResponse, ApiError> {
-    client::get("/api-tokens").await
+    client::get(LIST_PATH).await
 }
 
 /// Creates a token; the answer holds its secret, shown once.

@@ -53,9 +53,12 @@ pub struct UpdateUserRequest {
     pub role: String,
 }
 
+/// The path of [`list_users`].
+pub const LIST_PATH: &str = "/users";
+
 /// The organisation's users.
 pub async fn list_users() -> Result<UsersResponse, ApiError> {
-    client::get("/users").await
+    client::get(LIST_PATH).await
 }
 
 /// Changes a user's role (admins).

@@ -98,6 +98,11 @@ pub fn check_token_form(name: &str, days: &str) -> Result<(String, u32), (&'stat
     }
 }
 
+/// The reads the page makes when it first renders, for its route to start ahead.
+pub fn first_reads() -> Vec<String> {
+    vec![crate::api::tokens::LIST_PATH.to_string()]
+}
+
 /// The API tokens page.
 #[component]
 pub fn ApiTokensPage() -> impl IntoView {

@@ -190,6 +190,14 @@ pub fn rfc3339_to_local_input(rfc3339: &str) -> String {
     }
 }
 
+/// The reads the page makes when it first renders, for its route to start ahead.
+pub fn first_reads() -> Vec<String> {
+    vec![
+        crate::api::services::LIST_PATH.to_string(),
+        crate::api::calls::list_path(&CallsQuery::default()),
+    ]
+}
+
 /// The calls page.
 #[component]
 pub fn CallsPage() -> impl IntoView {

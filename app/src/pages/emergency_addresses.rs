@@ -114,6 +114,11 @@ pub fn delete_error_text(error: &ApiError) -> String {
     }
 }
 
+/// The reads the page makes when it first renders, for its route to start ahead.
+pub fn first_reads() -> Vec<String> {
+    vec![crate::api::numbers::EMERGENCY_ADDRESSES_PATH.to_string()]
+}
+
 /// The emergency addresses page.
 #[component]
 pub fn EmergencyAddressesPage() -> impl IntoView {

@@ -151,6 +151,16 @@ pub fn number_type_label(number_type: &str) -> &str {
     }
 }
 
+/// The reads the page makes when it first renders, for its route to start ahead.
+/// The filter comes from the address's query, as the page's own.
+pub fn first_reads() -> Vec<String> {
+    let filter = use_query_map().with_untracked(|q| NumbersFilter::from_query(|k| q.get(k)));
+    vec![
+        crate::api::services::LIST_PATH.to_string(),
+        crate::api::numbers::list_path(&filter.to_query_string()),
+    ]
+}
+
 /// The numbers page.
 #[component]
 pub fn NumbersPage() -> impl IntoView {

@@ -12,13 +12,14 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 
 use crate::api::analytics::{
-    summary, timeseries, AnalyticsQuery, AnalyticsSummary, AnalyticsTimeseries, CallFigures,
-    ServicePeak,
+    summary, summary_path, timeseries, timeseries_path, AnalyticsQuery, AnalyticsSummary,
+    AnalyticsTimeseries, CallFigures, ServicePeak,
 };
-use crate::api::incidents::{list_incidents, IncidentsQuery};
-use crate::api::numbers::list_numbers;
+use crate::api::incidents::{self, list_incidents, IncidentsQuery};
+use crate::api::numbers::{self, list_numbers};
 use crate::api::org::selected_org;
 use crate::api::services::list_services;
+use crate::api::{services, status};
 use crate::components::browser::in_browser;
 use crate::components::org_switcher::{needs_customer_choice, ChooseCustomerFirst};
 use crate::components::{
@@ -184,6 +185,50 @@ fn whole(value: f64) -> String {
     format_number(value, 0)
 }
 
+/// The reads the overview makes when it first renders, for its route to start ahead.
+pub fn first_reads() -> Vec<String> {
+    let (summary, series) = figures_queries(Period::Today);
+    vec![
+        summary_path(&summary),
+        timeseries_path(&series),
+        services::LIST_PATH.to_string(),
+        incidents::list_path(&open_incidents_query()),
+        numbers::list_path(&missing_address_query()),
+        status::STATUS_PATH.to_string(),
+    ]
+}
+
+/// The figures' summary and series queries for `period`.
+fn figures_queries(period: Period) -> (AnalyticsQuery, AnalyticsQuery) {
+    let from = period.from();
+    let summary = AnalyticsQuery {
+        from: from.clone(),
+        compare: period.compare(),
+        ..AnalyticsQuery::default()
+    };
+    let series = AnalyticsQuery {
+        from,
+        bucket: Some(period.bucket().to_string()),
+        by: Some("service".to_string()),
+        ..AnalyticsQuery::default()
+    };
+    (summary, series)
+}
+
+/// The open incidents the overview lists.
+fn open_incidents_query() -> IncidentsQuery {
+    IncidentsQuery {
+        status: Some("open".to_string()),
+        limit: Some("20".to_string()),
+        ..IncidentsQuery::default()
+    }
+}
+
+/// The numbers query that counts numbers without an emergency address.
+fn missing_address_query() -> String {
+    format!("missing_emergency_address=true&limit={MISSING_ADDRESS_COUNT_LIMIT}")
+}
+
 /// The portal's landing page.
 #[component]
 pub fn OverviewPage() -> impl IntoView {
@@ -211,18 +256,7 @@ fn Overview() -> impl IntoView {
     let figures = LocalResource::new(move || {
         let period = period.get();
         async move {
-            let from = period.from();
-            let query = AnalyticsQuery {
-                from: from.clone(),
-                compare: period.compare(),
-                ..AnalyticsQuery::default()
-            };
-            let series_query = AnalyticsQuery {
-                from,
-                bucket: Some(period.bucket().to_string()),
-                by: Some("service".to_string()),
-                ..AnalyticsQuery::default()
-            };
+            let (query, series_query) = figures_queries(period);
             let summary = summary(&query).await?;
             let series = timeseries(&series_query).await?;
             Ok::<_, crate::api::ApiError>((summary, series))
@@ -428,14 +462,7 @@ fn ServiceHealthCards() -> impl IntoView {
 
 #[component]
 fn OpenIncidents() -> impl IntoView {
-    let incidents = LocalResource::new(|| async {
-        list_incidents(&IncidentsQuery {
-            status: Some("open".to_string()),
-            limit: Some("20".to_string()),
-            ..IncidentsQuery::default()
-        })
-        .await
-    });
+    let incidents = LocalResource::new(|| async { list_incidents(&open_incidents_query()).await });
     view! {
         <section class="card" aria-labelledby="incidents-title">
             <h2 id="incidents-title">"Open incidents and maintenance"</h2>
@@ -491,11 +518,9 @@ pub fn missing_address_text(count: usize, more: bool) -> Option<String> {
 #[component]
 fn MissingAddressBanner() -> impl IntoView {
     let missing = LocalResource::new(|| async {
-        list_numbers(&format!(
-            "missing_emergency_address=true&limit={MISSING_ADDRESS_COUNT_LIMIT}"
-        ))
-        .await
-        .map(|page| (page.numbers.len(), page.next_cursor.is_some()))
+        list_numbers(&missing_address_query())
+            .await
+            .map(|page| (page.numbers.len(), page.next_cursor.is_some()))
     });
     view! {
         <Transition fallback=|| ()>

@@ -96,6 +96,11 @@ fn date_in_days(days: f64) -> String {
         .unwrap_or_default()
 }
 
+/// The reads the page makes when it first renders, for its route to start ahead.
+pub fn first_reads() -> Vec<String> {
+    vec![crate::api::porting::LIST_PATH.to_string()]
+}
+
 /// The porting page.
 #[component]
 pub fn PortingPage() -> impl IntoView {

@@ -135,6 +135,22 @@ fn is_plain_click(ev: &leptos::ev::MouseEvent) -> bool {
     ev.button() == 0 && !(ev.ctrl_key() || ev.meta_key() || ev.shift_key() || ev.alt_key())
 }
 
+/// The reads the page makes when it first renders, for its route to start ahead.
+/// The search comes from the address's query, as the page's own.
+pub fn first_reads() -> Vec<String> {
+    let q = use_query_map().with_untracked(|p| search_text(&p.get("q").unwrap_or_default()));
+    vec![crate::api::sso::search_path(&first_search(q))]
+}
+
+/// The first page of customers `q` finds.
+fn first_search(q: String) -> ProviderSearch {
+    ProviderSearch {
+        q,
+        cursor: None,
+        limit: Some(PROVIDER_PAGE_SIZE),
+    }
+}
+
 /// The provider console.
 #[component]
 pub fn ProviderPage() -> impl IntoView {
@@ -178,11 +194,7 @@ fn ProviderConsole() -> impl IntoView {
     let results = LocalResource::new(move || {
         let q = q.get();
         async move {
-            let search = ProviderSearch {
-                q: q.clone(),
-                cursor: None,
-                limit: Some(PROVIDER_PAGE_SIZE),
-            };
+            let search = first_search(q.clone());
             search_provider_organisations(&search)
                 .await
                 .map(|page| (q, page))

@@ -27,6 +27,14 @@ use self::{
     sessions::SessionsSection,
 };
 
+/// The reads the page makes when it first renders, for its route to start ahead.
+pub fn first_reads() -> Vec<String> {
+    vec![
+        crate::api::auth::SESSIONS_PATH.to_string(),
+        crate::api::sso::IDENTITIES_PATH.to_string(),
+    ]
+}
+
 /// The Security page.
 #[component]
 pub fn SecurityPage() -> impl IntoView {

@@ -8,10 +8,10 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
 
-use crate::api::incidents::{list_incidents, IncidentInfo, IncidentsQuery};
-use crate::api::numbers::list_numbers;
+use crate::api::incidents::{self, list_incidents, IncidentInfo, IncidentsQuery};
+use crate::api::numbers::{self, list_numbers};
 use crate::api::org::selected_org;
-use crate::api::services::{get_service, ServiceDetail, ServiceHealthInfo};
+use crate::api::services::{detail_path, get_service, ServiceDetail, ServiceHealthInfo};
 use crate::components::browser::in_browser;
 use crate::components::org_switcher::{needs_customer_choice, ChooseCustomerFirst};
 use crate::components::{
@@ -30,6 +30,34 @@ use crate::pages::services::{health_detail, kind_label, status_label, HealthBadg
 
 /// How many of the service's numbers the page lists (the numbers page has them all).
 pub const NUMBERS_SHOWN: u32 = 50;
+
+/// The reads the page of the service `id` makes when it first renders, for its route to start
+/// ahead.
+pub fn first_reads(id: &str) -> Vec<String> {
+    let period = Period::Today;
+    vec![
+        detail_path(id, &utilisation_query(period, period.from().as_deref())),
+        incidents::list_path(&history_query(period)),
+        numbers::list_path(&numbers_query(id)),
+    ]
+}
+
+/// The incidents the health history of `period` looks through.
+fn history_query(period: Period) -> IncidentsQuery {
+    IncidentsQuery {
+        from: period.from(),
+        limit: Some("100".to_string()),
+        ..IncidentsQuery::default()
+    }
+}
+
+/// The numbers query of the service's first numbers.
+fn numbers_query(service_id: &str) -> String {
+    format!(
+        "service={}&limit={NUMBERS_SHOWN}",
+        crate::api::client::percent_encode(service_id)
+    )
+}
 
 /// The query string of the service request for `period`.
 pub fn utilisation_query(period: Period, from: Option<&str>) -> String {
@@ -244,15 +272,8 @@ fn HealthChecks(checks: Vec<ServiceHealthInfo>) -> impl IntoView {
 #[component]
 fn HealthHistory(service_id: String, country: String, period: RwSignal<Period>) -> impl IntoView {
     let incidents = LocalResource::new(move || {
-        let from = period.get().from();
-        async move {
-            list_incidents(&IncidentsQuery {
-                from,
-                limit: Some("100".to_string()),
-                ..IncidentsQuery::default()
-            })
-            .await
-        }
+        let query = history_query(period.get());
+        async move { list_incidents(&query).await }
     });
     let service_id = StoredValue::new(service_id);
     let country = StoredValue::new(country);
@@ -383,10 +404,7 @@ pub fn status_words(status: &str) -> String {
 
 #[component]
 fn ServiceNumbers(service_id: String) -> impl IntoView {
-    let query = format!(
-        "service={}&limit={NUMBERS_SHOWN}",
-        crate::api::client::percent_encode(&service_id)
-    );
+    let query = numbers_query(&service_id);
     let all_href = format!(
         "/numbers?service={}",
         crate::api::client::percent_encode(&service_id)

@@ -84,6 +84,11 @@ pub fn HealthBadge(health: Option<ServiceHealthInfo>) -> impl IntoView {
     view! { <span class=format!("badge {class}") data-health=text.to_lowercase()>{text}</span> }
 }
 
+/// The reads the page makes when it first renders, for its route to start ahead.
+pub fn first_reads() -> Vec<String> {
+    vec![crate::api::services::LIST_PATH.to_string()]
+}
+
 /// The services page.
 #[component]
 pub fn ServicesPage() -> impl IntoView {

@@ -78,6 +78,11 @@ pub fn user_status_label(user: &OrgUserInfo) -> &'static str {
     }
 }
 
+/// The reads the page makes when it first renders, for its route to start ahead.
+pub fn first_reads() -> Vec<String> {
+    vec![crate::api::users::LIST_PATH.to_string()]
+}
+
 /// The users page.
 #[component]
 pub fn UsersPage() -> impl IntoView {
