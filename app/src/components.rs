@@ -3,6 +3,7 @@
 pub mod access;
 pub mod browser;
 pub mod chart;
+pub mod chunk_error;
 pub mod confirm_row;
 pub mod csv_export;
 pub mod data_table;

@@ -9,23 +9,17 @@ pub mod format;
 pub mod pages;
 pub mod product;
 pub mod return_to;
+pub mod routes;
 
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, HashedStylesheet, MetaTags, Title};
 use leptos_router::{
     components::{Route, Router, Routes},
-    path,
+    path, Lazy,
 };
 
 use crate::components::layout::AppLayout;
-use crate::pages::{
-    analytics::AnalyticsPage, api_tokens::ApiTokensPage, audit::AuditPage, calls::CallsPage,
-    emergency_addresses::EmergencyAddressesPage, forgot_password::ForgotPasswordPage,
-    invite::InvitePage, mfa::MfaPage, not_found::NotFoundPage, numbers::NumbersPage,
-    overview::OverviewPage, porting::PortingPage, provider::ProviderPage,
-    reset_password::ResetPasswordPage, security::SecurityPage, service_detail::ServiceDetailPage,
-    services::ServicesPage, sign_in::SignInPage, sso::SsoPage, users::UsersPage,
-};
+use crate::pages::not_found::NotFoundPage;
 use crate::product::PRODUCT_NAME;
 
 /// The HTML document the server renders around the app.
@@ -63,26 +57,26 @@ pub fn App() -> impl IntoView {
         <Router>
             <AppLayout>
                 <Routes fallback=NotFoundPage>
-                    <Route path=path!("/") view=OverviewPage />
-                    <Route path=path!("/login") view=SignInPage />
-                    <Route path=path!("/login/mfa") view=MfaPage />
-                    <Route path=path!("/login/forgot") view=ForgotPasswordPage />
-                    <Route path=path!("/invite/:token") view=InvitePage />
-                    <Route path=path!("/reset-password/:token") view=ResetPasswordPage />
-                    <Route path=path!("/security") view=SecurityPage />
-                    <Route path=path!("/sso") view=SsoPage />
-                    <Route path=path!("/provider") view=ProviderPage />
-                    <Route path=path!("/services") view=ServicesPage />
-                    <Route path=path!("/services/:id") view=ServiceDetailPage />
-                    <Route path=path!("/analytics") view=AnalyticsPage />
-                    <Route path=path!("/porting") view=PortingPage />
+                    <Route path=path!("/") view={Lazy::<routes::Overview>::new()} />
+                    <Route path=path!("/login") view={Lazy::<routes::SignIn>::new()} />
+                    <Route path=path!("/login/mfa") view={Lazy::<routes::Mfa>::new()} />
+                    <Route path=path!("/login/forgot") view={Lazy::<routes::ForgotPassword>::new()} />
+                    <Route path=path!("/invite/:token") view={Lazy::<routes::Invite>::new()} />
+                    <Route path=path!("/reset-password/:token") view={Lazy::<routes::ResetPassword>::new()} />
+                    <Route path=path!("/security") view={Lazy::<routes::Security>::new()} />
+                    <Route path=path!("/sso") view={Lazy::<routes::Sso>::new()} />
+                    <Route path=path!("/provider") view={Lazy::<routes::Provider>::new()} />
+                    <Route path=path!("/services") view={Lazy::<routes::Services>::new()} />
+                    <Route path=path!("/services/:id") view={Lazy::<routes::ServiceDetail>::new()} />
+                    <Route path=path!("/analytics") view={Lazy::<routes::Analytics>::new()} />
+                    <Route path=path!("/porting") view={Lazy::<routes::Porting>::new()} />
                     // Numbers, emergency addresses, calls, users, API tokens, audit log.
-                    <Route path=path!("/numbers") view=NumbersPage />
-                    <Route path=path!("/emergency-addresses") view=EmergencyAddressesPage />
-                    <Route path=path!("/calls") view=CallsPage />
-                    <Route path=path!("/users") view=UsersPage />
-                    <Route path=path!("/api-tokens") view=ApiTokensPage />
-                    <Route path=path!("/audit") view=AuditPage />
+                    <Route path=path!("/numbers") view={Lazy::<routes::Numbers>::new()} />
+                    <Route path=path!("/emergency-addresses") view={Lazy::<routes::EmergencyAddresses>::new()} />
+                    <Route path=path!("/calls") view={Lazy::<routes::Calls>::new()} />
+                    <Route path=path!("/users") view={Lazy::<routes::Users>::new()} />
+                    <Route path=path!("/api-tokens") view={Lazy::<routes::ApiTokens>::new()} />
+                    <Route path=path!("/audit") view={Lazy::<routes::Audit>::new()} />
                 </Routes>
             </AppLayout>
         </Router>
