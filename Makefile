@@ -9,8 +9,9 @@ export CARGO_TERM_COLOR ?= never
 
 ## Serve the portal with live reload on http://localhost:3000 (SQLite under data/, demo data seeded).
 ## Unhashed file names: cargo-leptos' watch does not re-hash on rebuilds (see Cargo.toml hash-files).
+## Split into per-page wasm chunks (`--split`) as a release is: the pages are lazy routes.
 run: tools
-	PORTAL_SEED_DEMO=true cargo leptos watch
+	PORTAL_SEED_DEMO=true cargo leptos watch --split
 
 ## Every check: fmt, clippy, wasm, tests on SQLite and PostgreSQL, Playwright in Chromium.
 test: test-tools lint check-wasm test-sqlite test-postgres e2e
@@ -39,9 +40,14 @@ test-postgres:
 	@echo "== integration tests on PostgreSQL =="
 	scripts/with-postgres.sh cargo test -p server --test '*'
 
-## Hashed file names, as a release has them (the tests check their cache headers).
+## The front end exactly as a release ships it: optimised, split into per-page wasm chunks,
+## hashed names and precompressed .br/.gz twins (the tests check chunks, headers and twins).
+## The server under test is the debug binary `cargo test` already built (its release build,
+## with LTO, would add many minutes and test nothing the front end does not); it reads the
+## release build's hash file (E2E_HASH_FILE in end2end/playwright.config.ts).
 build-site:
-	LEPTOS_HASH_FILES=true cargo leptos build
+	LEPTOS_HASH_FILES=true cargo leptos build --release --split --precompress --frontend-only
+	cargo build -p server --bin portal
 
 e2e: build-site
 	@echo "== end-to-end tests (Playwright, headless Chromium) =="
@@ -51,6 +57,7 @@ clean:
 	cargo clean
 	rm -rf end2end/test-results end2end/playwright-report
 
-## Long measurements (not part of `make test`); writes bench/RESULTS.md.
-bench: tools
+## Long measurements (not part of `make test`); writes bench/RESULTS.md. The test tools too:
+## bench/firstvisit.sh drives Chromium with end2end's Playwright, bench/voice.sh uses PostgreSQL.
+bench: test-tools
 	bench/run.sh

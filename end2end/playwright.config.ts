@@ -1,5 +1,6 @@
-// Playwright runs the built portal (target/debug/portal, from `make e2e`, which runs
-// `LEPTOS_HASH_FILES=true cargo leptos build`) against a
+// Playwright runs the built portal (target/debug/portal) with the front end as a release ships
+// it (`make e2e` runs `LEPTOS_HASH_FILES=true cargo leptos build --release --split --precompress
+// --frontend-only`: per-page wasm chunks, hashed names, .br/.gz twins) against a
 // fresh SQLite database, in Debian's headless Chromium (no browser download). Beside it run
 // npm's oidc-provider (port 3108) and a second portal (3109) that signs in against it.
 import { defineConfig, devices } from "@playwright/test";
@@ -18,6 +19,8 @@ const dataDir = process.env.E2E_DATA_DIR;
 const root = path.resolve(__dirname, "..");
 process.env.E2E_DATABASE_URL = `sqlite://${dataDir}/portal.db?mode=rwc`;
 process.env.E2E_PORTAL_BIN = `${root}/target/debug/portal`;
+// The release front end's hash file: the debug server reads it instead of one beside itself.
+const hashFile = process.env.E2E_HASH_FILE ?? `${root}/target/release/hash.txt`;
 
 // The interoperability test (tests/interop.spec.ts): npm's oidc-provider as one Entra ID tenant
 // (oidc-provider/server.mjs) and a second portal, with its own database, that signs in against it.
@@ -75,6 +78,7 @@ export default defineConfig({
         PORTAL_DATA_DIR: dataDir,
         LEPTOS_SITE_ROOT: `${root}/target/site`,
         LEPTOS_SITE_ADDR: `127.0.0.1:${port}`,
+        LEPTOS_HASH_FILE_NAME: hashFile,
         PORTAL_PUBLIC_URL: baseURL,
         RUST_LOG: "warn",
       },
@@ -116,6 +120,7 @@ export default defineConfig({
         ENTRA_CLIENT_SECRET: interopClient.secret,
         LEPTOS_SITE_ROOT: `${root}/target/site`,
         LEPTOS_SITE_ADDR: `127.0.0.1:${interopPort}`,
+        LEPTOS_HASH_FILE_NAME: hashFile,
         PORTAL_PUBLIC_URL: interopURL,
         RUST_LOG: "warn",
       },
