@@ -137,6 +137,15 @@ async fn the_page_to_return_to_is_kept_and_a_hostile_one_is_refused() {
     )
     .await;
     assert_eq!(see_other(&res), "/calls?result=failed");
+    // Text a header cannot carry is sent percent-encoded, not as an error.
+    let res = sign_in_form(
+        &app,
+        "/login?return_to=%2Fcalls%3Fq%3Dcaf%C3%A9%20au%20lait",
+        ALICE,
+        PASSWORD,
+    )
+    .await;
+    assert_eq!(see_other(&res), "/calls?q=caf%C3%A9%20au%20lait");
 
     for hostile in [
         "https://evil.example/",
@@ -347,7 +356,10 @@ async fn a_recovery_code_says_how_many_are_left_and_a_gone_sign_in_says_so() {
         &[("recovery-code", &recovery[0])],
     )
     .await;
-    assert_eq!(see_other(&res), "/login/mfa?recovery_codes_left=9");
+    assert_eq!(
+        see_other(&res),
+        "/login/mfa?kind=recovery&recovery_codes_left=9"
+    );
     let full = session_cookie(&res).unwrap();
     assert_eq!(app.get_with("/api/v1/me", &full).await.status, 200);
 

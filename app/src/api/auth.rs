@@ -31,6 +31,9 @@ pub enum SignInStatus {
 /// The path of the code step of a password sign-in.
 pub const MFA_PATH: &str = "/login/mfa";
 
+/// The code step asking for a recovery code instead of an authenticator code.
+pub const MFA_RECOVERY_PATH: &str = "/login/mfa?kind=recovery";
+
 /// The Security page in its required-enrolment mode.
 pub const ENROL_REQUIRED_PATH: &str = "/security?enrol=required";
 

@@ -423,6 +423,40 @@ mod tests {
         }
     }
 
+    /// What the server sends for a submit button (the state before hydration).
+    #[cfg(feature = "ssr")]
+    fn server_html(view: impl FnOnce() -> AnyView) -> String {
+        let owner = Owner::new();
+        owner.with(|| view().to_html())
+    }
+
+    #[cfg(feature = "ssr")]
+    #[test]
+    fn before_hydration_a_form_that_needs_the_app_says_it_is_still_loading() {
+        let html = server_html(|| {
+            view! { <SubmitButton label="Save address" busy_label="Saving…" /> }.into_any()
+        });
+        assert!(html.contains(" disabled"), "{html}");
+        assert!(
+            html.contains(&format!("title=\"{STILL_LOADING}\"")),
+            "{html}"
+        );
+        assert!(html.contains("data-loading=\"true\""), "{html}");
+        assert!(html.contains("visually-hidden"), "{html}");
+    }
+
+    #[cfg(feature = "ssr")]
+    #[test]
+    fn before_hydration_a_sign_in_form_can_be_sent() {
+        let html = server_html(|| {
+            view! { <SubmitButton label="Sign in" busy_label="Signing in…" works_without_js=true /> }
+                .into_any()
+        });
+        assert!(!html.contains("disabled"), "{html}");
+        assert!(!html.contains("Still loading"), "{html}");
+        assert!(html.contains("Sign in"), "{html}");
+    }
+
     #[test]
     fn described_by_lists_hint_and_error() {
         assert_eq!(described_by("code", false, false), None);

@@ -153,6 +153,8 @@ pub fn ForgotPasswordPage() -> impl IntoView {
                                     aria-invalid=move || email_invalid().then_some("true")
                                     aria-describedby=move || described_by("forgot-email", false, email_invalid())
                                     node_ref=email_input
+                                    // Rendered by the server too, so an address kept after a refused post shows without the wasm.
+                                    value=email.get_untracked()
                                     bind:value=email
                                 />
                             </Field>

@@ -14,7 +14,7 @@ use leptos_meta::Title;
 use leptos_router::hooks::{use_navigate, use_query_map};
 
 use crate::api::{
-    auth::{submit_mfa_code, SignInResponse, SignInStatus},
+    auth::{submit_mfa_code, SignInResponse, SignInStatus, MFA_PATH, MFA_RECOVERY_PATH},
     form_post::FormRefusal,
     ApiError,
 };
@@ -32,6 +32,15 @@ const SIGN_IN_PATH: &str = "/login";
 /// The query parameter that says a form post signed in with a recovery code, and how many are
 /// left (the number is all it carries: a crafted one only changes what this page says).
 pub const RECOVERY_CODES_LEFT_PARAM: &str = "recovery_codes_left";
+
+/// The page asking for the other kind of code than `kind`, keeping `return_to`: the switch
+/// between the two is a plain link (`?kind=recovery`), so it also works without JavaScript.
+pub fn other_kind_href(kind: CodeKind, return_to: &str) -> String {
+    match kind {
+        CodeKind::Totp => with_return_to(MFA_RECOVERY_PATH, return_to),
+        CodeKind::Recovery => with_return_to(MFA_PATH, return_to),
+    }
+}
 
 /// At or below this many unused recovery codes the person is told to make new ones.
 pub const FEW_RECOVERY_CODES: u32 = 2;
@@ -124,7 +133,12 @@ pub fn MfaPage() -> impl IntoView {
 
     let (first_view, first_error) = query.with_untracked(|q| initial_view(|name| q.get(name)));
     let page = RwSignal::new(first_view);
-    let kind = RwSignal::new(CodeKind::Totp);
+    let first_kind = if query.with_untracked(|q| q.get("kind")).as_deref() == Some("recovery") {
+        CodeKind::Recovery
+    } else {
+        CodeKind::Totp
+    };
+    let kind = RwSignal::new(first_kind);
     let code = field_value("mfa-code", String::new);
     let (busy, set_busy) = signal(false);
     let (error, set_error) = signal(first_error);
@@ -139,7 +153,8 @@ pub fn MfaPage() -> impl IntoView {
         });
     };
 
-    let toggle_kind = move |_| {
+    let toggle_kind = move |ev: leptos::ev::MouseEvent| {
+        ev.prevent_default();
         kind.update(|k| {
             *k = match k {
                 CodeKind::Totp => CodeKind::Recovery,
@@ -243,12 +258,17 @@ pub fn MfaPage() -> impl IntoView {
                             }}
                             <FormAlert message=error />
                             <SubmitButton label="Verify" busy_label="Verifying…" busy=busy class="full-width" works_without_js=true />
-                            <button type="button" class="button link" on:click=toggle_kind>
+                            // A link, so it also switches without JavaScript.
+                            <a
+                                class="button link"
+                                href=move || other_kind_href(kind.get(), &return_to.get())
+                                on:click=toggle_kind
+                            >
                                 {move || match kind.get() {
                                     CodeKind::Totp => "Use a recovery code instead",
                                     CodeKind::Recovery => "Use your authenticator app instead",
                                 }}
-                            </button>
+                            </a>
                         </form>
                         <p class="muted small auth-footer-link">
                             <a href=sign_in_again rel="external">"Start again"</a>
@@ -410,6 +430,15 @@ mod tests {
             initial_view(query("recovery_codes_left=-1")),
             (MfaView::Form, None)
         );
+    }
+
+    #[test]
+    fn the_switch_between_kinds_of_code_is_a_link_that_keeps_the_return_page() {
+        assert_eq!(
+            other_kind_href(CodeKind::Totp, "/calls"),
+            "/login/mfa?kind=recovery&return_to=/calls"
+        );
+        assert_eq!(other_kind_href(CodeKind::Recovery, "/"), "/login/mfa");
     }
 
     #[test]

@@ -220,6 +220,8 @@ pub fn SignInPage() -> impl IntoView {
                         required
                         autofocus=!email_kept
                         aria-invalid=move || email_invalid().then_some("true")
+                        // Rendered by the server too, so an address kept after a refused post shows without the wasm.
+                        value=email.get_untracked()
                         bind:value=email
                     />
                 </Field>

@@ -24,7 +24,7 @@ use axum::{
 use serde::{de::DeserializeOwned, Deserialize};
 
 use app::api::{
-    auth::{sign_in_step_path, MFA_PATH},
+    auth::{sign_in_step_path, MFA_PATH, MFA_RECOVERY_PATH},
     form_post::{email_param, with_query, FormRefusal, WeakPassword},
 };
 use app::components::password_link::is_link_token;
@@ -118,7 +118,7 @@ async fn sign_in(
         .await
     {
         Ok((status, cookie)) => {
-            (cookie, Redirect::to(&sign_in_step_path(status, &return_to))).into_response()
+            (cookie, see_other(&sign_in_step_path(status, &return_to))).into_response()
         }
         Err(e) => back_to(
             &with_return_to(SIGN_IN_PATH, &return_to),
@@ -137,19 +137,20 @@ async fn code(
     PageForm(form): PageForm<CodeForm>,
 ) -> Response {
     let return_to = return_to_of(&uri);
-    let typed = if form.code.is_empty() {
-        form.recovery_code
+    // A refusal comes back to the kind of code the person was typing.
+    let (typed, page) = if form.code.is_empty() && !form.recovery_code.is_empty() {
+        (form.recovery_code, MFA_RECOVERY_PATH)
     } else {
-        form.code
+        (form.code, MFA_PATH)
     };
-    let page = with_return_to(MFA_PATH, &return_to);
+    let page = with_return_to(page, &return_to);
     match auth::sign_in_with_code(&state, &meta, current, &typed).await {
         // After a recovery code the page says how many are left before going on, as it does
         // after the JSON answer.
         Ok((answer, cookie)) => match answer.recovery_codes_remaining {
             Some(left) => (
                 cookie,
-                Redirect::to(&with_query(
+                see_other(&with_query(
                     &page,
                     &[&format!("recovery_codes_left={left}")],
                 )),
@@ -157,7 +158,7 @@ async fn code(
                 .into_response(),
             None => (
                 cookie,
-                Redirect::to(&sign_in_step_path(answer.status, &return_to)),
+                see_other(&sign_in_step_path(answer.status, &return_to)),
             )
                 .into_response(),
         },
@@ -172,7 +173,7 @@ async fn forgot_password(
     PageForm(form): PageForm<ForgotPasswordForm>,
 ) -> Response {
     match invitations::request_reset_link(&state, meta, &form.email).await {
-        Ok(()) => Redirect::to(&with_query(FORGOT_PASSWORD_PATH, &["requested=1"])).into_response(),
+        Ok(()) => see_other(&with_query(FORGOT_PASSWORD_PATH, &["requested=1"])),
         Err(e) => back_to(FORGOT_PASSWORD_PATH, e, &email_param(&form.email)),
     }
 }
@@ -238,9 +239,18 @@ fn return_to_of(uri: &Uri) -> String {
     sanitize_return_to(raw.as_deref())
 }
 
-/// 303 to `location`.
+/// 303 to `location`. Bytes a header cannot carry (a `return_to` may hold any non-control
+/// text, `é` or a space) are percent-encoded, which a browser reads as the same URL.
 fn see_other(location: &str) -> Response {
-    Redirect::to(location).into_response()
+    let mut header_safe = String::with_capacity(location.len());
+    for byte in location.bytes() {
+        if byte.is_ascii_graphic() {
+            header_safe.push(char::from(byte));
+        } else {
+            header_safe.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    Redirect::to(&header_safe).into_response()
 }
 
 /// 303 back to the form's page with the refusal `e` stands for, and `extra` (the typed
