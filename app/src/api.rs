@@ -10,6 +10,7 @@ pub mod auth;
 pub mod calls;
 pub mod client;
 pub mod error;
+pub mod form_post;
 pub mod incidents;
 pub mod numbers;
 pub mod org;

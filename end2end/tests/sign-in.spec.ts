@@ -87,7 +87,7 @@ test("enrol TOTP, then sign in with a code and with a recovery code", async ({ p
   await signIn(page, email);
   await expect(page).toHaveURL(/\/login\/mfa/);
   await waitForHydration(page);
-  await page.getByRole("button", { name: "Use a recovery code instead" }).click();
+  await page.getByRole("link", { name: "Use a recovery code instead" }).click();
   await page.getByLabel("Recovery code").fill(recoveryCodes[0]);
   await page.getByRole("button", { name: "Verify" }).click();
   await expect(page.getByText("You have 9 recovery codes left")).toBeVisible();
@@ -100,7 +100,7 @@ test("enrol TOTP, then sign in with a code and with a recovery code", async ({ p
   await signIn(page, email);
   await expect(page).toHaveURL(/\/login\/mfa/);
   await waitForHydration(page);
-  await page.getByRole("button", { name: "Use a recovery code instead" }).click();
+  await page.getByRole("link", { name: "Use a recovery code instead" }).click();
   await page.getByLabel("Recovery code").fill(recoveryCodes[0]);
   await page.getByRole("button", { name: "Verify" }).click();
   await expect(page.getByRole("alert")).toContainText("not right");

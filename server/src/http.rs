@@ -14,6 +14,7 @@ pub mod emergency_addresses;
 pub mod error;
 pub mod exports;
 pub mod extract;
+pub mod forms;
 pub mod health;
 pub mod incidents;
 pub mod ingest;
@@ -114,6 +115,8 @@ pub fn router(state: AppState) -> Router {
         .route("/metrics", get(health::metrics))
         .nest("/api/v1", api_router())
         .nest("/auth/microsoft", microsoft::router())
+        // The sign-in pages' form posts, beside the pages' GET routes (see `forms`).
+        .merge(forms::router())
         .leptos_routes_with_context(
             &state,
             pages,

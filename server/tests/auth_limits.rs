@@ -16,7 +16,8 @@ use serde_json::{json, Value};
 use sqlx::Row;
 use support::{
     api::{enrol_totp, new_staff_session, sign_in, Enrolled},
-    create_org, create_user, totp_code, TestApp, TestResponse, ORIGIN, PASSWORD,
+    create_org, create_staff, create_user, totp_code, wrong_totp_code, TestApp, TestResponse,
+    ORIGIN, PASSWORD,
 };
 
 const ALICE: &str = "alice@contoso.example";
@@ -93,32 +94,10 @@ async fn submit_code(app: &TestApp, cookie: Option<&str>, code: &str) -> TestRes
         .await
 }
 
-/// A code that is never right for `secret` at the app's time (the right one, plus one).
-fn wrong_code(secret: &str, app: &TestApp) -> String {
-    let right: u32 = totp_code(secret, &app.clock, 0).parse().unwrap();
-    let mut wrong = (right + 1) % 1_000_000;
-    // Not a neighbouring step's code either (those are accepted).
-    while [-1, 1]
-        .iter()
-        .any(|o| totp_code(secret, &app.clock, *o) == format!("{wrong:06}"))
-    {
-        wrong = (wrong + 1) % 1_000_000;
-    }
-    format!("{wrong:06}")
-}
-
 #[tokio::test]
 async fn carrier_staff_must_set_up_an_authenticator_and_can_never_turn_it_off() {
     let app = TestApp::new().await;
-    portal::accounts::create_user(
-        &app.db.db,
-        portal::accounts::Actor::CLI,
-        portal::accounts::NewUserKind::Staff,
-        "noc@carrier.example",
-        Some(PASSWORD),
-    )
-    .await
-    .unwrap();
+    create_staff(&app.db.db, "noc@carrier.example").await;
 
     // The password alone is not a sign-in: the session may only set up the authenticator.
     let (res, cookie) = app.login("noc@carrier.example", PASSWORD).await;
@@ -171,7 +150,7 @@ async fn concurrent_codes_are_checked_at_most_five_times_per_sign_in() {
         .faults
         .set_secret_check_pause(Duration::from_millis(300));
     let before = app.state.faults.secret_checks();
-    let wrong = wrong_code(&enrolled.secret, &app);
+    let wrong = wrong_totp_code(&enrolled.secret, &app.clock);
     let requests = (0..30)
         .map(|_| request("POST", "/api/v1/auth/mfa", &pending, json!({"code": wrong})))
         .collect();
@@ -202,7 +181,7 @@ async fn concurrent_codes_across_sign_ins_are_checked_at_most_twenty_times() {
         .faults
         .set_secret_check_pause(Duration::from_millis(300));
     let before = app.state.faults.secret_checks();
-    let wrong = wrong_code(&enrolled.secret, &app);
+    let wrong = wrong_totp_code(&enrolled.secret, &app.clock);
     // 6 sign-ins × 5 attempts = 30 > the account's 20 wrong codes in 15 minutes.
     let requests = pendings
         .iter()
@@ -263,7 +242,12 @@ async fn wrong_codes(app: &TestApp, secret: &str, n: usize) -> TestResponse {
         } else if i > 0 && i % 5 == 0 {
             pending = pending_sign_in(app).await;
         }
-        let res = submit_code(app, Some(pending.as_str()), &wrong_code(secret, app)).await;
+        let res = submit_code(
+            app,
+            Some(pending.as_str()),
+            &wrong_totp_code(secret, &app.clock),
+        )
+        .await;
         assert_eq!(res.status, 401, "wrong code {}: {}", i + 1, res.text());
         in_window += 1;
         last = Some(res);
@@ -520,7 +504,7 @@ async fn concurrent_re_entered_passwords_are_checked_at_most_five_times() {
 #[tokio::test]
 async fn wrong_codes_behind_sensitive_changes_count_like_sign_in_codes() {
     let (app, enrolled) = app_with_mfa_user().await;
-    let wrong = wrong_code(&enrolled.secret, &app);
+    let wrong = wrong_totp_code(&enrolled.secret, &app.clock);
     for _ in 0..4 {
         let res = app
             .json(

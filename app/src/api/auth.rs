@@ -3,6 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::{client, ApiError};
+use crate::return_to::with_return_to;
 
 /// `POST /api/v1/auth/login`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -25,6 +26,26 @@ pub enum SignInStatus {
     MfaRequired,
     /// The organisation requires MFA and the user has none: enrol first (`/api/v1/me/mfa/totp`).
     MfaEnrolmentRequired,
+}
+
+/// The path of the code step of a password sign-in.
+pub const MFA_PATH: &str = "/login/mfa";
+
+/// The code step asking for a recovery code instead of an authenticator code.
+pub const MFA_RECOVERY_PATH: &str = "/login/mfa?kind=recovery";
+
+/// The Security page in its required-enrolment mode.
+pub const ENROL_REQUIRED_PATH: &str = "/security?enrol=required";
+
+/// The page a sign-in step that answered `status` leads to, for both encodings (the page's
+/// script after a JSON answer, the server's redirect after a form post); `return_to` is already
+/// sanitised (`crate::return_to::sanitize_return_to`) and travels on.
+pub fn sign_in_step_path(status: SignInStatus, return_to: &str) -> String {
+    match status {
+        SignInStatus::SignedIn => return_to.to_string(),
+        SignInStatus::MfaRequired => with_return_to(MFA_PATH, return_to),
+        SignInStatus::MfaEnrolmentRequired => with_return_to(ENROL_REQUIRED_PATH, return_to),
+    }
 }
 
 /// The answer to a sign-in step.

@@ -73,14 +73,51 @@ pub fn described_by(field_id: &str, has_hint: bool, has_error: bool) -> Option<S
 
 /// `false` on the server and until the page has hydrated, then `true`.
 ///
-/// Forms disable their submit button until then: before hydration a submit would be a plain
-/// HTML form post that the portal does not handle. Effects run only in the browser, so the
-/// server and the first client render agree.
+/// Effects run only in the browser, so the server and the first client render agree.
 pub fn use_hydrated() -> ReadSignal<bool> {
     let (hydrated, set_hydrated) = signal(false);
     Effect::new(move |_| set_hydrated.set(true));
     hydrated
 }
+
+/// What the input with id `id` holds while the page hydrates: what a person typed (or the
+/// browser filled in) before the wasm arrived. `None` on the server, after hydration (a page
+/// reached by navigating inside the app has nothing typed yet, and an element with the same id
+/// may still belong to the page being left), and when there is no such input.
+pub fn typed_before_hydration(id: &str) -> Option<String> {
+    #[cfg(target_arch = "wasm32")]
+    {
+        use wasm_bindgen::JsCast;
+        let hydrating = Owner::current_shared_context().is_some_and(|c| c.during_hydration());
+        if !hydrating {
+            return None;
+        }
+        web_sys::window()?
+            .document()?
+            .get_element_by_id(id)?
+            .dyn_into::<web_sys::HtmlInputElement>()
+            .ok()
+            .map(|input| input.value())
+    }
+    #[cfg(not(target_arch = "wasm32"))]
+    {
+        let _ = id;
+        None
+    }
+}
+
+/// The signal behind the input with id `id` (for `bind:value`): at hydration, what was typed
+/// into it before (so hydrating does not wipe it), else `initial()`.
+///
+/// `initial()` is also what the server rendered, so the two agree whenever nothing was typed.
+pub fn field_value(id: &str, initial: impl FnOnce() -> String) -> RwSignal<String> {
+    RwSignal::new(typed_before_hydration(id).unwrap_or_else(initial))
+}
+
+/// The title and the spoken addition of a submit button whose form waits for the page to
+/// finish loading.
+pub const STILL_LOADING: &str =
+    "Still loading: this form works in a moment, once the page has finished loading.";
 
 /// A label, the control (`children`), an optional hint and the field's error. The error is
 /// inserted as an alert, so screen readers announce it when it appears.
@@ -205,8 +242,13 @@ pub fn CodeInput(
     }
 }
 
-/// A form's submit button: disabled until hydrated and while `busy`, when it also shows
-/// `busy_label` and a spinner.
+/// A form's submit button: disabled while `busy`, when it also shows `busy_label` and a
+/// spinner; and, unless the form `works_without_js`, disabled until the page has hydrated.
+///
+/// Before hydration a submit would be a plain HTML form post, and only the sign-in forms
+/// (sign-in, code, forgotten password, reset, invitation) have a server route that takes one.
+/// Every other form waits: its button says it is still loading (in its title, and to screen
+/// readers in its name), and a disabled default button also keeps Enter from submitting.
 #[component]
 pub fn SubmitButton(
     /// The label at rest.
@@ -214,25 +256,54 @@ pub fn SubmitButton(
     /// The label while the request runs ("Signing in…").
     busy_label: &'static str,
     /// Whether the request runs.
-    #[prop(into)]
+    #[prop(optional, into)]
     busy: Signal<bool>,
     /// Extra classes (e.g. `full-width`).
     #[prop(optional)]
     class: &'static str,
+    /// The server also takes the form as a plain form post, so it may be sent before the page
+    /// has hydrated (or without JavaScript at all).
+    #[prop(optional)]
+    works_without_js: bool,
+    /// Disabled for another reason too (e.g. while another action on the page runs).
+    #[prop(optional, into)]
+    disabled: Signal<bool>,
+    /// A name for screen readers that says more than the label ("Link tenant for Contoso").
+    #[prop(optional, into)]
+    accessible_name: Option<String>,
 ) -> impl IntoView {
     let hydrated = use_hydrated();
+    let loading = move || !works_without_js && !hydrated.get();
+    let aria_label = move || {
+        accessible_name.as_ref().map(|name| {
+            if loading() {
+                format!("{name} ({STILL_LOADING})")
+            } else {
+                name.clone()
+            }
+        })
+    };
     view! {
         <button
             type="submit"
             class=format!("button {class}")
-            disabled=move || busy.get() || !hydrated.get()
+            disabled=move || busy.get() || disabled.get() || loading()
             aria-busy=move || busy.get().then_some("true")
+            aria-label=aria_label
+            title=move || loading().then_some(STILL_LOADING)
+            data-loading=move || loading().then_some("true")
         >
             {move || {
                 if busy.get() {
                     view! {
                         <span class="spinner" aria-hidden="true"></span>
                         <span>{busy_label}</span>
+                    }
+                        .into_any()
+                } else if loading() {
+                    view! {
+                        <span>{label}</span>
+                        <span class="visually-hidden">" (" {STILL_LOADING} ")"</span>
                     }
                         .into_any()
                 } else {
@@ -262,7 +333,8 @@ pub fn FormAlert(
     }
 }
 
-/// A message shown when the page needs JavaScript (it talks to the API from the browser).
+/// A message shown when the page needs JavaScript (it talks to the API from the browser). The
+/// sign-in forms do not: the server also takes them as plain form posts.
 #[component]
 pub fn NeedsJavaScript() -> impl IntoView {
     view! {
@@ -349,6 +421,40 @@ mod tests {
                 "{raw:?}"
             );
         }
+    }
+
+    /// What the server sends for a submit button (the state before hydration).
+    #[cfg(feature = "ssr")]
+    fn server_html(view: impl FnOnce() -> AnyView) -> String {
+        let owner = Owner::new();
+        owner.with(|| view().to_html())
+    }
+
+    #[cfg(feature = "ssr")]
+    #[test]
+    fn before_hydration_a_form_that_needs_the_app_says_it_is_still_loading() {
+        let html = server_html(|| {
+            view! { <SubmitButton label="Save address" busy_label="Saving…" /> }.into_any()
+        });
+        assert!(html.contains(" disabled"), "{html}");
+        assert!(
+            html.contains(&format!("title=\"{STILL_LOADING}\"")),
+            "{html}"
+        );
+        assert!(html.contains("data-loading=\"true\""), "{html}");
+        assert!(html.contains("visually-hidden"), "{html}");
+    }
+
+    #[cfg(feature = "ssr")]
+    #[test]
+    fn before_hydration_a_sign_in_form_can_be_sent() {
+        let html = server_html(|| {
+            view! { <SubmitButton label="Sign in" busy_label="Signing in…" works_without_js=true /> }
+                .into_any()
+        });
+        assert!(!html.contains("disabled"), "{html}");
+        assert!(!html.contains("Still loading"), "{html}");
+        assert!(html.contains("Sign in"), "{html}");
     }
 
     #[test]

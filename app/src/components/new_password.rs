@@ -27,9 +27,9 @@ pub const TOO_LONG: &str = "Use at most 256 characters.";
 /// Why a new password is not sent: the confirmation is empty.
 pub const CONFIRM_EMPTY: &str = "Type the new password a second time.";
 
-/// Why a new password is not sent: the two entries differ.
-pub const MISMATCH: &str =
-    "The two passwords are not the same. Type the same password in both fields.";
+/// Why a new password is not sent: the two entries differ (the server's form post says the
+/// same).
+pub const MISMATCH: &str = crate::api::form_post::PASSWORD_MISMATCH_MESSAGE;
 
 /// What is wrong with a new password and its confirmation, per field; nothing when both are
 /// fine.

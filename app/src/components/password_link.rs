@@ -4,17 +4,30 @@
 //! The token is checked by the server when the password is sent; the browser only refuses
 //! one that cannot be a token (a link cut short by a mail program, or one crafted to make the
 //! request go to another API path).
+//!
+//! The form also works before the wasm has arrived, or without JavaScript: the server takes
+//! its plain form post (`POST /invite/{token}`, `POST /reset-password/{token}`), sets the
+//! password with the same code and redirects back with `?password_set=1`, or with
+//! `?error=CODE` (`api::form_post`), which the form shows as it shows the JSON answers.
 
 use leptos::{ev::SubmitEvent, html, prelude::*};
+use leptos_router::hooks::use_query_map;
 
 use crate::api::{
     auth::{accept_invitation, reset_password},
+    form_post::FormRefusal,
     ApiError,
 };
 use crate::components::{
-    form::{FormAlert, SubmitButton},
-    new_password::{check_new_password, NewPasswordFields},
+    form::{field_value, FormAlert, SubmitButton},
+    new_password::{check_new_password, confirm_password_id, new_password_id, NewPasswordFields},
 };
+
+/// The query parameter a form post that set the password comes back with.
+pub const PASSWORD_SET_PARAM: &str = "password_set";
+
+/// The start of the ids of the form's inputs.
+const ID_PREFIX: &str = "link";
 
 /// The longest token accepted from a link (the server issues 43 characters).
 pub const MAX_LINK_TOKEN_CHARS: usize = 128;
@@ -61,6 +74,33 @@ pub fn initial_link_state(token: &str) -> LinkState {
     }
 }
 
+/// The state a link page starts in, given its token and its query: what a form post came back
+/// with (the password set, or the link refused), else [`initial_link_state`].
+pub fn link_state_after_form_post(token: &str, get: impl Fn(&str) -> Option<String>) -> LinkState {
+    if get(PASSWORD_SET_PARAM).is_some() {
+        return LinkState::Done;
+    }
+    match FormRefusal::from_query(get) {
+        Some(r @ FormRefusal::InvalidLink) => LinkState::Invalid(r.message()),
+        _ => initial_link_state(token),
+    }
+}
+
+/// The form's errors after a refused form post: the new password's, the confirmation's and
+/// the form's.
+fn form_post_errors(
+    get: impl Fn(&str) -> Option<String>,
+) -> (Option<String>, Option<String>, Option<String>) {
+    match FormRefusal::from_query(get) {
+        Some(r @ FormRefusal::WeakPassword(_)) => (Some(r.message()), None, None),
+        Some(r @ FormRefusal::PasswordMismatch) => (None, Some(r.message()), None),
+        Some(r @ (FormRefusal::RateLimited { .. } | FormRefusal::Internal)) => {
+            (None, None, Some(r.message()))
+        }
+        _ => (None, None, None),
+    }
+}
+
 /// What a failed submission means for the page.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum LinkFailure {
@@ -95,19 +135,21 @@ pub fn LinkPasswordForm(
     /// The page's state.
     state: RwSignal<LinkState>,
     /// The account's address, shown read-only (and offered to password managers as the user
-    /// name the new password belongs to).
+    /// name the new password belongs to) once known.
     #[prop(optional, into)]
-    email: Option<String>,
+    email: Signal<Option<String>>,
     /// The submit button's label.
     submit_label: &'static str,
 ) -> impl IntoView {
     let token = StoredValue::new(token);
-    let password = RwSignal::new(String::new());
-    let confirm = RwSignal::new(String::new());
+    let (first_password_error, first_confirm_error, first_error) =
+        use_query_map().with_untracked(|q| form_post_errors(|name| q.get(name)));
+    let password = field_value(&new_password_id(ID_PREFIX), String::new);
+    let confirm = field_value(&confirm_password_id(ID_PREFIX), String::new);
     let (busy, set_busy) = signal(false);
-    let password_error = RwSignal::new(None::<String>);
-    let confirm_error = RwSignal::new(None::<String>);
-    let (error, set_error) = signal(None::<String>);
+    let password_error = RwSignal::new(first_password_error);
+    let confirm_error = RwSignal::new(first_confirm_error);
+    let (error, set_error) = signal(first_error);
     let password_ref = NodeRef::<html::Input>::new();
     let confirm_ref = NodeRef::<html::Input>::new();
 
@@ -160,8 +202,9 @@ pub fn LinkPasswordForm(
         });
     };
 
-    let email_field = email.map(|email| {
-        view! {
+    let email_field =
+        move || {
+            email.get().map(|email| view! {
             <div class="field">
                 <label class="field-label" for="link-email">"Email address"</label>
                 <input
@@ -176,14 +219,14 @@ pub fn LinkPasswordForm(
                 />
                 <p class="field-hint" id="link-email-hint">"You sign in with this address."</p>
             </div>
-        }
-    });
+        })
+        };
 
     view! {
         <form class="form" method="post" on:submit=submit aria-busy=move || busy.get().then_some("true")>
             {email_field}
             <NewPasswordFields
-                id_prefix="link"
+                id_prefix=ID_PREFIX
                 label="New password"
                 confirm_label="Confirm the new password"
                 password=password
@@ -194,7 +237,7 @@ pub fn LinkPasswordForm(
                 confirm_ref=confirm_ref
             />
             <FormAlert message=error />
-            <SubmitButton label=submit_label busy_label="Saving…" busy=busy class="full-width" />
+            <SubmitButton label=submit_label busy_label="Saving…" busy=busy class="full-width" works_without_js=true />
         </form>
     }
 }
@@ -240,6 +283,7 @@ pub fn link_done_text(purpose: LinkPurpose) -> (&'static str, &'static str) {
 mod tests {
     use super::*;
     use crate::api::error::testing::api_error_on as api_error;
+    use crate::api::form_post::testing::query;
 
     #[test]
     fn issued_tokens_are_accepted() {
@@ -274,6 +318,42 @@ mod tests {
         assert_eq!(
             initial_link_state("abc/def"),
             LinkState::Invalid(MALFORMED_LINK_MESSAGE.to_string())
+        );
+    }
+
+    #[test]
+    fn a_form_post_comes_back_to_the_state_the_json_answer_gives() {
+        assert_eq!(
+            link_state_after_form_post("abc", query("")),
+            LinkState::Form
+        );
+        assert_eq!(
+            link_state_after_form_post("abc", query("password_set=1")),
+            LinkState::Done
+        );
+        assert_eq!(
+            link_state_after_form_post("abc", query("error=invalid_link")),
+            LinkState::Invalid(FormRefusal::InvalidLink.message())
+        );
+        assert_eq!(
+            link_state_after_form_post("a/b", query("")),
+            LinkState::Invalid(MALFORMED_LINK_MESSAGE.to_string())
+        );
+        assert_eq!(
+            form_post_errors(query("error=password_mismatch")),
+            (None, Some(FormRefusal::PasswordMismatch.message()), None)
+        );
+        assert_eq!(
+            form_post_errors(query("error=weak_password&reason=too_short")),
+            (
+                Some(crate::api::form_post::PASSWORD_TOO_SHORT_MESSAGE.to_string()),
+                None,
+                None
+            )
+        );
+        assert_eq!(
+            form_post_errors(query("error=invalid_code")),
+            (None, None, None)
         );
     }
 

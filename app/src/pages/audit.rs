@@ -16,7 +16,7 @@ use crate::components::{
     access::{can_administer, AccessGate},
     data_table::{DataTable, LoadMore},
     empty_state::EmptyState,
-    form::{FormAlert, NeedsJavaScript},
+    form::{FormAlert, NeedsJavaScript, SubmitButton},
     load_error::LoadError,
     skeleton::SkeletonTable,
 };
@@ -223,7 +223,7 @@ fn AuditFilterForm(applied: RwSignal<AuditFilter>) -> impl IntoView {
                 <input id="audit-to" class="input" type="datetime-local" bind:value=to />
             </div>
             <div class="actions filter-actions">
-                <button type="submit" class="button">"Apply filters"</button>
+                <SubmitButton label="Apply filters" busy_label="Applying…" />
             </div>
             <FormAlert message=error />
         </form>

@@ -20,7 +20,7 @@ use crate::components::{
     data_table::{DataTable, LoadMore},
     dialog::Dialog,
     empty_state::EmptyState,
-    form::{hint_id, FormAlert, NeedsJavaScript},
+    form::{hint_id, FormAlert, NeedsJavaScript, SubmitButton},
     load_error::LoadError,
     skeleton::SkeletonTable,
 };
@@ -426,7 +426,7 @@ fn CallsFilterForm(
                 />
             </div>
             <div class="actions filter-actions">
-                <button type="submit" class="button">"Apply filters"</button>
+                <SubmitButton label="Apply filters" busy_label="Applying…" />
             </div>
             <FormAlert message=error />
         </form>

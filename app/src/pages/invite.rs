@@ -3,10 +3,15 @@
 //! The invitation (whose address, which organisation, until when) loads in the browser; the
 //! server renders the frame and a placeholder. After the password is set the person signs in
 //! as usual; nothing about the account is put in the sign-in URL.
+//!
+//! The password form itself is rendered by the server, so it also works before the wasm has
+//! arrived, or without JavaScript (a plain form post that the server answers with a redirect
+//! back here: `components::password_link`); the details (who, until when, "Accept with
+//! Microsoft") load in the browser. A link found unusable on loading replaces the form.
 
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::hooks::use_params_map;
+use leptos_router::hooks::{use_params_map, use_query_map};
 
 use crate::api::{
     auth::{invitation, InvitationInfo},
@@ -15,10 +20,10 @@ use crate::api::{
 };
 use crate::components::{
     browser::in_browser,
-    form::NeedsJavaScript,
     microsoft_button::MicrosoftPostButton,
     password_link::{
-        is_link_token, LinkDone, LinkPasswordForm, LinkPurpose, LinkState, MALFORMED_LINK_MESSAGE,
+        is_link_token, link_state_after_form_post, LinkDone, LinkPasswordForm, LinkPurpose,
+        LinkState, MALFORMED_LINK_MESSAGE,
     },
 };
 use crate::format::format_datetime_local;
@@ -72,7 +77,9 @@ pub fn InvitePage() -> impl IntoView {
     let token = use_params_map()
         .with_untracked(|params| params.get("token"))
         .unwrap_or_default();
-    let state = RwSignal::new(LinkState::Form);
+    let state = RwSignal::new(
+        use_query_map().with_untracked(|q| link_state_after_form_post(&token, |name| q.get(name))),
+    );
     let token = StoredValue::new(token);
 
     let info = LocalResource::new(move || {
@@ -86,11 +93,24 @@ pub fn InvitePage() -> impl IntoView {
         }
     });
 
+    // A link that turns out to be used or expired ends the form, as a refused post would.
+    Effect::new(move |_| {
+        if let Some(InvitationLoad::Invalid(message)) = info.get() {
+            if state.get_untracked() == LinkState::Form {
+                state.set(LinkState::Invalid(message));
+            }
+        }
+    });
+
     // `None` on the server and until the invitation has loaded, so both render the same.
     let heading = move || match info.get() {
         Some(InvitationLoad::Ready(info)) => invitation_heading(Some(&info)),
         _ => invitation_heading(None),
     };
+    let email = Signal::derive(move || match info.get() {
+        Some(InvitationLoad::Ready(info)) => Some(info.email),
+        _ => None,
+    });
 
     let skeleton = || {
         view! { <div class="skeleton" aria-busy="true" aria-label="Loading your invitation"></div> }
@@ -100,83 +120,77 @@ pub fn InvitePage() -> impl IntoView {
         <Title text=DEFAULT_HEADING />
         <section class="auth-card" aria-labelledby="invite-title">
             <h1 id="invite-title">{heading}</h1>
-            <NeedsJavaScript />
-            <Transition fallback=skeleton>
-                {move || Suspend::new(async move {
-                    match in_browser(info).await {
-                        InvitationLoad::Ready(details) => {
-                            view! { <InvitationBody info=details token=token.get_value() state=state /> }
-                                .into_any()
-                        }
-                        InvitationLoad::Invalid(message) => {
-                            view! { <InvalidInvitation message=message /> }.into_any()
-                        }
-                        InvitationLoad::Failed(message) => {
-                            view! {
-                                <div class="alert error" role="alert">
-                                    <p>"The invitation could not be loaded. " {message}</p>
-                                    <p>
-                                        <button type="button" class="button secondary small" on:click=move |_| info.refetch()>
-                                            "Try again"
-                                        </button>
-                                    </p>
-                                </div>
+            {move || match state.get() {
+                LinkState::Form => view! {
+                    <Transition fallback=skeleton>
+                        {move || Suspend::new(async move {
+                            match in_browser(info).await {
+                                InvitationLoad::Ready(details) => {
+                                    view! { <InvitationDetails info=details token=token.get_value() /> }
+                                        .into_any()
+                                }
+                                // The effect above puts the message in the form's place.
+                                InvitationLoad::Invalid(_) => ().into_any(),
+                                InvitationLoad::Failed(message) => {
+                                    view! {
+                                        <div class="alert error" role="alert">
+                                            <p>"The invitation could not be loaded. " {message}</p>
+                                            <p>
+                                                <button type="button" class="button secondary small" on:click=move |_| info.refetch()>
+                                                    "Try again"
+                                                </button>
+                                            </p>
+                                        </div>
+                                    }
+                                        .into_any()
+                                }
                             }
-                                .into_any()
-                        }
-                    }
-                })}
-            </Transition>
+                        })}
+                    </Transition>
+                    <p class="muted">"Choose the password you will sign in with."</p>
+                    <LinkPasswordForm
+                        purpose=LinkPurpose::Invitation
+                        token=token.get_value()
+                        state=state
+                        email=email
+                        submit_label="Set password"
+                    />
+                }
+                .into_any(),
+                LinkState::Done => view! { <LinkDone purpose=LinkPurpose::Invitation /> }.into_any(),
+                LinkState::Invalid(message) => view! { <InvalidInvitation message=message /> }.into_any(),
+            }}
         </section>
     }
 }
 
-/// The form, the confirmation, or the message for a link that stopped working meanwhile.
+/// Until when the invitation works and, where the organisation signs in with Microsoft, the
+/// button that accepts with the work account.
 #[component]
-fn InvitationBody(
-    info: InvitationInfo,
-    token: String,
-    state: RwSignal<LinkState>,
-) -> impl IntoView {
+fn InvitationDetails(info: InvitationInfo, token: String) -> impl IntoView {
     let InvitationInfo {
-        email,
         expires_at,
         microsoft,
         ..
     } = info;
     let expires = format_datetime_local(&expires_at);
-    move || {
-        match state.get() {
-        LinkState::Form => view! {
-            <p class="muted">
-                "This invitation works until "
-                <time datetime=expires_at.clone()>{expires.clone()}</time>
-                "."
-            </p>
-            {microsoft.then(|| view! {
-                <p>"Your organisation signs in with Microsoft: accept with your work account, and sign in with it from now on."</p>
-                <div class="sso-sign-in">
-                    <MicrosoftPostButton
-                        action=MICROSOFT_INVITATION_PATH
-                        token=token.clone()
-                        label=ACCEPT_WITH_MICROSOFT
-                    />
-                </div>
-                <p class="or-divider"><span>"or choose a password"</span></p>
-            })}
-            <p class="muted">"Choose the password you will sign in with."</p>
-            <LinkPasswordForm
-                purpose=LinkPurpose::Invitation
-                token=token.clone()
-                state=state
-                email=email.clone()
-                submit_label="Set password"
-            />
-        }
-        .into_any(),
-        LinkState::Done => view! { <LinkDone purpose=LinkPurpose::Invitation /> }.into_any(),
-        LinkState::Invalid(message) => view! { <InvalidInvitation message=message /> }.into_any(),
-    }
+    view! {
+        <p class="muted">
+            "This invitation works until "
+            <time datetime=expires_at.clone()>{expires}</time>
+            "."
+        </p>
+        {microsoft.then(|| view! {
+            <p>"Your organisation signs in with Microsoft: accept with your work account, and sign in with it from now on."</p>
+            <div class="sso-sign-in">
+                <MicrosoftPostButton
+                    action=MICROSOFT_INVITATION_PATH
+                    token=token.clone()
+                    label=ACCEPT_WITH_MICROSOFT
+                />
+            </div>
+            <p class="or-divider"><span>"or choose a password"</span></p>
+        })}
     }
 }
 

@@ -3,18 +3,24 @@
 //!
 //! The pending sign-in lives on the server for 5 minutes and survives 4 wrong codes; after
 //! that it is gone and the person has to start again at `/login`.
+//!
+//! The code form also works before the wasm has arrived, or without JavaScript: the server
+//! takes its plain form post (`POST /login/mfa`), runs the same code step and redirects on, or
+//! back here with `?error=CODE` (or `?recovery_codes_left=N` after a recovery code), which the
+//! page shows as it shows the JSON answers.
 
 use leptos::{ev::SubmitEvent, html, prelude::*};
 use leptos_meta::Title;
 use leptos_router::hooks::{use_navigate, use_query_map};
 
 use crate::api::{
-    auth::{submit_mfa_code, SignInResponse, SignInStatus},
+    auth::{submit_mfa_code, SignInResponse, SignInStatus, MFA_PATH, MFA_RECOVERY_PATH},
+    form_post::FormRefusal,
     ApiError,
 };
 use crate::components::form::{
-    normalize_recovery_code, normalize_totp_code, CodeInput, CodeKind, Field, FormAlert,
-    NeedsJavaScript, SubmitButton,
+    field_value, normalize_recovery_code, normalize_totp_code, CodeInput, CodeKind, Field,
+    FormAlert, SubmitButton,
 };
 use crate::pages::forgot_password::FORGOT_PASSWORD_PATH;
 use crate::pages::sign_in::{go_to, next_step, NextStep};
@@ -22,6 +28,19 @@ use crate::return_to::{sanitize_return_to, with_return_to};
 
 /// Where a new sign-in starts.
 const SIGN_IN_PATH: &str = "/login";
+
+/// The query parameter that says a form post signed in with a recovery code, and how many are
+/// left (the number is all it carries: a crafted one only changes what this page says).
+pub const RECOVERY_CODES_LEFT_PARAM: &str = "recovery_codes_left";
+
+/// The page asking for the other kind of code than `kind`, keeping `return_to`: the switch
+/// between the two is a plain link (`?kind=recovery`), so it also works without JavaScript.
+pub fn other_kind_href(kind: CodeKind, return_to: &str) -> String {
+    match kind {
+        CodeKind::Totp => with_return_to(MFA_RECOVERY_PATH, return_to),
+        CodeKind::Recovery => with_return_to(MFA_PATH, return_to),
+    }
+}
 
 /// At or below this many unused recovery codes the person is told to make new ones.
 pub const FEW_RECOVERY_CODES: u32 = 2;
@@ -77,6 +96,25 @@ enum MfaView {
     CodesLocked(String),
 }
 
+/// Where the page starts, given its query: the form, or what a form post came back with (the
+/// view and the form's message).
+fn initial_view(get: impl Fn(&str) -> Option<String>) -> (MfaView, Option<String>) {
+    if let Some(left) = get(RECOVERY_CODES_LEFT_PARAM).and_then(|n| n.parse().ok()) {
+        return (MfaView::RecoveryAccepted(left), None);
+    }
+    match FormRefusal::from_query(get) {
+        Some(r @ (FormRefusal::MfaExpired | FormRefusal::SignInDropped)) => {
+            (MfaView::SignInGone(r.message()), None)
+        }
+        Some(r @ FormRefusal::CodesLocked) => (MfaView::CodesLocked(r.message()), None),
+        Some(
+            r
+            @ (FormRefusal::InvalidCode | FormRefusal::RateLimited { .. } | FormRefusal::Internal),
+        ) => (MfaView::Form, Some(r.message())),
+        _ => (MfaView::Form, None),
+    }
+}
+
 /// Handles a successful answer: where to go, or what to show first.
 fn after_success(answer: &SignInResponse, return_to: &str) -> Result<NextStep, MfaView> {
     match (answer.status, answer.recovery_codes_remaining) {
@@ -93,11 +131,17 @@ pub fn MfaPage() -> impl IntoView {
         Memo::new(move |_| query.with(|q| sanitize_return_to(q.get("return_to").as_deref())));
     let navigate = use_navigate();
 
-    let page = RwSignal::new(MfaView::Form);
-    let kind = RwSignal::new(CodeKind::Totp);
-    let code = RwSignal::new(String::new());
+    let (first_view, first_error) = query.with_untracked(|q| initial_view(|name| q.get(name)));
+    let page = RwSignal::new(first_view);
+    let first_kind = if query.with_untracked(|q| q.get("kind")).as_deref() == Some("recovery") {
+        CodeKind::Recovery
+    } else {
+        CodeKind::Totp
+    };
+    let kind = RwSignal::new(first_kind);
+    let code = field_value("mfa-code", String::new);
     let (busy, set_busy) = signal(false);
-    let (error, set_error) = signal(None::<String>);
+    let (error, set_error) = signal(first_error);
     let (field_error, set_field_error) = signal(None::<String>);
     let input_ref = NodeRef::<html::Input>::new();
 
@@ -109,7 +153,8 @@ pub fn MfaPage() -> impl IntoView {
         });
     };
 
-    let toggle_kind = move |_| {
+    let toggle_kind = move |ev: leptos::ev::MouseEvent| {
+        ev.prevent_default();
         kind.update(|k| {
             *k = match k {
                 CodeKind::Totp => CodeKind::Recovery,
@@ -182,7 +227,6 @@ pub fn MfaPage() -> impl IntoView {
         <Title text="Enter your code" />
         <section class="auth-card" aria-labelledby="mfa-title">
             <h1 id="mfa-title">"Two-step verification"</h1>
-            <NeedsJavaScript />
             {move || match page.get() {
                 MfaView::Form => {
                     view! {
@@ -213,13 +257,18 @@ pub fn MfaPage() -> impl IntoView {
                                 }
                             }}
                             <FormAlert message=error />
-                            <SubmitButton label="Verify" busy_label="Verifying…" busy=busy class="full-width" />
-                            <button type="button" class="button link" on:click=toggle_kind>
+                            <SubmitButton label="Verify" busy_label="Verifying…" busy=busy class="full-width" works_without_js=true />
+                            // A link, so it also switches without JavaScript.
+                            <a
+                                class="button link"
+                                href=move || other_kind_href(kind.get(), &return_to.get())
+                                on:click=toggle_kind
+                            >
                                 {move || match kind.get() {
                                     CodeKind::Totp => "Use a recovery code instead",
                                     CodeKind::Recovery => "Use your authenticator app instead",
                                 }}
-                            </button>
+                            </a>
                         </form>
                         <p class="muted small auth-footer-link">
                             <a href=sign_in_again rel="external">"Start again"</a>
@@ -282,6 +331,7 @@ pub fn MfaPage() -> impl IntoView {
 mod tests {
     use super::*;
     use crate::api::error::testing::api_error;
+    use crate::api::form_post::testing::query;
 
     #[test]
     fn errors_are_sorted_by_what_the_person_can_do() {
@@ -344,6 +394,51 @@ mod tests {
             after_success(&answer, "/calls"),
             Err(MfaView::RecoveryAccepted(3))
         );
+    }
+
+    #[test]
+    fn a_form_post_comes_back_to_the_view_the_json_answer_shows() {
+        assert_eq!(initial_view(query("")), (MfaView::Form, None));
+        assert_eq!(
+            initial_view(query("error=invalid_code")),
+            (MfaView::Form, Some(FormRefusal::InvalidCode.message()))
+        );
+        assert_eq!(
+            initial_view(query("error=sign_in_dropped")),
+            (
+                MfaView::SignInGone(FormRefusal::SignInDropped.message()),
+                None
+            )
+        );
+        assert_eq!(
+            initial_view(query("error=codes_locked")),
+            (
+                MfaView::CodesLocked(FormRefusal::CodesLocked.message()),
+                None
+            )
+        );
+        assert_eq!(
+            initial_view(query("recovery_codes_left=2")),
+            (MfaView::RecoveryAccepted(2), None)
+        );
+        // Another form's refusal, or a number that is not one, shows the form.
+        assert_eq!(
+            initial_view(query("error=invalid_link")),
+            (MfaView::Form, None)
+        );
+        assert_eq!(
+            initial_view(query("recovery_codes_left=-1")),
+            (MfaView::Form, None)
+        );
+    }
+
+    #[test]
+    fn the_switch_between_kinds_of_code_is_a_link_that_keeps_the_return_page() {
+        assert_eq!(
+            other_kind_href(CodeKind::Totp, "/calls"),
+            "/login/mfa?kind=recovery&return_to=/calls"
+        );
+        assert_eq!(other_kind_href(CodeKind::Recovery, "/"), "/login/mfa");
     }
 
     #[test]

@@ -27,7 +27,7 @@ use crate::components::{
     data_table::{DataTable, LoadMore},
     dialog::Dialog,
     empty_state::EmptyState,
-    form::{hint_id, FormAlert, NeedsJavaScript},
+    form::{hint_id, FormAlert, NeedsJavaScript, SubmitButton},
     load_error::LoadError,
     skeleton::SkeletonTable,
 };
@@ -356,7 +356,7 @@ fn NumbersFilterForm(
                 </div>
             </div>
             <div class="actions filter-actions">
-                <button type="submit" class="button">"Apply filters"</button>
+                <SubmitButton label="Apply filters" busy_label="Applying…" />
                 {has_filters.then(|| view! {
                     <button type="button" class="button secondary" on:click=clear.clone()>"Clear filters"</button>
                 })}

@@ -3,14 +3,16 @@
 //! Nothing is loaded first: the server checks the link when the password is sent. A reset
 //! ends every session of the account, and does not replace the authenticator app: signing in
 //! afterwards still asks for its code.
+//!
+//! The form also works before the wasm has arrived, or without JavaScript (a plain form post
+//! that the server answers with a redirect back here: `components::password_link`).
 
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::hooks::use_params_map;
+use leptos_router::hooks::{use_params_map, use_query_map};
 
-use crate::components::{
-    form::NeedsJavaScript,
-    password_link::{initial_link_state, LinkDone, LinkPasswordForm, LinkPurpose, LinkState},
+use crate::components::password_link::{
+    link_state_after_form_post, LinkDone, LinkPasswordForm, LinkPurpose, LinkState,
 };
 use crate::pages::forgot_password::FORGOT_PASSWORD_PATH;
 
@@ -21,14 +23,15 @@ pub fn ResetPasswordPage() -> impl IntoView {
     let token = use_params_map()
         .with_untracked(|params| params.get("token"))
         .unwrap_or_default();
-    let state = RwSignal::new(initial_link_state(&token));
+    let state = RwSignal::new(
+        use_query_map().with_untracked(|q| link_state_after_form_post(&token, |name| q.get(name))),
+    );
     let token = StoredValue::new(token);
 
     view! {
         <Title text="Choose a new password" />
         <section class="auth-card" aria-labelledby="reset-title">
             <h1 id="reset-title">"Choose a new password"</h1>
-            <NeedsJavaScript />
             {move || match state.get() {
                 LinkState::Form => view! {
                     <p class="muted">

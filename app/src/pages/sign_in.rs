@@ -5,6 +5,12 @@
 //! up an authenticator app first (`/security?enrol=required`). Above the form, "Sign in with
 //! Microsoft" starts single sign-on with Microsoft Entra ID (a plain link, so it works without
 //! JavaScript); its refusals come back here as `?error=CODE` and are shown prominently.
+//!
+//! The form also works before the wasm has arrived, or without JavaScript: the server takes
+//! its plain form post (`POST /login`), runs the same sign-in and redirects to the next step,
+//! or back here with `?error=CODE` (`api::form_post`), shown where the JSON answer's message
+//! would be, with the typed address kept. What was typed before the page hydrated survives
+//! hydration.
 
 use leptos::{ev::SubmitEvent, html, prelude::*};
 use leptos_meta::Title;
@@ -13,24 +19,20 @@ use leptos_router::{
     NavigateOptions,
 };
 
+pub use crate::api::auth::{ENROL_REQUIRED_PATH, MFA_PATH};
 use crate::api::{
-    auth::{login, SignInStatus},
+    auth::{login, sign_in_step_path, SignInStatus},
+    form_post::{FormRefusal, EMAIL_PARAM},
     sso::{flow_error_message, MICROSOFT_LOGIN_PATH},
     ApiError,
 };
 use crate::components::{
     browser::full_page_load,
-    form::{Field, FormAlert, NeedsJavaScript, SubmitButton},
+    form::{field_value, Field, FormAlert, SubmitButton},
     microsoft_button::MicrosoftButton,
 };
 use crate::pages::forgot_password::FORGOT_PASSWORD_PATH;
 use crate::return_to::{sanitize_return_to, with_return_to};
-
-/// The path of the MFA step.
-pub const MFA_PATH: &str = "/login/mfa";
-
-/// The Security page in its required-enrolment mode.
-pub const ENROL_REQUIRED_PATH: &str = "/security?enrol=required";
 
 /// What the browser does after a successful sign-in step.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -43,13 +45,27 @@ pub enum NextStep {
 
 /// Where a sign-in step that answered `status` leads; `return_to` is already sanitised.
 pub fn next_step(status: SignInStatus, return_to: &str) -> NextStep {
+    let path = sign_in_step_path(status, return_to);
     match status {
-        SignInStatus::SignedIn => NextStep::Load(return_to.to_string()),
-        SignInStatus::MfaRequired => NextStep::Navigate(with_return_to(MFA_PATH, return_to)),
-        SignInStatus::MfaEnrolmentRequired => {
-            NextStep::Navigate(with_return_to(ENROL_REQUIRED_PATH, return_to))
-        }
+        SignInStatus::SignedIn => NextStep::Load(path),
+        SignInStatus::MfaRequired | SignInStatus::MfaEnrolmentRequired => NextStep::Navigate(path),
     }
+}
+
+/// The refusal of a form post of this page's form (`?error=CODE`), which the page shows where
+/// the JSON answer's message goes. "Require SSO" is left to the single sign-on refusals above
+/// the form, which say the same.
+pub fn sign_in_form_refusal(get: impl Fn(&str) -> Option<String>) -> Option<FormRefusal> {
+    FormRefusal::from_query(get).filter(|r| {
+        matches!(
+            r,
+            FormRefusal::InvalidEmail
+                | FormRefusal::MissingPassword
+                | FormRefusal::InvalidCredentials
+                | FormRefusal::RateLimited { .. }
+                | FormRefusal::Internal
+        )
+    })
 }
 
 /// Follows a [`NextStep`].
@@ -101,15 +117,28 @@ pub fn SignInPage() -> impl IntoView {
     let query = use_query_map();
     let return_to =
         Memo::new(move |_| query.with(|q| sanitize_return_to(q.get("return_to").as_deref())));
-    let redirect_error =
-        Memo::new(move |_| query.with(|q| q.get("error").map(|code| sign_in_error_message(&code))));
+    // A refused form post: its message goes where a JSON answer's would, the address stays.
+    let refusal = query.with_untracked(|q| sign_in_form_refusal(|name| q.get(name)));
+    let kept_email = refusal
+        .and_then(|_| query.with_untracked(|q| q.get(EMAIL_PARAM)))
+        .unwrap_or_default();
+    let redirect_error = Memo::new(move |_| {
+        query.with(|q| {
+            if sign_in_form_refusal(|name| q.get(name)).is_some() {
+                return None;
+            }
+            q.get("error").map(|code| sign_in_error_message(&code))
+        })
+    });
     let microsoft_href = Signal::derive(move || microsoft_sign_in_href(&return_to.get()));
 
-    let email = RwSignal::new(String::new());
-    let password = RwSignal::new(String::new());
+    let email_kept = !kept_email.is_empty();
+    let email = field_value("sign-in-email", || kept_email);
+    let password = field_value("sign-in-password", String::new);
     let (busy, set_busy) = signal(false);
-    let (error, set_error) = signal(None::<String>);
-    let (error_field, set_error_field) = signal(None::<String>);
+    let (error, set_error) = signal(refusal.map(FormRefusal::message));
+    let (error_field, set_error_field) =
+        signal(refusal.and_then(FormRefusal::field).map(str::to_string));
     let navigate = use_navigate();
     let password_input = NodeRef::<html::Input>::new();
 
@@ -161,7 +190,6 @@ pub fn SignInPage() -> impl IntoView {
         <Title text="Sign in" />
         <section class="auth-card" aria-labelledby="sign-in-title">
             <h1 id="sign-in-title">"Sign in"</h1>
-            <NeedsJavaScript />
             {move || {
                 redirect_error
                     .get()
@@ -190,8 +218,10 @@ pub fn SignInPage() -> impl IntoView {
                         spellcheck="false"
                         autocapitalize="none"
                         required
-                        autofocus
+                        autofocus=!email_kept
                         aria-invalid=move || email_invalid().then_some("true")
+                        // Rendered by the server too, so an address kept after a refused post shows without the wasm.
+                        value=email.get_untracked()
                         bind:value=email
                     />
                 </Field>
@@ -203,13 +233,14 @@ pub fn SignInPage() -> impl IntoView {
                         type="password"
                         autocomplete="current-password"
                         required
+                        autofocus=email_kept
                         aria-invalid=move || password_invalid().then_some("true")
                         node_ref=password_input
                         bind:value=password
                     />
                 </Field>
                 <FormAlert message=error />
-                <SubmitButton label="Sign in" busy_label="Signing in…" busy=busy class="full-width" />
+                <SubmitButton label="Sign in" busy_label="Signing in…" busy=busy class="full-width" works_without_js=true />
             </form>
             <p class="auth-footer-link">
                 <a href=FORGOT_PASSWORD_PATH>"Forgot your password?"</a>
@@ -227,6 +258,7 @@ pub fn SignInPage() -> impl IntoView {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::api::form_post::testing::query;
 
     #[test]
     fn a_complete_sign_in_loads_the_return_page() {
@@ -262,6 +294,26 @@ mod tests {
             next_step(SignInStatus::MfaEnrolmentRequired, "/"),
             NextStep::Navigate("/security?enrol=required".to_string())
         );
+    }
+
+    #[test]
+    fn a_refused_form_post_is_shown_with_the_json_answers_words() {
+        assert_eq!(
+            sign_in_form_refusal(query("error=invalid_credentials")),
+            Some(FormRefusal::InvalidCredentials)
+        );
+        assert_eq!(
+            sign_in_form_refusal(query("error=rate_limited&retry_after=90")),
+            Some(FormRefusal::RateLimited {
+                retry_after_secs: 90
+            })
+        );
+        // Single sign-on's refusals stay above the form.
+        assert_eq!(sign_in_form_refusal(query("error=rate_limited")), None);
+        assert_eq!(sign_in_form_refusal(query("error=sso_required")), None);
+        assert_eq!(sign_in_form_refusal(query("error=tenant_not_linked")), None);
+        // Another form's refusal is not this one's.
+        assert_eq!(sign_in_form_refusal(query("error=invalid_code")), None);
     }
 
     #[test]

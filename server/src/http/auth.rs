@@ -1,4 +1,9 @@
 //! `/api/v1/auth/…`: password sign-in, the authenticator-code step, sign-out.
+//!
+//! The two sign-in steps are also taken as plain form posts of the sign-in pages
+//! (`http/forms.rs`, the no-JavaScript encoding): both encodings call
+//! [`sign_in_with_password`] and [`sign_in_with_code`], so they share every check, limit and
+//! audit entry, and differ only in how the answer is written.
 
 use axum::{
     extract::State,
@@ -9,6 +14,7 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 
 use app::api::{
     auth::{LoginRequest, MfaRequest, OkResponse, SignInResponse, SignInStatus},
+    form_post::{EMAIL_FORMAT_MESSAGE, PASSWORD_MISSING_MESSAGE},
     ErrorBody,
 };
 
@@ -93,28 +99,45 @@ async fn login(
     current: Option<Authenticated>,
     ApiJson(req): ApiJson<LoginRequest>,
 ) -> ApiResult<Response> {
-    let login_email = accounts::normalize_email(&req.email).map_err(|_| {
-        ApiError::invalid_field("email", "Enter your email address, like name@example.com.")
-    })?;
-    if req.password.is_empty() {
-        return Err(ApiError::invalid_field("password", "Enter your password."));
-    }
-    let current = current.as_ref().map(|c| c.session.id.as_str());
-    let accepted =
-        sign_in::with_password(&state.auth(), &meta, current, &login_email, &req.password).await?;
-    let status = match accepted.next_state {
-        states::MFA_PENDING => SignInStatus::MfaRequired,
-        states::MFA_ENROLMENT => SignInStatus::MfaEnrolmentRequired,
-        _ => SignInStatus::SignedIn,
-    };
+    let (status, cookie) =
+        sign_in_with_password(&state, &meta, current.as_ref(), &req.email, &req.password).await?;
     Ok((
-        cookie_headers(&accepted.started),
+        cookie,
         ApiJson(SignInResponse {
             status,
             recovery_codes_remaining: None,
         }),
     )
         .into_response())
+}
+
+/// The password step of a sign-in, whichever encoding it came in: checks the two fields,
+/// signs in (`sign_in::with_password`: the limits, the audit, the new session replacing
+/// `current`) and returns where the sign-in stands with the session's `Set-Cookie`.
+pub async fn sign_in_with_password(
+    state: &AppState,
+    meta: &RequestMeta,
+    current: Option<&Authenticated>,
+    email: &str,
+    password: &str,
+) -> ApiResult<(SignInStatus, HeaderMap)> {
+    let login_email = accounts::normalize_email(email)
+        .map_err(|_| ApiError::invalid_field("email", EMAIL_FORMAT_MESSAGE))?;
+    if password.is_empty() {
+        return Err(ApiError::invalid_field(
+            "password",
+            PASSWORD_MISSING_MESSAGE,
+        ));
+    }
+    let current = current.map(|c| c.session.id.as_str());
+    let accepted =
+        sign_in::with_password(&state.auth(), meta, current, &login_email, password).await?;
+    let status = match accepted.next_state {
+        states::MFA_PENDING => SignInStatus::MfaRequired,
+        states::MFA_ENROLMENT => SignInStatus::MfaEnrolmentRequired,
+        _ => SignInStatus::SignedIn,
+    };
+    Ok((status, cookie_headers(&accepted.started)))
 }
 
 /// `POST /api/v1/auth/mfa`: a TOTP code or a recovery code completes a pending sign-in.
@@ -142,6 +165,19 @@ async fn mfa(
     current: Option<Authenticated>,
     ApiJson(req): ApiJson<MfaRequest>,
 ) -> ApiResult<Response> {
+    let (answer, cookie) = sign_in_with_code(&state, &meta, current, &req.code).await?;
+    Ok((cookie, ApiJson(answer)).into_response())
+}
+
+/// The code step of a sign-in, whichever encoding it came in: completes the request's pending
+/// sign-in (`current`, when it is one) with `code` (`sign_in::with_code`) and returns the
+/// answer with the full session's `Set-Cookie`.
+pub async fn sign_in_with_code(
+    state: &AppState,
+    meta: &RequestMeta,
+    current: Option<Authenticated>,
+    code: &str,
+) -> ApiResult<(SignInResponse, HeaderMap)> {
     let Some(Authenticated {
         session: pending,
         user,
@@ -150,15 +186,14 @@ async fn mfa(
     else {
         return Err(ApiError::from(AuthError::NoPendingSignIn));
     };
-    let signed_in = sign_in::with_code(&state.auth(), &meta, &pending, &user, &req.code).await?;
+    let signed_in = sign_in::with_code(&state.auth(), meta, &pending, &user, code).await?;
     Ok((
-        cookie_headers(&signed_in.started),
-        ApiJson(SignInResponse {
+        SignInResponse {
             status: SignInStatus::SignedIn,
             recovery_codes_remaining: signed_in.recovery_codes_left,
-        }),
-    )
-        .into_response())
+        },
+        cookie_headers(&signed_in.started),
+    ))
 }
 
 /// `POST /api/v1/auth/logout`: ends the session on the server and clears the cookie.

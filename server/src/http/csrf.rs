@@ -1,10 +1,12 @@
 //! Cross-site request forgery protection for cookie-authenticated requests.
 //!
-//! Every POST/PUT/PATCH/DELETE under `/api/v1` and `/auth` (sign-in included, so a
-//! forged form cannot sign a victim into an attacker's account) must come from the portal's
-//! own pages: `Origin` equal to the public origin, or `Sec-Fetch-Site: same-origin`. A script
-//! using an API token (`Authorization: Bearer`, no cookie) is exempt: browsers never attach
-//! that header on their own.
+//! Every POST/PUT/PATCH/DELETE under `/api/v1` and `/auth`, and to any page path (the sign-in
+//! pages' form posts, `forms.rs`; sign-in included, so a forged form cannot sign a victim into
+//! an attacker's account) must come from the portal's own pages: `Origin` equal to the public
+//! origin, or `Sec-Fetch-Site: same-origin`. A script using an API token
+//! (`Authorization: Bearer`, no cookie) is exempt: browsers never attach that header on their
+//! own. Only the development identity provider's endpoints are left out: the portal's own
+//! server calls its token endpoint, without an `Origin`.
 
 use axum::{
     extract::Request,
@@ -12,14 +14,14 @@ use axum::{
     response::{IntoResponse, Response},
 };
 
-use super::{ApiError, AppState};
+use super::{security_headers::is_page, ApiError, AppState};
 
 /// Whether the request is one the CSRF rule applies to.
 fn guarded(method: &Method, path: &str) -> bool {
     matches!(
         *method,
         Method::POST | Method::PUT | Method::PATCH | Method::DELETE
-    ) && (path.starts_with("/api/v1/") || path.starts_with("/auth/"))
+    ) && (path.starts_with("/api/v1/") || path.starts_with("/auth/") || is_page(path))
 }
 
 /// Whether the request proves it comes from a page of `public_origin`.
@@ -60,12 +62,24 @@ mod tests {
     use axum::http::{HeaderMap, HeaderValue};
 
     #[test]
-    fn only_mutations_of_the_api_and_auth_flows_are_guarded() {
+    fn only_mutations_of_the_api_the_flows_and_the_pages_are_guarded() {
         assert!(guarded(&Method::POST, "/api/v1/auth/login"));
         assert!(guarded(&Method::DELETE, "/api/v1/me/sessions/x"));
         assert!(guarded(&Method::POST, "/auth/microsoft/callback"));
         assert!(!guarded(&Method::GET, "/api/v1/me"));
-        assert!(!guarded(&Method::POST, "/login"));
+        // The sign-in pages' form posts, and any other post to a page path.
+        for page in [
+            "/login",
+            "/login/mfa",
+            "/login/forgot",
+            "/reset-password/abc",
+            "/invite/abc",
+            "/security",
+        ] {
+            assert!(guarded(&Method::POST, page), "{page}");
+            assert!(!guarded(&Method::GET, page), "{page}");
+        }
+        assert!(!guarded(&Method::POST, "/dev-idp/token"));
     }
 
     #[test]

@@ -12,7 +12,7 @@ use axum::{
 };
 use serde::{de::DeserializeOwned, Serialize};
 
-use app::api::{ErrorBody, ErrorDetail};
+use app::api::{form_post as words, ErrorBody, ErrorDetail};
 
 use super::middleware::current_request_id;
 
@@ -82,7 +82,7 @@ impl ApiError {
             ..Self::new(
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "internal",
-                "Something went wrong on our side. Try again; if it keeps happening, contact support and quote the request id.",
+                words::INTERNAL_MESSAGE,
             )
         }
     }
@@ -101,6 +101,24 @@ impl ApiError {
     pub fn retry_after_secs(&self) -> Option<u64> {
         self.retry_after_secs
     }
+
+    /// The message for a person.
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+
+    /// The request field the error is about, if any.
+    pub fn field(&self) -> Option<&str> {
+        self.field.as_deref()
+    }
+
+    /// Logs the cause of an internal error (inside the request's span). Answering the error
+    /// does it; an edge that answers it another way (a form post's redirect) calls this.
+    pub fn log_internal(&self) {
+        if let Some(err) = &self.internal {
+            tracing::error!(error = ?err, "request failed");
+        }
+    }
 }
 
 impl From<crate::db::QueryError> for ApiError {
@@ -114,32 +132,24 @@ impl From<crate::auth::AuthError> for ApiError {
         use crate::auth::AuthError as E;
         let unauthorized = StatusCode::UNAUTHORIZED;
         match e {
-            E::RateLimited { retry_after_secs } => {
-                let minutes = retry_after_secs.div_ceil(60);
-                ApiError::new(
-                    StatusCode::TOO_MANY_REQUESTS,
-                    "rate_limited",
-                    format!(
-                        "Too many attempts. Wait {minutes} minute{} and try again.",
-                        if minutes == 1 { "" } else { "s" }
-                    ),
-                )
-                .with_retry_after(retry_after_secs)
-            }
+            E::RateLimited { retry_after_secs } => ApiError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "rate_limited",
+                words::rate_limited_message(retry_after_secs),
+            )
+            .with_retry_after(retry_after_secs),
             E::NoPendingSignIn => ApiError::new(
                 unauthorized,
                 "mfa_expired",
-                "There is no sign-in waiting for a code (it may have timed out). Sign in again with your password.",
+                words::NO_PENDING_SIGN_IN_MESSAGE,
             ),
-            E::SignInDropped => ApiError::new(
-                unauthorized,
-                "mfa_expired",
-                "Too many wrong codes. For your security this sign-in was cancelled: sign in again with your password.",
-            ),
+            E::SignInDropped => {
+                ApiError::new(unauthorized, "mfa_expired", words::SIGN_IN_DROPPED_MESSAGE)
+            }
             E::WrongSignInCode => ApiError::new(
                 unauthorized,
                 "invalid_code",
-                "That code is not right. Enter the current 6-digit code from your authenticator app, or one of your recovery codes.",
+                words::WRONG_SIGN_IN_CODE_MESSAGE,
             ),
             E::WrongCode => ApiError::new(
                 unauthorized,
@@ -147,11 +157,7 @@ impl From<crate::auth::AuthError> for ApiError {
                 "That code is not right. Enter the current 6-digit code from your authenticator app.",
             )
             .with_field("code"),
-            E::CodesLocked => ApiError::forbidden(
-                "codes_locked",
-                "Too many wrong codes were entered for this account in a row, so its codes are locked. \
-                 Reset your password (\"Forgot your password?\" on the sign-in page) to unlock them, or ask your administrator.",
-            ),
+            E::CodesLocked => ApiError::forbidden("codes_locked", words::CODES_LOCKED_MESSAGE),
             E::SessionEnded => ApiError::new(
                 unauthorized,
                 "session_ended",
@@ -173,12 +179,9 @@ impl From<crate::auth::AuthError> for ApiError {
             E::InvalidCredentials => ApiError::new(
                 unauthorized,
                 "invalid_credentials",
-                "The email or password is not right. Check them and try again.",
+                words::INVALID_CREDENTIALS_MESSAGE,
             ),
-            E::SsoRequired => ApiError::forbidden(
-                "sso_required",
-                "Your organisation signs in with Microsoft. Use \"Sign in with Microsoft\".",
-            ),
+            E::SsoRequired => ApiError::forbidden("sso_required", words::SSO_REQUIRED_MESSAGE),
             E::NotSignedIn => super::extract::unauthenticated(),
             E::Internal(e) => ApiError::internal(e),
         }
@@ -194,9 +197,7 @@ impl From<anyhow::Error> for ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let request_id = current_request_id();
-        if let Some(err) = &self.internal {
-            tracing::error!(error = ?err, "request failed");
-        }
+        self.log_internal();
         let body = ErrorBody {
             error: ErrorDetail {
                 code: self.code.to_string(),

@@ -1,6 +1,10 @@
 //! Emailed links: invitations (an organisation admin invites someone, who chooses a password)
 //! and password resets. Links are single use, stored hashed, and a reset never bypasses MFA:
 //! it sets the password and ends every session; signing in still asks for the code.
+//!
+//! Setting a password with a link and asking for a reset link are also taken as plain form
+//! posts of their pages (`http/forms.rs`, the no-JavaScript encoding), through
+//! [`set_password_with_link`] and [`request_reset_link`], the functions the JSON handlers call.
 
 use axum::{
     extract::{Path, State},
@@ -13,6 +17,10 @@ use app::api::{
     auth::{
         ChangePasswordRequest, InvitationInfo, InvitationRequest, InvitationResponse, OkResponse,
         PasswordResetRequest, SetPasswordRequest,
+    },
+    form_post::{
+        EMAIL_FORMAT_MESSAGE, INVALID_LINK_MESSAGE, PASSWORD_TOO_LONG_MESSAGE,
+        PASSWORD_TOO_SHORT_MESSAGE,
     },
     ErrorBody,
 };
@@ -68,28 +76,28 @@ pub fn api_router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(invite))
 }
 
-fn invalid_link() -> ApiError {
-    ApiError::new(
-        StatusCode::NOT_FOUND,
-        "invalid_link",
-        "This link is not valid any more: it was already used, has expired, or was replaced by a newer one. Ask for a new one.",
-    )
+/// 404 `invalid_link`: the link is unknown, used, expired or replaced.
+pub fn invalid_link() -> ApiError {
+    ApiError::new(StatusCode::NOT_FOUND, "invalid_link", INVALID_LINK_MESSAGE)
 }
 
 fn policy_error(e: PasswordPolicyError) -> ApiError {
-    let mut message = e.to_string();
-    if let Some(first) = message.get(..1) {
-        message = first.to_uppercase() + &message[1..];
-    }
-    if message.ends_with('.') {
-        message.pop();
-    }
-    ApiError::new(
-        StatusCode::UNPROCESSABLE_ENTITY,
-        "weak_password",
-        format!("{message}."),
-    )
-    .with_field("password")
+    // The length refusals in the words a form post's page shows too (`app::api::form_post`).
+    let message = match e {
+        PasswordPolicyError::TooShort => PASSWORD_TOO_SHORT_MESSAGE.to_string(),
+        PasswordPolicyError::TooLong => PASSWORD_TOO_LONG_MESSAGE.to_string(),
+        PasswordPolicyError::TooGuessable { .. } => {
+            let mut message = e.to_string();
+            if let Some(first) = message.get(..1) {
+                message = first.to_uppercase() + &message[1..];
+            }
+            if !message.ends_with('.') {
+                message.push('.');
+            }
+            message
+        }
+    };
+    ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "weak_password", message).with_field("password")
 }
 
 /// The words a user's password must not be built from.
@@ -337,8 +345,9 @@ async fn get_invitation(
     }))
 }
 
-/// Sets the password of the user a link is for, using the link; ends their sessions.
-async fn set_password_with_link(
+/// Sets the password of the user a link is for, using the link; ends their sessions. Both
+/// encodings (JSON, and the link pages' form posts) call it.
+pub async fn set_password_with_link(
     state: &AppState,
     meta: &RequestMeta,
     token: &str,
@@ -444,9 +453,21 @@ async fn request_reset(
     meta: RequestMeta,
     ApiJson(req): ApiJson<PasswordResetRequest>,
 ) -> ApiResult<(StatusCode, ApiJson<OkResponse>)> {
-    let login_email = accounts::normalize_email(&req.email).map_err(|_| {
-        ApiError::invalid_field("email", "Enter your email address, like name@example.com.")
-    })?;
+    request_reset_link(&state, meta, &req.email).await?;
+    Ok((
+        StatusCode::ACCEPTED,
+        ApiJson(OkResponse {
+            status: "ok".into(),
+        }),
+    ))
+}
+
+/// Counts a reset request for `email` against the limits and, when the address has an
+/// active account, mails it a link after the answer. Both encodings (JSON, and the page's
+/// form post) call it.
+pub async fn request_reset_link(state: &AppState, meta: RequestMeta, email: &str) -> ApiResult<()> {
+    let login_email = accounts::normalize_email(email)
+        .map_err(|_| ApiError::invalid_field("email", EMAIL_FORMAT_MESSAGE))?;
     // Every request counts against the limits (the endpoint sends mail), and is counted
     // before anything else happens, so parallel requests cannot slip past them.
     let ip_key = meta.ip.clone().unwrap_or_else(|| "unknown".to_string());
@@ -473,12 +494,7 @@ async fn request_reset(
             }
         });
     }
-    Ok((
-        StatusCode::ACCEPTED,
-        ApiJson(OkResponse {
-            status: "ok".into(),
-        }),
-    ))
+    Ok(())
 }
 
 /// Issues a reset link for `user`, mails it and audits the request (after the answer).

@@ -86,8 +86,9 @@ fn is_public_page(path: &str) -> bool {
         || path.starts_with("/reset-password/")
 }
 
-/// Paths that are not pages (API, flows, files, operations).
-fn is_page(path: &str) -> bool {
+/// Whether `path` is a page's (or an unknown path, which the app's 404 page answers): not the
+/// API, the flows, the files or the operational endpoints.
+pub fn is_page(path: &str) -> bool {
     !(path.starts_with("/api/")
         || path.starts_with("/auth/")
         || path.starts_with("/dev-idp")

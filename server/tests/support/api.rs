@@ -117,15 +117,7 @@ pub async fn enrol_totp(app: &TestApp, cookie: &str) -> Enrolled {
 /// Creates carrier staff `email` (password [`PASSWORD`]) and signs them in, setting up the
 /// authenticator staff must have at their first sign-in; returns the full session's cookie.
 pub async fn new_staff_session(app: &TestApp, email: &str) -> String {
-    portal::accounts::create_user(
-        &app.db.db,
-        portal::accounts::Actor::CLI,
-        portal::accounts::NewUserKind::Staff,
-        email,
-        Some(PASSWORD),
-    )
-    .await
-    .unwrap();
+    super::create_staff(&app.db.db, email).await;
     let (res, cookie) = app.login(email, PASSWORD).await;
     assert_eq!(res.json()["status"], "mfa_enrolment_required");
     enrol_totp(app, &cookie.unwrap()).await.cookie

@@ -236,6 +236,19 @@ pub async fn create_user(
     .unwrap()
 }
 
+/// Creates carrier staff `email` with [`PASSWORD`] (no authenticator yet); returns the user.
+pub async fn create_staff(db: &Db, email: &str) -> portal::db::users::User {
+    portal::accounts::create_user(
+        db,
+        portal::accounts::Actor::CLI,
+        portal::accounts::NewUserKind::Staff,
+        email,
+        Some(PASSWORD),
+    )
+    .await
+    .unwrap()
+}
+
 /// Turns single sign-on on for customer `slug` and links Entra tenant `tenant` to it, as the
 /// carrier's staff do.
 pub async fn enable_sso_with_tenant(db: &Db, slug: &str, tenant: &str) {
@@ -320,6 +333,20 @@ pub fn totp_code(secret_b32: &str, clock: &Clock, offset_steps: i64) -> String {
         .unwrap();
     let step = (clock.now_secs() / 30) as i64 + offset_steps;
     portal::auth::totp::code_at_step(&secret, step as u64, 6, portal::auth::totp::Algorithm::Sha1)
+}
+
+/// A code that is never right for `secret` at the app's time (the right one, plus one, and
+/// not a neighbouring step's code either: those are accepted).
+pub fn wrong_totp_code(secret: &str, clock: &Clock) -> String {
+    let right: u32 = totp_code(secret, clock, 0).parse().unwrap();
+    let mut wrong = (right + 1) % 1_000_000;
+    while [-1, 0, 1]
+        .iter()
+        .any(|o| totp_code(secret, clock, *o) == format!("{wrong:06}"))
+    {
+        wrong = (wrong + 1) % 1_000_000;
+    }
+    format!("{wrong:06}")
 }
 
 /// The messages in the app's development outbox, newest first.

@@ -3,7 +3,7 @@
 use leptos::{ev::SubmitEvent, html, prelude::*};
 
 use crate::api::ApiError;
-use crate::components::form::{described_by, hint_id};
+use crate::components::form::{described_by, hint_id, SubmitButton};
 use crate::pages::sso::normalize_tenant_id;
 
 use super::action::{perform, Console, ProviderAction};
@@ -109,15 +109,13 @@ pub(super) fn LinkTenantForm(
                         node_ref=input_ref
                         bind:value=tenant
                     />
-                    <button
-                        type="submit"
-                        class="button"
-                        aria-label=link_name
-                        disabled=move || console.running.with(Option::is_some)
-                        aria-busy=move || running_link().then_some("true")
-                    >
-                        "Link tenant"
-                    </button>
+                    <SubmitButton
+                        label="Link tenant"
+                        busy_label="Linking…"
+                        busy=Signal::derive(running_link)
+                        disabled=Signal::derive(move || console.running.with(Option::is_some))
+                        accessible_name=link_name
+                    />
                 </div>
                 {move || {
                     field_error

@@ -4,7 +4,7 @@ use leptos::{ev::SubmitEvent, html, prelude::*};
 use leptos_router::{hooks::use_navigate, NavigateOptions};
 
 use crate::api::sso::PROVIDER_SEARCH_MAX_CHARS;
-use crate::components::form::hint_id;
+use crate::components::form::{hint_id, SubmitButton};
 
 use super::{provider_page_url, search_text, PROVIDER_PATH};
 
@@ -83,7 +83,7 @@ pub(super) fn CustomerSearch(
                             search_soon(());
                         }
                     />
-                    <button type="submit" class="button">"Search"</button>
+                    <SubmitButton label="Search" busy_label="Searching…" />
                     <Show when=move || !text.with(|t| t.trim().is_empty())>
                         <button
                             type="button"
