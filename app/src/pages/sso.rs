@@ -169,11 +169,6 @@ pub fn settings_error_message(error: &ApiError) -> String {
     }
 }
 
-/// The reads the page makes when it first renders, for its route to start ahead.
-pub fn first_reads() -> Vec<String> {
-    vec![crate::api::sso::SETTINGS_PATH.to_string()]
-}
-
 /// The customer's Single sign-on page.
 #[component]
 pub fn SsoPage() -> impl IntoView {
