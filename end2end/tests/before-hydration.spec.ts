@@ -18,12 +18,13 @@ async function holdWasm(page: Page) {
   return release;
 }
 
-/** A browser without JavaScript; with it off, Chromium refuses the page's script preload
- * under the page's CSP, which is not a problem of the page. */
+/** A browser without JavaScript; with it off, Chromium refuses the page's script preloads (the
+ * main JS and the chunk loader, `__wasm_split.<hash>.js`) under the page's CSP, which is not a
+ * problem of the page. */
 async function withoutJavaScript(browser: Browser) {
   const context = await browser.newContext({ javaScriptEnabled: false });
   const page = await context.newPage();
-  const errors = watchForErrors(page, [/\/pkg\/portal\.[^ ]*\.js \(csp\)$/]);
+  const errors = watchForErrors(page, [/\/pkg\/(portal|__wasm_split)\.[^ ]*\.js \(csp\)$/]);
   return { context, page, errors };
 }
 
