@@ -21,6 +21,18 @@ pub fn full_page_load(url: &str) {
     }
 }
 
+/// Loads the current page again from the server (a chunk of the page's code is gone: the
+/// portal was updated while the tab was open).
+pub fn reload_page() {
+    #[cfg(target_arch = "wasm32")]
+    {
+        if let Some(window) = web_sys::window() {
+            // An error leaves the page as it is, with its message still shown.
+            let _ = window.location().reload();
+        }
+    }
+}
+
 /// Waits for `resource` inside a `<Suspense>` or `<Transition>`: in the browser, its value once
 /// loaded; on the server, never (a `LocalResource` only loads in the browser), after telling
 /// the Suspense so, which is how it learns to send its fallback.

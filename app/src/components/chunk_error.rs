@@ -11,6 +11,8 @@ use std::{future::Future, pin::Pin};
 
 use leptos::prelude::*;
 
+use crate::components::browser::reload_page;
+
 /// A page chunk could not be loaded; the loader's own error carries no detail.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ChunkError;
@@ -79,12 +81,6 @@ fn current_failure() -> ChunkFailure {
         ChunkFailure::Gone
     } else {
         ChunkFailure::Network
-    }
-}
-
-fn reload_page() {
-    if let Some(window) = web_sys::window() {
-        let _ = window.location().reload();
     }
 }
 
