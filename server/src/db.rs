@@ -37,6 +37,9 @@ use sqlx::{
 static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("../migrations/sqlite");
 static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("../migrations/postgres");
 
+/// How long a query waits for a pooled connection before the request gives up with 503.
+pub const ACQUIRE_TIMEOUT: Duration = Duration::from_millis(1500);
+
 /// Which engine a [`Db`] talks to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
@@ -147,7 +150,10 @@ impl Db {
             .log_slow_statements(tracing::log::LevelFilter::Warn, Duration::from_millis(500))
             .log_statements(tracing::log::LevelFilter::Trace);
         let mut pool = AnyPoolOptions::new()
-            .acquire_timeout(Duration::from_secs(5))
+            // A request waits at most this long for a connection, then answers 503 with
+            // Retry-After: while PostgreSQL is down every new connection is refused and sqlx
+            // keeps retrying until this deadline (an operator saw every request hang 5 s).
+            .acquire_timeout(ACQUIRE_TIMEOUT)
             .max_connections(match backend {
                 Backend::Sqlite => 8,
                 Backend::Postgres => 16,
@@ -255,6 +261,76 @@ async fn migration_lock(db_file: &std::path::Path) -> Result<std::fs::File, DbEr
 /// The error every query returns (the database's); layers above see it under this name.
 pub use sqlx::Error as QueryError;
 
+/// What a failed query says about the database itself, rather than about the request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outage {
+    /// The database does not answer (stopped, restarting, unreachable, out of connections,
+    /// or too busy to give a connection in time): retrying shortly can succeed.
+    Unavailable,
+    /// The database's disk (or its configured size limit) is full: writes fail until space
+    /// is freed; reads keep working.
+    StorageFull,
+}
+
+/// Classifies `err` as an outage of the database, or `None` for an error of the query itself
+/// (a bug, a constraint, a decoding problem).
+pub fn outage_of(err: &sqlx::Error) -> Option<Outage> {
+    match err {
+        sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::WorkerCrashed
+        | sqlx::Error::Io(_)
+        | sqlx::Error::Tls(_) => Some(Outage::Unavailable),
+        sqlx::Error::Database(e) => outage_of_code(e.code().as_deref()?),
+        _ => None,
+    }
+}
+
+/// The outage behind `err`, when a database error is among its causes.
+pub fn outage_in(err: &anyhow::Error) -> Option<Outage> {
+    err.chain()
+        .find_map(|e| e.downcast_ref::<sqlx::Error>())
+        .and_then(outage_of)
+}
+
+/// `result` of a bookkeeping write (a last-seen time, a clean-up) that must not stop a read:
+/// a full disk is logged and let pass; any other error stays an error.
+pub fn unless_full<T>(result: Result<T, sqlx::Error>, what: &str) -> Result<(), sqlx::Error> {
+    match result {
+        Ok(_) => Ok(()),
+        Err(e) if outage_of(&e) == Some(Outage::StorageFull) => {
+            tracing::warn!("the database is full: {what} was not saved");
+            Ok(())
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// The outage a database error code stands for: PostgreSQL's SQLSTATE (five characters) or
+/// SQLite's numeric result code (extended codes carry the primary code in the low byte; the
+/// largest is four digits, and a SQLSTATE is always five characters, often all digits).
+fn outage_of_code(code: &str) -> Option<Outage> {
+    if let (true, Ok(n)) = (code.len() < 5, code.parse::<u32>()) {
+        // SQLite: a database that is busy or locked past the busy timeout, cannot be opened,
+        // or had an I/O error; SQLITE_FULL is the disk (or max_page_count) being full.
+        return match n & 0xff {
+            13 => Some(Outage::StorageFull),
+            5 | 6 | 10 | 14 => Some(Outage::Unavailable),
+            _ => None,
+        };
+    }
+    match code {
+        // disk_full
+        "53100" => Some(Outage::StorageFull),
+        // insufficient_resources, out_of_memory, too_many_connections, admin_shutdown,
+        // crash_shutdown, cannot_connect_now
+        "53000" | "53200" | "53300" | "57P01" | "57P02" | "57P03" => Some(Outage::Unavailable),
+        // connection_exception and its subclasses
+        c if c.starts_with("08") => Some(Outage::Unavailable),
+        _ => None,
+    }
+}
+
 /// A value bound to a placeholder of a query built from filters.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Bind {
@@ -315,6 +391,30 @@ pub async fn set_sqlite_cache_kib(conn: &mut AnyConnection, kib: i64) -> Result<
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn outages_are_told_from_query_errors() {
+        assert_eq!(
+            outage_of(&sqlx::Error::PoolTimedOut),
+            Some(Outage::Unavailable)
+        );
+        let refused = std::io::Error::from(std::io::ErrorKind::ConnectionRefused);
+        assert_eq!(
+            outage_of(&sqlx::Error::Io(refused)),
+            Some(Outage::Unavailable)
+        );
+        assert_eq!(outage_of(&sqlx::Error::RowNotFound), None);
+        // SQLite: SQLITE_FULL, SQLITE_BUSY, SQLITE_IOERR_WRITE (778), SQLITE_CONSTRAINT_UNIQUE.
+        assert_eq!(outage_of_code("13"), Some(Outage::StorageFull));
+        assert_eq!(outage_of_code("5"), Some(Outage::Unavailable));
+        assert_eq!(outage_of_code("778"), Some(Outage::Unavailable));
+        assert_eq!(outage_of_code("2067"), None);
+        // PostgreSQL: disk_full, admin_shutdown, connection_failure, unique_violation.
+        assert_eq!(outage_of_code("53100"), Some(Outage::StorageFull));
+        assert_eq!(outage_of_code("57P01"), Some(Outage::Unavailable));
+        assert_eq!(outage_of_code("08006"), Some(Outage::Unavailable));
+        assert_eq!(outage_of_code("23505"), None);
+    }
 
     #[test]
     fn the_backend_follows_the_url_scheme() {

@@ -52,6 +52,10 @@ pub const PASSWORD_GUESSABLE_MESSAGE: &str = "The password is too easy to guess.
 /// The new password and its confirmation differ.
 pub const PASSWORD_MISMATCH_MESSAGE: &str =
     "The two passwords are not the same. Type the same password in both fields.";
+/// The database does not answer (`database_unreachable`).
+pub const DATABASE_UNREACHABLE_MESSAGE: &str = "The portal cannot reach its database right now, so nothing was changed. Try again in a few seconds.";
+/// The database's disk is full (`storage_full`).
+pub const STORAGE_FULL_MESSAGE: &str = "The portal's database is out of space, so nothing was saved. Viewing still works; try the change again later.";
 /// A bug on the server's side (the request id is in the log).
 pub const INTERNAL_MESSAGE: &str = "Something went wrong on our side. Try again; if it keeps happening, contact support and quote the request id.";
 
@@ -124,6 +128,10 @@ pub enum FormRefusal {
     WeakPassword(WeakPassword),
     /// The new password and its confirmation differ.
     PasswordMismatch,
+    /// The database does not answer.
+    DatabaseUnreachable,
+    /// The database's disk is full.
+    StorageFull,
     /// A bug on the server's side.
     Internal,
 }
@@ -144,6 +152,8 @@ impl FormRefusal {
             FormRefusal::InvalidLink => "invalid_link",
             FormRefusal::WeakPassword(_) => "weak_password",
             FormRefusal::PasswordMismatch => "password_mismatch",
+            FormRefusal::DatabaseUnreachable => "database_unreachable",
+            FormRefusal::StorageFull => "storage_full",
             FormRefusal::Internal => "internal",
         }
     }
@@ -171,8 +181,22 @@ impl FormRefusal {
                 PASSWORD_GUESSABLE_MESSAGE.to_string()
             }
             FormRefusal::PasswordMismatch => PASSWORD_MISMATCH_MESSAGE.to_string(),
+            FormRefusal::DatabaseUnreachable => DATABASE_UNREACHABLE_MESSAGE.to_string(),
+            FormRefusal::StorageFull => STORAGE_FULL_MESSAGE.to_string(),
             FormRefusal::Internal => INTERNAL_MESSAGE.to_string(),
         }
+    }
+
+    /// Whether the refusal is about the service rather than what was typed (too many
+    /// attempts, the database down or full, a bug): every form shows it in the same place.
+    pub fn is_general(self) -> bool {
+        matches!(
+            self,
+            FormRefusal::RateLimited { .. }
+                | FormRefusal::DatabaseUnreachable
+                | FormRefusal::StorageFull
+                | FormRefusal::Internal
+        )
     }
 
     /// The form field the refusal is about, when it is about one (`email`, `password`,
@@ -223,6 +247,8 @@ impl FormRefusal {
                 FormRefusal::WeakPassword(WeakPassword::from_reason(&get("reason")?)?)
             }
             "password_mismatch" => FormRefusal::PasswordMismatch,
+            "database_unreachable" => FormRefusal::DatabaseUnreachable,
+            "storage_full" => FormRefusal::StorageFull,
             "internal" => FormRefusal::Internal,
             _ => return None,
         })
@@ -294,6 +320,8 @@ mod tests {
             FormRefusal::WeakPassword(WeakPassword::TooLong),
             FormRefusal::WeakPassword(WeakPassword::Guessable),
             FormRefusal::PasswordMismatch,
+            FormRefusal::DatabaseUnreachable,
+            FormRefusal::StorageFull,
             FormRefusal::Internal,
         ] {
             assert_eq!(parse(&refusal.to_query()), Some(refusal), "{refusal:?}");

@@ -94,9 +94,7 @@ fn form_post_errors(
     match FormRefusal::from_query(get) {
         Some(r @ FormRefusal::WeakPassword(_)) => (Some(r.message()), None, None),
         Some(r @ FormRefusal::PasswordMismatch) => (None, Some(r.message()), None),
-        Some(r @ (FormRefusal::RateLimited { .. } | FormRefusal::Internal)) => {
-            (None, None, Some(r.message()))
-        }
+        Some(r) if r.is_general() => (None, None, Some(r.message())),
         _ => (None, None, None),
     }
 }

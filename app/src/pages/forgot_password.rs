@@ -56,9 +56,7 @@ fn form_post_outcome(get: impl Fn(&str) -> Option<String>) -> (bool, Option<Rese
     }
     let failure = match FormRefusal::from_query(get) {
         Some(r @ FormRefusal::InvalidEmail) => Some(ResetRequestFailure::Email(r.message())),
-        Some(r @ (FormRefusal::RateLimited { .. } | FormRefusal::Internal)) => {
-            Some(ResetRequestFailure::Other(r.message()))
-        }
+        Some(r) if r.is_general() => Some(ResetRequestFailure::Other(r.message())),
         _ => None,
     };
     (false, failure)

@@ -107,10 +107,8 @@ fn initial_view(get: impl Fn(&str) -> Option<String>) -> (MfaView, Option<String
             (MfaView::SignInGone(r.message()), None)
         }
         Some(r @ FormRefusal::CodesLocked) => (MfaView::CodesLocked(r.message()), None),
-        Some(
-            r
-            @ (FormRefusal::InvalidCode | FormRefusal::RateLimited { .. } | FormRefusal::Internal),
-        ) => (MfaView::Form, Some(r.message())),
+        Some(r @ FormRefusal::InvalidCode) => (MfaView::Form, Some(r.message())),
+        Some(r) if r.is_general() => (MfaView::Form, Some(r.message())),
         _ => (MfaView::Form, None),
     }
 }

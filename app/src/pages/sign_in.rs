@@ -57,14 +57,13 @@ pub fn next_step(status: SignInStatus, return_to: &str) -> NextStep {
 /// the form, which say the same.
 pub fn sign_in_form_refusal(get: impl Fn(&str) -> Option<String>) -> Option<FormRefusal> {
     FormRefusal::from_query(get).filter(|r| {
-        matches!(
-            r,
-            FormRefusal::InvalidEmail
-                | FormRefusal::MissingPassword
-                | FormRefusal::InvalidCredentials
-                | FormRefusal::RateLimited { .. }
-                | FormRefusal::Internal
-        )
+        r.is_general()
+            || matches!(
+                r,
+                FormRefusal::InvalidEmail
+                    | FormRefusal::MissingPassword
+                    | FormRefusal::InvalidCredentials
+            )
     })
 }
 

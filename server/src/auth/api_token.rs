@@ -71,7 +71,11 @@ pub async fn authenticate(ctx: &AuthContext<'_>, secret: &str) -> AuthResult<Api
         .is_none_or(|at| now - at >= TOUCH_EVERY_MS)
     {
         // The condition is repeated in SQL so concurrent requests write once.
-        db::api_tokens::touch(ctx.db.pool(), &token.id, now, now - TOUCH_EVERY_MS).await?;
+        // A full disk must not stop a script from reading.
+        db::unless_full(
+            db::api_tokens::touch(ctx.db.pool(), &token.id, now, now - TOUCH_EVERY_MS).await,
+            "an API token's last-used time",
+        )?;
     }
     Ok(token)
 }

@@ -99,6 +99,7 @@ pub struct Authenticated {
 }
 
 /// Looks up the request's session and applies the expiry rules; an expired session is deleted.
+/// Reads keep working on a full disk: the two writes here are skipped then.
 pub async fn resolve(
     ctx: &AuthContext<'_>,
     headers: &HeaderMap,
@@ -121,7 +122,12 @@ pub async fn resolve(
     let idle_expired =
         session.state != states::MFA_PENDING && now - session.last_seen_at >= idle_ms;
     if now >= session.expires_at || idle_expired || user.deactivated_at.is_some() {
-        db::sessions::delete(ctx.db.pool(), &session.id).await?;
+        // On a full disk the row stays until a later request deletes it; it is refused
+        // either way.
+        db::unless_full(
+            db::sessions::delete(ctx.db.pool(), &session.id).await,
+            "the deletion of an expired session",
+        )?;
         ctx.sessions.forget_session(&session.id);
         return Ok(None);
     }
@@ -129,7 +135,12 @@ pub async fn resolve(
     // an idle timeout measured in minutes.
     let touch_every_ms = (idle_ms / 4).min(60_000);
     if now - session.last_seen_at >= touch_every_ms {
-        db::sessions::touch(ctx.db.pool(), &session.id, now).await?;
+        // A full disk must not stop people from reading: the session is then only kept
+        // alive in this instance's cache until the write goes through again.
+        db::unless_full(
+            db::sessions::touch(ctx.db.pool(), &session.id, now).await,
+            "a session's last-seen time",
+        )?;
         Arc::make_mut(&mut session).last_seen_at = now;
         ctx.sessions.touch(&token_hash, now);
     }

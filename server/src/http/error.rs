@@ -16,6 +16,11 @@ use app::api::{form_post as words, ErrorBody, ErrorDetail};
 
 use super::middleware::current_request_id;
 
+/// `Retry-After` while the database does not answer: PostgreSQL restarting takes seconds.
+pub const DATABASE_RETRY_AFTER_SECS: u64 = 5;
+/// `Retry-After` while the database's disk is full: freeing space takes an operator.
+pub const STORAGE_RETRY_AFTER_SECS: u64 = 60;
+
 /// The result type of every API handler.
 pub type ApiResult<T> = Result<T, ApiError>;
 
@@ -75,15 +80,41 @@ impl ApiError {
         Self::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_field", message).with_field(field)
     }
 
-    /// 500 `internal`: logs `err`, tells the client only the request id.
+    /// 500 `internal`: logs `err`, tells the client only the request id. When the cause is
+    /// the database being down or full rather than a bug, the answer says so instead
+    /// ([`Self::outage`]).
     pub fn internal(err: impl Into<anyhow::Error>) -> Self {
-        ApiError {
-            internal: Some(err.into()),
-            ..Self::new(
+        let err = err.into();
+        let answer = match crate::db::outage_in(&err) {
+            Some(outage) => Self::outage(outage),
+            None => Self::new(
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "internal",
                 words::INTERNAL_MESSAGE,
+            ),
+        };
+        ApiError {
+            internal: Some(err),
+            ..answer
+        }
+    }
+
+    /// 503 `database_unreachable` with `Retry-After`, or 507 `storage_full`: the database
+    /// cannot serve the request for now; nothing of it was stored.
+    pub fn outage(outage: crate::db::Outage) -> Self {
+        match outage {
+            crate::db::Outage::Unavailable => Self::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "database_unreachable",
+                words::DATABASE_UNREACHABLE_MESSAGE,
             )
+            .with_retry_after(DATABASE_RETRY_AFTER_SECS),
+            crate::db::Outage::StorageFull => Self::new(
+                StatusCode::INSUFFICIENT_STORAGE,
+                "storage_full",
+                words::STORAGE_FULL_MESSAGE,
+            )
+            .with_retry_after(STORAGE_RETRY_AFTER_SECS),
         }
     }
 

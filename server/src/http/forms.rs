@@ -284,6 +284,14 @@ fn refusal_of(e: &ApiError) -> FormRefusal {
             app::api::form_post::PASSWORD_TOO_LONG_MESSAGE => WeakPassword::TooLong,
             _ => WeakPassword::Guessable,
         }),
+        "database_unreachable" => {
+            e.log_internal();
+            FormRefusal::DatabaseUnreachable
+        }
+        "storage_full" => {
+            e.log_internal();
+            FormRefusal::StorageFull
+        }
         "internal" => {
             e.log_internal();
             FormRefusal::Internal

@@ -23,7 +23,7 @@
 //! what a verified identity may do is decided in the domain (`sso::identity`).
 
 mod callback;
-mod pages;
+pub(crate) mod pages;
 
 use axum::{
     extract::{Form, Query, State},

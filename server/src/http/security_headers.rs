@@ -119,7 +119,7 @@ pub async fn guard(state: &AppState, req: &mut Request) -> Option<Response> {
         .unwrap_or_else(|| "/".to_string());
     let found = match session::resolve(&state.auth(), req.headers()).await {
         Ok(found) => found,
-        Err(e) => return Some(ApiError::from(e).into_response()),
+        Err(e) => return Some(unavailable_page(&ApiError::from(e), &path_and_query)),
     };
     match found {
         Some(a) if a.session.state == states::FULL => {
@@ -149,6 +149,25 @@ pub async fn guard(state: &AppState, req: &mut Request) -> Option<Response> {
             Some(r)
         }
     }
+}
+
+/// The page a browser gets when its session could not be looked up (the database is down or
+/// full, or a bug): the error's status, message and `Retry-After`, and a link to try again.
+fn unavailable_page(e: &ApiError, path_and_query: &str) -> Response {
+    e.log_internal();
+    let title = match e.status() {
+        StatusCode::SERVICE_UNAVAILABLE => "The portal is unavailable for a moment",
+        _ => "The page could not be shown",
+    };
+    let mut page =
+        super::microsoft::pages::flow_page(e.status(), title, e.message(), path_and_query);
+    if let Some(v) = e
+        .retry_after_secs()
+        .and_then(|secs| HeaderValue::from_str(&secs.to_string()).ok())
+    {
+        page.headers_mut().insert(header::RETRY_AFTER, v);
+    }
+    page
 }
 
 #[cfg(test)]

@@ -34,6 +34,11 @@ pub struct TestDb {
 }
 
 impl TestDb {
+    /// A database the test connected itself, with the directory it keeps.
+    pub fn new(db: Db, url: String, dir: tempfile::TempDir) -> TestDb {
+        TestDb { db, url, _dir: dir }
+    }
+
     /// The test's own temporary directory.
     pub fn dir_path(&self) -> std::path::PathBuf {
         self._dir.path().to_path_buf()
@@ -133,7 +138,12 @@ impl TestApp {
     /// A fresh app of the deployment kind `env` with extra `serve` flags (not validated, so a
     /// test can look at production's behaviour without its mail server and certificates).
     pub async fn with_env(env: PortalEnv, args: &[&str]) -> TestApp {
-        let db = test_db().await;
+        Self::over(test_db().await, env, args)
+    }
+
+    /// The app over the database `db` (a test that needs its own pool, e.g. through a proxy
+    /// it can cut).
+    pub fn over(db: TestDb, env: PortalEnv, args: &[&str]) -> TestApp {
         let data_dir = db.dir_path().join("data");
         let mut all_args = vec!["--data-dir", data_dir.to_str().unwrap()];
         // The development emulator makes an RSA key at start: only the tests that use it

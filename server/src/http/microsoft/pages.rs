@@ -64,7 +64,7 @@ pub(super) fn escape(s: &str) -> String {
 
 /// A small self-contained portal page for outcomes that are not a redirect (the identity
 /// provider is down: 502; single sign-on is not configured: 503).
-pub(super) fn flow_page(status: StatusCode, title: &str, message: &str, again: &str) -> Response {
+pub(crate) fn flow_page(status: StatusCode, title: &str, message: &str, again: &str) -> Response {
     let body = format!(
         "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
