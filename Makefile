@@ -5,7 +5,7 @@ SHELL := /bin/bash
 export PATH := $(HOME)/.cargo/bin:$(CURDIR)/.tools/node_modules/.bin:$(PATH)
 export CARGO_TERM_COLOR ?= never
 
-.PHONY: run test bench tools test-tools lint check-wasm test-sqlite test-postgres e2e build-site clean
+.PHONY: run test bench tools test-tools lint check-wasm test-sqlite test-postgres fuzz e2e build-site clean
 
 ## Serve the portal with live reload on http://localhost:3000 (SQLite under data/, demo data seeded).
 ## Unhashed file names: cargo-leptos' watch does not re-hash on rebuilds (see Cargo.toml hash-files).
@@ -14,7 +14,7 @@ run: tools
 	PORTAL_SEED_DEMO=true cargo leptos watch --split
 
 ## Every check: fmt, clippy, wasm, tests on SQLite and PostgreSQL, Playwright in Chromium.
-test: test-tools lint check-wasm test-sqlite test-postgres e2e
+test: test-tools lint check-wasm test-sqlite test-postgres fuzz e2e
 
 tools:
 	@scripts/tools.sh build
@@ -39,6 +39,15 @@ test-sqlite:
 test-postgres:
 	@echo "== integration tests on PostgreSQL =="
 	scripts/with-postgres.sh cargo test -p server --test '*'
+
+## Schemathesis against the API's OpenAPI document, about 90 s per database: every operation
+## as a session, as API tokens of each scope and as nobody; any 5xx or undocumented answer fails.
+fuzz:
+	cargo build -p server --bin portal
+	@echo "== API fuzz on SQLite (Schemathesis) =="
+	scripts/fuzz-api.sh 20
+	@echo "== API fuzz on PostgreSQL (Schemathesis) =="
+	scripts/with-postgres.sh scripts/fuzz-api.sh 20
 
 ## The front end exactly as a release ships it: optimised, split into per-page wasm chunks,
 ## hashed names and precompressed .br/.gz twins (the tests check chunks, headers and twins).

@@ -3,12 +3,14 @@
 # second once the tool is there, so a second run finishes within seconds.
 #   scripts/tools.sh build   the Rust toolchain pieces: wasm32 target, cargo-leptos,
 #                            wasm-bindgen (the exact Cargo.lock version), wasm-opt (npm binaryen)
-#   scripts/tools.sh test    plus Debian's chromium and postgresql, and the end-to-end npm packages
-# Nothing is downloaded from GitHub or a CDN: crates.io, npm and Debian's packages only.
+#   scripts/tools.sh test    plus Debian's chromium and postgresql, the end-to-end npm packages
+#                            and Schemathesis (PyPI, in .tools/venv) for the API fuzz
+# Nothing is downloaded from GitHub or a CDN: crates.io, npm, PyPI and Debian's packages only.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 CARGO_LEPTOS_VERSION=0.3.10
+SCHEMATHESIS_VERSION=4.32.5
 WASM_BINDGEN_VERSION=$(sed -n 's/^wasm-bindgen = "=\([0-9.]*\)".*/\1/p' Cargo.toml)
 [ -n "$WASM_BINDGEN_VERSION" ] || { echo "tools.sh: no exact wasm-bindgen pin in Cargo.toml" >&2; exit 1; }
 export PATH="$HOME/.cargo/bin:$PWD/.tools/node_modules/.bin:$PATH"
@@ -59,6 +61,12 @@ test_tools() {
   if [ ${#missing[@]} -gt 0 ]; then
     say "installing Debian packages: ${missing[*]}"
     apt_install "${missing[@]}"
+  fi
+  if ! .tools/venv/bin/st --version 2>/dev/null | grep -q " $SCHEMATHESIS_VERSION\$"; then
+    say "installing schemathesis $SCHEMATHESIS_VERSION (PyPI) into .tools/venv"
+    mkdir -p .tools
+    python3 -m venv .tools/venv 2>/dev/null || { apt_install python3-venv; python3 -m venv .tools/venv; }
+    .tools/venv/bin/pip install --quiet --disable-pip-version-check "schemathesis==$SCHEMATHESIS_VERSION"
   fi
   if [ ! -x end2end/node_modules/.bin/playwright ] || [ end2end/package-lock.json -nt end2end/node_modules/.package-lock.json ]; then
     say "installing the end-to-end test packages (npm ci)"

@@ -333,6 +333,11 @@ pub struct ServeArgs {
     #[arg(long, env = "PORTAL_MAX_BODY_BYTES", default_value_t = 1024 * 1024)]
     pub max_body_bytes: usize,
 
+    /// Seconds a request body may go without sending a byte before the request is answered
+    /// 408 (a client that stalls mid-upload no longer holds a connection and a handler).
+    #[arg(long, env = "PORTAL_BODY_IDLE_SECS", default_value_t = 30)]
+    pub body_idle_secs: i64,
+
     /// Directory of the built site (the wasm bundle, CSS and assets).
     #[arg(long, env = "LEPTOS_SITE_ROOT", default_value = "target/site")]
     pub site_root: PathBuf,
@@ -467,6 +472,7 @@ pub fn validate(env: PortalEnv, args: &ServeArgs) -> Result<(), ConfigError> {
         ("PORTAL_SESSION_ABSOLUTE_SECS", args.session_absolute_secs),
         ("PORTAL_MFA_PENDING_SECS", args.mfa_pending_secs),
         ("PORTAL_OIDC_TXN_SECS", args.oidc_txn_secs),
+        ("PORTAL_BODY_IDLE_SECS", args.body_idle_secs),
     ] {
         if value <= 0 {
             return Err(ConfigError::NonPositiveTimeout(name));

@@ -293,6 +293,17 @@ pub fn outage_in(err: &anyhow::Error) -> Option<Outage> {
         .and_then(outage_of)
 }
 
+/// Whether `err` is PostgreSQL refusing text it cannot store (a NUL character: SQLSTATE
+/// 22021, or 22P05 for a character the encoding lacks).
+pub fn is_unstorable_text(err: &anyhow::Error) -> bool {
+    err.chain()
+        .filter_map(|e| e.downcast_ref::<sqlx::Error>())
+        .any(|e| {
+            matches!(e, sqlx::Error::Database(d)
+                if matches!(d.code().as_deref(), Some("22021" | "22P05")))
+        })
+}
+
 /// `result` of a bookkeeping write (a last-seen time, a clean-up) that must not stop a read:
 /// a full disk is logged and let pass; any other error stays an error.
 pub fn unless_full<T>(result: Result<T, sqlx::Error>, what: &str) -> Result<(), sqlx::Error> {

@@ -44,7 +44,10 @@ use axum::{
 };
 use leptos::prelude::LeptosOptions;
 use leptos_axum::{generate_route_list, LeptosRoutes};
-use tower_http::{catch_panic::CatchPanicLayer, services::ServeFile, trace::TraceLayer};
+use tower_http::{
+    catch_panic::CatchPanicLayer, services::ServeFile, timeout::RequestBodyTimeoutLayer,
+    trace::TraceLayer,
+};
 use utoipa_axum::{router::UtoipaMethodRouterExt, routes};
 
 use crate::devidp::DevIdp;
@@ -85,6 +88,7 @@ fn api_router() -> Router<AppState> {
         .merge(exports::router())
         .nest("/provider", provider::router())
         .split_for_parts();
+    openapi::RouteTable::remember(&doc);
     if let Err(e) = document.set(&doc) {
         tracing::error!("the OpenAPI document could not be serialised: {e:#}");
     }
@@ -138,6 +142,11 @@ pub fn router(state: AppState) -> Router {
             move || app::shell(fallback_options.clone()),
         ))
         .layer(DefaultBodyLimit::max(state.config.max_body_bytes))
+        // A stalled upload ends: the body answers an error after this long without a byte,
+        // which the extractors turn into 408 `request_timeout`.
+        .layer(RequestBodyTimeoutLayer::new(
+            std::time::Duration::from_secs(state.config.body_idle_secs.unsigned_abs()),
+        ))
         .layer(CatchPanicLayer::custom(middleware::panic_response))
         .layer(
             TraceLayer::new_for_http().make_span_with(|req: &Request<_>| {

@@ -127,6 +127,50 @@ async fn logout_ends_the_session_on_the_server() {
 }
 
 #[tokio::test]
+async fn an_api_mutation_with_no_credential_at_all_is_answered_401_not_403() {
+    let app = app_with_user().await;
+    for (method, path) in [
+        ("POST", "/api/v1/ingest/calls"),
+        ("POST", "/api/v1/api-tokens"),
+        ("DELETE", "/api/v1/me/sessions/x"),
+    ] {
+        let req = Request::builder()
+            .method(method)
+            .uri(path)
+            .body(Body::empty())
+            .unwrap();
+        let res = app.send(req).await;
+        assert_eq!(res.status, 401, "{method} {path}: {}", res.text());
+        assert_eq!(res.json()["error"]["code"], "unauthenticated");
+    }
+}
+
+#[tokio::test]
+async fn a_method_the_api_does_not_have_is_405_before_any_csrf_refusal() {
+    let app = app_with_user().await;
+    for (method, path, status) in [
+        ("PUT", "/api/v1/auth/login", 405),
+        ("DELETE", "/api/v1/auth/password-reset", 405),
+        ("POST", "/api/v1/no-such-thing", 404),
+    ] {
+        let req = Request::builder()
+            .method(method)
+            .uri(path)
+            .header("cookie", "__Host-portal_session=x")
+            .body(Body::empty())
+            .unwrap();
+        let res = app.send(req).await;
+        assert_eq!(res.status, status, "{method} {path}: {}", res.text());
+    }
+    // A method it has is still refused without the same-origin proof.
+    let req = Request::post("/api/v1/auth/login")
+        .header("cookie", "__Host-portal_session=x")
+        .body(Body::empty())
+        .unwrap();
+    assert_eq!(app.send(req).await.status, 403);
+}
+
+#[tokio::test]
 async fn mutations_without_same_origin_proof_are_refused() {
     let app = app_with_user().await;
     let body = json!({"email": "alice@contoso.example", "password": PASSWORD}).to_string();

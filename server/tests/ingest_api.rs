@@ -137,7 +137,8 @@ async fn only_an_ingest_token_may_post_and_only_the_formats() {
         let res = post_calls(&app, t, "text/csv", body.clone()).await;
         assert_eq!(res.status, 403, "{}", res.text());
     }
-    // A signed-in admin (same origin, so past the CSRF check) is refused too.
+    // A signed-in admin (same origin, so past the CSRF check) is refused too: 401, since the
+    // one credential the operation takes, a Bearer token, is missing.
     let res = app
         .send(
             Request::post("/api/v1/ingest/calls")
@@ -148,7 +149,7 @@ async fn only_an_ingest_token_may_post_and_only_the_formats() {
                 .unwrap(),
         )
         .await;
-    assert_eq!(res.status, 403, "{}", res.text());
+    assert_eq!(res.status, 401, "{}", res.text());
     assert_eq!(res.json()["error"]["code"], "ingest_token_required");
     // Without credentials: 401.
     let res = app

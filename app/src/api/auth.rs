@@ -10,8 +10,10 @@ use crate::return_to::with_return_to;
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct LoginRequest {
     /// The sign-in address.
+    #[cfg_attr(feature = "ssr", schema(format = Email))]
     pub email: String,
     /// The password.
+    #[cfg_attr(feature = "ssr", schema(min_length = 1))]
     pub password: String,
 }
 
@@ -342,6 +344,7 @@ pub struct SetPasswordRequest {
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct PasswordResetRequest {
     /// The sign-in address.
+    #[cfg_attr(feature = "ssr", schema(format = Email))]
     pub email: String,
 }
 

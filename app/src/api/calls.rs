@@ -76,25 +76,35 @@ pub struct CallsPage {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::IntoParams), into_params(parameter_in = Query))]
 pub struct CallsQuery {
-    /// Start of the range (RFC 3339), inclusive; default `to` minus 24 hours.
+    /// Start of the range (RFC 3339), inclusive, not after `to`; default `to` minus 24 hours.
+    #[cfg_attr(feature = "ssr", param(format = DateTime))]
     pub from: Option<String>,
     /// End of the range (RFC 3339), exclusive; default now.
+    #[cfg_attr(feature = "ssr", param(format = DateTime))]
     pub to: Option<String>,
     /// `inbound` or `outbound`.
+    #[cfg_attr(feature = "ssr", param(pattern = "^(inbound|outbound)$"))]
     pub direction: Option<String>,
     /// One result.
+    #[cfg_attr(
+        feature = "ssr",
+        param(pattern = "^(answered|busy|no_answer|failed|cancelled)$")
+    )]
     pub result: Option<String>,
     /// An E.164 number that is the call's `from` or `to`.
+    #[cfg_attr(feature = "ssr", param(pattern = "^\\+[0-9]{8,15}$"))]
     pub number: Option<String>,
     /// A service id.
+    #[cfg_attr(feature = "ssr", param(min_length = 1))]
     pub service: Option<String>,
-    /// ISO 3166-1 alpha-2 of the far end.
+    /// ISO 3166-1 alpha-2 of the far end (an assigned code, either case).
+    #[cfg_attr(feature = "ssr", param(pattern = "^[A-Za-z]{2}$"))]
     pub country: Option<String>,
     /// Minimum MOS (calls without a MOS are left out).
-    #[cfg_attr(feature = "ssr", param(value_type = Option<f64>))]
+    #[cfg_attr(feature = "ssr", param(value_type = Option<f64>, minimum = 1.0, maximum = 5.0))]
     pub min_mos: Option<String>,
     /// Page size, 1–1000 (default 50).
-    #[cfg_attr(feature = "ssr", param(value_type = Option<i64>))]
+    #[cfg_attr(feature = "ssr", param(value_type = Option<i64>, minimum = 1, maximum = 1000))]
     pub limit: Option<String>,
     /// The previous page's `next_cursor`.
     pub cursor: Option<String>,

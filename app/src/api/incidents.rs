@@ -74,16 +74,25 @@ pub struct IncidentsResponse {
 #[cfg_attr(feature = "ssr", derive(utoipa::IntoParams), into_params(parameter_in = Query))]
 pub struct IncidentsQuery {
     /// `open`, `closed`, or one status (e.g. `investigating`, `scheduled`).
+    #[cfg_attr(
+        feature = "ssr",
+        param(
+            pattern = "^(open|closed|investigating|identified|monitoring|resolved|scheduled|in_progress|completed|cancelled)$"
+        )
+    )]
     pub status: Option<String>,
     /// RFC 3339: only incidents still going on at or after this instant (open-ended ones
-    /// always are).
+    /// always are); not after `to`.
+    #[cfg_attr(feature = "ssr", param(format = DateTime))]
     pub from: Option<String>,
     /// RFC 3339: only incidents that start before this instant.
+    #[cfg_attr(feature = "ssr", param(format = DateTime))]
     pub to: Option<String>,
     /// `incident` or `maintenance`.
+    #[cfg_attr(feature = "ssr", param(pattern = "^(incident|maintenance)$"))]
     pub kind: Option<String>,
     /// How many, 1–200 (default 50).
-    #[cfg_attr(feature = "ssr", param(value_type = Option<i64>))]
+    #[cfg_attr(feature = "ssr", param(value_type = Option<i64>, minimum = 1, maximum = 200))]
     pub limit: Option<String>,
 }
 

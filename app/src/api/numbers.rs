@@ -58,20 +58,58 @@ pub struct EmergencyAddressesResponse {
 #[serde(deny_unknown_fields)]
 pub struct EmergencyAddressRequest {
     /// The customer's name for it; when empty, made from the street, house number and city.
+    /// Every text field: at most 200 characters, no control characters.
     #[serde(default)]
+    #[cfg_attr(
+        feature = "ssr",
+        schema(max_length = 200, pattern = "^[^\\u0000-\\u001f\\u007f-\\u009f]*$")
+    )]
     pub label: String,
     /// Required.
+    #[cfg_attr(
+        feature = "ssr",
+        schema(
+            max_length = 200,
+            pattern = "^[^\\u0000-\\u001f\\u007f-\\u009f]*[^\\s\\u0000-\\u001f\\u007f-\\u009f][^\\u0000-\\u001f\\u007f-\\u009f]*$"
+        )
+    )]
     pub street: String,
     /// Required.
+    #[cfg_attr(
+        feature = "ssr",
+        schema(
+            max_length = 200,
+            pattern = "^[^\\u0000-\\u001f\\u007f-\\u009f]*[^\\s\\u0000-\\u001f\\u007f-\\u009f][^\\u0000-\\u001f\\u007f-\\u009f]*$"
+        )
+    )]
     pub house_number: String,
     /// Required.
+    #[cfg_attr(
+        feature = "ssr",
+        schema(
+            max_length = 200,
+            pattern = "^[^\\u0000-\\u001f\\u007f-\\u009f]*[^\\s\\u0000-\\u001f\\u007f-\\u009f][^\\u0000-\\u001f\\u007f-\\u009f]*$"
+        )
+    )]
     pub postal_code: String,
     /// Required.
+    #[cfg_attr(
+        feature = "ssr",
+        schema(
+            max_length = 200,
+            pattern = "^[^\\u0000-\\u001f\\u007f-\\u009f]*[^\\s\\u0000-\\u001f\\u007f-\\u009f][^\\u0000-\\u001f\\u007f-\\u009f]*$"
+        )
+    )]
     pub city: String,
     /// Optional.
     #[serde(default)]
+    #[cfg_attr(
+        feature = "ssr",
+        schema(max_length = 200, pattern = "^[^\\u0000-\\u001f\\u007f-\\u009f]*$")
+    )]
     pub region: String,
     /// Required: an assigned ISO 3166-1 alpha-2 code (either case).
+    #[cfg_attr(feature = "ssr", schema(pattern = "^\\s*[A-Za-z]{2}\\s*$"))]
     pub country: String,
 }
 
@@ -133,6 +171,7 @@ pub struct NumberPatch {
         deserialize_with = "present",
         skip_serializing_if = "Option::is_none"
     )]
+    #[cfg_attr(feature = "ssr", schema(value_type = Option<String>, format = "uuid"))]
     pub service_id: Option<Option<String>>,
     /// One of the organisation's emergency addresses.
     #[serde(
@@ -140,6 +179,7 @@ pub struct NumberPatch {
         deserialize_with = "present",
         skip_serializing_if = "Option::is_none"
     )]
+    #[cfg_attr(feature = "ssr", schema(value_type = Option<String>, format = "uuid"))]
     pub emergency_address_id: Option<Option<String>>,
 }
 

@@ -75,15 +75,30 @@ pub struct PortOrderDetail {
 pub struct CreatePortOrderRequest {
     /// 1–100 numbers in E.164 (`+` and 8–15 digits), each once, none held on our network
     /// (except released) or in another open order.
+    #[cfg_attr(feature = "ssr", schema(min_items = 1, max_items = 100))]
     pub numbers: Vec<String>,
-    /// Required: the carrier the numbers leave.
+    /// Required: the carrier the numbers leave (at most 200 characters, no control
+    /// characters).
+    #[cfg_attr(
+        feature = "ssr",
+        schema(
+            max_length = 200,
+            pattern = "^[^\\u0000-\\u001f\\u007f-\\u009f]*[^\\s\\u0000-\\u001f\\u007f-\\u009f][^\\u0000-\\u001f\\u007f-\\u009f]*$"
+        )
+    )]
     pub losing_carrier: String,
-    /// The date asked for (`YYYY-MM-DD`), today or later (UTC).
+    /// The date asked for (`YYYY-MM-DD`), today or later (UTC), at most 365 days ahead.
+    #[cfg_attr(feature = "ssr", schema(format = Date))]
     pub requested_for: String,
     /// ISO 3166-1 alpha-2 country of the numbers (an order ports numbers of one country).
+    #[cfg_attr(feature = "ssr", schema(pattern = "^\\s*[A-Za-z]{2}\\s*$"))]
     pub country: String,
     /// `geographic` (default), `national`, `toll_free` or `mobile`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "ssr",
+        schema(pattern = "^(geographic|national|toll_free|mobile)$")
+    )]
     pub number_type: Option<String>,
     /// One of the organisation's services to route the numbers over once ported.
     #[serde(default, skip_serializing_if = "Option::is_none")]

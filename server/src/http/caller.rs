@@ -20,7 +20,7 @@ use std::sync::Arc;
 
 use axum::{
     extract::{FromRequestParts, OriginalUri},
-    http::{request::Parts, Method},
+    http::{request::Parts, Method, StatusCode},
 };
 
 use app::api::tokens::TokenScope;
@@ -148,15 +148,19 @@ impl Caller {
         self.require(Role::Admin)
     }
 
-    /// Posting call records: an `ingest` token only (403 `ingest_token_required`).
+    /// Posting call records: an `ingest` token only, `ingest_token_required` otherwise: 401
+    /// for a session (the operation's one credential, a Bearer token, is missing), 403 for a
+    /// token of another scope.
     pub fn require_ingest(&self) -> Result<(), ApiError> {
-        if self.token_scope() == Some(TokenScope::Ingest) {
-            Ok(())
-        } else {
-            Err(ApiError::forbidden(
+        let message = "Call records are sent by machines with an API token of scope ingest.";
+        match self.token_scope() {
+            Some(TokenScope::Ingest) => Ok(()),
+            Some(_) => Err(ApiError::forbidden("ingest_token_required", message)),
+            None => Err(ApiError::new(
+                StatusCode::UNAUTHORIZED,
                 "ingest_token_required",
-                "Call records are sent by machines with an API token of scope ingest.",
-            ))
+                message,
+            )),
         }
     }
 
@@ -193,6 +197,9 @@ async fn check_own_org(state: &AppState, slug: Option<&str>, org_id: &str) -> Re
     let Some(slug) = slug else {
         return Ok(());
     };
+    if crate::accounts::validate_slug(slug).is_err() {
+        return Err(no_such_org());
+    }
     match db::orgs::find_by_slug(state.db.pool(), slug).await? {
         Some(org) if org.id == org_id => Ok(()),
         _ => Err(no_such_org()),
@@ -269,6 +276,9 @@ impl FromRequestParts<AppState> for Caller {
                             "Carrier staff choose the customer to act for: add ?org=SLUG.",
                         )
                     })?;
+                    if crate::accounts::validate_slug(&slug).is_err() {
+                        return Err(no_such_org());
+                    }
                     let org = db::orgs::find_by_slug(state.db.pool(), &slug)
                         .await?
                         .ok_or_else(no_such_org)?;

@@ -5,8 +5,12 @@
 //! an attacker's account) must come from the portal's own pages: `Origin` equal to the public
 //! origin, or `Sec-Fetch-Site: same-origin`. A script using an API token
 //! (`Authorization: Bearer`, no cookie) is exempt: browsers never attach that header on their
-//! own. Only the development identity provider's endpoints are left out: the portal's own
-//! server calls its token endpoint, without an `Origin`.
+//! own. Neither is a request with no credential at all (no cookie, no `Authorization`) to an API
+//! route that needs one: it gets the API's 401; nor a method or path the API has no route for
+//! (the OpenAPI document's table, which a test keeps equal to the router's): it gets the
+//! router's 405 or 404. Only the development identity provider's
+//! endpoints are left out: the portal's own server calls its token endpoint, without an
+//! `Origin`.
 
 use axum::{
     extract::Request,
@@ -41,12 +45,27 @@ pub fn refusal(state: &AppState, req: &Request) -> Option<Response> {
         return None;
     }
     let headers = req.headers();
-    let bearer_only = headers.get(header::COOKIE).is_none()
+    let no_cookie = headers.get(header::COOKIE).is_none();
+    let bearer_only = no_cookie
         && headers
             .get(header::AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
             .is_some_and(|v| v.starts_with("Bearer "));
-    (!bearer_only && !same_origin(headers, &state.public_origin)).then(|| {
+    // A request that carries no credential at all to an API route that needs one has nothing
+    // a forged request could borrow: let it through to be answered 401 `unauthenticated`, as
+    // the API's clients expect. Signing in, resets and invitations (`/api/v1/auth/…`) and
+    // the pages stay guarded, since a forged sign-in needs no credential to do harm.
+    let uncredentialed_api = no_cookie
+        && !headers.contains_key(header::AUTHORIZATION)
+        && needs_credentials(req.uri().path());
+    // A method or path the API does not have is the router's to answer (405 or 404).
+    let unrouted_api = req
+        .uri()
+        .path()
+        .strip_prefix("/api/v1")
+        .is_some_and(|rest| !super::openapi::routes(req.method(), rest));
+    let exempt = bearer_only || uncredentialed_api || unrouted_api;
+    (!exempt && !same_origin(headers, &state.public_origin)).then(|| {
         ApiError::new(
             StatusCode::FORBIDDEN,
             "csrf",
@@ -56,10 +75,26 @@ pub fn refusal(state: &AppState, req: &Request) -> Option<Response> {
     })
 }
 
+/// Whether `path` is an API route that answers only to a session or an API token.
+fn needs_credentials(path: &str) -> bool {
+    path.strip_prefix("/api/v1/")
+        .is_some_and(|rest| !rest.starts_with("auth/") && rest != "auth")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use axum::http::{HeaderMap, HeaderValue};
+
+    #[test]
+    fn only_api_routes_outside_sign_in_need_credentials() {
+        assert!(needs_credentials("/api/v1/ingest/calls"));
+        assert!(needs_credentials("/api/v1/users/invitations"));
+        assert!(!needs_credentials("/api/v1/auth/login"));
+        assert!(!needs_credentials("/api/v1/auth/invitations/x/accept"));
+        assert!(!needs_credentials("/auth/microsoft/callback"));
+        assert!(!needs_credentials("/login"));
+    }
 
     #[test]
     fn only_mutations_of_the_api_the_flows_and_the_pages_are_guarded() {

@@ -87,6 +87,13 @@ impl ApiError {
         let err = err.into();
         let answer = match crate::db::outage_in(&err) {
             Some(outage) => Self::outage(outage),
+            // A NUL character that got past the checks reached PostgreSQL, whose text cannot
+            // hold one: the request's fault, not the server's.
+            None if crate::db::is_unstorable_text(&err) => Self::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid_text",
+                "The request contains a NUL character (\\u0000 or %00), which the portal cannot store.",
+            ),
             None => Self::new(
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "internal",
@@ -299,16 +306,43 @@ fn json_rejection(rejection: JsonRejection) -> ApiError {
                 )
             ),
         ),
-        other if other.status() == StatusCode::PAYLOAD_TOO_LARGE => ApiError::new(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "payload_too_large",
-            "The request body is larger than the portal accepts.",
-        ),
+        other if is_body_timeout(&other) => request_timeout(),
+        other if other.status() == StatusCode::PAYLOAD_TOO_LARGE => payload_too_large(),
         other => ApiError::bad_request(
             "unreadable_body",
             format!("The request body could not be read: {}", other.body_text()),
         ),
     }
+}
+
+/// 413 `payload_too_large`: over `PORTAL_MAX_BODY_BYTES`.
+pub fn payload_too_large() -> ApiError {
+    ApiError::new(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "payload_too_large",
+        "The request body is larger than the portal accepts.",
+    )
+}
+
+/// Whether reading the body failed because the client stopped sending it.
+pub fn is_body_timeout(err: &(dyn std::error::Error + 'static)) -> bool {
+    let mut cause = Some(err);
+    while let Some(e) = cause {
+        if e.is::<tower_http::timeout::TimeoutError>() {
+            return true;
+        }
+        cause = e.source();
+    }
+    false
+}
+
+/// 408 `request_timeout`: the body stopped arriving (`PORTAL_BODY_IDLE_SECS`).
+pub fn request_timeout() -> ApiError {
+    ApiError::new(
+        StatusCode::REQUEST_TIMEOUT,
+        "request_timeout",
+        "The request body stopped arriving before it was complete. Send the request again.",
+    )
 }
 
 /// Query-string parameters whose rejection follows the error policy: 422 `invalid_query`.
@@ -326,6 +360,18 @@ where
         parts: &mut axum::http::request::Parts,
         state: &S,
     ) -> Result<Self, Self::Rejection> {
+        // PostgreSQL's text cannot hold NUL, and no parameter of this API means one.
+        if let Some(query) = parts.uri.query() {
+            if let Some((name, _)) = url::form_urlencoded::parse(query.as_bytes())
+                .find(|(k, v)| k.contains('\0') || v.contains('\0'))
+            {
+                let name = name.replace('\0', "");
+                return Err(ApiError::invalid_field(
+                    &name,
+                    format!("{name} contains a NUL character (%00), which no parameter may."),
+                ));
+            }
+        }
         match axum::extract::Query::<T>::from_request_parts(parts, state).await {
             Ok(axum::extract::Query(value)) => Ok(ApiQuery(value)),
             Err(rejection) => Err(ApiError::new(

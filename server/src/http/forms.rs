@@ -51,7 +51,8 @@ pub fn router() -> Router<AppState> {
 }
 
 /// A page form's fields, from an `application/x-www-form-urlencoded` body; any other body is
-/// refused (415) before the handler runs: no browser sends one from these pages.
+/// refused (415) before the handler runs: no browser sends one from these pages. A body that
+/// stops arriving gets 408.
 struct PageForm<T>(T);
 
 impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for PageForm<T> {
@@ -60,6 +61,9 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for PageForm<T> {
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
         match Form::<T>::from_request(req, state).await {
             Ok(Form(fields)) => Ok(PageForm(fields)),
+            Err(e) if super::error::is_body_timeout(&e) => {
+                Err(super::error::request_timeout().into_response())
+            }
             Err(_) => Err(ApiError::new(
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,
                 "unsupported_media_type",

@@ -1,5 +1,6 @@
 //! `POST /api/v1/ingest/calls`: call records (CDRs) sent by a machine with an API token of
-//! scope `ingest` (403 `ingest_token_required` for anyone else, a signed-in user included).
+//! scope `ingest` (`ingest_token_required` for anyone else: 401 for a signed-in user, who has
+//! no Bearer token, 403 for a token of another scope).
 //! The records are stored in the token's organisation.
 //!
 //! The body is the DESIGN exchange format: `Content-Type: text/csv` (with the contract's
@@ -114,8 +115,9 @@ fn ingest_error(e: IngestError) -> ApiError {
     responses(
         (status = 200, description = "The rows were read: counts of stored, duplicate and refused rows, with the first 100 refusals", body = IngestResponse),
         (status = 400, description = "`unreadable_input`: the body could not be read to the end", body = ErrorBody),
-        (status = 401, description = "`unauthenticated`: no valid session or API token; `invalid_token` or `token_expired`: the Bearer token is unknown, revoked or expired; `mfa_required`: a sign-in waits for its code", body = ErrorBody),
-        (status = 403, description = "`ingest_token_required`: only an API token of scope `ingest` posts call records", body = ErrorBody),
+        (status = 408, description = "`request_timeout`: the body stopped arriving (`PORTAL_BODY_IDLE_SECS` without a byte); the message says how many rows were stored in whole batches", body = ErrorBody),
+        (status = 401, description = "`unauthenticated`: no valid session or API token; `invalid_token` or `token_expired`: the Bearer token is unknown, revoked or expired; `mfa_required`: a sign-in waits for its code; `ingest_token_required`: a session, not an API token", body = ErrorBody),
+        (status = 403, description = "`ingest_token_required`: an API token of another scope (only scope `ingest` posts call records)", body = ErrorBody),
         (status = 413, description = "`payload_too_large`: the body is over 64 MiB (the message says how many batches were stored)", body = ErrorBody),
         (status = 415, description = "`unsupported_media_type`: send `text/csv` or `application/x-ndjson`", body = ErrorBody),
         (status = 422, description = "`invalid_header`: the CSV header line is wrong or missing (nothing is stored)", body = ErrorBody),
@@ -149,10 +151,16 @@ async fn ingest_calls(
     // parser sees as an unreadable input, and `over_limit` says why.
     let over_limit = Arc::new(AtomicBool::new(false));
     let flag = over_limit.clone();
+    // Likewise when the client stops sending (`PORTAL_BODY_IDLE_SECS`).
+    let stalled = Arc::new(AtomicBool::new(false));
+    let stalled_flag = stalled.clone();
     let body = Limited::new(request.into_body(), INGEST_MAX_BODY_BYTES);
     let stream = Body::new(body).into_data_stream().map_err(move |e| {
         if is_length_limit(&e) {
             flag.store(true, Ordering::Relaxed);
+        }
+        if super::error::is_body_timeout(&e) {
+            stalled_flag.store(true, Ordering::Relaxed);
         }
         std::io::Error::other(e)
     });
@@ -180,6 +188,17 @@ async fn ingest_calls(
     let report = match report {
         Err(IngestError::Input(InputError::Read(_))) if over_limit.load(Ordering::Relaxed) => {
             return Err(too_large(Some(stored_so_far)))
+        }
+        Err(IngestError::Input(InputError::Read(_))) if stalled.load(Ordering::Relaxed) => {
+            return Err(ApiError::new(
+                StatusCode::REQUEST_TIMEOUT,
+                "request_timeout",
+                format!(
+                    "The request body stopped arriving before it was complete. {stored_so_far} \
+                     rows were stored, in whole batches; send the same file again (those rows \
+                     then count as duplicates)."
+                ),
+            ))
         }
         other => other.map_err(ingest_error)?,
     };

@@ -65,6 +65,9 @@ pub async fn edge(State(state): State<AppState>, mut req: Request, next: Next) -
         .insert(REQUEST_ID_HEADER, id_header.clone());
     let mut response = REQUEST_ID
         .scope(id, async {
+            if let Some(refusal) = declared_too_large(&state, &req) {
+                return refusal;
+            }
             if let Some(refusal) = super::csrf::refusal(&state, &req) {
                 return refusal;
             }
@@ -85,6 +88,26 @@ pub async fn edge(State(state): State<AppState>, mut req: Request, next: Next) -
     counter.increment(1);
     histogram.record(started.elapsed().as_secs_f64());
     response
+}
+
+/// 413 at once for a body whose `Content-Length` is over `PORTAL_MAX_BODY_BYTES`, before a
+/// byte of it is read (the extractors would read up to the limit first, or wait for a body
+/// that never comes). Call records have their own, larger limit (`ingest.rs`).
+fn declared_too_large(state: &AppState, req: &Request) -> Option<Response> {
+    let declared = req
+        .headers()
+        .get(axum::http::header::CONTENT_LENGTH)?
+        .to_str()
+        .ok()?
+        .parse::<u64>()
+        .ok()?;
+    let limit = u64::try_from(state.config.max_body_bytes).unwrap_or(u64::MAX);
+    if declared <= limit || req.uri().path().starts_with("/api/v1/ingest/") {
+        return None;
+    }
+    Some(axum::response::IntoResponse::into_response(
+        super::error::payload_too_large(),
+    ))
 }
 
 /// Gives every request an id (keeping a well-formed one from a proxy), makes it available to

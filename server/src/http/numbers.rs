@@ -109,7 +109,8 @@ pub(super) struct ListQuery {
     /// Only numbers that need an emergency address and have none.
     #[serde(default)]
     missing_emergency_address: bool,
-    /// Page size.
+    /// Page size, 1–500 (default 50).
+    #[param(minimum = 1, maximum = 500)]
     limit: Option<u32>,
     /// The previous page's `next_cursor`.
     cursor: Option<String>,
@@ -133,8 +134,22 @@ fn decode_cursor(cursor: &str) -> ApiResult<String> {
         })
 }
 
-/// The validated filters of `GET /api/v1/numbers` (the CSV export applies them too).
+/// The page size asked for, 1–[`MAX_LIMIT`] ([`DEFAULT_LIMIT`] when not given).
+fn page_limit(query: &ListQuery) -> ApiResult<u32> {
+    let limit = query.limit.unwrap_or(DEFAULT_LIMIT);
+    if !(1..=MAX_LIMIT).contains(&limit) {
+        return Err(ApiError::invalid_field(
+            "limit",
+            format!("limit must be between 1 and {MAX_LIMIT}."),
+        ));
+    }
+    Ok(limit)
+}
+
+/// The validated filters of `GET /api/v1/numbers` (the CSV export applies them too, and
+/// refuses a `limit` outside the documented range although it exports every match).
 pub(super) fn filters(query: &ListQuery) -> ApiResult<NumberFilter> {
+    page_limit(query)?;
     let text = query
         .q
         .as_deref()
@@ -199,13 +214,7 @@ async fn list(
     ApiQuery(query): ApiQuery<ListQuery>,
 ) -> ApiResult<ApiJson<NumbersResponse>> {
     caller.require(Role::Viewer)?;
-    let limit = query.limit.unwrap_or(DEFAULT_LIMIT);
-    if !(1..=MAX_LIMIT).contains(&limit) {
-        return Err(ApiError::invalid_field(
-            "limit",
-            format!("limit must be between 1 and {MAX_LIMIT}."),
-        ));
-    }
+    let limit = page_limit(&query)?;
     let filter = filters(&query)?;
     // One more than the page, to know whether there is a next one.
     let mut numbers: Vec<NumberInfo> = db::numbers::list(

@@ -128,6 +128,63 @@ impl Document {
     }
 }
 
+/// The API's routes as the document lists them: each path template (relative to `/api/v1`,
+/// split at `/`, `{name}` standing for any one segment) with its methods. The CSRF rule asks
+/// it, so that a mutation the API has no route for gets the router's 404 or 405 rather than a
+/// CSRF refusal.
+#[derive(Debug, Default)]
+pub struct RouteTable(Vec<(Vec<String>, Vec<axum::http::Method>)>);
+
+static ROUTES: OnceLock<RouteTable> = OnceLock::new();
+
+impl RouteTable {
+    fn of(doc: &OpenApi) -> Self {
+        use axum::http::Method;
+        let routes = doc
+            .paths
+            .paths
+            .iter()
+            .map(|(path, item)| {
+                let segments = path.trim_start_matches('/').split('/').map(String::from);
+                let methods = [
+                    (item.get.is_some(), Method::GET),
+                    (item.post.is_some(), Method::POST),
+                    (item.put.is_some(), Method::PUT),
+                    (item.patch.is_some(), Method::PATCH),
+                    (item.delete.is_some(), Method::DELETE),
+                ]
+                .into_iter()
+                .filter_map(|(has, m)| has.then_some(m))
+                .collect();
+                (segments.collect(), methods)
+            })
+            .collect();
+        RouteTable(routes)
+    }
+
+    /// Keeps the table of `doc` for [`routes`] (the first router built at start sets it).
+    pub fn remember(doc: &OpenApi) {
+        let _ = ROUTES.set(Self::of(doc));
+    }
+
+    fn has(&self, method: &axum::http::Method, path: &str) -> bool {
+        let wanted: Vec<&str> = path.trim_start_matches('/').split('/').collect();
+        self.0.iter().any(|(segments, methods)| {
+            methods.contains(method)
+                && segments.len() == wanted.len()
+                && segments.iter().zip(&wanted).all(|(s, w)| {
+                    (s.starts_with('{') && s.ends_with('}') && !w.is_empty()) || s == w
+                })
+        })
+    }
+}
+
+/// Whether the API has a route for `method` on `path` (relative to `/api/v1`); true until
+/// the table is built.
+pub fn routes(method: &axum::http::Method, path: &str) -> bool {
+    ROUTES.get().is_none_or(|table| table.has(method, path))
+}
+
 /// `GET /api/v1/openapi.json`: this document. Public: it describes the API's shape and
 /// says nothing about any organisation, so a script may fetch it before it has a token.
 #[utoipa::path(

@@ -76,13 +76,15 @@ fn in_use_message(n: i64) -> String {
 }
 
 /// One trimmed text field; `required` refuses an empty one.
+/// The length limit counts the value as sent, spaces around it included (as the API's
+/// document says, `maxLength`).
 fn text(field: &'static str, value: &str, required: bool) -> Result<String, AddressError> {
+    if value.chars().count() > MAX_FIELD_CHARS {
+        return Err(AddressError::TooLong(field));
+    }
     let value = value.trim();
     if required && value.is_empty() {
         return Err(AddressError::Missing(field));
-    }
-    if value.chars().count() > MAX_FIELD_CHARS {
-        return Err(AddressError::TooLong(field));
     }
     if value.chars().any(char::is_control) {
         return Err(AddressError::ControlCharacters(field));

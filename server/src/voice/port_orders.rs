@@ -190,7 +190,8 @@ fn validate(req: &PortOrderRequest<'_>, today: i64) -> Result<NewOrder, PortOrde
     if carrier.is_empty() {
         return Err(PortOrderError::NoCarrier);
     }
-    if carrier.chars().count() > MAX_CARRIER_CHARS {
+    // As sent, spaces included: the API's document says `maxLength`.
+    if req.losing_carrier.chars().count() > MAX_CARRIER_CHARS {
         return Err(PortOrderError::CarrierTooLong);
     }
     if carrier.chars().any(char::is_control) {
