@@ -33,8 +33,6 @@ pub mod sso;
 pub mod status;
 pub mod users;
 
-use std::net::SocketAddr;
-
 use axum::{
     extract::{DefaultBodyLimit, FromRef},
     http::Request,
@@ -179,15 +177,75 @@ pub async fn serve(state: AppState) -> anyhow::Result<()> {
         .await
         .map_err(|e| anyhow::anyhow!("cannot listen on {addr}: {e} (is another portal already running? set LEPTOS_SITE_ADDR to use another port)"))?;
     tracing::info!("portal listening on http://{addr}");
-    axum::serve(
-        listener,
-        app.into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown_signal())
-    .await?;
+    serve_on(listener, app, HEADER_READ_TIMEOUT, shutdown_signal()).await;
     tracing::info!("in-flight requests finished; closing the database pool");
     db.close().await;
     Ok(())
+}
+
+/// How long a client has to send a request's head (the request line and headers) once it
+/// starts one; then the connection is closed. Without it a client that sends half a head
+/// (slowloris) holds its connection for ever.
+pub const HEADER_READ_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// Serves `app` on `listener` (HTTP/1.1 and HTTP/2, with upgrades) until `shutdown`
+/// completes, then stops accepting and waits for the open connections' requests to finish.
+/// A connection that takes longer than `header_timeout` to send a request head is closed.
+/// This is `axum::serve` written out, for one reason: hyper's header read timeout needs a
+/// timer, which `axum::serve` does not give it.
+pub async fn serve_on(
+    listener: tokio::net::TcpListener,
+    app: Router,
+    header_timeout: std::time::Duration,
+    shutdown: impl std::future::Future<Output = ()>,
+) {
+    use hyper_util::{
+        rt::{TokioExecutor, TokioIo, TokioTimer},
+        server::{conn::auto::Builder, graceful::GracefulShutdown},
+        service::TowerToHyperService,
+    };
+    use tower::ServiceExt;
+
+    let mut builder = Builder::new(TokioExecutor::new());
+    builder
+        .http1()
+        .timer(TokioTimer::new())
+        .header_read_timeout(header_timeout);
+    let graceful = GracefulShutdown::new();
+    let mut shutdown = std::pin::pin!(shutdown);
+    loop {
+        let (stream, remote) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(accepted) => accepted,
+                Err(e) => {
+                    // Out of file descriptors and the like: pause rather than spin.
+                    tracing::warn!("accepting a connection failed: {e}");
+                    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            () = &mut shutdown => break,
+        };
+        let _ = stream.set_nodelay(true);
+        let service = app
+            .clone()
+            .map_request(move |mut req: Request<hyper::body::Incoming>| {
+                req.extensions_mut()
+                    .insert(axum::extract::ConnectInfo(remote));
+                req
+            });
+        let connection = builder
+            .serve_connection_with_upgrades(TokioIo::new(stream), TowerToHyperService::new(service))
+            .into_owned();
+        let connection = graceful.watch(connection);
+        tokio::spawn(async move {
+            if let Err(e) = connection.await {
+                tracing::debug!("connection from {remote} ended: {e}");
+            }
+        });
+    }
+    drop(listener);
+    graceful.shutdown().await;
 }
 
 async fn shutdown_signal() {

@@ -19,16 +19,57 @@ use tokio::{
 
 use support::{api::api_token, voice::customer, TestApp, ORIGIN};
 
-/// Serves `app`'s router on a free port, as `portal serve` does; returns the address.
+/// Serves `app`'s router on a free port with `portal serve`'s accept loop (a 1 s header read
+/// timeout instead of 10 s); returns the address.
 async fn listen(app: &TestApp) -> SocketAddr {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
-    let service = app
-        .router
-        .clone()
-        .into_make_service_with_connect_info::<SocketAddr>();
-    tokio::spawn(async move { axum::serve(listener, service).await });
+    let router = app.router.clone();
+    tokio::spawn(portal::http::serve_on(
+        listener,
+        router,
+        Duration::from_secs(1),
+        std::future::pending(),
+    ));
     addr
+}
+
+#[tokio::test]
+async fn a_request_head_that_stops_arriving_is_cut_off() {
+    let app = TestApp::new().await;
+    let addr = listen(&app).await;
+    let mut stream = TcpStream::connect(addr).await.unwrap();
+    stream
+        .write_all(b"GET /login HTTP/1.1\r\nHost: localhost\r\nX-Slow: ")
+        .await
+        .unwrap();
+    let started = Instant::now();
+    let mut buf = [0u8; 1024];
+    // hyper closes the connection (after a 408 where it can); before, nothing ever came.
+    let closed = tokio::time::timeout(Duration::from_secs(10), async {
+        loop {
+            match stream.read(&mut buf).await {
+                Ok(0) | Err(_) => break,
+                Ok(_) => {}
+            }
+        }
+    })
+    .await;
+    assert!(
+        closed.is_ok(),
+        "the half-sent head kept its connection for 10 s"
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        started.elapsed()
+    );
+    // A complete request on a new connection is served as usual.
+    let head = "GET /healthz HTTP/1.1\r\nHost: localhost\r\n\r\n";
+    assert_eq!(
+        raw(addr, head, b"", Duration::from_secs(5)).await.0,
+        Some(200)
+    );
 }
 
 /// Sends `head` and `body` (raw bytes, nothing more), then reads until the server has said
