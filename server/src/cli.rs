@@ -196,7 +196,15 @@ async fn administer(
                 max_call_secs,
                 ..ImportOptions::default()
             };
-            import_calls(database_url, &file, &org, &options).await
+            // SIGTERM or Ctrl-C: the import ends after the batch it is storing.
+            let stop = options.stop.clone();
+            let watcher = tokio::spawn(async move {
+                crate::signals::stop_requested().await;
+                stop.cancel();
+            });
+            let result = import_calls(database_url, &file, &org, &options).await;
+            watcher.abort();
+            result
         }
     }
 }
@@ -263,6 +271,19 @@ async fn import_calls(
         report.refused,
         started.elapsed().as_secs_f64()
     );
+    if report.interrupted {
+        anyhow::bail!(
+            "stopped by a signal before the end of {}: {} rows were stored, in whole batches{}; \
+             run the same command again to import the rest (the stored rows count as duplicates)",
+            path.display(),
+            report.stored,
+            if options.strict {
+                " (--strict: none, rolled back)"
+            } else {
+                ""
+            }
+        );
+    }
     if report.rolled_back {
         anyhow::bail!(
             "--strict: {} invalid rows, so nothing from {} was stored",

@@ -172,12 +172,18 @@ pub fn router(state: AppState) -> Router {
 pub async fn serve(state: AppState) -> anyhow::Result<()> {
     let addr = state.config.site_addr;
     let db = state.db.clone();
+    let stopping = state.shutdown.clone();
     let app = router(state);
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .map_err(|e| anyhow::anyhow!("cannot listen on {addr}: {e} (is another portal already running? set LEPTOS_SITE_ADDR to use another port)"))?;
     tracing::info!("portal listening on http://{addr}");
-    serve_on(listener, app, HEADER_READ_TIMEOUT, shutdown_signal()).await;
+    let signal = async move {
+        crate::signals::stop_requested().await;
+        // Uploads in progress stop after their current batch (and answer 503).
+        stopping.cancel();
+    };
+    serve_on(listener, app, HEADER_READ_TIMEOUT, signal).await;
     tracing::info!("in-flight requests finished; closing the database pool");
     db.close().await;
     Ok(())
@@ -245,28 +251,17 @@ pub async fn serve_on(
         });
     }
     drop(listener);
-    graceful.shutdown().await;
-}
-
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        if tokio::signal::ctrl_c().await.is_err() {
-            std::future::pending::<()>().await;
-        }
-    };
-    #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => tracing::info!("SIGINT received; shutting down"),
-        () = terminate => tracing::info!("SIGTERM received; shutting down"),
+    if tokio::time::timeout(DRAIN_TIMEOUT, graceful.shutdown())
+        .await
+        .is_err()
+    {
+        tracing::warn!(
+            "requests still running {} s after the stop signal were cut off",
+            DRAIN_TIMEOUT.as_secs()
+        );
     }
 }
+
+/// How long a stopping server waits for in-flight requests before it exits anyway (below the
+/// 30 s most process managers wait after SIGTERM before they kill).
+pub const DRAIN_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(25);

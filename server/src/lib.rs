@@ -14,6 +14,7 @@ pub mod faults;
 pub mod housekeeping;
 pub mod http;
 pub mod mail;
+pub mod signals;
 pub mod site;
 pub mod sso;
 pub mod state;

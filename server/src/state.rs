@@ -69,6 +69,9 @@ pub struct AppStateInner {
     pub dev_idp: Option<DevIdp>,
     /// Test hooks (all off unless a test sets them).
     pub faults: crate::faults::Faults,
+    /// Cancelled when the server is asked to stop: long requests (call-record uploads) end
+    /// after their current batch instead of holding the drain.
+    pub shutdown: tokio_util::sync::CancellationToken,
 }
 
 impl AppState {
@@ -132,6 +135,7 @@ impl AppState {
             mailer,
             sessions: Arc::new(SessionCache::default()),
             faults: crate::faults::Faults::default(),
+            shutdown: tokio_util::sync::CancellationToken::new(),
         }))
     }
 }

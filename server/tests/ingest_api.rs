@@ -454,3 +454,22 @@ async fn the_longest_call_is_configurable() {
     assert_eq!(counts(&res), (1, 0, 1), "{}", res.text());
     assert_eq!(res.json()["errors"][0]["field"], "end");
 }
+
+#[tokio::test]
+async fn an_upload_while_the_server_stops_answers_503_and_stores_whole_batches_only() {
+    let app = TestApp::new().await;
+    let admin = customer(&app, "contoso", &[("Trunk A", 30)]).await.cookie;
+    let ingest = api_token(&app, &admin, "ingest").await;
+    let body = cdr_csv(&[row("s1", "Trunk A", 9), row("s2", "Trunk A", 10)]);
+    // SIGTERM has arrived (serve cancels this token): the upload stops before its batch.
+    app.state.shutdown.cancel();
+    let res = post_calls(&app, &ingest, "text/csv", body.clone()).await;
+    assert_eq!(res.status, 503, "{}", res.text());
+    assert_eq!(res.json()["error"]["code"], "shutting_down");
+    assert_eq!(res.header("retry-after"), Some("5"));
+    assert!(res.json()["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("0 rows were stored"));
+    assert_eq!(calls_stored(&app).await, 0);
+}

@@ -115,6 +115,7 @@ fn ingest_error(e: IngestError) -> ApiError {
     responses(
         (status = 200, description = "The rows were read: counts of stored, duplicate and refused rows, with the first 100 refusals", body = IngestResponse),
         (status = 400, description = "`unreadable_input`: the body could not be read to the end", body = ErrorBody),
+        (status = 503, description = "`shutting_down`: the server is stopping (SIGTERM); the message says how many rows were stored in whole batches; send the same file again after `Retry-After`; `database_unreachable`: the database does not answer", body = ErrorBody),
         (status = 408, description = "`request_timeout`: the body stopped arriving (`PORTAL_BODY_IDLE_SECS` without a byte); the message says how many rows were stored in whole batches", body = ErrorBody),
         (status = 401, description = "`unauthenticated`: no valid session or API token; `invalid_token` or `token_expired`: the Bearer token is unknown, revoked or expired; `mfa_required`: a sign-in waits for its code; `ingest_token_required`: a session, not an API token", body = ErrorBody),
         (status = 403, description = "`ingest_token_required`: an API token of another scope (only scope `ingest` posts call records)", body = ErrorBody),
@@ -180,6 +181,7 @@ async fn ingest_calls(
         &ImportOptions {
             max_call_secs: state.config.max_call_secs,
             now_ms: Some(state.clock.now_ms()),
+            stop: state.shutdown.child_token(),
             ..ImportOptions::default()
         },
         |report, _| stored_so_far = report.stored,
@@ -202,6 +204,18 @@ async fn ingest_calls(
         }
         other => other.map_err(ingest_error)?,
     };
+    if report.interrupted {
+        return Err(ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "shutting_down",
+            format!(
+                "The portal is restarting. {} rows were stored, in whole batches; send the \
+                 same file again in a few seconds (those rows then count as duplicates).",
+                report.stored
+            ),
+        )
+        .with_retry_after(5));
+    }
     Ok(ApiJson(IngestResponse {
         stored: report.stored,
         duplicates: report.duplicates,

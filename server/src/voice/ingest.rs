@@ -29,6 +29,7 @@ use serde::Serialize;
 use serde_json::json;
 use sqlx::{Any, AnyConnection, Connection, Transaction};
 use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
 
 use crate::{
     accounts::Actor,
@@ -62,6 +63,10 @@ pub struct ImportOptions {
     pub max_call_secs: i64,
     /// The time the import's timestamp window is measured from (UTC ms); `None` for now.
     pub now_ms: Option<i64>,
+    /// Cancelled when the process is asked to stop (SIGTERM): the import ends after the batch
+    /// it is storing (strict mode: rolls back), reports `interrupted`, and a re-run of the same
+    /// input completes it, the stored rows counting as duplicates.
+    pub stop: CancellationToken,
 }
 
 impl Default for ImportOptions {
@@ -72,6 +77,7 @@ impl Default for ImportOptions {
             max_reported: 100,
             max_call_secs: super::cdr::DEFAULT_MAX_CALL_SECS,
             now_ms: None,
+            stop: CancellationToken::new(),
         }
     }
 }
@@ -89,6 +95,9 @@ pub struct ImportReport {
     pub refusals: Vec<RowError>,
     /// Strict mode refused the whole input (nothing was stored).
     pub rolled_back: bool,
+    /// The import was stopped ([`ImportOptions::stop`]) before the end of the input: what
+    /// was stored is whole batches; the rest was not read.
+    pub interrupted: bool,
 }
 
 /// Why an import could not run or stopped.
@@ -197,7 +206,7 @@ pub async fn import<R: Read + Send + 'static>(
             details: json!({
                 "stored": report.stored, "duplicates": report.duplicates,
                 "refused": report.refused, "strict": options.strict,
-                "rolled_back": report.rolled_back,
+                "rolled_back": report.rolled_back, "interrupted": report.interrupted,
             }),
             ..Default::default()
         },
@@ -294,8 +303,19 @@ async fn import_on(
         Writer::PerBatch(conn)
     };
     let mut bytes = 0;
-    while let Some(batch) = parsed.recv().await {
-        let batch = batch?;
+    loop {
+        let batch = tokio::select! {
+            // A stop wins over a batch that is ready: the batch is not stored.
+            biased;
+            () = options.stop.cancelled() => {
+                report.interrupted = true;
+                break;
+            }
+            batch = parsed.recv() => match batch {
+                Some(batch) => batch?,
+                None => break,
+            },
+        };
         report.refused += batch.refused;
         report.refusals.extend(batch.refusals);
         bytes = batch.bytes;
@@ -308,7 +328,7 @@ async fn import_on(
         progress(&report, bytes);
     }
     if let Writer::Strict(tx) = writer {
-        if report.refused > 0 {
+        if report.refused > 0 || report.interrupted {
             tx.rollback().await?;
             report.stored = 0;
             report.duplicates = 0;

@@ -202,3 +202,83 @@ async fn cli_service_create_and_calls_import() {
         calls.len() as i64 + 2
     );
 }
+
+/// SIGTERM in the middle of `portal calls import`: the process ends within seconds, what it
+/// stored is whole batches (50,000 rows each), it says how to finish, and running the same
+/// command again stores the rest, the stored rows counting as duplicates.
+#[tokio::test]
+async fn sigterm_during_calls_import_keeps_whole_batches_and_a_rerun_completes_it() {
+    let t = test_db().await;
+    crate::calls::org_with_services(&t.db, "contoso").await;
+    let rows = 160_000;
+    let mut input = portal::voice::cdr::HEADER.join(",");
+    for i in 0..rows {
+        let minute = i % 1440;
+        input.push_str(&format!(
+            "\nterm-{i:06},Trunk A,2026-03-01T{h:02}:{m:02}:00Z,2026-03-01T{h:02}:{m:02}:02Z,\
+             2026-03-01T{h:02}:{m:02}:40Z,outbound,+441134960000,+4930901820,answered,200,,4.1,,,DE",
+            h = minute / 60,
+            m = minute % 60,
+        ));
+    }
+    let file = t.dir_path().join("big.csv");
+    std::fs::write(&file, input).unwrap();
+    let file = file.to_str().unwrap();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_portal"))
+        .args(["calls", "import", file, "--org", "contoso"])
+        .env("DATABASE_URL", &t.url)
+        .env("RUST_LOG", "info")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Once the first batch is in, stop it.
+    let started = std::time::Instant::now();
+    while count(&t.db, "SELECT COUNT(*) FROM calls").await == 0 {
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "the import ended before its first batch was seen"
+        );
+        assert!(
+            started.elapsed().as_secs() < 120,
+            "no batch stored in 120 s"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    let killed = std::process::Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let signalled = std::time::Instant::now();
+    let out = tokio::task::spawn_blocking(move || child.wait_with_output())
+        .await
+        .unwrap()
+        .unwrap();
+    let stopped_in = signalled.elapsed();
+    let stderr = text(&out.stderr);
+    let stored = count(&t.db, "SELECT COUNT(*) FROM calls").await;
+    eprintln!("SIGTERM: {stored} of {rows} rows stored, the process ended {stopped_in:?} after it");
+    if stored == rows {
+        // The machine was fast enough to finish before the signal was handled.
+        assert!(out.status.success(), "{stderr}");
+    } else {
+        assert_eq!(out.status.code(), Some(1), "{stderr}");
+        assert!(stderr.contains("stopped by a signal"), "{stderr}");
+        assert!(stderr.contains("run the same command again"), "{stderr}");
+        assert_eq!(stored % 50_000, 0, "whole batches only: {stored}");
+        assert!(stopped_in.as_secs() < 20, "took {stopped_in:?} to stop");
+    }
+
+    let out = portal(&t.url, &["calls", "import", file, "--org", "contoso"], None);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stdout).contains(&format!(
+            "{} stored, {stored} duplicates, 0 refused",
+            rows - stored
+        )),
+        "{}",
+        text(&out.stdout)
+    );
+    assert_eq!(count(&t.db, "SELECT COUNT(*) FROM calls").await, rows);
+}

@@ -194,3 +194,68 @@ async fn the_same_id_in_two_organisations_is_two_calls() {
     assert_rollups_match_raw_calls(&t.db, &a).await;
     assert_rollups_match_raw_calls(&t.db, &b).await;
 }
+
+/// Input that cancels `stop` once `after` bytes have been read from it, as SIGTERM would
+/// arrive in the middle of an upload.
+struct StopsHalfway {
+    input: std::io::Cursor<Vec<u8>>,
+    after: u64,
+    stop: tokio_util::sync::CancellationToken,
+}
+
+impl std::io::Read for StopsHalfway {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        if self.input.position() >= self.after {
+            self.stop.cancel();
+        }
+        // Small reads, so the stop lands between batches rather than after the last one.
+        let n = buf.len().min(512);
+        self.input.read(&mut buf[..n])
+    }
+}
+
+#[tokio::test]
+async fn a_stop_in_the_middle_keeps_whole_batches_and_a_rerun_completes_the_import() {
+    let t = test_db().await;
+    let org = org_with_services(&t.db, "stopped").await;
+    let calls = generated_calls();
+    let input = csv(&calls);
+    for strict in [false, true] {
+        let mut options = small_batches(10);
+        options.strict = strict;
+        let stop = options.stop.clone();
+        let reader = StopsHalfway {
+            input: std::io::Cursor::new(input.as_bytes().to_vec()),
+            after: input.len() as u64 / 2,
+            stop,
+        };
+        let before = count(&t.db, "SELECT COUNT(*) FROM calls").await;
+        let report = portal::voice::ingest::import(
+            &t.db,
+            portal::accounts::Actor::CLI,
+            &org,
+            portal::voice::cdr::Format::Csv,
+            reader,
+            &options,
+            |_, _| {},
+        )
+        .await
+        .unwrap();
+        assert!(report.interrupted, "strict: {strict}");
+        let stored = count(&t.db, "SELECT COUNT(*) FROM calls").await - before;
+        assert_eq!(stored as u64, report.stored, "strict: {strict}");
+        if strict {
+            assert_eq!(stored, 0, "strict mode rolls back");
+        } else {
+            assert!(stored > 0 && (stored as usize) < calls.len(), "{stored}");
+            assert_eq!(stored % 10, 0, "whole batches only: {stored}");
+        }
+    }
+    // The same file again completes it: what was stored counts as duplicates.
+    let done = count(&t.db, "SELECT COUNT(*) FROM calls").await as u64;
+    let report = import(&t.db, &org, &input, ImportOptions::default()).await;
+    assert!(!report.interrupted);
+    assert_eq!(report.duplicates, done);
+    assert_eq!(report.stored + report.duplicates, calls.len() as u64);
+    assert_rollups_match_raw_calls(&t.db, &org).await;
+}
