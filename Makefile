@@ -40,8 +40,9 @@ test-postgres:
 	@echo "== integration tests on PostgreSQL =="
 	scripts/with-postgres.sh cargo test -p server --test '*'
 
-## Schemathesis against the API's OpenAPI document, about 90 s per database: every operation
-## as a session, as API tokens of each scope and as nobody; any 5xx or undocumented answer fails.
+## Schemathesis against the API's OpenAPI document, about 2 minutes per database: every
+## operation as a customer admin, as carrier staff, as API tokens of each scope and as nobody;
+## any 5xx or undocumented answer fails.
 fuzz:
 	cargo build -p server --bin portal
 	@echo "== API fuzz on SQLite (Schemathesis) =="

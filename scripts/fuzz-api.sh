@@ -3,7 +3,9 @@
 # own OpenAPI document, on a fresh database seeded with the demo data: every operation fuzzed
 # from the document (coverage, fuzzing and the stateful phase that follows the document's
 # links), as each kind of caller the API has:
-#   - a signed-in customer admin (session cookie and a same-origin Origin), without the
+#   - a signed-in customer admin, and a signed-in carrier staff member (the provider console;
+#     customers' routes with and without ?org=), each with a session cookie and a same-origin
+#     Origin, without the
 #     operations that end or downgrade that very session (signing out, changing the password
 #     or the authenticator, requiring MFA or SSO: each ends the run's credentials);
 #   - those session-ending operations, with a session of their own;
@@ -76,8 +78,40 @@ token() {
     -d "{\"name\":\"fuzz $2\",\"scope\":\"$2\",\"expires_in_days\":1}" "$base/api/v1/api-tokens" |
     python3 -c 'import json, sys; print(json.load(sys.stdin)["secret"])'
 }
+# A full session of the demo's carrier staff: staff set up an authenticator at their first
+# sign-in, so this signs in, enrols TOTP and confirms it with the current code (RFC 6238).
+staff_session() {
+  python3 - "$base" <<'PY'
+import base64, hashlib, hmac, json, struct, sys, time, urllib.error, urllib.request
+base, password = sys.argv[1], "violet tugboat orbit sandwich"
+def call(path, body, cookie=None):
+    headers = {"Origin": base, "Content-Type": "application/json"}
+    if cookie:
+        headers["Cookie"] = "__Host-portal_session=" + cookie
+    req = urllib.request.Request(base + path, json.dumps(body).encode(), headers, method="POST")
+    try:
+        res = urllib.request.urlopen(req)
+    except urllib.error.HTTPError as e:
+        res = e
+    fresh = [h.split(";")[0].split("=", 1)[1] for h in res.headers.get_all("Set-Cookie") or []
+             if h.startswith("__Host-portal_session=") and "Max-Age=0" not in h]
+    return json.loads(res.read() or b"null"), (fresh[0] if fresh else cookie)
+_, cookie = call("/api/v1/auth/login", {"email": "noc@carrier.example", "password": password})
+enrolment, cookie = call("/api/v1/me/mfa/totp", {"password": password}, cookie)
+secret = enrolment["secret"]
+key = base64.b32decode(secret + "=" * (-len(secret) % 8))
+digest = hmac.new(key, struct.pack(">Q", int(time.time()) // 30), hashlib.sha1).digest()
+offset = digest[-1] & 15
+code = (struct.unpack(">I", digest[offset:offset + 4])[0] & 0x7FFFFFFF) % 1000000
+_, cookie = call("/api/v1/me/mfa/totp/confirm", {"code": "%06d" % code}, cookie)
+print(cookie)
+PY
+}
 admin=$(session)
 [ -n "$admin" ] || { echo "fuzz-api.sh: could not sign in as the demo admin" >&2; exit 1; }
+staff=$(staff_session)
+[ "$(curl -s -H "Cookie: __Host-portal_session=$staff" "$base/api/v1/me" | python3 -c 'import json, sys; print(json.load(sys.stdin)["user"]["staff"])')" = True ] \
+  || { echo "fuzz-api.sh: could not sign in as the demo's carrier staff" >&2; exit 1; }
 read_write=$(token "$admin" read_write)
 read_only=$(token "$admin" read)
 ingest=$(token "$admin" ingest)
@@ -117,6 +151,8 @@ run "customer admin session" "$secs" "$admin" "" "${origin[@]}" \
   --exclude-operation-id-regex "$session_enders"
 run "session-ending operations, own session" "$half" "$(session)" "" "${origin[@]}" \
   --include-operation-id-regex "$session_enders"
+run "carrier staff session" "$secs" "$staff" "" "${origin[@]}" \
+  --exclude-operation-id-regex "$session_enders"
 run "read_write API token" "$secs" "" "$read_write"
 run "read API token" "$half" "" "$read_only"
 run "ingest API token" "$half" "" "$ingest"
