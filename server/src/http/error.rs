@@ -324,16 +324,21 @@ pub fn payload_too_large() -> ApiError {
     )
 }
 
-/// Whether reading the body failed because the client stopped sending it.
-pub fn is_body_timeout(err: &(dyn std::error::Error + 'static)) -> bool {
+/// Whether an error of type `E` is `err` or among its causes.
+pub fn caused_by<E: std::error::Error + 'static>(err: &(dyn std::error::Error + 'static)) -> bool {
     let mut cause = Some(err);
     while let Some(e) = cause {
-        if e.is::<tower_http::timeout::TimeoutError>() {
+        if e.is::<E>() {
             return true;
         }
         cause = e.source();
     }
     false
+}
+
+/// Whether reading the body failed because the client stopped sending it.
+pub fn is_body_timeout(err: &(dyn std::error::Error + 'static)) -> bool {
+    caused_by::<tower_http::timeout::TimeoutError>(err)
 }
 
 /// 408 `request_timeout`: the body stopped arriving (`PORTAL_BODY_IDLE_SECS`).

@@ -157,7 +157,8 @@ async fn ingest_calls(
     let stalled_flag = stalled.clone();
     let body = Limited::new(request.into_body(), INGEST_MAX_BODY_BYTES);
     let stream = Body::new(body).into_data_stream().map_err(move |e| {
-        if is_length_limit(&e) {
+        // [`Limited`]'s "too long".
+        if super::error::caused_by::<LengthLimitError>(&e) {
             flag.store(true, Ordering::Relaxed);
         }
         if super::error::is_body_timeout(&e) {
@@ -230,18 +231,6 @@ async fn ingest_calls(
             })
             .collect(),
     }))
-}
-
-/// Whether a body error is [`Limited`]'s "too long".
-fn is_length_limit(e: &axum::Error) -> bool {
-    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(e);
-    while let Some(err) = source {
-        if err.is::<LengthLimitError>() {
-            return true;
-        }
-        source = err.source();
-    }
-    false
 }
 
 /// 413 `payload_too_large`; `stored` is what was committed before a streamed body crossed the
