@@ -142,7 +142,7 @@ pub async fn create_org(
         name,
         crate::clock::system_now_ms(),
     );
-    let mut tx = db.pool().begin().await?;
+    let mut tx = db.begin_write().await?;
     if let Err(e) = db::orgs::insert(&mut *tx, &org).await {
         return Err(if db::is_unique_violation(&e) {
             AccountError::DuplicateSlug(slug.to_string())
@@ -213,7 +213,7 @@ async fn write_mfa_policy(
     org: &Organisation,
     required: bool,
 ) -> Result<(), AccountError> {
-    let mut tx = db.pool().begin().await?;
+    let mut tx = db.begin_write().await?;
     db::orgs::set_mfa_required(&mut *tx, &org.id, required).await?;
     db::audit::insert(
         &mut *tx,
@@ -298,7 +298,7 @@ pub async fn create_user(
         created_at: crate::clock::system_now_ms(),
         deactivated_at: None,
     };
-    let mut tx = db.pool().begin().await?;
+    let mut tx = db.begin_write().await?;
     if let Err(e) = db::users::insert(&mut *tx, &user).await {
         return Err(if db::is_unique_violation(&e) {
             AccountError::EmailTaken(login_email)
@@ -332,7 +332,7 @@ pub async fn unlock_user_codes(
     meta: &crate::audit::RequestMeta,
     user: &User,
 ) -> Result<bool, AccountError> {
-    let mut tx = db.pool().begin().await?;
+    let mut tx = db.begin_write().await?;
     let was_locked = db::mfa::unlock_codes(&mut tx, &user.id).await?;
     if was_locked {
         db::audit::insert(

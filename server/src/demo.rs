@@ -99,7 +99,7 @@ pub async fn seed(db: &Db, calls: u64) -> anyhow::Result<String> {
             created_at: now,
             deactivated_at: None,
         };
-        let mut tx = db.pool().begin().await?;
+        let mut tx = db.begin_write().await?;
         db::users::insert(&mut *tx, &user).await?;
         db::sso::insert_identity(
             &mut *tx,

@@ -111,7 +111,7 @@ pub async fn set_enabled(
     enabled: bool,
 ) -> Result<u64, SsoError> {
     let org = org_by_slug(db, slug).await?;
-    let mut tx = db.pool().begin().await?;
+    let mut tx = db.begin_write().await?;
     db::orgs::set_sso_enabled(&mut *tx, &org.id, enabled).await?;
     let ended = if enabled {
         0
@@ -190,7 +190,7 @@ pub async fn link_tenant(
         approved_at: approved.then_some(now),
         approved_by: approved.then(|| actor.label.to_string()),
     };
-    let mut tx = db.pool().begin().await?;
+    let mut tx = db.begin_write().await?;
     if let Err(e) = db::sso::insert_tenant(&mut *tx, &t).await {
         // Two links racing: the loser sees the unique violation.
         return Err(if db::is_unique_violation(&e) {
@@ -233,7 +233,7 @@ pub async fn approve_tenant(
         return Err(SsoError::SsoDisabled(org.slug));
     }
     let now = crate::clock::system_now_ms();
-    let mut tx = db.pool().begin().await?;
+    let mut tx = db.begin_write().await?;
     if db::sso::approve_tenant(&mut *tx, &t.tenant_id, now, actor.label).await? {
         db::audit::insert(
             &mut *tx,
@@ -275,7 +275,7 @@ pub async fn set_tenant_disabled(
     let org = org_by_slug(db, slug).await?;
     let t = linked_tenant(db, &org, tenant).await?;
     let now = crate::clock::system_now_ms();
-    let mut tx = db.pool().begin().await?;
+    let mut tx = db.begin_write().await?;
     db::sso::set_tenant_disabled(&mut *tx, &t.tenant_id, disabled.then_some(now)).await?;
     let ended = if disabled {
         db::sessions::delete_for_tenant(&mut *tx, &t.tenant_id).await?
@@ -312,7 +312,7 @@ pub async fn unlink_tenant(
 ) -> Result<u64, SsoError> {
     let org = org_by_slug(db, slug).await?;
     let t = linked_tenant(db, &org, tenant).await?;
-    let mut tx = db.pool().begin().await?;
+    let mut tx = db.begin_write().await?;
     db::sso::delete_tenant(&mut *tx, &t.tenant_id).await?;
     let ended = db::sessions::delete_for_tenant(&mut *tx, &t.tenant_id).await?;
     db::audit::insert(
@@ -343,7 +343,7 @@ pub async fn update_settings(
     if !matches!(default_role, "admin" | "engineer" | "viewer") {
         return Err(SsoError::InvalidRole(default_role.to_string()));
     }
-    let mut tx = db.pool().begin().await?;
+    let mut tx = db.begin_write().await?;
     db::orgs::set_sso_settings(&mut *tx, &org.id, jit, default_role, required).await?;
     db::audit::insert(
         &mut *tx,

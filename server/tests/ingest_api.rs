@@ -199,7 +199,7 @@ async fn a_body_above_the_ingest_limit_is_413() {
     }
     let res = post_calls(&app, &ingest, "text/csv", cdr_csv(&rows)).await;
     assert_eq!(counts(&res), (n, 0, 0));
-    // Above 64 MiB: refused before anything is stored.
+    // Above 256 MiB: refused before anything is stored.
     let mut big = cdr_csv(&[]);
     big.resize(portal::http::ingest::INGEST_MAX_BODY_BYTES + 1, b'\n');
     let res = post_calls(&app, &ingest, "text/csv", big).await;

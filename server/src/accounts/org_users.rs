@@ -114,7 +114,7 @@ pub async fn set_role(
     id: &str,
     role: &str,
 ) -> Result<Changed, UserChangeError> {
-    let mut tx = db.pool().begin().await?;
+    let mut tx = db.begin_write().await?;
     db::org_users::lock_org(&mut *tx, &acting.org_id).await?;
     // Read again under the lock: the check below must see what the update will change.
     let before = find(&mut tx, &acting.org_id, id).await?;
@@ -162,7 +162,7 @@ pub async fn deactivate(
     if acting.user_id.as_deref() == Some(id) {
         return Err(UserChangeError::CannotDeactivateSelf);
     }
-    let mut tx = db.pool().begin().await?;
+    let mut tx = db.begin_write().await?;
     db::org_users::lock_org(&mut *tx, &acting.org_id).await?;
     let before = find(&mut tx, &acting.org_id, id).await?;
     if before.deactivated_at.is_some() {

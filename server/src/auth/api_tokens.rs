@@ -84,7 +84,7 @@ pub async fn create(
         revoked_at: None,
         revoked_by_label: None,
     };
-    let mut tx = db.pool().begin().await?;
+    let mut tx = db.begin_write().await?;
     db::api_tokens::insert(&mut *tx, &token, &hash).await?;
     acting
         .record(
@@ -116,7 +116,7 @@ pub async fn revoke(
     now: i64,
     token: &ApiToken,
 ) -> Result<ApiToken, ApiTokenError> {
-    let mut tx = db.pool().begin().await?;
+    let mut tx = db.begin_write().await?;
     if db::api_tokens::revoke(&mut *tx, &token.id, now, &acting.label).await? {
         acting
             .record(

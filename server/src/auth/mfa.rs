@@ -53,7 +53,7 @@ pub async fn start_enrolment(
     user: &User,
     secret_sealed: &str,
 ) -> Result<(), MfaError> {
-    let mut tx = db.pool().begin().await?;
+    let mut tx = db.begin_write().await?;
     if !db::mfa::upsert_pending_totp(&mut *tx, &user.id, secret_sealed, now).await? {
         return Err(MfaError::AlreadyEnabled);
     }
@@ -80,7 +80,7 @@ pub async fn confirm_enrolment(
     user: &User,
     step: i64,
 ) -> Result<Vec<String>, MfaError> {
-    let mut tx = db.pool().begin().await?;
+    let mut tx = db.begin_write().await?;
     if !db::mfa::confirm_with_step(&mut *tx, &user.id, step, now).await? {
         return Err(MfaError::InvalidCode);
     }
@@ -98,7 +98,7 @@ pub async fn confirm_enrolment(
 
 /// Removes `user`'s authenticator and recovery codes, audited as `mfa.disabled`.
 pub async fn disable(db: &Db, now: i64, meta: &RequestMeta, user: &User) -> Result<(), MfaError> {
-    let mut tx = db.pool().begin().await?;
+    let mut tx = db.begin_write().await?;
     db::mfa::delete_totp(&mut tx, &user.id).await?;
     audit::record(
         &mut *tx,
@@ -120,7 +120,7 @@ pub async fn regenerate_recovery_codes(
     meta: &RequestMeta,
     user: &User,
 ) -> Result<Vec<String>, MfaError> {
-    let mut tx = db.pool().begin().await?;
+    let mut tx = db.begin_write().await?;
     let codes = new_recovery_codes(&mut tx, pepper, &user.id).await?;
     audit::record(
         &mut *tx,

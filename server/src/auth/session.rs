@@ -213,7 +213,7 @@ pub async fn start(
     };
     let (token, token_hash) = new_token();
     let id = uuid::Uuid::new_v4().to_string();
-    let mut tx = ctx.db.pool().begin().await?;
+    let mut tx = ctx.db.begin_write().await?;
     match previous {
         Some(Replaced {
             id,

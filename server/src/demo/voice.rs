@@ -143,6 +143,7 @@ pub async fn seed(db: &Db, calls: u64) -> anyhow::Result<String> {
         )
         .await?;
     }
+    db.refresh_call_statistics().await?;
 
     Ok(format!(
         "- voice: {} services, {} emergency addresses, {} numbers, {} calls over {DAYS} days, \

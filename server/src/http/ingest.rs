@@ -18,9 +18,9 @@
 //! refused rows. The import writes one `calls.imported` audit entry with the counts, labelled
 //! with the token (`api-token:vcp_…`).
 //!
-//! Body size: this route accepts up to [`INGEST_MAX_BODY_BYTES`] (64 MiB), more than the
-//! `PORTAL_MAX_BODY_BYTES` that applies to the rest of the API (a day of a busy customer's
-//! CDRs is tens of MiB); a larger body answers 413 `payload_too_large` — split it into several
+//! Body size: this route accepts up to [`INGEST_MAX_BODY_BYTES`] (256 MiB), more than the
+//! `PORTAL_MAX_BODY_BYTES` that applies to the rest of the API (a million call records, a
+//! day of a large customer's CDRs, is about 150 MB in CSV); a larger body answers 413 `payload_too_large` — split it into several
 //! requests. A `Content-Length` over the limit is refused before anything is read. The body is
 //! not held in memory: it streams into the parser as it arrives and is stored batch by batch,
 //! so a body without a declared length that crosses the limit has its batches before that
@@ -62,7 +62,7 @@ use super::caller::Caller;
 use super::{ApiError, ApiJson, ApiResult, AppState};
 
 /// The largest body `POST /api/v1/ingest/calls` accepts.
-pub const INGEST_MAX_BODY_BYTES: usize = 64 * 1024 * 1024;
+pub const INGEST_MAX_BODY_BYTES: usize = 256 * 1024 * 1024;
 
 /// Routes under `/api/v1`.
 pub fn router() -> OpenApiRouter<AppState> {
@@ -119,7 +119,7 @@ fn ingest_error(e: IngestError) -> ApiError {
         (status = 408, description = "`request_timeout`: the body stopped arriving (`PORTAL_BODY_IDLE_SECS` without a byte); the message says how many rows were stored in whole batches", body = ErrorBody),
         (status = 401, description = "`unauthenticated`: no valid session or API token; `invalid_token` or `token_expired`: the Bearer token is unknown, revoked or expired; `mfa_required`: a sign-in waits for its code; `ingest_token_required`: a session, not an API token", body = ErrorBody),
         (status = 403, description = "`ingest_token_required`: an API token of another scope (only scope `ingest` posts call records)", body = ErrorBody),
-        (status = 413, description = "`payload_too_large`: the body is over 64 MiB (the message says how many batches were stored)", body = ErrorBody),
+        (status = 413, description = "`payload_too_large`: the body is over 256 MiB (the message says how many batches were stored)", body = ErrorBody),
         (status = 415, description = "`unsupported_media_type`: send `text/csv` or `application/x-ndjson`", body = ErrorBody),
         (status = 422, description = "`invalid_header`: the CSV header line is wrong or missing (nothing is stored)", body = ErrorBody),
         Internal,

@@ -134,7 +134,7 @@ async fn issue_link(
     let (token, token_hash) = session::new_token();
     let now = state.clock.now_ms();
     let expires_at = now + ttl_secs * 1000;
-    let mut tx = state.db.pool().begin().await?;
+    let mut tx = state.db.begin_write().await?;
     db::tokens::insert(&mut tx, &token_hash, user_id, purpose, now, expires_at).await?;
     tx.commit().await?;
     Ok((token, expires_at))
@@ -247,7 +247,7 @@ async fn invite(
         // An invitee whose link never went out would block a second invitation with
         // "email taken": undo the account so the admin can simply try again.
         tracing::error!("the invitation to {} could not be sent: {e:#}", user.email);
-        let mut tx = state.db.pool().begin().await?;
+        let mut tx = state.db.begin_write().await?;
         db::users::delete(&mut *tx, &user.id).await?;
         audit::record(
             &mut *tx,
@@ -366,7 +366,7 @@ pub async fn set_password_with_link(
         return Err(invalid_link());
     }
     let hash = new_password_hash(state, &user, password).await?;
-    let mut tx = state.db.pool().begin().await?;
+    let mut tx = state.db.begin_write().await?;
     if db::tokens::consume(&mut *tx, &token_hash, purpose, state.clock.now_ms())
         .await?
         .is_none()
@@ -607,7 +607,7 @@ pub async fn change_password(
             }
         })?;
     let now = state.clock.now_ms();
-    let mut tx = state.db.pool().begin().await?;
+    let mut tx = state.db.begin_write().await?;
     db::users::set_password_hash(&mut *tx, &a.user.id, &hash).await?;
     let ended = db::sessions::delete_others(&mut *tx, &a.user.id, &a.session.id).await?;
     audit::record(

@@ -176,7 +176,7 @@ async fn provision(
         created_at: now,
         deactivated_at: None,
     };
-    let mut tx = db.pool().begin().await?;
+    let mut tx = db.begin_write().await?;
     db::users::insert(&mut *tx, &user).await?;
     if let Err(e) = db::sso::insert_identity(&mut *tx, &identity_of(claims, &user.id, now)).await {
         // Two first sign-ins of one identity raced: the loser's insert fails; the winner's
@@ -250,7 +250,7 @@ pub async fn accept_invitation(
     {
         return refused("identity_taken").await;
     }
-    let mut tx = db.pool().begin().await?;
+    let mut tx = db.begin_write().await?;
     if !db::tokens::consume_pending_invitation(&mut *tx, &user.id, now).await? {
         drop(tx);
         return refused("invitation_invalid").await;
@@ -309,7 +309,7 @@ pub async fn link(
         Some(other) if other.id != user.id => refused("identity_taken").await,
         Some(_) => Ok(()),
         None => {
-            let mut tx = db.pool().begin().await?;
+            let mut tx = db.begin_write().await?;
             let inserted =
                 db::sso::insert_identity(&mut *tx, &identity_of(claims, &user.id, now)).await;
             if let Err(e) = inserted {

@@ -147,7 +147,7 @@ pub async fn create_address(
     let a = validate(fields)?;
     let org_id = acting.org_id.as_str();
     let id = uuid::Uuid::new_v4().to_string();
-    let mut tx = db.pool().begin().await?;
+    let mut tx = db.begin_write().await?;
     db::emergency_addresses::insert(&mut *tx, &id, org_id, &a, now).await?;
     let created = db::emergency_addresses::find(&mut *tx, org_id, &id)
         .await?
@@ -177,7 +177,7 @@ pub async fn update_address(
 ) -> Result<AddressRow, AddressError> {
     let a = validate(fields)?;
     let org_id = acting.org_id.as_str();
-    let mut tx = db.pool().begin().await?;
+    let mut tx = db.begin_write().await?;
     let before = db::emergency_addresses::find(&mut *tx, org_id, id)
         .await?
         .ok_or(AddressError::NotFound)?;
@@ -207,7 +207,7 @@ pub async fn delete_address(
     id: &str,
 ) -> Result<AddressRow, AddressError> {
     let org_id = acting.org_id.as_str();
-    let mut tx = db.pool().begin().await?;
+    let mut tx = db.begin_write().await?;
     let before = db::emergency_addresses::find(&mut *tx, org_id, id)
         .await?
         .ok_or(AddressError::NotFound)?;

@@ -27,7 +27,7 @@ use std::io::Read;
 
 use serde::Serialize;
 use serde_json::json;
-use sqlx::{Any, AnyConnection, Connection, Transaction};
+use sqlx::{Any, AnyConnection, Transaction};
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
@@ -212,6 +212,13 @@ pub async fn import<R: Read + Send + 'static>(
         },
     )
     .await?;
+    drop(conn);
+    if report.stored >= db::BULK_ROWS {
+        // Statistics only: a failure here loses nothing and the rows are stored.
+        if let Err(e) = db.refresh_call_statistics().await {
+            tracing::warn!(error = %e, "refreshing the planner statistics after an import failed");
+        }
+    }
     Ok(report)
 }
 
@@ -298,7 +305,7 @@ async fn import_on(
     let mut report = ImportReport::default();
     // Strict mode: one transaction for everything, rolled back if any row is refused.
     let mut writer = if options.strict {
-        Writer::Strict(conn.begin().await?)
+        Writer::Strict(db::begin_write_on(conn).await?)
     } else {
         Writer::PerBatch(conn)
     };
@@ -373,7 +380,7 @@ pub async fn store_batch_in_transaction(
     org_id: &str,
     batch: &[CallRecord],
 ) -> Result<BatchOutcome, sqlx::Error> {
-    let mut tx = conn.begin().await?;
+    let mut tx = db::begin_write_on(conn).await?;
     let outcome = store_batch(&mut tx, org_id, batch).await?;
     tx.commit().await?;
     Ok(outcome)

@@ -119,7 +119,7 @@ pub async fn update_number(
         None => None,
     };
     let org_id = acting.org_id.as_str();
-    let mut tx = db.pool().begin().await?;
+    let mut tx = db.begin_write().await?;
     let before = db::numbers::find(&mut *tx, org_id, e164)
         .await?
         .ok_or(NumberError::NotFound)?;

@@ -283,7 +283,7 @@ pub async fn create_port_order(
 ) -> Result<PortOrderHistory, PortOrderError> {
     let order = validate(req, now.div_euclid(DAY_MS) * DAY_MS)?;
     let org_id = acting.org_id.as_str();
-    let mut tx = db.pool().begin().await?;
+    let mut tx = db.begin_write().await?;
     if let Some(service_id) = &order.service_id {
         if !db::services::org_has_service(&mut *tx, org_id, service_id).await? {
             return Err(PortOrderError::UnknownService);

@@ -119,7 +119,7 @@ pub async fn create_service(
         channel_limit: new.channels,
         created_at: crate::clock::system_now_ms(),
     };
-    let mut tx = db.pool().begin().await?;
+    let mut tx = db.begin_write().await?;
     if let Err(e) = db::services::insert(&mut *tx, &service).await {
         return Err(if db::is_unique_violation(&e) {
             ServiceError::DuplicateName(service.name)
