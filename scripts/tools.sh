@@ -5,12 +5,14 @@
 #                            wasm-bindgen (the exact Cargo.lock version), wasm-opt (npm binaryen)
 #   scripts/tools.sh test    plus Debian's chromium and postgresql, the end-to-end npm packages
 #                            and Schemathesis (PyPI, in .tools/venv) for the API fuzz
+#   scripts/tools.sh soak    plus Locust (PyPI, in .tools/locust-venv) for `make soak`
 # Nothing is downloaded from GitHub or a CDN: crates.io, npm, PyPI and Debian's packages only.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 CARGO_LEPTOS_VERSION=0.3.10
 SCHEMATHESIS_VERSION=4.32.5
+LOCUST_VERSION=2.47.0
 WASM_BINDGEN_VERSION=$(sed -n 's/^wasm-bindgen = "=\([0-9.]*\)".*/\1/p' Cargo.toml)
 [ -n "$WASM_BINDGEN_VERSION" ] || { echo "tools.sh: no exact wasm-bindgen pin in Cargo.toml" >&2; exit 1; }
 export PATH="$HOME/.cargo/bin:$PWD/.tools/node_modules/.bin:$PATH"
@@ -74,8 +76,19 @@ test_tools() {
   fi
 }
 
+# Locust in a virtualenv of its own: its pins (gevent, flask, requests) are not Schemathesis'.
+soak_tools() {
+  if ! .tools/locust-venv/bin/locust --version 2>/dev/null | grep -q "^locust $LOCUST_VERSION "; then
+    say "installing locust $LOCUST_VERSION (PyPI) into .tools/locust-venv"
+    mkdir -p .tools
+    python3 -m venv .tools/locust-venv 2>/dev/null || { apt_install python3-venv; python3 -m venv .tools/locust-venv; }
+    .tools/locust-venv/bin/pip install --quiet --disable-pip-version-check "locust==$LOCUST_VERSION"
+  fi
+}
+
 case "${1:-build}" in
   build) build_tools ;;
   test) build_tools; test_tools ;;
-  *) echo "usage: scripts/tools.sh build|test" >&2; exit 2 ;;
+  soak) build_tools; test_tools; soak_tools ;;
+  *) echo "usage: scripts/tools.sh build|test|soak" >&2; exit 2 ;;
 esac

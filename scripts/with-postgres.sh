@@ -25,10 +25,14 @@ trap stop EXIT INT TERM
 
 "${as_pg[@]}" "$pgbin/initdb" -D "$dir/data" -A trust -U postgres -E UTF8 >/dev/null
 # Durability is irrelevant for a cluster deleted after the run; speed is not.
-"${as_pg[@]}" "$pgbin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w \
-  -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=400" \
-  start >/dev/null
+options="-p $port -k $dir -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=400"
+"${as_pg[@]}" "$pgbin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -o "$options" start >/dev/null
 echo "with-postgres: PostgreSQL $("$pgbin/postgres" --version | awk '{print $3}') on 127.0.0.1:$port"
 
 export PORTAL_TEST_DATABASE_URL="postgres://postgres@127.0.0.1:$port/postgres"
+# For a command that stops and starts the cluster on purpose (scripts/soak: PostgreSQL going
+# away under load): `pg_ctl -D "$PORTAL_TEST_PG_DATA" -o "$PORTAL_TEST_PG_OPTIONS" start`,
+# run as PORTAL_TEST_PG_USER when it is set.
+export PORTAL_TEST_PG_DATA="$dir/data" PORTAL_TEST_PG_OPTIONS="$options" PORTAL_TEST_PG_BIN="$pgbin"
+export PORTAL_TEST_PG_USER="${as_pg:+postgres}"
 "$@"
