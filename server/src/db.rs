@@ -160,7 +160,13 @@ impl Db {
             .max_connections(match backend {
                 Backend::Sqlite => 8,
                 Backend::Postgres => 16,
-            });
+            })
+            // A connection that still believes it is in a transaction is closed, not handed
+            // out. When COMMIT fails on a full disk SQLite has already rolled the transaction
+            // back, so sqlx's ROLLBACK fails too and the connection keeps a transaction depth
+            // of 1: the next `BEGIN IMMEDIATE` on it was refused (500) even after space was
+            // freed (`make soak`'s real full disk, one run in five).
+            .before_acquire(|conn, _meta| Box::pin(async move { Ok(!conn.is_in_transaction()) }));
         if backend == Backend::Sqlite {
             pool = pool.after_connect(|conn, _meta| {
                 Box::pin(async move {

@@ -60,3 +60,41 @@ async fn a_transaction_that_reads_then_writes_survives_another_commit_in_between
         1
     );
 }
+
+/// The state a failed COMMIT leaves on SQLite (the full-disk case): the database has ended the
+/// transaction, sqlx's own ROLLBACK then fails, and the connection goes back to the pool
+/// believing it is still in one. Made here on every pooled connection at once by ending each
+/// transaction behind sqlx's back; every write transaction afterwards must still begin.
+#[tokio::test]
+async fn a_connection_that_believes_it_is_in_a_transaction_is_not_handed_out() {
+    let t = test_db().await;
+    let db = &t.db;
+    let n = db.pool_max() as usize;
+    let mut stale = Vec::new();
+    for _ in 0..n {
+        stale.push(db.pool().begin().await.unwrap());
+    }
+    for tx in &mut stale {
+        sqlx::query("ROLLBACK").execute(&mut **tx).await.unwrap();
+    }
+    drop(stale);
+
+    for i in 0..n {
+        let mut tx = db
+            .begin_write()
+            .await
+            .expect("a write transaction begins on a sound connection");
+        sqlx::query(&format!(
+            "INSERT INTO organisations (id, slug, name, created_at) \
+             VALUES ('org-{i}', 'org-{i}', 'Org {i}', 0)"
+        ))
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+        tx.commit().await.unwrap();
+    }
+    assert_eq!(
+        count(db, "SELECT COUNT(*) FROM organisations").await,
+        n as i64
+    );
+}

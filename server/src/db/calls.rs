@@ -18,6 +18,7 @@ pub use read::{export_chunk, find, list, CallFilter, CallKey, ExportedCall, Stor
 
 use std::fmt::Write;
 
+use futures_util::TryStreamExt;
 use sqlx::{Any, AnyConnection, Row};
 
 use crate::voice::cdr::CallRecord;
@@ -357,11 +358,14 @@ pub async fn spans_overlapping(
     if let Some(rowid) = rowid_at_most {
         q = q.bind(rowid);
     }
-    q.fetch_all(&mut *conn)
-        .await?
-        .iter()
-        .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
-        .collect()
+    // Streamed into pairs rather than collected as rows: an hour can hold many thousands of
+    // calls, and a row object costs several times its two numbers.
+    let mut rows = q.fetch(&mut *conn);
+    let mut spans = Vec::new();
+    while let Some(r) = rows.try_next().await? {
+        spans.push((r.try_get(0)?, r.try_get(1)?));
+    }
+    Ok(spans)
 }
 
 /// Counters of calls by the hour of their start.
