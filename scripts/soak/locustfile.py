@@ -265,9 +265,9 @@ class Portal(FastHttpUser):
                 if foreign:
                     return ("foreign_org", f"{self.slug} calls export has service {foreign[0]}")
                 return None
-            # A past day: a small export (the ingest clients fill the last hour; an export
-            # holds every matching row).
-            self.call("GET", f"/api/v1/calls/export.csv?{window(1, days_ago=2)}", "csv calls (1 day)", check=check)
+            # An hour two days ago: a small export (an export holds every matching row, and
+            # the ingest clients add about 400 calls a service-hour over the month).
+            self.call("GET", f"/api/v1/calls/export.csv?{window(1 / 24, days_ago=2)}", "csv calls (1 hour)", check=check)
         else:
             def check(r):
                 rows = list(csv.DictReader(io.StringIO(r.text)))
@@ -328,7 +328,7 @@ class Portal(FastHttpUser):
 def window(days, days_ago=0):
     now = int(time.time()) - days_ago * 86400
     to = now - now % 3600 + 3600
-    frm = to - days * 86400
+    frm = to - int(days * 86400)
     fmt = lambda t: time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(t))
     return urllib.parse.urlencode({"from": fmt(frm), "to": fmt(to)})
 
@@ -469,7 +469,7 @@ class IngestClient(FastHttpUser):
     @task
     def post_batch(self):
         self.batch += 1
-        body = cdr_batch(f"soak-{PLAN['run']}-{self.n}-{self.batch:06d}", self.names)
+        body = cdr_batch(f"soak-{PLAN['run']}-{self.n}-{self.batch:06d}", self.names, self.batch)
         for attempt in range(60):
             with self.client.request("POST", "/api/v1/ingest/calls", name="ingest 1,000 rows",
                                      data=body, headers={"Authorization": f"Bearer {self.org['ingest_token']}",
@@ -492,9 +492,9 @@ class IngestClient(FastHttpUser):
         problem("ingest_gave_up", f"batch {self.batch} of {self.slug} never acknowledged")
 
 
-def cdr_batch(prefix, services):
-    """1,000 calls of the last hour, ids `{prefix}-{n}`."""
-    return (cdrs.HEADER + "".join(cdrs.lines(prefix + "-", services, 1000, 3600))).encode()
+def cdr_batch(prefix, services, batch):
+    """The `batch`-th 1,000 calls of a stream spread over the last 30 days, ids `{prefix}-{n}`."""
+    return (cdrs.HEADER + "".join(cdrs.lines(prefix + "-", services, 1000, cdrs.MONTH, first=batch * 1000))).encode()
 
 
 for slug, org in PLAN["orgs"].items():

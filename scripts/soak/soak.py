@@ -548,10 +548,10 @@ def phase_soak(v, work, report):
 
 
 def write_cdrs(path, prefix, names, rows):
-    """`rows` calls of the last day, ids `{prefix}{n:07d}`."""
+    """`rows` calls of the last 30 days, ids `{prefix}{n:07d}`."""
     with open(path, "w") as f:
         f.write(cdrs.HEADER)
-        f.writelines(cdrs.lines(prefix, names, rows, 86400))
+        f.writelines(cdrs.lines(prefix, names, rows, cdrs.MONTH))
 
 
 def wait_for_rows(db, like, at_least, timeout):
@@ -671,11 +671,20 @@ def phase_disk_full(v, work, report):
     try:
         env = dict(os.environ, PORTAL_TEST_FULL_DISK_DIR=mount)
         env.pop("PORTAL_TEST_DATABASE_URL", None)
-        res = subprocess.run(["cargo", "test", "-q", "-p", "server", "--test", "outages", "a_really_full_disk", "--",
-                              "--nocapture"], env=env, cwd=ROOT, capture_output=True, text=True, timeout=1800)
-        ok = res.returncode == 0 and "1 passed" in res.stdout and "skipped" not in res.stdout + res.stderr
+        # Where the disk fills up (a statement, or the COMMIT) varies from run to run, and one
+        # run in five once failed: ten runs.
+        runs, passed, last = 10, 0, ""
+        for _ in range(runs):
+            res = subprocess.run(["cargo", "test", "-q", "-p", "server", "--test", "outages", "a_really_full_disk",
+                                  "--", "--nocapture"], env=env, cwd=ROOT, capture_output=True, text=True, timeout=1800)
+            if res.returncode == 0 and "1 passed" in res.stdout and "skipped" not in res.stdout + res.stderr:
+                passed += 1
+            else:
+                last = res.stdout[-3000:] + res.stderr[-3000:]
         v.check(phase, "SQLite on a full 12 MB tmpfs: 507, reads served, nothing half-written, recovers",
-                ok, (res.stdout + res.stderr).strip().splitlines()[-1] if (res.stdout + res.stderr).strip() else "")
+                passed == runs, f"{passed} of {runs} runs passed")
+        if last:
+            print(last)
     finally:
         subprocess.run(["umount", mount])
 
