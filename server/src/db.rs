@@ -53,6 +53,15 @@ pub enum Backend {
 }
 
 impl Backend {
+    /// The engine behind a connection.
+    pub fn of(conn: &AnyConnection) -> Backend {
+        if conn.backend_name().eq_ignore_ascii_case("sqlite") {
+            Backend::Sqlite
+        } else {
+            Backend::Postgres
+        }
+    }
+
     /// The engine's name in logs and metrics.
     pub fn name(self) -> &'static str {
         match self {
@@ -268,10 +277,9 @@ impl Db {
 
 /// [`Db::begin_write`] on a connection held outside the pool.
 pub async fn begin_write_on(conn: &mut AnyConnection) -> Result<Transaction<'_, Any>, sqlx::Error> {
-    if conn.backend_name() == "SQLite" {
-        conn.begin_with("BEGIN IMMEDIATE").await
-    } else {
-        conn.begin().await
+    match Backend::of(conn) {
+        Backend::Sqlite => conn.begin_with("BEGIN IMMEDIATE").await,
+        Backend::Postgres => conn.begin().await,
     }
 }
 

@@ -21,6 +21,7 @@ use std::fmt::Write;
 use futures_util::TryStreamExt;
 use sqlx::{Any, AnyConnection, Row};
 
+use crate::db::Backend;
 use crate::voice::cdr::CallRecord;
 
 /// Rows per multi-row statement: 15 parameters a call row keeps a statement at ~15,000
@@ -38,10 +39,9 @@ enum Placeholders {
 
 impl Placeholders {
     fn of(conn: &AnyConnection) -> Placeholders {
-        if conn.backend_name().eq_ignore_ascii_case("sqlite") {
-            Placeholders::Anonymous
-        } else {
-            Placeholders::Numbered
+        match Backend::of(conn) {
+            Backend::Sqlite => Placeholders::Anonymous,
+            Backend::Postgres => Placeholders::Numbered,
         }
     }
 

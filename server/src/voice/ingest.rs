@@ -429,7 +429,7 @@ pub async fn store_batch(
 
     // 3. The calls, noting which were new. On SQLite, rows stored from here on have larger
     //    rowids, so step 5 reads only the calls stored before this batch.
-    let rowid_before = if conn.backend_name().eq_ignore_ascii_case("sqlite") {
+    let rowid_before = if Backend::of(conn) == Backend::Sqlite {
         Some(db::calls::max_rowid(&mut *conn).await?)
     } else {
         None
