@@ -8,7 +8,7 @@ JSON file named by SOAK_PLAN:
    "secret"}], "sso": [{"email", "name", "org"}]},
    "orgs": {"slug": {"name", "services": {id: name}, "numbers": [e164], "addresses": [id],
    "ingest_token": "vcp_..."}},
-   "counts": {"password": N, "totp": N, "sso": N, "ingest": N}, "fault": false}
+   "counts": {"password": N, "totp": N, "sso": N, "ingest": N}}
 
 Every answer is checked, not only counted: /api/v1/me names this virtual user and its own
 organisation, and every list holds the organisation's own services, numbers, calls and
@@ -18,16 +18,12 @@ Retry-After and the JSON error shape); at the end the records and the check coun
 SOAK_OUT for soak.py to judge.
 """
 
-import base64
 import csv
-import hashlib
-import hmac
 import io
 import itertools
 import json
 import os
 import random
-import struct
 import time
 import urllib.parse
 
@@ -36,6 +32,7 @@ from locust import FastHttpUser, between, constant, events, task
 from locust.exception import StopUser
 
 import cdrs  # beside this file
+from rfc6238 import totp_code
 
 PLAN = json.load(open(os.environ["SOAK_PLAN"]))
 BASE = PLAN["base"]
@@ -80,14 +77,6 @@ def problem(kind, detail):
     PROBLEMS[kind] = PROBLEMS.get(kind, 0) + 1
     if len(EXAMPLES) < 40:
         EXAMPLES.append(f"{kind}: {detail}")
-
-
-def totp_code(secret, step):
-    key = base64.b32decode(secret + "=" * (-len(secret) % 8))
-    digest = hmac.new(key, struct.pack(">Q", step), hashlib.sha1).digest()
-    offset = digest[-1] & 15
-    code = (struct.unpack(">I", digest[offset:offset + 4])[0] & 0x7FFFFFFF) % 1000000
-    return "%06d" % code
 
 
 def session_cookie(response):

@@ -39,6 +39,7 @@ import urllib.request
 import uuid
 
 import cdrs  # beside this file
+from rfc6238 import totp_code
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 PERF_BIN = os.environ.get("SOAK_BIN") or os.path.join(ROOT, "target", "perf", "portal")
@@ -201,14 +202,6 @@ def http(base, method, path, body=None, cookie=None, token=None, timeout=30):
     return res.status, payload, (fresh[0] if fresh else cookie)
 
 
-def totp(secret, step):
-    import base64, hashlib, hmac, struct
-    key = base64.b32decode(secret + "=" * (-len(secret) % 8))
-    digest = hmac.new(key, struct.pack(">Q", step), hashlib.sha1).digest()
-    offset = digest[-1] & 15
-    return "%06d" % ((struct.unpack(">I", digest[offset:offset + 4])[0] & 0x7FFFFFFF) % 1000000)
-
-
 # -- preparing a run -------------------------------------------------------------------------
 
 def prepare(portal, run):
@@ -244,7 +237,7 @@ def prepare(portal, run):
         assert status == 200, (status, enrolment)
         a["secret"] = enrolment["secret"]
         status, body, _ = http(portal.base, "POST", "/api/v1/me/mfa/totp/confirm",
-                               {"code": totp(a["secret"], int(time.time()) // 30)}, cookie)
+                               {"code": totp_code(a["secret"], int(time.time()) // 30)}, cookie)
         assert status == 200, (status, body)
     with concurrent.futures.ThreadPoolExecutor(4) as pool:
         list(pool.map(enrol, accounts["totp"]))
