@@ -360,6 +360,22 @@ async fn sso_command(db: &Db, command: SsoCommand) -> anyhow::Result<String> {
                 tenant.trim().to_ascii_lowercase()
             )
         }
+        SsoCommand::MfaEvidence {
+            org,
+            policy,
+            auth_context,
+        } => {
+            crate::sso::set_mfa_evidence_of(db, Actor::CLI, &org, &policy, auth_context.as_deref())
+                .await?;
+            let context = crate::sso::check_mfa_evidence(&policy, auth_context.as_deref())?
+                .map(|c| format!(" (authentication context {c})"))
+                .unwrap_or_default();
+            match policy.as_str() {
+                "off" => format!("{org}: Microsoft sign-ins are trusted as the tenant's own policy allows{context}"),
+                "portal_factor" => format!("{org}: Microsoft sign-ins without multi-factor evidence also need the portal authenticator code{context}"),
+                _ => format!("{org}: Microsoft sign-ins without multi-factor evidence are refused{context}"),
+            }
+        }
     })
 }
 

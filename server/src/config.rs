@@ -216,6 +216,20 @@ pub enum SsoCommand {
         #[arg(long)]
         tenant: String,
     },
+    /// What a Microsoft sign-in whose ID token shows no multi-factor authentication gets.
+    MfaEvidence {
+        /// The organisation's slug.
+        #[arg(long)]
+        org: String,
+        /// `off` (trust the tenant's own policy), `portal_factor` (also ask for the portal
+        /// authenticator code) or `required` (refuse the sign-in).
+        #[arg(long)]
+        policy: String,
+        /// The Conditional Access authentication context (c1 … c99) that counts as evidence;
+        /// the portal asks the tenant for it. Left out: none.
+        #[arg(long)]
+        auth_context: Option<String>,
+    },
 }
 
 /// `portal user …`

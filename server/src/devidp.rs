@@ -171,6 +171,11 @@ struct Grant {
     nonce: String,
     scope: String,
     account: Account,
+    /// The person chose "with multi-factor authentication" on the picker: the token's `amr`
+    /// lists `mfa`, and its `acrs` the authentication contexts the request asked for.
+    mfa: bool,
+    /// Authentication contexts the request's `claims` parameter asked for (`id_token.acrs`).
+    acrs: Vec<String>,
 }
 
 /// An issued code. A redeemed code stays (with no grant) until it expires, so that a second

@@ -43,6 +43,12 @@ pub enum SsoError {
     /// A role name that does not exist.
     #[error("{0:?} is not a role: use admin, engineer or viewer")]
     InvalidRole(String),
+    /// Not one of the multi-factor evidence policies.
+    #[error("{0:?} is not a multi-factor evidence policy: use off, portal_factor or required")]
+    InvalidMfaEvidence(String),
+    /// Not a Conditional Access authentication context id.
+    #[error("{0:?} is not an authentication context id: Entra names them c1 to c99")]
+    InvalidAuthContext(String),
     /// Anything the caller cannot fix.
     #[error("internal error: {0}")]
     Internal(#[from] anyhow::Error),
@@ -64,6 +70,8 @@ impl SsoError {
             SsoError::TenantTaken(_) => "tenant_taken",
             SsoError::NotLinked { .. } => "not_found",
             SsoError::InvalidRole(_) => "invalid_role",
+            SsoError::InvalidMfaEvidence(_) => "invalid_mfa_evidence",
+            SsoError::InvalidAuthContext(_) => "invalid_auth_context",
             SsoError::Internal(_) => "internal",
         }
     }
@@ -331,7 +339,8 @@ pub async fn unlink_tenant(
     Ok(ended)
 }
 
-/// The customer's own choices: just-in-time provisioning, its role, and "require SSO".
+/// The customer's own choices: just-in-time provisioning, its role, "require SSO" and, when
+/// `mfa_evidence` is given, the multi-factor evidence policy with its authentication context.
 pub async fn update_settings(
     db: &Db,
     actor: Actor<'_>,
@@ -339,12 +348,18 @@ pub async fn update_settings(
     jit: bool,
     default_role: &str,
     required: bool,
+    mfa_evidence: Option<(&str, Option<&str>)>,
 ) -> Result<(), SsoError> {
     if !matches!(default_role, "admin" | "engineer" | "viewer") {
         return Err(SsoError::InvalidRole(default_role.to_string()));
     }
+    let evidence = match mfa_evidence {
+        Some((policy, context)) => (policy, check_mfa_evidence(policy, context)?),
+        None => (org.sso_mfa_evidence.as_str(), org.sso_auth_context.clone()),
+    };
     let mut tx = db.begin_write().await?;
     db::orgs::set_sso_settings(&mut *tx, &org.id, jit, default_role, required).await?;
+    db::orgs::set_sso_mfa_evidence(&mut *tx, &org.id, evidence.0, evidence.1.as_deref()).await?;
     db::audit::insert(
         &mut *tx,
         crate::clock::system_now_ms(),
@@ -354,8 +369,10 @@ pub async fn update_settings(
             "sso.settings_changed",
             Some(&org.slug),
             json!({
-                "before": {"jit_provisioning": org.sso_jit, "default_role": org.sso_default_role, "require_sso": org.sso_required},
-                "after": {"jit_provisioning": jit, "default_role": default_role, "require_sso": required},
+                "before": {"jit_provisioning": org.sso_jit, "default_role": org.sso_default_role, "require_sso": org.sso_required,
+                           "mfa_evidence": org.sso_mfa_evidence, "auth_context": org.sso_auth_context},
+                "after": {"jit_provisioning": jit, "default_role": default_role, "require_sso": required,
+                          "mfa_evidence": evidence.0, "auth_context": evidence.1},
             }),
         ),
     )
@@ -364,9 +381,110 @@ pub async fn update_settings(
     Ok(())
 }
 
+/// The multi-factor evidence policies (see `migrations/*/0009_entra_mfa_evidence.sql`).
+pub const MFA_EVIDENCE_POLICIES: [&str; 3] = ["off", "portal_factor", "required"];
+
+/// Checks a policy name and an authentication context id (`c1` … `c99`, any case; `None` or
+/// blank: none), giving the context as stored.
+pub fn check_mfa_evidence(
+    policy: &str,
+    auth_context: Option<&str>,
+) -> Result<Option<String>, SsoError> {
+    if !MFA_EVIDENCE_POLICIES.contains(&policy) {
+        return Err(SsoError::InvalidMfaEvidence(policy.to_string()));
+    }
+    let Some(raw) = auth_context.map(str::trim).filter(|c| !c.is_empty()) else {
+        return Ok(None);
+    };
+    let context = raw.to_ascii_lowercase();
+    let number = context.strip_prefix('c').unwrap_or("");
+    let valid = !number.starts_with('0')
+        && (1..=2).contains(&number.len())
+        && number.bytes().all(|b| b.is_ascii_digit())
+        && number.parse::<u8>().is_ok_and(|n| (1..=99).contains(&n));
+    if !valid {
+        return Err(SsoError::InvalidAuthContext(raw.to_string()));
+    }
+    Ok(Some(context))
+}
+
+/// Sets what an SSO sign-in of `org` without multi-factor evidence gets.
+pub async fn set_mfa_evidence(
+    db: &Db,
+    actor: Actor<'_>,
+    org: &Organisation,
+    policy: &str,
+    auth_context: Option<&str>,
+) -> Result<(), SsoError> {
+    let context = check_mfa_evidence(policy, auth_context)?;
+    let mut tx = db.begin_write().await?;
+    db::orgs::set_sso_mfa_evidence(&mut *tx, &org.id, policy, context.as_deref()).await?;
+    db::audit::insert(
+        &mut *tx,
+        crate::clock::system_now_ms(),
+        &entry(
+            actor,
+            org,
+            "sso.mfa_evidence_changed",
+            Some(&org.slug),
+            json!({
+                "before": {"mfa_evidence": org.sso_mfa_evidence, "auth_context": org.sso_auth_context},
+                "after": {"mfa_evidence": policy, "auth_context": context},
+            }),
+        ),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// [`set_mfa_evidence`] for the organisation `slug` (the CLI and the provider console).
+pub async fn set_mfa_evidence_of(
+    db: &Db,
+    actor: Actor<'_>,
+    slug: &str,
+    policy: &str,
+    auth_context: Option<&str>,
+) -> Result<(), SsoError> {
+    let org = org_by_slug(db, slug).await?;
+    set_mfa_evidence(db, actor, &org, policy, auth_context).await
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn mfa_evidence_policies_and_contexts() {
+        for p in MFA_EVIDENCE_POLICIES {
+            assert!(check_mfa_evidence(p, None).is_ok());
+        }
+        assert!(matches!(
+            check_mfa_evidence("on", None),
+            Err(SsoError::InvalidMfaEvidence(_))
+        ));
+        for (raw, want) in [("c1", "c1"), (" C25 ", "c25"), ("c99", "c99")] {
+            assert_eq!(
+                check_mfa_evidence("required", Some(raw))
+                    .ok()
+                    .flatten()
+                    .as_deref(),
+                Some(want)
+            );
+        }
+        assert_eq!(check_mfa_evidence("off", Some("  ")).ok().flatten(), None);
+        for bad in [
+            "c0", "c100", "c01", "1", "c", "cx", "c-1", "d1", "c1 c2", "c+1",
+        ] {
+            assert!(
+                matches!(
+                    check_mfa_evidence("required", Some(bad)),
+                    Err(SsoError::InvalidAuthContext(_))
+                ),
+                "{bad}"
+            );
+        }
+    }
 
     #[test]
     fn tenant_ids_are_organisation_guids() {

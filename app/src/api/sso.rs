@@ -48,6 +48,16 @@ pub struct SsoSettings {
     pub default_role: String,
     /// Password sign-in is off for this customer's users.
     pub require_sso: bool,
+    /// What a Microsoft sign-in whose ID token shows no multi-factor authentication (no `mfa`
+    /// in `amr`, no [`auth_context`](Self::auth_context) in `acrs`) gets: `off` (the tenant's
+    /// own policy is trusted), `portal_factor` (the user also enters their portal
+    /// authenticator code) or `required` (refused, with what the IT admin must change).
+    #[serde(default = "mfa_evidence_off")]
+    pub mfa_evidence: String,
+    /// The Conditional Access authentication context (`c1` … `c99`) that counts as evidence;
+    /// the portal asks the tenant for it when a sign-in came back without evidence.
+    #[serde(default)]
+    pub auth_context: Option<String>,
     /// Linked tenants, oldest first.
     pub tenants: Vec<LinkedTenant>,
 }
@@ -62,6 +72,17 @@ pub struct SsoSettingsUpdate {
     pub default_role: String,
     /// See [`SsoSettings::require_sso`].
     pub require_sso: bool,
+    /// See [`SsoSettings::mfa_evidence`]; left out, the policy and the authentication context
+    /// stay as they are.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mfa_evidence: Option<String>,
+    /// See [`SsoSettings::auth_context`]; only read with `mfa_evidence` (absent or blank: none).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub auth_context: Option<String>,
+}
+
+fn mfa_evidence_off() -> String {
+    "off".to_string()
 }
 
 /// A customer as the provider console lists it (`GET /api/v1/provider/organisations`).
@@ -135,6 +156,18 @@ impl ProviderSearch {
 pub struct SsoEnableRequest {
     /// On or off. Off ends the customer's SSO sessions at once.
     pub enabled: bool,
+}
+
+/// `PUT /api/v1/provider/organisations/{slug}/sso/mfa-evidence` (staff): what a customer's
+/// Microsoft sign-ins without multi-factor evidence get.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct MfaEvidenceRequest {
+    /// See [`SsoSettings::mfa_evidence`].
+    pub mfa_evidence: String,
+    /// See [`SsoSettings::auth_context`]; absent or blank: none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub auth_context: Option<String>,
 }
 
 /// `POST /api/v1/provider/organisations/{slug}/sso/tenants` (staff): link a tenant.
@@ -224,6 +257,23 @@ pub async fn set_sso_enabled(slug: String, enabled: bool) -> Result<SsoSettings,
     .await
 }
 
+/// `PUT /api/v1/provider/organisations/{slug}/sso/mfa-evidence`.
+pub async fn set_mfa_evidence(
+    slug: String,
+    mfa_evidence: String,
+    auth_context: Option<String>,
+) -> Result<SsoSettings, ApiError> {
+    client::send_json(
+        gloo_net::http::Method::PUT,
+        &format!("/provider/organisations/{slug}/sso/mfa-evidence"),
+        &MfaEvidenceRequest {
+            mfa_evidence,
+            auth_context,
+        },
+    )
+    .await
+}
+
 /// `POST /api/v1/provider/organisations/{slug}/sso/tenants`.
 pub async fn link_tenant(slug: String, tenant_id: String) -> Result<SsoSettings, ApiError> {
     client::send_json(
@@ -298,6 +348,7 @@ pub fn flow_error_message(code: &str) -> Option<&'static str> {
         "invalid_tenant" => "That is not a Microsoft Entra ID organisation tenant.",
         "identity_taken" => "That Microsoft account is already linked to another portal user.",
         "wrong_tenant" => "That Microsoft account belongs to a tenant that is not connected to your organisation.",
+        "sso_mfa_required" => "Your organisation asks the portal to accept a Microsoft sign-in only when it used multi-factor authentication, and this one did not. Sign in again with your second factor. If Microsoft did not ask for one, your IT administrator must require multi-factor authentication for the portal in Entra ID Conditional Access (or set up an authenticator app for your portal account, if your organisation allows that).",
         "sso_required" => "Your organisation signs in with Microsoft. Use \"Sign in with Microsoft\".",
         "not_configured" => "Sign-in with Microsoft is not configured on this portal. Contact the carrier's support.",
         "forbidden" => "Only an administrator of your organisation can do that.",
@@ -321,6 +372,7 @@ mod tests {
             "consumer_account",
             "state_mismatch",
             "sso_required",
+            "sso_mfa_required",
             "guest_account",
             "tenant_pending",
             "rate_limited",

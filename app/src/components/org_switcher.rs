@@ -347,6 +347,8 @@ mod tests {
                 jit_provisioning: true,
                 default_role: "viewer".into(),
                 require_sso: false,
+                mfa_evidence: "off".into(),
+                auth_context: None,
                 tenants: vec![],
             },
         }

@@ -415,12 +415,34 @@ fn TenantsTable(tenants: Vec<LinkedTenant>) -> impl IntoView {
     .into_any()
 }
 
-/// Just-in-time provisioning, default role, require SSO.
+/// The multi-factor evidence policies, as the settings form names them.
+pub const MFA_EVIDENCE: [(&str, &str); 3] = [
+    ("off", "Trust your Entra ID's own policy"),
+    (
+        "portal_factor",
+        "Also ask for the portal authenticator code",
+    ),
+    ("required", "Refuse the sign-in"),
+];
+
+/// `value` when it is one of [`MFA_EVIDENCE`], else `off` (a newer server's policy shows as
+/// the safe default rather than as nothing selected).
+pub fn known_mfa_evidence(value: &str) -> String {
+    MFA_EVIDENCE
+        .iter()
+        .find(|(v, _)| *v == value)
+        .map_or("off", |(v, _)| v)
+        .to_string()
+}
+
+/// Just-in-time provisioning, default role, require SSO, multi-factor evidence.
 #[component]
 fn SettingsForm(settings: SsoSettings) -> impl IntoView {
     let jit = RwSignal::new(settings.jit_provisioning);
     let role = RwSignal::new(known_role(&settings.default_role));
     let require = RwSignal::new(settings.require_sso);
+    let evidence = RwSignal::new(known_mfa_evidence(&settings.mfa_evidence));
+    let context = RwSignal::new(settings.auth_context.clone().unwrap_or_default());
     let (busy, set_busy) = signal(false);
     let (error, set_error) = signal(None::<String>);
     let (notice, set_notice) = signal(None::<&'static str>);
@@ -437,6 +459,8 @@ fn SettingsForm(settings: SsoSettings) -> impl IntoView {
             jit_provisioning: jit.get_untracked(),
             default_role: role.get_untracked(),
             require_sso: require.get_untracked(),
+            mfa_evidence: Some(evidence.get_untracked()),
+            auth_context: Some(context.get_untracked()).filter(|c| !c.trim().is_empty()),
         };
         leptos::task::spawn_local(async move {
             match update_settings(update).await {
@@ -444,6 +468,8 @@ fn SettingsForm(settings: SsoSettings) -> impl IntoView {
                     jit.set(saved.jit_provisioning);
                     role.set(known_role(&saved.default_role));
                     require.set(saved.require_sso);
+                    evidence.set(known_mfa_evidence(&saved.mfa_evidence));
+                    context.set(saved.auth_context.unwrap_or_default());
                     set_notice.set(Some(SETTINGS_SAVED));
                 }
                 Err(e) => set_error.set(Some(settings_error_message(&e))),
@@ -458,6 +484,17 @@ fn SettingsForm(settings: SsoSettings) -> impl IntoView {
             let value = *value;
             view! {
                 <option value=value selected=move || role.with(|r| r == value)>
+                    {*label}
+                </option>
+            }
+        })
+        .collect_view();
+    let evidence_options = MFA_EVIDENCE
+        .iter()
+        .map(|(value, label)| {
+            let value = *value;
+            view! {
+                <option value=value selected=move || evidence.with(|e| e == value)>
                     {*label}
                 </option>
             }
@@ -514,6 +551,39 @@ fn SettingsForm(settings: SsoSettings) -> impl IntoView {
                             "Your organisation's users can then sign in only with Microsoft: users without a Microsoft identity can no longer sign in. Carrier staff and the carrier's own accounts are not affected."
                         </p>
                     </div>
+                </div>
+                <div class="field">
+                    <label class="field-label" for="sso-mfa-evidence">"When Microsoft shows no second factor"</label>
+                    <p class="field-hint" id=hint_id("sso-mfa-evidence")>
+                        "The portal checks each Microsoft sign-in for proof of multi-factor authentication: the authentication context below, or Microsoft's own mark of it. Choose what it does when a sign-in shows none."
+                    </p>
+                    <select
+                        id="sso-mfa-evidence"
+                        name="mfa_evidence"
+                        class="input select wide"
+                        aria-describedby=hint_id("sso-mfa-evidence")
+                        on:change=move |ev| evidence.set(event_target_value(&ev))
+                    >
+                        {evidence_options}
+                    </select>
+                </div>
+                <div class="field">
+                    <label class="field-label" for="sso-auth-context">"Authentication context (optional)"</label>
+                    <p class="field-hint" id=hint_id("sso-auth-context")>
+                        "The id of a Conditional Access authentication context in your Entra ID, such as c1, with a policy that requires multi-factor authentication. The portal asks Microsoft for it when a sign-in shows no second factor. Leave it empty if you have none."
+                    </p>
+                    <input
+                        id="sso-auth-context"
+                        name="auth_context"
+                        type="text"
+                        class="input narrow"
+                        maxlength="3"
+                        autocomplete="off"
+                        spellcheck="false"
+                        placeholder="c1"
+                        aria-describedby=hint_id("sso-auth-context")
+                        bind:value=context
+                    />
                 </div>
                 <FormAlert message=error />
                 <div role="status" class="status-region">

@@ -210,6 +210,29 @@ impl Entra {
         tenant: Option<&str>,
         now_ms: i64,
     ) -> Result<AuthorizationStart, EntraError> {
+        self.start_sign_in_with(tenant, None, now_ms).await
+    }
+
+    /// [`start_sign_in`](Self::start_sign_in) against `tenant`, asking in the `claims`
+    /// parameter for the Conditional Access authentication context `auth_context` (a claims
+    /// challenge): Entra enforces the policies the customer attached to it and, once they are
+    /// met, lists it in the ID token's `acrs`.
+    pub async fn start_sign_in_for_context(
+        &self,
+        tenant: &str,
+        auth_context: &str,
+        now_ms: i64,
+    ) -> Result<AuthorizationStart, EntraError> {
+        self.start_sign_in_with(Some(tenant), Some(auth_context), now_ms)
+            .await
+    }
+
+    async fn start_sign_in_with(
+        &self,
+        tenant: Option<&str>,
+        auth_context: Option<&str>,
+        now_ms: i64,
+    ) -> Result<AuthorizationStart, EntraError> {
         let d = self.endpoints(tenant, now_ms).await?;
         let redirect = RedirectUrl::new(self.config.callback_url.clone())
             .map_err(|e| EntraError::Unavailable(format!("bad callback URL: {e}")))?;
@@ -220,7 +243,7 @@ impl Entra {
         )
         .set_redirect_uri(redirect);
         let (challenge, verifier) = PkceCodeChallenge::new_random_sha256_len(32);
-        let (url, state, nonce) = client
+        let request = client
             .authorize_url(
                 CoreAuthenticationFlow::AuthorizationCode,
                 || CsrfToken::new_random_len(32),
@@ -229,8 +252,14 @@ impl Entra {
             .add_scope(Scope::new("profile".to_string()))
             .add_scope(Scope::new("email".to_string()))
             .set_pkce_challenge(challenge)
-            .add_extra_param("response_mode", "query")
-            .url();
+            .add_extra_param("response_mode", "query");
+        let claims = auth_context.map(|c| {
+            serde_json::json!({"id_token": {"acrs": {"essential": true, "value": c}}}).to_string()
+        });
+        let (url, state, nonce) = match claims {
+            Some(claims) => request.add_extra_param("claims", claims).url(),
+            None => request.url(),
+        };
         Ok(AuthorizationStart {
             url: url.to_string(),
             state: state.secret().clone(),

@@ -182,14 +182,20 @@ pub async fn with_code(
         CodeAccepted::Totp => None,
         CodeAccepted::Recovery { left } => Some(left),
     };
+    // An SSO sign-in whose token showed no second factor stays bound to its tenant.
+    let method = if pending.auth_method == "entra" {
+        "entra+totp"
+    } else {
+        "password+totp"
+    };
     let started = session::start(
         ctx,
         user,
         states::FULL,
-        "password+totp",
+        method,
         meta,
         Some(Replaced::in_state(&pending.id, states::MFA_PENDING)),
-        None,
+        pending.tenant_id.as_deref(),
     )
     .await?;
     audit::record(
@@ -205,7 +211,7 @@ pub async fn with_code(
             },
             target: Some(&user.id),
             org_id: None,
-            details: json!({"method": "password+totp", "recovery_codes_remaining": recovery_codes_left}),
+            details: json!({"method": method, "recovery_codes_remaining": recovery_codes_left}),
         },
     )
     .await?;

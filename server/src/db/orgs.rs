@@ -23,6 +23,11 @@ pub struct Organisation {
     pub sso_default_role: String,
     /// Password sign-in is off for the customer's users.
     pub sso_required: bool,
+    /// What an SSO sign-in without multi-factor evidence gets: `off` (trusted), `portal_factor`
+    /// (the portal's own authenticator code as well) or `required` (refused).
+    pub sso_mfa_evidence: String,
+    /// The Conditional Access authentication context (`c1` … `c99`) that counts as evidence.
+    pub sso_auth_context: Option<String>,
 }
 
 impl Organisation {
@@ -38,12 +43,14 @@ impl Organisation {
             sso_jit: true,
             sso_default_role: "viewer".to_string(),
             sso_required: false,
+            sso_mfa_evidence: "off".to_string(),
+            sso_auth_context: None,
         }
     }
 }
 
-const COLUMNS: &str =
-    "id, slug, name, created_at, mfa_required, sso_enabled, sso_jit, sso_default_role, sso_required";
+const COLUMNS: &str = "id, slug, name, created_at, mfa_required, sso_enabled, sso_jit, \
+     sso_default_role, sso_required, sso_mfa_evidence, sso_auth_context";
 
 fn from_row(row: &AnyRow) -> Result<Organisation, sqlx::Error> {
     Ok(Organisation {
@@ -56,6 +63,8 @@ fn from_row(row: &AnyRow) -> Result<Organisation, sqlx::Error> {
         sso_jit: super::flag(row, "sso_jit")?,
         sso_default_role: row.try_get("sso_default_role")?,
         sso_required: super::flag(row, "sso_required")?,
+        sso_mfa_evidence: row.try_get("sso_mfa_evidence")?,
+        sso_auth_context: row.try_get("sso_auth_context")?,
     })
 }
 
@@ -163,6 +172,25 @@ pub async fn set_sso_settings<'e, E: Executor<'e, Database = Any>>(
     .bind(jit)
     .bind(default_role)
     .bind(required)
+    .bind(id)
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+/// Sets what an SSO sign-in without multi-factor evidence gets, and the authentication
+/// context that counts as evidence.
+pub async fn set_sso_mfa_evidence<'e, E: Executor<'e, Database = Any>>(
+    db: E,
+    id: &str,
+    policy: &str,
+    auth_context: Option<&str>,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE organisations SET sso_mfa_evidence = $1, sso_auth_context = $2 WHERE id = $3",
+    )
+    .bind(policy)
+    .bind(auth_context)
     .bind(id)
     .execute(db)
     .await?;

@@ -13,7 +13,8 @@ pub struct Session {
     pub user_id: String,
     /// `full`, `mfa_pending` or `mfa_enrolment`.
     pub state: String,
-    /// `password`, `password+totp` or `entra`.
+    /// `password`, `password+totp`, `entra` or `entra+totp` (an SSO sign-in without
+    /// multi-factor evidence, completed with the portal authenticator).
     pub auth_method: String,
     /// Sign-in time, UTC ms.
     pub created_at: i64,
@@ -28,6 +29,8 @@ pub struct Session {
     pub ip: Option<String>,
     /// Client user agent at sign-in.
     pub user_agent: Option<String>,
+    /// The Entra tenant of an SSO sign-in (its sessions end when the tenant is unlinked).
+    pub tenant_id: Option<String>,
 }
 
 /// A session to create.
@@ -58,7 +61,8 @@ pub struct NewSession<'a> {
 const COLUMNS: &str =
     "s.id AS s_id, s.user_id AS s_user_id, s.state AS s_state, s.auth_method AS s_auth_method, \
     s.created_at AS s_created_at, s.last_seen_at AS s_last_seen_at, s.expires_at AS s_expires_at, \
-    s.mfa_failures AS s_mfa_failures, s.ip AS s_ip, s.user_agent AS s_user_agent";
+    s.mfa_failures AS s_mfa_failures, s.ip AS s_ip, s.user_agent AS s_user_agent, \
+    s.tenant_id AS s_tenant_id";
 
 fn from_row(row: &AnyRow) -> Result<Session, sqlx::Error> {
     Ok(Session {
@@ -72,6 +76,7 @@ fn from_row(row: &AnyRow) -> Result<Session, sqlx::Error> {
         mfa_failures: row.try_get("s_mfa_failures")?,
         ip: row.try_get("s_ip")?,
         user_agent: row.try_get("s_user_agent")?,
+        tenant_id: row.try_get("s_tenant_id")?,
     })
 }
 

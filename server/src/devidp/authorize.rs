@@ -17,8 +17,9 @@ use super::{
 };
 
 /// Fields of the picker's own forms, as opposed to the authorization request they carry.
-const PICKER_FIELDS: [&str; 6] = [
+const PICKER_FIELDS: [&str; 7] = [
     "identity",
+    "mfa",
     "other_tenant",
     "other_name",
     "other_email",
@@ -35,6 +36,8 @@ struct AuthRequest {
     state: String,
     nonce: String,
     code_challenge: String,
+    /// Authentication contexts asked for in the `claims` parameter (`id_token.acrs`).
+    acrs: Vec<String>,
     /// The request's own parameters, carried through the picker's forms in hidden inputs so
     /// the POST can be checked again from scratch.
     carried: Params,
@@ -86,6 +89,8 @@ pub(super) async fn submit(
         nonce: request.nonce,
         scope: request.scope,
         account,
+        mfa: picked.get("mfa") != Some("no"),
+        acrs: request.acrs,
     });
     redirect_to_client(
         &idp,
@@ -216,7 +221,18 @@ fn check(idp: &DevIdp, tenant_segment: &str, params: Params) -> Result<AuthReque
     let Some(nonce) = params.get("nonce").filter(|n| !n.is_empty()) else {
         return Err(missing("nonce"));
     };
+    let acrs = match params.get("claims").map(requested_acrs) {
+        None => Vec::new(),
+        Some(Some(acrs)) => acrs,
+        Some(None) => {
+            return Err(refuse(
+                90_014,
+                "The claims parameter is not a JSON object of claims requests.",
+            ))
+        }
+    };
     Ok(AuthRequest {
+        acrs,
         tenant,
         scope: scope.to_owned(),
         nonce: nonce.to_owned(),
@@ -226,6 +242,55 @@ fn check(idp: &DevIdp, tenant_segment: &str, params: Params) -> Result<AuthReque
         state,
         carried: params,
     })
+}
+
+/// The authentication contexts a `claims` parameter asks for in the ID token
+/// (`{"id_token": {"acrs": {"essential": true, "value": "c1"}}}`, or `values` for several);
+/// `None` when it is not JSON of that shape.
+fn requested_acrs(claims: &str) -> Option<Vec<String>> {
+    let value: serde_json::Value = serde_json::from_str(claims).ok()?;
+    let object = value.as_object()?;
+    let Some(acrs) = object.get("id_token").and_then(|t| t.get("acrs")) else {
+        return Some(Vec::new());
+    };
+    let mut out: Vec<String> = Vec::new();
+    if let Some(one) = acrs.get("value") {
+        out.push(one.as_str()?.to_owned());
+    }
+    if let Some(many) = acrs.get("values") {
+        for v in many.as_array()? {
+            out.push(v.as_str()?.to_owned());
+        }
+    }
+    Some(out)
+}
+
+/// The picker's choice of how the sign-in went, in the form it belongs to (`prefix` keeps the
+/// ids of the two forms' copies apart). "With multi-factor authentication" unless the last
+/// submission said otherwise.
+fn mfa_choice(prefix: &str, previous: &Params, acrs: &[String]) -> String {
+    let without = previous.get("mfa") == Some("no");
+    let contexts = if acrs.is_empty() {
+        String::new()
+    } else {
+        format!(
+            " The portal asked for the authentication context <code>{}</code>: it is in \
+             <code>acrs</code> only with multi-factor authentication.",
+            escape(&acrs.join(", "))
+        )
+    };
+    format!(
+        "<fieldset><legend>How did this sign-in go?</legend>\
+         <label class=\"choice\" for=\"{prefix}_mfa_yes\"><input type=\"radio\" \
+         id=\"{prefix}_mfa_yes\" name=\"mfa\" value=\"yes\"{yes}> With multi-factor \
+         authentication</label>\
+         <label class=\"choice\" for=\"{prefix}_mfa_no\"><input type=\"radio\" \
+         id=\"{prefix}_mfa_no\" name=\"mfa\" value=\"no\"{no}> With a password only</label>\
+         <p class=\"hint\">With multi-factor authentication the ID token's <code>amr</code> \
+         lists <code>mfa</code>.{contexts}</p></fieldset>",
+        yes = if without { "" } else { " checked" },
+        no = if without { " checked" } else { "" },
+    )
 }
 
 /// The account the picker's POST chose, or why it cannot sign in through this path.
@@ -301,7 +366,8 @@ fn picker(
         ));
     } else {
         main.push_str(&format!(
-            "<form method=\"post\" action=\"{action}\">{hidden}"
+            "<form method=\"post\" action=\"{action}\">{hidden}{}",
+            mfa_choice("accounts", previous, &request.acrs)
         ));
         let mut tenants: Vec<&str> = Vec::new();
         for identity in &identities {
@@ -348,7 +414,7 @@ fn picker(
          placeholder=\"00000000-0000-0000-0000-000000000000\">\
          <p class=\"hint\" id=\"other_guest_hint\">For a B2B guest: the tenant the person really \
          belongs to. Their token names it in <code>idp</code>, with <code>acct</code> 1.</p>\
-         <div class=\"actions\"><button type=\"submit\" class=\"primary\">Sign in</button></div>\
+         {choice}<div class=\"actions\"><button type=\"submit\" class=\"primary\">Sign in</button></div>\
          </form></details>",
         open = if open { " open" } else { "" },
         tenant = escape(other_tenant),
@@ -360,6 +426,7 @@ fn picker(
         name = escape(previous.get("other_name").unwrap_or("")),
         email = escape(previous.get("other_email").unwrap_or("")),
         guest_of = escape(previous.get("other_guest_of").unwrap_or("")),
+        choice = mfa_choice("other", previous, &request.acrs),
     ));
 
     main.push_str(&format!(

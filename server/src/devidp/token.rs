@@ -346,6 +346,14 @@ fn id_token_claims(idp: &DevIdp, grant: &Grant, now: i64) -> Value {
         // The optional claim `acct` (0 member, 1 guest), as the app registration asks for it.
         "acct": u8::from(account.home_tenant.is_some()),
     });
+    // How the person signed in, as they chose on the picker: `amr` (Entra writes it in v1.0
+    // tokens; the emulator always does, so the portal's check of it can be tried), and the
+    // authentication contexts asked for in `claims`, met only with a second factor.
+    let amr: &[&str] = if grant.mfa { &["pwd", "mfa"] } else { &["pwd"] };
+    set(&mut claims, "amr", json!(amr));
+    if grant.mfa && !grant.acrs.is_empty() {
+        set(&mut claims, "acrs", json!(grant.acrs));
+    }
     // A guest's token names the identity provider that authenticated them: their home
     // tenant's (v2.0 tokens omit `idp` when it is the issuer itself).
     if let Some(home) = &account.home_tenant {

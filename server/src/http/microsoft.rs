@@ -85,6 +85,9 @@ pub const MAX_LIVE_TRANSACTIONS: i64 = 10_000;
 /// Flow purposes as stored.
 mod purpose {
     pub const LOGIN: &str = "login";
+    /// A sign-in sent back to its tenant for the customer's authentication context, because
+    /// its first token showed no second factor.
+    pub const LOGIN_MFA: &str = "login_mfa";
     pub const LINK: &str = "link";
     pub const INVITATION: &str = "invitation";
     pub const CONSENT: &str = "consent";

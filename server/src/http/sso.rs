@@ -34,6 +34,8 @@ pub fn settings_of(org: &Organisation, tenants: &[Tenant]) -> SsoSettings {
         jit_provisioning: org.sso_jit,
         default_role: org.sso_default_role.clone(),
         require_sso: org.sso_required,
+        mfa_evidence: org.sso_mfa_evidence.clone(),
+        auth_context: org.sso_auth_context.clone(),
         tenants: tenants
             .iter()
             .map(|t| LinkedTenant {
@@ -54,6 +56,8 @@ pub fn sso_api_error(e: SsoError) -> ApiError {
         SsoError::UnknownOrg(_) | SsoError::NotLinked { .. } => ApiError::not_found(message),
         SsoError::InvalidTenant(_) => ApiError::invalid_field("tenant_id", message),
         SsoError::InvalidRole(_) => ApiError::invalid_field("default_role", message),
+        SsoError::InvalidMfaEvidence(_) => ApiError::invalid_field("mfa_evidence", message),
+        SsoError::InvalidAuthContext(_) => ApiError::invalid_field("auth_context", message),
         SsoError::SsoDisabled(_) => ApiError::new(StatusCode::CONFLICT, "sso_disabled", message),
         SsoError::TenantTaken(_) => ApiError::new(StatusCode::CONFLICT, "tenant_taken", message),
         SsoError::Internal(e) => ApiError::internal(e),
@@ -136,6 +140,9 @@ async fn put_settings(
         req.jit_provisioning,
         &req.default_role,
         req.require_sso,
+        req.mfa_evidence
+            .as_deref()
+            .map(|policy| (policy, req.auth_context.as_deref())),
     )
     .await
     .map_err(sso_api_error)?;

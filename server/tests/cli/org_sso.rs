@@ -162,3 +162,102 @@ async fn org_sso_commands_link_disable_and_unlink_tenants_with_clear_errors() {
         7
     );
 }
+
+#[tokio::test]
+async fn org_sso_mfa_evidence_sets_the_policy_and_refuses_bad_values_changing_nothing() {
+    let t = test_db().await;
+    let ok = |args: &[&str]| {
+        let out = portal(&t.url, args, None);
+        assert!(out.status.success(), "{args:?}: {}", stderr(&out));
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let policy = || async {
+        let row = sqlx::query(
+            "SELECT sso_mfa_evidence, sso_auth_context FROM organisations WHERE slug = 'contoso'",
+        )
+        .fetch_one(t.db.pool())
+        .await
+        .unwrap();
+        use sqlx::Row;
+        (
+            row.try_get::<String, _>("sso_mfa_evidence").unwrap(),
+            row.try_get::<Option<String>, _>("sso_auth_context")
+                .unwrap(),
+        )
+    };
+    ok(&["org", "create", "--name", "Contoso", "--slug", "contoso"]);
+    assert_eq!(policy().await, ("off".to_string(), None));
+
+    let out = ok(&[
+        "org",
+        "sso",
+        "mfa-evidence",
+        "--org",
+        "contoso",
+        "--policy",
+        "required",
+        "--auth-context",
+        "C7",
+    ]);
+    assert!(out.contains("refused") && out.contains("c7"), "{out}");
+    assert_eq!(
+        policy().await,
+        ("required".to_string(), Some("c7".to_string()))
+    );
+
+    for (args, says) in [
+        (vec!["--policy", "on"], "not a multi-factor evidence policy"),
+        (
+            vec!["--policy", "required", "--auth-context", "c100"],
+            "not an authentication context id",
+        ),
+        (
+            vec!["--policy", "required", "--auth-context", "x1"],
+            "not an authentication context id",
+        ),
+    ] {
+        let mut full = vec!["org", "sso", "mfa-evidence", "--org", "contoso"];
+        full.extend(args.iter());
+        let out = portal(&t.url, &full, None);
+        assert_eq!(out.status.code(), Some(1), "{full:?}");
+        assert!(stderr(&out).contains(says), "{full:?}: {}", stderr(&out));
+        assert_eq!(
+            policy().await,
+            ("required".to_string(), Some("c7".to_string()))
+        );
+    }
+    let out = portal(
+        &t.url,
+        &[
+            "org",
+            "sso",
+            "mfa-evidence",
+            "--org",
+            "nobody",
+            "--policy",
+            "off",
+        ],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("no organisation"), "{}", stderr(&out));
+
+    ok(&[
+        "org",
+        "sso",
+        "mfa-evidence",
+        "--org",
+        "contoso",
+        "--policy",
+        "portal_factor",
+    ]);
+    assert_eq!(policy().await, ("portal_factor".to_string(), None));
+    assert_eq!(
+        count(
+            &t.db,
+            "SELECT COUNT(*) FROM audit_log WHERE action = 'sso.mfa_evidence_changed'"
+        )
+        .await,
+        2
+    );
+}

@@ -8,7 +8,8 @@
 //! - `failures`: the identity provider down or untrustworthy, bad callbacks, floods, caps;
 //! - `provisioning`: identities, just-in-time users and invitations, linking an identity;
 //! - `tenants`: the tenant check, requiring SSO, disabling and unlinking tenants;
-//! - `consent`: admin consent and its proof sign-in.
+//! - `consent`: admin consent and its proof sign-in;
+//! - `mfa_evidence`: the customer's policy for sign-ins without multi-factor evidence.
 #![allow(clippy::unwrap_used)]
 
 // The shared helpers live beside the test binaries, not inside this one's folder.
@@ -19,6 +20,7 @@ mod harness;
 
 mod consent;
 mod failures;
+mod mfa_evidence;
 mod provisioning;
 mod sign_in;
 mod tenants;

@@ -14,12 +14,22 @@ use super::action::Console;
 use super::card::CustomerCard;
 use super::{is_plain_click, view_as, view_as_href};
 
-/// What decides whether a customer's row and card must be drawn again: its SSO state and
-/// tenants change with the console's actions; its name and users do not.
-fn render_key(org: &ProviderOrganisation) -> (String, bool, Vec<(String, bool, bool)>) {
+/// What decides whether a customer's row and card must be drawn again: its SSO state, MFA
+/// evidence policy and tenants change with the console's actions; its name and users do not.
+type RenderKey = (
+    String,
+    bool,
+    String,
+    Option<String>,
+    Vec<(String, bool, bool)>,
+);
+
+fn render_key(org: &ProviderOrganisation) -> RenderKey {
     (
         org.slug.clone(),
         org.sso.enabled,
+        org.sso.mfa_evidence.clone(),
+        org.sso.auth_context.clone(),
         org.sso
             .tenants
             .iter()
@@ -195,6 +205,8 @@ mod tests {
                 jit_provisioning: true,
                 default_role: "viewer".to_string(),
                 require_sso: false,
+                mfa_evidence: "off".into(),
+                auth_context: None,
                 tenants: vec![LinkedTenant {
                     tenant_id: TENANT.to_string(),
                     linked_at: "2026-01-01T00:00:00Z".to_string(),

@@ -26,7 +26,7 @@ pub const PASSWORD_CHANGED_NOTICE: &str =
 
 /// Whether the section is shown to `user`: everyone but those signed in with single sign-on.
 pub fn shows_password_section(user: &MeUser) -> bool {
-    user.has_password && user.auth_method != "entra"
+    user.has_password && !user.auth_method.starts_with("entra")
 }
 
 /// What a failed change means for the form.
@@ -315,6 +315,7 @@ mod tests {
         assert!(shows_password_section(&user("password")));
         assert!(shows_password_section(&user("password+totp")));
         assert!(!shows_password_section(&user("entra")));
+        assert!(!shows_password_section(&user("entra+totp")));
         let no_password = MeUser {
             has_password: false,
             ..user("password")

@@ -22,6 +22,7 @@ pub fn auth_method_label(method: &str) -> String {
         "password" => "Password".to_string(),
         "password+totp" => "Password and authenticator app".to_string(),
         "entra" => "Microsoft Entra ID".to_string(),
+        "entra+totp" => "Microsoft Entra ID and authenticator app".to_string(),
         other => other.to_string(),
     }
 }

@@ -203,6 +203,41 @@ pub struct EntraClaims {
     /// account, invited into it. Entra says so with the optional claim `acct` = 1, and with an
     /// `idp` claim naming another identity provider than the tenant itself.
     pub guest: bool,
+    /// Authentication methods (`amr`): `mfa` when a second factor was used. Entra writes it in
+    /// v1.0 tokens; v2.0 ID tokens usually leave it out, so [`acrs`](Self::acrs) is the
+    /// dependable evidence there.
+    pub amr: Vec<String>,
+    /// Conditional Access authentication contexts the sign-in satisfied (`acrs`, e.g. `c1`):
+    /// present when the authorization request asked for them in its `claims` parameter.
+    pub acrs: Vec<String>,
+}
+
+impl EntraClaims {
+    /// What in the token shows a second factor: `amr` (it lists `mfa`) or `acrs` (it lists
+    /// `auth_context`); `None` when nothing does.
+    pub fn mfa_evidence(&self, auth_context: Option<&str>) -> Option<&'static str> {
+        if self.amr.iter().any(|m| m == "mfa") {
+            Some("amr")
+        } else if auth_context.is_some_and(|c| self.acrs.iter().any(|a| a.eq_ignore_ascii_case(c)))
+        {
+            Some("acrs")
+        } else {
+            None
+        }
+    }
+}
+
+/// A claim that is a list of strings (or one string); anything else counts as absent.
+fn string_list(payload: &serde_json::Value, name: &str) -> Vec<String> {
+    match payload.get(name) {
+        Some(serde_json::Value::Array(items)) => items
+            .iter()
+            .filter_map(serde_json::Value::as_str)
+            .map(str::to_string)
+            .collect(),
+        Some(serde_json::Value::String(one)) => vec![one.clone()],
+        _ => Vec::new(),
+    }
 }
 
 /// Whether `s` is a GUID in the 8-4-4-4-12 hex form.
@@ -313,6 +348,8 @@ pub fn check_claims(
         name,
         issuer: iss.to_string(),
         guest,
+        amr: string_list(p, "amr"),
+        acrs: string_list(p, "acrs"),
     })
 }
 
@@ -371,6 +408,38 @@ mod tests {
             issuer_for("https://login.microsoftonline.com/", "abc"),
             "https://login.microsoftonline.com/abc/v2.0"
         );
+    }
+
+    #[test]
+    fn mfa_evidence_is_mfa_in_amr_or_the_context_in_acrs() {
+        let claims = |amr: &[&str], acrs: &[&str]| EntraClaims {
+            tid: String::new(),
+            oid: String::new(),
+            sub: String::new(),
+            email: String::new(),
+            name: String::new(),
+            issuer: String::new(),
+            guest: false,
+            amr: amr.iter().map(|s| s.to_string()).collect(),
+            acrs: acrs.iter().map(|s| s.to_string()).collect(),
+        };
+        assert_eq!(claims(&["pwd", "mfa"], &[]).mfa_evidence(None), Some("amr"));
+        assert_eq!(claims(&["pwd"], &[]).mfa_evidence(None), None);
+        assert_eq!(claims(&["pwd"], &["c1"]).mfa_evidence(None), None);
+        assert_eq!(claims(&["pwd"], &["c1"]).mfa_evidence(Some("c2")), None);
+        assert_eq!(
+            claims(&[], &["c2", "C1"]).mfa_evidence(Some("c1")),
+            Some("acrs")
+        );
+        assert_eq!(
+            claims(&["mfa"], &["c1"]).mfa_evidence(Some("c1")),
+            Some("amr")
+        );
+        let p = serde_json::json!({"amr": ["pwd", 7, "mfa"], "acrs": "c3", "x": {"a": 1}});
+        assert_eq!(string_list(&p, "amr"), vec!["pwd", "mfa"]);
+        assert_eq!(string_list(&p, "acrs"), vec!["c3"]);
+        assert!(string_list(&p, "x").is_empty());
+        assert!(string_list(&p, "missing").is_empty());
     }
 
     fn encode(v: &serde_json::Value) -> String {

@@ -396,7 +396,7 @@ async fn callback_inner(
         }
     };
     let result = match txn.purpose.as_str() {
-        purpose::LOGIN => sign_in(state, meta, current, txn, &claims).await,
+        purpose::LOGIN | purpose::LOGIN_MFA => sign_in(state, meta, current, txn, &claims).await,
         purpose::LINK => link_identity(state, meta, current, txn, &claims).await,
         purpose::INVITATION => accept_invitation(state, meta, current, txn, &claims).await,
         purpose::CONSENT_PROOF => prove_consent(state, meta, current, txn, &claims).await,
@@ -418,7 +418,16 @@ impl From<IdentityError> for Outcome {
     }
 }
 
-/// A sign-in: the user the verified identity is (`sso::identity::sign_in`), signed in.
+/// A sign-in: the user the verified identity is (`sso::identity::sign_in`), signed in, once
+/// the customer's multi-factor evidence policy is met:
+/// - `off`, or the token shows a second factor (`mfa` in `amr`, the authentication context in
+///   `acrs`): signed in;
+/// - otherwise, when the customer named an authentication context and this is the first trip:
+///   sent back to the tenant with a claims challenge for it (Entra then runs the policies the
+///   customer attached to the context);
+/// - otherwise `portal_factor` with an authenticator set up: the sign-in waits for its code,
+///   like a password sign-in;
+/// - otherwise refused with `sso_mfa_required`, which the sign-in page explains.
 async fn sign_in(
     state: &AppState,
     meta: &RequestMeta,
@@ -426,9 +435,123 @@ async fn sign_in(
     txn: &Transaction,
     claims: &EntraClaims,
 ) -> Result<Response, Outcome> {
-    let user = identity::sign_in(&state.db, state.clock.now_ms(), meta, claims).await?;
-    let details = json!({"method": "entra", "tid": claims.tid});
-    signed_in(state, meta, current, &user, claims, details, &txn.return_to).await
+    let now = state.clock.now_ms();
+    let user = identity::sign_in(&state.db, now, meta, claims).await?;
+    let org = match &user.org_id {
+        Some(id) => db::orgs::find_by_id(state.db.pool(), id).await?,
+        None => None,
+    };
+    let (policy, context) = org
+        .as_ref()
+        .map(|o| (o.sso_mfa_evidence.as_str(), o.sso_auth_context.as_deref()))
+        .unwrap_or(("off", None));
+    let evidence = claims.mfa_evidence(context);
+    let details = json!({
+        "method": "entra",
+        "tid": claims.tid,
+        "mfa_evidence": evidence.unwrap_or("none"),
+    });
+    if policy == "off" || evidence.is_some() {
+        return signed_in(state, meta, current, &user, claims, details, &txn.return_to).await;
+    }
+    if let (Some(context), purpose::LOGIN) = (context, txn.purpose.as_str()) {
+        return challenge(state, meta, &user, txn, claims, context).await;
+    }
+    let totp_ready = db::mfa::find_totp(state.db.pool(), &user.id)
+        .await?
+        .is_some_and(|t| t.confirmed_at.is_some() && t.codes_locked_at.is_none());
+    if policy == "portal_factor" && totp_ready {
+        let previous = current
+            .as_ref()
+            .map(|c| session::Replaced::any(c.session.id.as_str()));
+        let headers = start_session(
+            state,
+            &user,
+            states::MFA_PENDING,
+            "entra",
+            meta,
+            previous,
+            Some(&claims.tid),
+        )
+        .await?;
+        audit::record(
+            state.db.pool(),
+            now,
+            meta,
+            Event::own(
+                &user,
+                "auth.sso_accepted",
+                json!({"method": "entra", "tid": claims.tid, "mfa_evidence": "none", "next": states::MFA_PENDING}),
+            ),
+        )
+        .await?;
+        let next = if txn.return_to == "/" {
+            "/login/mfa".to_string()
+        } else {
+            format!(
+                "/login/mfa?return_to={}",
+                encode_query_value(&txn.return_to)
+            )
+        };
+        return Ok(see_other(&next, headers));
+    }
+    audit::record(
+        state.db.pool(),
+        now,
+        meta,
+        Event::own(
+            &user,
+            "auth.login_failed",
+            json!({
+                "reason": "sso_mfa_required",
+                "method": "entra",
+                "tid": claims.tid,
+                "policy": policy,
+                "auth_context": context,
+                "portal_factor": totp_ready,
+            }),
+        ),
+    )
+    .await?;
+    Err(Outcome::Refused("sso_mfa_required"))
+}
+
+/// Sends a sign-in without multi-factor evidence back to its tenant, asking for the
+/// customer's authentication context `context`. The second trip is `login_mfa`, which is
+/// never challenged again.
+async fn challenge(
+    state: &AppState,
+    meta: &RequestMeta,
+    user: &User,
+    txn: &Transaction,
+    claims: &EntraClaims,
+    context: &str,
+) -> Result<Response, Outcome> {
+    let entra = entra(state).ok_or(Outcome::Refused("not_configured"))?;
+    let start = entra
+        .start_sign_in_for_context(&claims.tid, context, state.clock.now_ms())
+        .await?;
+    let mut next = new_txn(state, purpose::LOGIN_MFA, txn.return_to.clone());
+    next.state = start.state;
+    next.nonce = start.nonce;
+    next.pkce_verifier = start.pkce_verifier;
+    next.org_id = user.org_id.clone();
+    next.user_id = Some(user.id.clone());
+    next.tenant_id = Some(claims.tid.clone());
+    audit::record(
+        state.db.pool(),
+        state.clock.now_ms(),
+        meta,
+        Event::own(
+            user,
+            "auth.sso_mfa_challenge",
+            json!({"tid": claims.tid, "auth_context": context}),
+        ),
+    )
+    .await?;
+    let mut r = begin(state, &start.url, next).await?;
+    r.extensions_mut().insert(KeepTxnCookie);
+    Ok(r)
 }
 
 /// Starts `user`'s SSO session (replacing the request's own, if any), audits the sign-in and
