@@ -240,3 +240,72 @@ async fn staff_read_one_customer_by_slug_for_the_switcher() {
     }
     assert_eq!(app.get(&format!("{LIST}/fabrikam")).await.status, 401);
 }
+
+#[tokio::test]
+async fn staff_set_a_customers_mfa_evidence_policy_and_nobody_else_can() {
+    let app = TestApp::new().await;
+    org(&app, "Contoso", "contoso").await;
+    let path = "/api/v1/provider/organisations/contoso/sso/mfa-evidence";
+    let cookie = staff(&app).await;
+
+    let res = app
+        .json(
+            "PUT",
+            path,
+            Some(&cookie),
+            serde_json::json!({"mfa_evidence": "required", "auth_context": "c2"}),
+        )
+        .await;
+    assert_eq!(res.status, 200, "{}", res.text());
+    assert_eq!(res.json()["mfa_evidence"], "required");
+    assert_eq!(res.json()["auth_context"], "c2");
+    let one = app
+        .get_with("/api/v1/provider/organisations/contoso", &cookie)
+        .await
+        .json();
+    assert_eq!(one["sso"]["mfa_evidence"], "required");
+
+    // Bad values: 422 naming the field, nothing changed.
+    for (body, field) in [
+        (
+            serde_json::json!({"mfa_evidence": "strict"}),
+            "mfa_evidence",
+        ),
+        (
+            serde_json::json!({"mfa_evidence": "off", "auth_context": "c1x"}),
+            "auth_context",
+        ),
+    ] {
+        let res = app.json("PUT", path, Some(&cookie), body).await;
+        assert_eq!(res.status, 422, "{}", res.text());
+        assert_eq!(res.json()["error"]["field"], field);
+    }
+    let res = app
+        .json(
+            "PUT",
+            "/api/v1/provider/organisations/nobody/sso/mfa-evidence",
+            Some(&cookie),
+            serde_json::json!({"mfa_evidence": "off"}),
+        )
+        .await;
+    assert_eq!(res.status, 404);
+
+    // A customer's own admin uses the Single sign-on page's API, not the console's.
+    create_user(&app.db.db, "contoso", "boss@contoso.example", "admin").await;
+    let admin = sign_in(&app, "boss@contoso.example").await;
+    let res = app
+        .json(
+            "PUT",
+            path,
+            Some(&admin),
+            serde_json::json!({"mfa_evidence": "off"}),
+        )
+        .await;
+    assert_eq!(res.status, 403);
+    let one = app
+        .get_with("/api/v1/provider/organisations/contoso", &cookie)
+        .await
+        .json();
+    assert_eq!(one["sso"]["mfa_evidence"], "required");
+    assert_eq!(one["sso"]["auth_context"], "c2");
+}

@@ -21,6 +21,7 @@ mod action;
 mod card;
 mod customers;
 mod link_form;
+mod mfa_form;
 mod search;
 
 use leptos::{html, prelude::*};

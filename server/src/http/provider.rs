@@ -15,8 +15,8 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 
 use app::api::{
     sso::{
-        LinkTenantRequest, ProviderOrganisation, ProviderOrganisations, SsoEnableRequest,
-        SsoSettings, TenantStateRequest, PROVIDER_SEARCH_MAX_CHARS,
+        LinkTenantRequest, MfaEvidenceRequest, ProviderOrganisation, ProviderOrganisations,
+        SsoEnableRequest, SsoSettings, TenantStateRequest, PROVIDER_SEARCH_MAX_CHARS,
     },
     ErrorBody,
 };
@@ -48,6 +48,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(list))
         .routes(routes!(get_one))
         .routes(routes!(set_enabled))
+        .routes(routes!(set_mfa_evidence))
         .routes(routes!(link))
         .routes(routes!(set_tenant_state, unlink))
         .routes(routes!(approve))
@@ -276,6 +277,45 @@ async fn set_enabled(
         .await
         .map_err(sso_api_error)?;
     forget_cached_sessions(&state, ended);
+    settings(&state, &slug).await
+}
+
+/// `PUT /api/v1/provider/organisations/{slug}/sso/mfa-evidence`.
+#[utoipa::path(
+    put,
+    path = "/organisations/{slug}/sso/mfa-evidence",
+    tag = "provider",
+    operation_id = "set_customer_mfa_evidence",
+    summary = "Set what a customer's Microsoft sign-ins without multi-factor evidence get (staff)",
+    params(CustomerSlug),
+    request_body = MfaEvidenceRequest,
+    responses(
+        (status = 200, description = "The customer's single sign-on settings after the change", body = SsoSettings),
+        SessionOnly,
+        StaffOnlyChange,
+        NoSuchCustomerTenant,
+        JsonBody,
+        (status = 422, description = "`invalid_field` (with `field`: `mfa_evidence` or `auth_context`), `malformed_json` or `invalid_body`", body = ErrorBody),
+        Internal,
+    ),
+    security(("session" = [])),
+)]
+async fn set_mfa_evidence(
+    State(state): State<AppState>,
+    signed_in: SignedIn,
+    Path(slug): Path<String>,
+    ApiJson(req): ApiJson<MfaEvidenceRequest>,
+) -> ApiResult<ApiJson<SsoSettings>> {
+    let actor = staff(&signed_in)?;
+    sso_admin::set_mfa_evidence_of(
+        &state.db,
+        actor,
+        &slug,
+        &req.mfa_evidence,
+        req.auth_context.as_deref(),
+    )
+    .await
+    .map_err(sso_api_error)?;
     settings(&state, &slug).await
 }
 

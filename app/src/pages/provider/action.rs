@@ -5,8 +5,8 @@ use leptos::prelude::*;
 
 use crate::api::{
     sso::{
-        approve_tenant, link_tenant, set_sso_enabled, set_tenant_disabled, unlink_tenant,
-        ProviderOrganisation, SsoSettings,
+        approve_tenant, link_tenant, set_mfa_evidence, set_sso_enabled, set_tenant_disabled,
+        unlink_tenant, ProviderOrganisation, SsoSettings,
     },
     ApiError,
 };
@@ -64,6 +64,17 @@ pub enum ProviderAction {
         /// The tenant id.
         tenant_id: String,
     },
+    /// Set what the customer's Microsoft sign-ins without multi-factor evidence get.
+    SetMfaEvidence {
+        /// The customer's slug.
+        slug: String,
+        /// The customer's name.
+        name: String,
+        /// `off`, `portal_factor` or `required`.
+        policy: String,
+        /// The authentication context (`c1` … `c99`), if any.
+        auth_context: Option<String>,
+    },
 }
 
 impl ProviderAction {
@@ -74,7 +85,8 @@ impl ProviderAction {
             | ProviderAction::Link { slug, .. }
             | ProviderAction::SetTenantDisabled { slug, .. }
             | ProviderAction::Unlink { slug, .. }
-            | ProviderAction::Approve { slug, .. } => slug,
+            | ProviderAction::Approve { slug, .. }
+            | ProviderAction::SetMfaEvidence { slug, .. } => slug,
         }
     }
 
@@ -98,6 +110,7 @@ impl ProviderAction {
             } => "Enable",
             ProviderAction::Unlink { .. } => "Unlink",
             ProviderAction::Approve { .. } => "Approve",
+            ProviderAction::SetMfaEvidence { .. } => "Save MFA policy",
         }
     }
 
@@ -133,6 +146,7 @@ impl ProviderAction {
             ProviderAction::Approve {
                 name, tenant_id, ..
             } => format!("Approve tenant {tenant_id} for {name}"),
+            ProviderAction::SetMfaEvidence { name, .. } => format!("Save MFA policy for {name}"),
         }
     }
 
@@ -196,6 +210,14 @@ impl ProviderAction {
             } => format!(
                 "Tenant {tenant_id} is approved for {name}: its users can sign in with Microsoft."
             ),
+            ProviderAction::SetMfaEvidence { name, policy, .. } => format!(
+                "{name}: Microsoft sign-ins without multi-factor evidence {}.",
+                match policy.as_str() {
+                    "portal_factor" => "now also need the portal authenticator code",
+                    "required" => "are now refused",
+                    _ => "are trusted as the tenant's own policy allows",
+                }
+            ),
         }
     }
 
@@ -234,6 +256,9 @@ impl ProviderAction {
             ProviderAction::Approve { tenant_id, .. } => {
                 format!("Tenant {tenant_id} could not be approved.")
             }
+            ProviderAction::SetMfaEvidence { name, .. } => {
+                format!("The MFA policy of {name} could not be saved.")
+            }
         };
         format!("{what} {error}")
     }
@@ -258,6 +283,12 @@ pub(super) async fn perform(action: ProviderAction) -> Result<SsoSettings, ApiEr
         ProviderAction::Approve {
             slug, tenant_id, ..
         } => approve_tenant(slug, tenant_id).await,
+        ProviderAction::SetMfaEvidence {
+            slug,
+            policy,
+            auth_context,
+            ..
+        } => set_mfa_evidence(slug, policy, auth_context).await,
     }
 }
 

@@ -8,6 +8,7 @@ use crate::pages::sso::TenantCells;
 
 use super::action::{Console, ProviderAction};
 use super::link_form::LinkTenantForm;
+use super::mfa_form::MfaEvidenceForm;
 use super::{id_fragment, users_label};
 
 /// One customer: SSO on/off, its tenants, and the form to link one.
@@ -85,8 +86,10 @@ pub(super) fn CustomerCard(console: Console, org: ProviderOrganisation) -> impl 
             </p>
             {toggle_view}
             <h3>"Microsoft Entra tenants"</h3>
-            <ProviderTenantsTable console=console slug=slug.clone() name=name.clone() tenants=sso.tenants />
-            <LinkTenantForm console=console slug=slug.clone() name=name sso_enabled=enabled />
+            <ProviderTenantsTable console=console slug=slug.clone() name=name.clone() tenants=sso.tenants.clone() />
+            <LinkTenantForm console=console slug=slug.clone() name=name.clone() sso_enabled=enabled />
+            <h3>"Multi-factor evidence"</h3>
+            <MfaEvidenceForm console=console slug=slug.clone() name=name sso=sso />
         </section>
     }
 }
