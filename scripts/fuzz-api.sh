@@ -7,7 +7,8 @@
 #     customers' routes with and without ?org=), each with a session cookie and a same-origin
 #     Origin, without the
 #     operations that end or downgrade that very session (signing out, changing the password
-#     or the authenticator, requiring MFA or SSO: each ends the run's credentials);
+#     or the authenticator, requiring MFA or SSO, wrong step-up secrets: each ends the run's
+#     credentials);
 #   - those session-ending operations, with a session of their own;
 #   - API tokens of each scope: read_write, read, ingest;
 #   - nobody (no credential).
@@ -117,7 +118,7 @@ read_only=$(token "$admin" read)
 ingest=$(token "$admin" ingest)
 
 # The operations that end, replace or downgrade the caller's own session.
-session_enders='^(logout|login|complete_mfa|revoke_session|change_password|disable_totp|regenerate_recovery_codes|start_totp_enrolment|confirm_totp_enrolment|set_mfa_policy|update_sso_settings)$'
+session_enders='^(logout|login|complete_mfa|revoke_session|change_password|disable_totp|regenerate_recovery_codes|start_totp_enrolment|confirm_totp_enrolment|set_mfa_policy|update_sso_settings|step_up)$'
 
 failed=0
 passed=0

@@ -13,6 +13,7 @@ pub mod secretbox;
 pub mod session;
 pub mod session_cache;
 pub mod sign_in;
+pub mod step_up;
 pub mod totp;
 pub mod verification;
 
@@ -113,6 +114,12 @@ pub enum AuthError {
     /// No session, or it ended while the request was made.
     #[error("not signed in")]
     NotSignedIn,
+    /// A dangerous action without a fresh proof of the user's factor (`step_up::require`).
+    #[error("this action needs a fresh proof ({})", .0.as_str())]
+    StepUpRequired(step_up::Proof),
+    /// A step-up sent another kind of proof than the user has (`step_up::step_up`).
+    #[error("step up with {}", .0.as_str())]
+    StepUpProofWanted(step_up::Proof),
     /// Anything the caller cannot fix (the database, a secret that does not open).
     #[error("internal error: {0:#}")]
     Internal(#[from] anyhow::Error),

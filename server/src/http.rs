@@ -31,6 +31,7 @@ pub mod security_headers;
 pub mod services;
 pub mod sso;
 pub mod status;
+pub mod step_up;
 pub mod users;
 
 use axum::{
@@ -68,7 +69,12 @@ fn api_router() -> Router<AppState> {
     let (router, doc) = openapi::base_router()
         .routes(routes!(status::get_status))
         .routes(routes!(openapi::get_openapi).layer(Extension(document.clone())))
-        .nest("/auth", auth::router().merge(invitations::auth_router()))
+        .nest(
+            "/auth",
+            auth::router()
+                .merge(invitations::auth_router())
+                .merge(step_up::router()),
+        )
         .nest("/me", me::router())
         .merge(invitations::api_router())
         .merge(audit_log::router())

@@ -69,6 +69,26 @@ pub struct MfaRequest {
     pub code: String,
 }
 
+/// `POST /api/v1/auth/step-up`: a fresh proof of the signed-in user's factor before a
+/// dangerous action. A user with an authenticator app sends `code`; a user without a second
+/// factor sends `password`; a user signed in with Microsoft signs in with Microsoft again
+/// (or sends `code` when they have an authenticator).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct StepUpRequest {
+    /// A current authenticator code.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub code: Option<String>,
+    /// The password (users without a second factor).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub password: Option<String>,
+}
+
+/// Steps the session up with a code or the password.
+pub async fn step_up(request: StepUpRequest) -> Result<OkResponse, ApiError> {
+    client::send_json(gloo_net::http::Method::POST, "/auth/step-up", &request).await
+}
+
 /// The signed-in user, as `GET /api/v1/me` returns it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
@@ -89,7 +109,7 @@ pub struct MeUser {
     /// none, so nothing that asks for the password applies to them).
     #[serde(default)]
     pub has_password: bool,
-    /// How this session signed in: `password`, `password+totp` or `entra`.
+    /// How this session signed in: `password`, `password+totp`, `entra` or `entra+totp`.
     pub auth_method: String,
 }
 

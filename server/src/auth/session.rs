@@ -246,6 +246,7 @@ pub async fn start(
             ip: meta.ip.as_deref(),
             user_agent: meta.user_agent.as_deref(),
             tenant_id,
+            stepped_up_at: (state_name == states::FULL).then_some(now),
         },
     )
     .await?;

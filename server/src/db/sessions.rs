@@ -31,6 +31,11 @@ pub struct Session {
     pub user_agent: Option<String>,
     /// The Entra tenant of an SSO sign-in (its sessions end when the tenant is unlinked).
     pub tenant_id: Option<String>,
+    /// When the session last proved the user's strongest factor (its sign-in, or a step-up),
+    /// UTC ms; `None`: never.
+    pub stepped_up_at: Option<i64>,
+    /// How: `password`, `totp`, `recovery_code`, or the sign-in method.
+    pub stepped_up_via: Option<String>,
 }
 
 /// A session to create.
@@ -56,13 +61,16 @@ pub struct NewSession<'a> {
     pub user_agent: Option<&'a str>,
     /// The Entra tenant of an SSO session.
     pub tenant_id: Option<&'a str>,
+    /// A full session is stepped up by its own sign-in: `Some(now)`; otherwise `None`.
+    pub stepped_up_at: Option<i64>,
 }
 
 const COLUMNS: &str =
     "s.id AS s_id, s.user_id AS s_user_id, s.state AS s_state, s.auth_method AS s_auth_method, \
     s.created_at AS s_created_at, s.last_seen_at AS s_last_seen_at, s.expires_at AS s_expires_at, \
     s.mfa_failures AS s_mfa_failures, s.ip AS s_ip, s.user_agent AS s_user_agent, \
-    s.tenant_id AS s_tenant_id";
+    s.tenant_id AS s_tenant_id, s.stepped_up_at AS s_stepped_up_at, \
+    s.stepped_up_via AS s_stepped_up_via";
 
 fn from_row(row: &AnyRow) -> Result<Session, sqlx::Error> {
     Ok(Session {
@@ -77,6 +85,8 @@ fn from_row(row: &AnyRow) -> Result<Session, sqlx::Error> {
         ip: row.try_get("s_ip")?,
         user_agent: row.try_get("s_user_agent")?,
         tenant_id: row.try_get("s_tenant_id")?,
+        stepped_up_at: row.try_get("s_stepped_up_at")?,
+        stepped_up_via: row.try_get("s_stepped_up_via")?,
     })
 }
 
@@ -86,8 +96,8 @@ pub async fn insert<'e, E: Executor<'e, Database = Any>>(
     s: &NewSession<'_>,
 ) -> Result<(), sqlx::Error> {
     sqlx::query(
-        "INSERT INTO sessions (id, token_hash, user_id, state, auth_method, created_at, last_seen_at, expires_at, mfa_failures, ip, user_agent, tenant_id) \
-         VALUES ($1, $2, $3, $4, $5, $6, $6, $7, 0, $8, $9, $10)",
+        "INSERT INTO sessions (id, token_hash, user_id, state, auth_method, created_at, last_seen_at, expires_at, mfa_failures, ip, user_agent, tenant_id, stepped_up_at, stepped_up_via) \
+         VALUES ($1, $2, $3, $4, $5, $6, $6, $7, 0, $8, $9, $10, $11, $12)",
     )
     .bind(s.id)
     .bind(s.token_hash)
@@ -99,9 +109,30 @@ pub async fn insert<'e, E: Executor<'e, Database = Any>>(
     .bind(s.ip)
     .bind(s.user_agent)
     .bind(s.tenant_id)
+    .bind(s.stepped_up_at)
+    .bind(s.stepped_up_at.map(|_| s.auth_method))
     .execute(db)
     .await?;
     Ok(())
+}
+
+/// Records that the full session `id` proved the user's strongest factor at `now` with
+/// `via`; returns whether the session (still full) exists.
+pub async fn set_stepped_up<'e, E: Executor<'e, Database = Any>>(
+    db: E,
+    id: &str,
+    now: i64,
+    via: &str,
+) -> Result<bool, sqlx::Error> {
+    let r = sqlx::query(
+        "UPDATE sessions SET stepped_up_at = $1, stepped_up_via = $2 WHERE id = $3 AND state = 'full'",
+    )
+    .bind(now)
+    .bind(via)
+    .bind(id)
+    .execute(db)
+    .await?;
+    Ok(r.rows_affected() == 1)
 }
 
 /// The session whose cookie hashes to `token_hash`, with its user.

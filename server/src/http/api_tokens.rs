@@ -140,6 +140,7 @@ async fn create(
     ApiJson(req): ApiJson<CreateApiTokenRequest>,
 ) -> ApiResult<(StatusCode, ApiJson<CreateApiTokenResponse>)> {
     caller.require_user_manager()?;
+    caller.require_step_up(&state).await?;
     let name = valid_name(&req.name)?;
     if !(1..=MAX_TOKEN_DAYS).contains(&req.expires_in_days) {
         return Err(ApiError::invalid_field(

@@ -178,6 +178,7 @@ async fn set_mfa_policy(
             "Only an administrator of your organisation can change this.",
         ));
     };
+    super::step_up::require(&state, &a).await?;
     let actor = accounts::Actor {
         user_id: Some(&a.user.id),
         label: &a.user.email,

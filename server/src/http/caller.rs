@@ -29,7 +29,7 @@ use super::{extract::SignedIn, ApiError, AppState};
 use crate::{
     audit::{Acting, RequestMeta},
     auth::api_token,
-    db::{self, api_tokens::ApiToken, users::User},
+    db::{self, api_tokens::ApiToken, sessions::Session, users::User},
 };
 
 /// A role within an organisation, ordered by what it may do.
@@ -84,6 +84,8 @@ pub struct Caller {
     pub principal: Principal,
     /// Carrier staff acting for a customer with `?org=SLUG`.
     pub staff: bool,
+    /// The signed-in user's session (`None` for a token), for the step-up check.
+    pub session: Option<Arc<Session>>,
 }
 
 impl Caller {
@@ -246,6 +248,7 @@ async fn token_caller(
         role,
         principal: Principal::Token(Arc::new(token)),
         staff: false,
+        session: None,
     })
 }
 
@@ -287,6 +290,7 @@ impl FromRequestParts<AppState> for Caller {
                         role: Some(Role::Admin),
                         principal: Principal::User(a.user),
                         staff: true,
+                        session: Some(a.session),
                     }
                 } else {
                     let (Some(org_id), Some(role)) = (
@@ -304,6 +308,7 @@ impl FromRequestParts<AppState> for Caller {
                         role: Some(role),
                         principal: Principal::User(a.user),
                         staff: false,
+                        session: Some(a.session),
                     }
                 }
             }

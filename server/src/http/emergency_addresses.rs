@@ -147,6 +147,7 @@ async fn create(
     ApiJson(req): ApiJson<EmergencyAddressRequest>,
 ) -> ApiResult<(StatusCode, ApiJson<EmergencyAddressInfo>)> {
     caller.require(Role::Engineer)?;
+    caller.require_step_up(&state).await?;
     let created = addresses::create_address(
         &state.db,
         &caller.acting(&meta),
@@ -187,6 +188,7 @@ async fn update(
 ) -> ApiResult<ApiJson<EmergencyAddressInfo>> {
     must_exist(&state, &caller, &id).await?;
     caller.require(Role::Engineer)?;
+    caller.require_step_up(&state).await?;
     let after = addresses::update_address(
         &state.db,
         &caller.acting(&meta),
@@ -226,6 +228,7 @@ async fn delete(
 ) -> ApiResult<ApiJson<EmergencyAddressInfo>> {
     must_exist(&state, &caller, &id).await?;
     caller.require(Role::Engineer)?;
+    caller.require_step_up(&state).await?;
     let before =
         addresses::delete_address(&state.db, &caller.acting(&meta), state.clock.now_ms(), &id)
             .await

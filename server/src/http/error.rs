@@ -167,7 +167,7 @@ impl From<crate::db::QueryError> for ApiError {
 
 impl From<crate::auth::AuthError> for ApiError {
     fn from(e: crate::auth::AuthError) -> Self {
-        use crate::auth::AuthError as E;
+        use crate::auth::{step_up::Proof, AuthError as E};
         let unauthorized = StatusCode::UNAUTHORIZED;
         match e {
             E::RateLimited { retry_after_secs } => ApiError::new(
@@ -221,6 +221,27 @@ impl From<crate::auth::AuthError> for ApiError {
             ),
             E::SsoRequired => ApiError::forbidden("sso_required", words::SSO_REQUIRED_MESSAGE),
             E::NotSignedIn => super::extract::unauthenticated(),
+            // `field` names what `POST /api/v1/auth/step-up` takes from this user (`code`,
+            // `password`) or `microsoft` (a new sign-in with Microsoft).
+            E::StepUpRequired(proof) => ApiError::new(
+                unauthorized,
+                "step_up_required",
+                match proof {
+                    Proof::Code => "This needs a fresh check: enter a code from your authenticator app to confirm it's you (POST /api/v1/auth/step-up), then try again.",
+                    Proof::Password => "This needs a fresh check: enter your password to confirm it's you (POST /api/v1/auth/step-up), then try again.",
+                    Proof::Microsoft => "This needs a fresh check: sign in again with Microsoft to confirm it's you, then try again.",
+                },
+            )
+            .with_field(proof.as_str()),
+            E::StepUpProofWanted(proof) => match proof {
+                Proof::Code => ApiError::invalid_field("code", "Enter the current 6-digit code from your authenticator app."),
+                Proof::Password => ApiError::invalid_field("password", "Enter your password."),
+                Proof::Microsoft => ApiError::new(
+                    StatusCode::CONFLICT,
+                    "sign_in_again",
+                    "You signed in with Microsoft: sign in again with Microsoft to confirm it's you.",
+                ),
+            },
             E::Internal(e) => ApiError::internal(e),
         }
     }

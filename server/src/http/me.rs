@@ -295,6 +295,12 @@ async fn confirm_enrolment(
     )
     .await
     .map_err(mfa_error)?;
+    // The code just confirmed proves the new factor: a signed-in session may go on with
+    // dangerous actions without being asked for it again (`auth::step_up`).
+    if a.session.state == states::FULL {
+        db::sessions::set_stepped_up(state.db.pool(), &a.session.id, state.clock.now_ms(), "totp")
+            .await?;
+    }
     state.sessions.forget_user(&a.user.id);
     let body = ApiJson(RecoveryCodesResponse {
         recovery_codes: codes,

@@ -273,6 +273,7 @@ async fn set_enabled(
     ApiJson(req): ApiJson<SsoEnableRequest>,
 ) -> ApiResult<ApiJson<SsoSettings>> {
     let actor = staff(&signed_in)?;
+    super::step_up::require(&state, &signed_in.0).await?;
     let ended = sso_admin::set_enabled(&state.db, actor, &slug, req.enabled)
         .await
         .map_err(sso_api_error)?;
@@ -307,6 +308,7 @@ async fn set_mfa_evidence(
     ApiJson(req): ApiJson<MfaEvidenceRequest>,
 ) -> ApiResult<ApiJson<SsoSettings>> {
     let actor = staff(&signed_in)?;
+    super::step_up::require(&state, &signed_in.0).await?;
     sso_admin::set_mfa_evidence_of(
         &state.db,
         actor,
@@ -347,6 +349,7 @@ async fn link(
     ApiJson(req): ApiJson<LinkTenantRequest>,
 ) -> ApiResult<ApiJson<SsoSettings>> {
     let actor = staff(&signed_in)?;
+    super::step_up::require(&state, &signed_in.0).await?;
     sso_admin::link_tenant(
         &state.db,
         actor,
@@ -387,6 +390,7 @@ async fn set_tenant_state(
     ApiJson(req): ApiJson<TenantStateRequest>,
 ) -> ApiResult<ApiJson<SsoSettings>> {
     let actor = staff(&signed_in)?;
+    super::step_up::require(&state, &signed_in.0).await?;
     let ended = sso_admin::set_tenant_disabled(&state.db, actor, &slug, &tenant, req.disabled)
         .await
         .map_err(sso_api_error)?;
@@ -421,6 +425,7 @@ async fn approve(
     Path((slug, tenant)): Path<(String, String)>,
 ) -> ApiResult<ApiJson<SsoSettings>> {
     let actor = staff(&signed_in)?;
+    super::step_up::require(&state, &signed_in.0).await?;
     sso_admin::approve_tenant(&state.db, actor, &slug, &tenant)
         .await
         .map_err(sso_api_error)?;
@@ -452,6 +457,7 @@ async fn unlink(
     Path((slug, tenant)): Path<(String, String)>,
 ) -> ApiResult<ApiJson<SsoSettings>> {
     let actor = staff(&signed_in)?;
+    super::step_up::require(&state, &signed_in.0).await?;
     let ended = sso_admin::unlink_tenant(&state.db, actor, &slug, &tenant)
         .await
         .map_err(sso_api_error)?;

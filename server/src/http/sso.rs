@@ -128,6 +128,7 @@ async fn put_settings(
     ApiJson(req): ApiJson<SsoSettingsUpdate>,
 ) -> ApiResult<ApiJson<SsoSettings>> {
     let org = admins_org(&state, &signed_in).await?;
+    super::step_up::require(&state, &signed_in.0).await?;
     let user = &signed_in.0.user;
     let actor = Actor {
         user_id: Some(&user.id),

@@ -177,6 +177,7 @@ async fn update(
 ) -> ApiResult<ApiJson<OrgUserInfo>> {
     find_user(&state, &caller, &id).await?;
     caller.require_user_manager()?;
+    caller.require_step_up(&state).await?;
     let Some(role) = Role::parse(&req.role) else {
         return Err(ApiError::invalid_field(
             "role",
@@ -227,6 +228,7 @@ async fn deactivate(
 ) -> ApiResult<ApiJson<OrgUserInfo>> {
     find_user(&state, &caller, &id).await?;
     caller.require_user_manager()?;
+    caller.require_step_up(&state).await?;
     let after = user_admin::deactivate(&state.db, &caller.acting(&meta), state.clock.now_ms(), &id)
         .await
         .map_err(user_change_error)?;

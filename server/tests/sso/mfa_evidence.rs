@@ -274,3 +274,57 @@ async fn the_settings_api_sets_the_policy_and_refuses_bad_values_changing_nothin
     assert_eq!(changed["before"]["mfa_evidence"], "portal_factor");
     assert_eq!(changed["after"]["mfa_evidence"], "off");
 }
+
+#[tokio::test]
+async fn a_microsoft_session_steps_up_by_signing_in_with_microsoft_again() {
+    let s = sso().await;
+    linked_org(&s, "contoso", CONTOSO_TENANT).await;
+    let first = sign_in(&s, "megan", true).await;
+    let cookie = session_cookie(&first.callback).unwrap();
+    sqlx::query("UPDATE users SET role = 'engineer' WHERE email = 'megan.bowen@contoso.example'")
+        .execute(s.app.db.db.pool())
+        .await
+        .unwrap();
+    s.app.clock.advance_secs(11 * 60);
+    let res = s
+        .app
+        .json(
+            "POST",
+            "/api/v1/emergency-addresses",
+            Some(&cookie),
+            crate::support::voice::address_body("HQ"),
+        )
+        .await;
+    assert_eq!(res.status, 401, "{}", res.text());
+    assert_eq!(res.json()["error"]["code"], "step_up_required");
+    assert_eq!(res.json()["error"]["field"], "microsoft");
+    assert!(res.json()["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("Microsoft"));
+    // No password or code stands in for it.
+    let res = s
+        .app
+        .json(
+            "POST",
+            "/api/v1/auth/step-up",
+            Some(&cookie),
+            json!({"password": PASSWORD}),
+        )
+        .await;
+    assert_eq!(res.status, 409);
+    assert_eq!(res.json()["error"]["code"], "sign_in_again");
+
+    let again = sign_in(&s, "megan", true).await;
+    let fresh = session_cookie(&again.callback).unwrap();
+    let res = s
+        .app
+        .json(
+            "POST",
+            "/api/v1/emergency-addresses",
+            Some(&fresh),
+            crate::support::voice::address_body("HQ"),
+        )
+        .await;
+    assert_eq!(res.status, 201, "{}", res.text());
+}
