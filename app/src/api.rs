@@ -19,6 +19,7 @@ pub mod prefetch;
 pub mod services;
 pub mod sso;
 pub mod status;
+pub mod step_up;
 pub mod tokens;
 pub mod users;
 

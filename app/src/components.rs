@@ -19,4 +19,5 @@ pub mod password_link;
 pub mod recovery_codes;
 pub mod skeleton;
 pub mod status;
+pub mod step_up_dialog;
 pub mod user_menu;

@@ -65,7 +65,26 @@ pub async fn get<T: DeserializeOwned>(path: &str) -> Result<T, ApiError> {
 }
 
 /// Sends `body` as JSON with `method` to `{API_BASE}{path}` and decodes the JSON answer.
+/// An answer of 401 `step_up_required` (a dangerous action, `auth::step_up` on the server)
+/// opens the step-up dialog; once the person has confirmed it's them, the request is sent
+/// again, once.
 pub async fn send_json<B: Serialize, T: DeserializeOwned>(
+    method: gloo_net::http::Method,
+    path: &str,
+    body: &B,
+) -> Result<T, ApiError> {
+    match send_json_once(method.clone(), path, body).await {
+        Err(e)
+            if e.code() == Some("step_up_required")
+                && super::step_up::confirm(e.field().unwrap_or("password")).await =>
+        {
+            send_json_once(method, path, body).await
+        }
+        answer => answer,
+    }
+}
+
+async fn send_json_once<B: Serialize, T: DeserializeOwned>(
     method: gloo_net::http::Method,
     path: &str,
     body: &B,

@@ -77,6 +77,14 @@ impl ApiError {
         }
     }
 
+    /// The request field the server named, when it named one.
+    pub fn field(&self) -> Option<&str> {
+        match self {
+            ApiError::Api { field, .. } => field.as_deref(),
+            _ => None,
+        }
+    }
+
     /// The HTTP status, when there was a response.
     pub fn status(&self) -> Option<u16> {
         match self {

@@ -21,6 +21,7 @@ use leptos_router::{
 use crate::api::auth::MeResponse;
 use crate::api::org::set_selected_org;
 use crate::components::org_switcher::OrgSwitcher;
+use crate::components::step_up_dialog::StepUpDialog;
 use crate::components::user_menu::{provide_current_user, MeState, UserMenu};
 use crate::product::{BUILD_VERSION, PRODUCT_NAME};
 
@@ -251,6 +252,9 @@ pub fn AppLayout(children: Children) -> impl IntoView {
                 </Show>
                 {children()}
             </main>
+            <Show when=move || !auth_layout.get()>
+                <StepUpDialog />
+            </Show>
             <footer class="footer">
                 <span>{PRODUCT_NAME}</span>
                 <span class="version">"Version " {BUILD_VERSION}</span>
