@@ -16,7 +16,7 @@ use app::api::{
 };
 
 use crate::http::openapi::errors::{
-    Internal, InvalidBody, JsonBody, NoSuchOrg, OrgCaller, TokensAdminOnly,
+    DangerousOrgCaller, Internal, InvalidBody, JsonBody, NoSuchOrg, OrgCaller, TokensAdminOnly,
 };
 use crate::http::openapi::params::ActingFor;
 use crate::{
@@ -124,7 +124,7 @@ async fn list(
     request_body = CreateApiTokenRequest,
     responses(
         (status = 201, description = "The new token; its secret is shown only in this answer", body = CreateApiTokenResponse),
-        OrgCaller,
+        DangerousOrgCaller,
         TokensAdminOnly,
         NoSuchOrg,
         JsonBody,

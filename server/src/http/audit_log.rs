@@ -8,7 +8,9 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 use app::api::audit::{AuditEntry, AuditPage, MfaPolicyRequest};
 use app::api::{auth::OkResponse, ErrorBody};
 
-use crate::http::openapi::errors::{Internal, InvalidBody, JsonBody, OwnOrgGone, SessionOnly};
+use crate::http::openapi::errors::{
+    DangerousSession, Internal, InvalidBody, JsonBody, OwnOrgGone, SessionOnly,
+};
 use crate::{
     accounts::{self, AccountError},
     audit::RequestMeta,
@@ -157,7 +159,7 @@ async fn list(
     request_body = MfaPolicyRequest,
     responses(
         (status = 200, description = "The policy is saved", body = OkResponse),
-        SessionOnly,
+        DangerousSession,
         (status = 403, description = "`forbidden`: only an administrator of the organisation changes it; `csrf`: not same-origin", body = ErrorBody),
         OwnOrgGone,
         JsonBody,

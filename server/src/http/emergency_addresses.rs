@@ -17,7 +17,8 @@ use app::api::{
 };
 
 use crate::http::openapi::errors::{
-    Internal, InvalidBody, JsonBody, NoSuchAddress, NoSuchOrg, OrgCaller, OrgRead, WriteRole,
+    DangerousOrgCaller, Internal, InvalidBody, JsonBody, NoSuchAddress, NoSuchOrg, OrgRead,
+    WriteRole,
 };
 use crate::http::openapi::params::{ActingFor, AddressId};
 use crate::{
@@ -131,7 +132,7 @@ async fn list(
     request_body = EmergencyAddressRequest,
     responses(
         (status = 201, description = "The new address", body = EmergencyAddressInfo),
-        OrgCaller,
+        DangerousOrgCaller,
         WriteRole,
         NoSuchOrg,
         JsonBody,
@@ -170,7 +171,7 @@ async fn create(
     request_body = EmergencyAddressRequest,
     responses(
         (status = 200, description = "The address as replaced", body = EmergencyAddressInfo),
-        OrgCaller,
+        DangerousOrgCaller,
         WriteRole,
         NoSuchAddress,
         JsonBody,
@@ -212,7 +213,7 @@ async fn update(
     params(AddressId, ActingFor),
     responses(
         (status = 200, description = "The address as it was before it was deleted", body = EmergencyAddressInfo),
-        OrgCaller,
+        DangerousOrgCaller,
         WriteRole,
         NoSuchAddress,
         (status = 409, description = "`address_in_use`: a number still uses the address", body = ErrorBody),

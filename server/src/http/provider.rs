@@ -22,8 +22,8 @@ use app::api::{
 };
 
 use crate::http::openapi::errors::{
-    Internal, JsonBody, NoSuchCustomerTenant, SessionOnly, StaffOnlyChange, StaffOnlyRead,
-    TenantBodyInvalid, TenantConflict, TenantIdInvalid,
+    DangerousSession, Internal, JsonBody, NoSuchCustomerTenant, SessionOnly, StaffOnlyChange,
+    StaffOnlyRead, TenantBodyInvalid, TenantConflict, TenantIdInvalid,
 };
 use crate::http::openapi::params::{CustomerSlug, CustomerTenant};
 use crate::{
@@ -257,7 +257,7 @@ async fn get_one(
     request_body = SsoEnableRequest,
     responses(
         (status = 200, description = "The customer's single sign-on settings after the change", body = SsoSettings),
-        SessionOnly,
+        DangerousSession,
         StaffOnlyChange,
         NoSuchCustomerTenant,
         JsonBody,
@@ -292,7 +292,7 @@ async fn set_enabled(
     request_body = MfaEvidenceRequest,
     responses(
         (status = 200, description = "The customer's single sign-on settings after the change", body = SsoSettings),
-        SessionOnly,
+        DangerousSession,
         StaffOnlyChange,
         NoSuchCustomerTenant,
         JsonBody,
@@ -332,7 +332,7 @@ async fn set_mfa_evidence(
     request_body = LinkTenantRequest,
     responses(
         (status = 200, description = "The customer's single sign-on settings with the tenant linked", body = SsoSettings),
-        SessionOnly,
+        DangerousSession,
         StaffOnlyChange,
         NoSuchCustomerTenant,
         TenantConflict,
@@ -373,7 +373,7 @@ async fn link(
     request_body = TenantStateRequest,
     responses(
         (status = 200, description = "The customer's single sign-on settings after the change", body = SsoSettings),
-        SessionOnly,
+        DangerousSession,
         StaffOnlyChange,
         NoSuchCustomerTenant,
         TenantConflict,
@@ -410,7 +410,7 @@ async fn set_tenant_state(
     params(CustomerTenant),
     responses(
         (status = 200, description = "The customer's single sign-on settings with the tenant approved (approving an approved tenant changes nothing)", body = SsoSettings),
-        SessionOnly,
+        DangerousSession,
         StaffOnlyChange,
         NoSuchCustomerTenant,
         (status = 409, description = "`sso_disabled`: single sign-on is not enabled for the customer", body = ErrorBody),
@@ -442,7 +442,7 @@ async fn approve(
     params(CustomerTenant),
     responses(
         (status = 200, description = "The customer's single sign-on settings without the tenant", body = SsoSettings),
-        SessionOnly,
+        DangerousSession,
         StaffOnlyChange,
         NoSuchCustomerTenant,
         TenantConflict,

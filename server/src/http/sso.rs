@@ -9,7 +9,7 @@ use app::api::{
     ErrorBody,
 };
 
-use crate::http::openapi::errors::{Internal, JsonBody, OwnOrgGone, SessionOnly};
+use crate::http::openapi::errors::{DangerousSession, Internal, JsonBody, OwnOrgGone, SessionOnly};
 use crate::{
     accounts::Actor,
     clock::rfc3339_ms,
@@ -112,7 +112,7 @@ async fn get_settings(
     request_body = SsoSettingsUpdate,
     responses(
         (status = 200, description = "The settings as saved", body = SsoSettings),
-        SessionOnly,
+        DangerousSession,
         (status = 403, description = "`forbidden`: only an administrator of the organisation manages single sign-on; `csrf`: not same-origin", body = ErrorBody),
         OwnOrgGone,
         (status = 409, description = "`sso_disabled`: single sign-on is not enabled for the organisation", body = ErrorBody),

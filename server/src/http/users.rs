@@ -20,7 +20,8 @@ use app::api::{
 };
 
 use crate::http::openapi::errors::{
-    Internal, InvalidBody, JsonBody, NoSuchUser, OrgCaller, OrgRead, ReadRole, UsersAdminOnly,
+    DangerousOrgCaller, Internal, InvalidBody, JsonBody, NoSuchUser, OrgCaller, OrgRead, ReadRole,
+    UsersAdminOnly,
 };
 use crate::http::openapi::params::{ActingFor, UserId};
 use crate::{
@@ -158,7 +159,7 @@ async fn get_user(
     request_body = UpdateUserRequest,
     responses(
         (status = 200, description = "The user as changed (unchanged when the role was already that)", body = OrgUserInfo),
-        OrgCaller,
+        DangerousOrgCaller,
         UsersAdminOnly,
         NoSuchUser,
         (status = 409, description = "`user_deactivated`: a deactivated user's role cannot change; `last_admin`: the organisation would have no active administrator", body = ErrorBody),
@@ -212,7 +213,7 @@ async fn update(
     params(UserId, ActingFor),
     responses(
         (status = 200, description = "The user as deactivated; their sessions have ended", body = OrgUserInfo),
-        OrgCaller,
+        DangerousOrgCaller,
         UsersAdminOnly,
         NoSuchUser,
         (status = 409, description = "`cannot_deactivate_self`, `already_deactivated` or `last_admin`", body = ErrorBody),
