@@ -51,6 +51,11 @@ fn dangerous(user_id: &str) -> Vec<(&'static str, String, Value)> {
             "/api/v1/emergency-addresses".to_string(),
             address_body("HQ"),
         ),
+        (
+            "POST",
+            "/api/v1/users/invitations".to_string(),
+            json!({"email": "new.admin@contoso.example", "role": "admin"}),
+        ),
     ]
 }
 
@@ -85,7 +90,9 @@ async fn state_of(app: &TestApp) -> (i64, i64, i64, i64) {
             "SELECT COUNT(*) FROM organisations WHERE mfa_required OR NOT sso_jit",
         )
         .await,
-        count(&app.db.db, "SELECT COUNT(*) FROM emergency_addresses").await,
+        count(&app.db.db, "SELECT COUNT(*) FROM emergency_addresses").await
+            + count(&app.db.db, "SELECT COUNT(*) FROM users").await
+            + count(&app.db.db, "SELECT COUNT(*) FROM user_tokens").await,
     )
 }
 

@@ -1,7 +1,8 @@
-//! Step-up for dangerous actions: creating API tokens, changing roles, deactivating users,
-//! changing SSO or MFA settings and policies, editing emergency addresses. The session must
-//! have proved the user's strongest factor in the last [`WINDOW_MS`]; a full session starts
-//! stepped up by its own sign-in, and [`step_up`] proves it again.
+//! Step-up for dangerous actions: creating API tokens, inviting users and changing roles,
+//! deactivating users, unlocking a user's codes, changing SSO or MFA settings and policies,
+//! editing emergency addresses. The session must have proved the user's strongest factor in
+//! the last [`WINDOW_MS`]; a full session starts stepped up by its own sign-in, and
+//! [`step_up`] proves it again.
 //!
 //! What proves it ([`Proof`]): a user with an authenticator app gives a current code; a user
 //! without one gives their password; a session signed in with Microsoft signs in again with

@@ -26,8 +26,8 @@ use app::api::{
 };
 
 use crate::http::openapi::errors::{
-    AccountRateLimited, Csrf, Internal, InvalidBody, InvalidLink, JsonBody, NoSuchOrg,
-    PasswordBodyInvalid, RateLimited, SessionOnly,
+    AccountRateLimited, Csrf, DangerousSession, Internal, InvalidBody, InvalidLink, JsonBody,
+    NoSuchOrg, PasswordBodyInvalid, RateLimited,
 };
 use crate::http::openapi::params::{ActingFor, LinkToken};
 use crate::{
@@ -151,7 +151,7 @@ async fn issue_link(
     request_body = InvitationRequest,
     responses(
         (status = 201, description = "The invitation was created and emailed", body = InvitationResponse),
-        SessionOnly,
+        DangerousSession,
         (status = 400, description = "`org_required`: carrier staff must name the organisation with `?org=SLUG`", body = ErrorBody),
         (status = 403, description = "`forbidden`: only an administrator of the organisation (or carrier staff acting for it) invites; `token_not_allowed`: API tokens do not manage users; `csrf`: not same-origin", body = ErrorBody),
         NoSuchOrg,
@@ -171,6 +171,8 @@ async fn invite(
 ) -> ApiResult<(StatusCode, ApiJson<InvitationResponse>)> {
     // Administrators, and carrier staff acting for the customer; never an API token.
     caller.require_user_manager()?;
+    // An invitation grants a role, like a role change: a stale session may not make one.
+    caller.require_step_up(&state).await?;
     let Some(inviter) = caller.user() else {
         return Err(ApiError::internal(anyhow::anyhow!(
             "a token passed require_user_manager"

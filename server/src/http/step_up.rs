@@ -51,7 +51,7 @@ impl Caller {
     tag = "auth",
     operation_id = "step_up",
     summary = "Confirm it's you before a dangerous action",
-    description = "Creating API tokens, changing roles, deactivating users, changing single sign-on or MFA settings and editing emergency addresses answer 401 `step_up_required` unless the session proved the user's factor in the last 10 minutes (a sign-in counts). This proves it: `code` for a user with an authenticator app, `password` for a user without a second factor. A session signed in with Microsoft signs in again with Microsoft instead (409 `sign_in_again`), unless the user has an authenticator.",
+    description = "Creating API tokens, inviting users, changing roles, deactivating users, unlocking a user's codes, changing single sign-on or MFA settings and editing emergency addresses answer 401 `step_up_required` unless the session proved the user's factor in the last 10 minutes (a sign-in counts). This proves it: `code` for a user with an authenticator app, `password` for a user without a second factor. A session signed in with Microsoft signs in again with Microsoft instead (409 `sign_in_again`), unless the user has an authenticator.",
     request_body = StepUpRequest,
     responses(
         (status = 200, description = "The session is stepped up for 10 minutes", body = OkResponse),

@@ -248,7 +248,7 @@ async fn deactivate(
     params(UserId, ActingFor),
     responses(
         (status = 200, description = "The user, whose codes are unlocked", body = OrgUserInfo),
-        OrgCaller,
+        DangerousOrgCaller,
         UsersAdminOnly,
         NoSuchUser,
         (status = 409, description = "`codes_not_locked`: the user's codes are not locked", body = ErrorBody),
@@ -264,6 +264,8 @@ async fn unlock_codes(
 ) -> ApiResult<ApiJson<OrgUserInfo>> {
     find_user(&state, &caller, &id).await?;
     caller.require_user_manager()?;
+    // Unlocking lets wrong codes be tried again: a stale session may not do it.
+    caller.require_step_up(&state).await?;
     let user = user_admin::unlock_codes(&state.db, &caller.acting(&meta), &id)
         .await
         .map_err(user_change_error)?;
