@@ -11,7 +11,6 @@ use crate::api::{
     auth::{step_up, StepUpRequest},
     sso::MICROSOFT_LOGIN_PATH,
     step_up::{dialog_open, finish, proof_wanted},
-    ApiError,
 };
 use crate::components::{
     dialog::Dialog,
@@ -74,9 +73,7 @@ pub fn StepUpDialog() -> impl IntoView {
                     secret.set(String::new());
                     finish(true);
                 }
-                Err(e @ ApiError::Api { .. })
-                    if matches!(e.code(), Some("session_ended" | "unauthenticated")) =>
-                {
+                Err(e) if matches!(e.code(), Some("session_ended" | "unauthenticated")) => {
                     // Signed out: the waiting action fails with its own sign-in prompt.
                     set_error.set(None);
                     secret.set(String::new());

@@ -53,21 +53,25 @@ impl Proof {
     }
 }
 
-/// What `user` proves themselves with in `session`.
-pub async fn proof_for(ctx: &AuthContext<'_>, user: &User, session: &Session) -> AuthResult<Proof> {
-    if session.auth_method.starts_with("entra") {
-        return Ok(Proof::Microsoft);
-    }
-    let totp = db::mfa::find_totp(ctx.db.pool(), &user.id)
+/// Whether `user_id` has a confirmed authenticator app.
+async fn has_authenticator(ctx: &AuthContext<'_>, user_id: &str) -> AuthResult<bool> {
+    Ok(db::mfa::find_totp(ctx.db.pool(), user_id)
         .await?
-        .is_some_and(|t| t.confirmed_at.is_some());
-    Ok(if totp {
+        .is_some_and(|t| t.confirmed_at.is_some()))
+}
+
+/// What `user` (who has an authenticator when `has_totp`) proves themselves with in
+/// `session`.
+fn proof_of(user: &User, session: &Session, has_totp: bool) -> Proof {
+    if session.auth_method.starts_with("entra") {
+        Proof::Microsoft
+    } else if has_totp {
         Proof::Code
     } else if user.password_hash.is_some() {
         Proof::Password
     } else {
         Proof::Microsoft
-    })
+    }
 }
 
 /// Whether `session` stepped up with `proof`'s kind within the window before `now`.
@@ -80,7 +84,7 @@ pub fn is_fresh(proof: Proof, session: &Session, now: i64) -> bool {
 
 /// Refuses (`StepUpRequired`) a dangerous action of a session without a fresh proof.
 pub async fn require(ctx: &AuthContext<'_>, user: &User, session: &Session) -> AuthResult<()> {
-    let proof = proof_for(ctx, user, session).await?;
+    let proof = proof_of(user, session, has_authenticator(ctx, &user.id).await?);
     if is_fresh(proof, session, ctx.clock.now_ms()) {
         Ok(())
     } else {
@@ -98,10 +102,8 @@ pub async fn step_up(
     code: Option<&str>,
     password: Option<&str>,
 ) -> AuthResult<&'static str> {
-    let proof = proof_for(ctx, &a.user, &a.session).await?;
-    let has_totp = db::mfa::find_totp(ctx.db.pool(), &a.user.id)
-        .await?
-        .is_some_and(|t| t.confirmed_at.is_some());
+    let has_totp = has_authenticator(ctx, &a.user.id).await?;
+    let proof = proof_of(&a.user, &a.session, has_totp);
     let via = match (code.filter(|c| !c.trim().is_empty()), password) {
         (Some(code), _) if has_totp => {
             verification::recheck_code(ctx, meta, a, code).await?;

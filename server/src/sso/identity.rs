@@ -89,13 +89,14 @@ fn identity_of(claims: &EntraClaims, user_id: &str, now: i64) -> Identity {
 
 /// The portal user a sign-in with `claims` is: the tenant must be linked to a customer whose
 /// SSO is on, approved and not disabled; the user is found by (`tid`, `oid`), or provisioned
-/// just in time when the customer allows it. Never by the token's address.
+/// just in time when the customer allows it. Never by the token's address. Returns the user
+/// and their organisation (whose policies the sign-in then applies).
 pub async fn sign_in(
     db: &Db,
     now: i64,
     meta: &RequestMeta,
     claims: &EntraClaims,
-) -> IdentityResult<User> {
+) -> IdentityResult<(User, db::orgs::Organisation)> {
     let refusals = Refusals {
         db,
         now,
@@ -147,7 +148,7 @@ pub async fn sign_in(
     if user.deactivated_at.is_some() {
         return refused("account_deactivated", Some(org.id)).await;
     }
-    Ok(user)
+    Ok((user, org))
 }
 
 /// An unknown identity of a linked tenant: a just-in-time account when the customer allows

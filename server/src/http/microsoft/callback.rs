@@ -11,7 +11,7 @@ use axum::{
 use serde_json::json;
 use subtle::ConstantTimeEq;
 
-use app::return_to::encode_query_value;
+use app::return_to::{encode_query_value, with_return_to};
 
 use crate::{
     audit::{self, Event, RequestMeta},
@@ -436,15 +436,11 @@ async fn sign_in(
     claims: &EntraClaims,
 ) -> Result<Response, Outcome> {
     let now = state.clock.now_ms();
-    let user = identity::sign_in(&state.db, now, meta, claims).await?;
-    let org = match &user.org_id {
-        Some(id) => db::orgs::find_by_id(state.db.pool(), id).await?,
-        None => None,
-    };
-    let (policy, context) = org
-        .as_ref()
-        .map(|o| (o.sso_mfa_evidence.as_str(), o.sso_auth_context.as_deref()))
-        .unwrap_or(("off", None));
+    let (user, org) = identity::sign_in(&state.db, now, meta, claims).await?;
+    let (policy, context) = (
+        org.sso_mfa_evidence.as_str(),
+        org.sso_auth_context.as_deref(),
+    );
     let evidence = claims.mfa_evidence(context);
     let details = json!({
         "method": "entra",
@@ -485,14 +481,7 @@ async fn sign_in(
             ),
         )
         .await?;
-        let next = if txn.return_to == "/" {
-            "/login/mfa".to_string()
-        } else {
-            format!(
-                "/login/mfa?return_to={}",
-                encode_query_value(&txn.return_to)
-            )
-        };
+        let next = with_return_to("/login/mfa", &txn.return_to);
         return Ok(see_other(&next, headers));
     }
     audit::record(
