@@ -118,7 +118,7 @@ read_only=$(token "$admin" read)
 ingest=$(token "$admin" ingest)
 
 # The operations that end, replace or downgrade the caller's own session.
-session_enders='^(logout|login|complete_mfa|revoke_session|change_password|disable_totp|regenerate_recovery_codes|start_totp_enrolment|confirm_totp_enrolment|set_mfa_policy|update_sso_settings|step_up)$'
+session_enders='^(logout|login|complete_mfa|revoke_session|change_password|disable_totp|regenerate_recovery_codes|start_totp_enrolment|confirm_totp_enrolment|set_mfa_policy|update_sso_settings|step_up|start_email_codes|confirm_email_codes|stop_email_codes)$'
 
 failed=0
 passed=0

@@ -18,5 +18,6 @@ pub mod security;
 pub mod service_detail;
 pub mod services;
 pub mod sign_in;
+pub mod sign_in_policy;
 pub mod sso;
 pub mod users;

@@ -152,7 +152,7 @@ export async function signInStaff(page: Page, email: string, returnTo = "/") {
   if (!known) {
     await expect(page).toHaveURL(/\/security\?enrol=required/);
     await waitForHydration(page);
-    await expect(page.getByTestId("enrolment-required")).toContainText("needs an authenticator app");
+    await expect(page.getByTestId("enrolment-required")).toContainText("needs a second factor");
     // The required set-up starts at its first step: the password.
     await page.getByRole("textbox", { name: "Password" }).fill(PASSWORD);
     await page.getByRole("button", { name: "Continue" }).click();

@@ -37,6 +37,9 @@ pub enum AccountError {
     /// Password policy.
     #[error(transparent)]
     WeakPassword(#[from] PasswordPolicyError),
+    /// A second-factor policy that names an unknown method, or none.
+    #[error("{0}")]
+    InvalidMfaMethods(String),
     /// Anything the caller cannot fix.
     #[error("internal error: {0}")]
     Internal(#[from] anyhow::Error),
@@ -168,12 +171,49 @@ pub async fn create_org(
     Ok(org)
 }
 
-/// Sets an organisation's "authenticator app required for password sign-ins" policy.
+/// A change of an organisation's second-factor policy; what is `None` stays as it is.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct MfaPolicyChange {
+    /// Whether password sign-ins need a second factor.
+    pub required: Option<bool>,
+    /// Which second factors count.
+    pub methods: Option<db::orgs::MfaMethods>,
+}
+
+/// The names the API and the CLI use for second factors.
+pub const MFA_METHOD_NAMES: [&str; 2] = ["totp", "email"];
+
+/// Parses a list of second-factor names (`totp`, `email`; each at most once, at least one).
+pub fn parse_mfa_methods<S: AsRef<str>>(names: &[S]) -> Result<db::orgs::MfaMethods, AccountError> {
+    let mut methods = db::orgs::MfaMethods {
+        totp: false,
+        email: false,
+    };
+    for name in names {
+        match name.as_ref().trim() {
+            "totp" => methods.totp = true,
+            "email" => methods.email = true,
+            other => {
+                return Err(AccountError::InvalidMfaMethods(format!(
+                    "{other:?} is not a second factor the portal knows: use totp (an authenticator app) and/or email (codes by e-mail)"
+                )))
+            }
+        }
+    }
+    if !methods.totp && !methods.email {
+        return Err(AccountError::InvalidMfaMethods(
+            "at least one second factor must count: totp (an authenticator app) and/or email (codes by e-mail)".to_string(),
+        ));
+    }
+    Ok(methods)
+}
+
+/// Sets an organisation's second-factor policy (the CLI).
 pub async fn set_mfa_policy(
     db: &Db,
     actor: Actor<'_>,
     slug: &str,
-    required: bool,
+    change: MfaPolicyChange,
 ) -> Result<(), AccountError> {
     let org = db::orgs::find_by_slug(db.pool(), slug)
         .await?
@@ -184,7 +224,7 @@ pub async fn set_mfa_policy(
         actor,
         &crate::audit::RequestMeta::default(),
         &org,
-        required,
+        change,
     )
     .await
 }
@@ -197,12 +237,12 @@ pub async fn set_mfa_policy_of(
     actor: Actor<'_>,
     meta: &crate::audit::RequestMeta,
     org_id: &str,
-    required: bool,
+    change: MfaPolicyChange,
 ) -> Result<(), AccountError> {
     let org = db::orgs::find_by_id(db.pool(), org_id)
         .await?
         .ok_or_else(|| AccountError::UnknownOrg(org_id.to_string()))?;
-    write_mfa_policy(db, now, actor, meta, &org, required).await
+    write_mfa_policy(db, now, actor, meta, &org, change).await
 }
 
 async fn write_mfa_policy(
@@ -211,10 +251,14 @@ async fn write_mfa_policy(
     actor: Actor<'_>,
     meta: &crate::audit::RequestMeta,
     org: &Organisation,
-    required: bool,
+    change: MfaPolicyChange,
 ) -> Result<(), AccountError> {
+    let required = change.required.unwrap_or(org.mfa_required);
+    let methods = change.methods.unwrap_or(org.mfa_methods);
+    let names = |m: db::orgs::MfaMethods| crate::auth::factors::Factors::from(m).names();
     let mut tx = db.begin_write().await?;
     db::orgs::set_mfa_required(&mut *tx, &org.id, required).await?;
+    db::orgs::set_mfa_methods(&mut *tx, &org.id, methods).await?;
     db::audit::insert(
         &mut *tx,
         now,
@@ -224,7 +268,10 @@ async fn write_mfa_policy(
             org_id: Some(&org.id),
             action: "org.mfa_policy_changed",
             target: Some(&org.slug),
-            details: json!({"before": {"mfa_required": org.mfa_required}, "after": {"mfa_required": required}}),
+            details: json!({
+                "before": {"mfa_required": org.mfa_required, "mfa_methods": names(org.mfa_methods)},
+                "after": {"mfa_required": required, "mfa_methods": names(methods)},
+            }),
             ip: meta.ip.as_deref(),
             user_agent: meta.user_agent.as_deref(),
         },

@@ -3,7 +3,9 @@
 
 pub mod api_token;
 pub mod api_tokens;
+pub mod email_code;
 pub mod entra;
+pub mod factors;
 pub mod hashing;
 pub mod mfa;
 pub mod password;
@@ -85,6 +87,12 @@ pub enum AuthError {
     /// A wrong authenticator code confirming a change.
     #[error("the code is not right")]
     WrongCode,
+    /// A wrong (or expired, or used) e-mail code confirming a change.
+    #[error("the e-mailed code is not right")]
+    WrongEmailCode,
+    /// E-mail codes are not a factor that counts for this user (not set up, or not allowed).
+    #[error("e-mail codes are not on for this user")]
+    EmailCodesOff,
     /// The account's codes are locked after too many wrong ones in a row.
     #[error("the account's codes are locked")]
     CodesLocked,

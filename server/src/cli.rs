@@ -71,17 +71,45 @@ async fn administer(
             );
             Ok(())
         }
-        Command::Org(OrgCommand::MfaPolicy { org, required }) => {
+        Command::Org(OrgCommand::MfaPolicy {
+            org,
+            required,
+            methods,
+        }) => {
+            if required.is_none() && methods.is_none() {
+                anyhow::bail!(
+                    "nothing to change: give --required true|false and/or --methods totp,email"
+                );
+            }
+            let methods = methods
+                .map(|m| accounts::parse_mfa_methods(&m.split(',').collect::<Vec<_>>()))
+                .transpose()?;
             let db = open(database_url).await?;
-            accounts::set_mfa_policy(&db, Actor::CLI, &org, required).await?;
-            println!(
-                "{org}: password sign-ins {} an authenticator app",
-                if required {
-                    "now require"
-                } else {
-                    "no longer require"
-                }
-            );
+            accounts::set_mfa_policy(
+                &db,
+                Actor::CLI,
+                &org,
+                accounts::MfaPolicyChange { required, methods },
+            )
+            .await?;
+            if let Some(required) = required {
+                println!(
+                    "{org}: password sign-ins {} a second factor",
+                    if required {
+                        "now require"
+                    } else {
+                        "no longer require"
+                    }
+                );
+            }
+            if let Some(methods) = methods {
+                println!(
+                    "{org}: second factors that count: {}",
+                    crate::auth::factors::Factors::from(methods)
+                        .names()
+                        .join(", ")
+                );
+            }
             Ok(())
         }
         Command::Org(OrgCommand::Sso(command)) => {

@@ -141,14 +141,19 @@ pub enum OrgCommand {
         #[arg(long)]
         slug: String,
     },
-    /// Require (or stop requiring) an authenticator app for the organisation's password sign-ins.
+    /// Require (or stop requiring) a second factor for the organisation's password sign-ins,
+    /// and choose which second factors count.
     MfaPolicy {
         /// The organisation's slug.
         #[arg(long)]
         org: String,
-        /// `true` to require an authenticator app, `false` to leave it to each user.
+        /// `true` to require a second factor, `false` to leave it to each user.
         #[arg(long, action = clap::ArgAction::Set)]
-        required: bool,
+        required: Option<bool>,
+        /// The second factors that count, comma-separated: `totp` (an authenticator app),
+        /// `email` (codes by e-mail).
+        #[arg(long)]
+        methods: Option<String>,
     },
     /// Single sign-on with Microsoft Entra ID for a customer.
     #[command(subcommand)]

@@ -10,6 +10,7 @@ pub mod caller;
 pub mod calls;
 pub mod csrf;
 pub mod dev_outbox;
+pub mod email_codes;
 pub mod emergency_addresses;
 pub mod error;
 pub mod exports;
@@ -73,9 +74,10 @@ fn api_router() -> Router<AppState> {
             "/auth",
             auth::router()
                 .merge(invitations::auth_router())
-                .merge(step_up::router()),
+                .merge(step_up::router())
+                .merge(email_codes::auth_router()),
         )
-        .nest("/me", me::router())
+        .nest("/me", me::router().merge(email_codes::me_router()))
         .merge(invitations::api_router())
         .merge(audit_log::router())
         .merge(users::router())

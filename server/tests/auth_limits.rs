@@ -366,7 +366,7 @@ async fn an_administrator_unlocks_a_users_codes() {
     assert_eq!(res.json()["error"]["code"], "codes_not_locked");
 
     // Lock Bob's codes the way 100 wrong ones would leave them.
-    sqlx::query("UPDATE user_totp SET failed_codes = 100 WHERE user_id = $1")
+    sqlx::query("UPDATE users SET failed_codes = 100 WHERE id = $1")
         .bind(&bob_id)
         .execute(app.db.db.pool())
         .await
@@ -517,16 +517,13 @@ async fn wrong_codes_behind_sensitive_changes_count_like_sign_in_codes() {
         assert_eq!(res.status, 401, "{}", res.text());
         assert_eq!(res.json()["error"]["code"], "invalid_code");
     }
-    let failed: i64 = sqlx::query(
-        "SELECT t.failed_codes AS n FROM user_totp t JOIN users u ON u.id = t.user_id \
-         WHERE u.login_email = $1",
-    )
-    .bind(ALICE)
-    .fetch_one(app.db.db.pool())
-    .await
-    .unwrap()
-    .try_get("n")
-    .unwrap();
+    let failed: i64 = sqlx::query("SELECT failed_codes AS n FROM users WHERE login_email = $1")
+        .bind(ALICE)
+        .fetch_one(app.db.db.pool())
+        .await
+        .unwrap()
+        .try_get("n")
+        .unwrap();
     assert_eq!(failed, 4, "wrong codes in a row");
     let res = app
         .json(

@@ -59,6 +59,22 @@ pub struct SignInResponse {
     /// After a recovery code was used: how many unused codes remain.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub recovery_codes_remaining: Option<u32>,
+    /// With `mfa_required`: the user's factor is e-mail, and a code was just sent to them.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub email_code_sent: bool,
+}
+
+/// The code step asking for the code sent by e-mail.
+pub const MFA_EMAIL_PATH: &str = "/login/mfa?kind=email";
+
+/// [`sign_in_step_path`] for a whole answer: a sign-in whose code went out by e-mail goes to
+/// the code step in its e-mail form.
+pub fn sign_in_answer_path(answer: &SignInResponse, return_to: &str) -> String {
+    if answer.status == SignInStatus::MfaRequired && answer.email_code_sent {
+        with_return_to(MFA_EMAIL_PATH, return_to)
+    } else {
+        sign_in_step_path(answer.status, return_to)
+    }
 }
 
 /// `POST /api/v1/auth/mfa`: a 6-digit code, or a recovery code.
@@ -109,8 +125,16 @@ pub struct MeUser {
     /// none, so nothing that asks for the password applies to them).
     #[serde(default)]
     pub has_password: bool,
-    /// How this session signed in: `password`, `password+totp`, `entra` or `entra+totp`.
+    /// How this session signed in: `password`, `password+totp`, `password+email`, `entra` or
+    /// `entra+totp`.
     pub auth_method: String,
+    /// Whether the user receives sign-in codes by e-mail.
+    #[serde(default)]
+    pub email_codes: bool,
+    /// The second factors that count for the user (`totp`, `email`): what their organisation
+    /// accepts (carrier staff: `totp`).
+    #[serde(default)]
+    pub mfa_methods_allowed: Vec<String>,
 }
 
 /// An organisation in brief.
@@ -179,6 +203,114 @@ pub struct ReauthRequest {
     pub password: String,
     /// A current code from the app.
     pub code: String,
+}
+
+/// `GET /api/v1/me/mfa` and `GET /api/v1/auth/mfa`: the user's second factors.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct MfaMethodsResponse {
+    /// Set up: `totp` (an authenticator app), `email` (codes by e-mail).
+    pub enrolled: Vec<String>,
+    /// What the user's organisation accepts (carrier staff: `totp`).
+    pub allowed: Vec<String>,
+    /// Set up and accepted: what a sign-in or a step-up takes.
+    pub usable: Vec<String>,
+    /// The address e-mail codes go to.
+    pub email: String,
+    /// Unused recovery codes.
+    pub recovery_codes_left: u32,
+}
+
+/// `POST /api/v1/me/mfa/email` and `DELETE /api/v1/me/mfa/email`: the password.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct PasswordRequest {
+    /// The user's password.
+    pub password: String,
+}
+
+/// An e-mailed code is on its way.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct EmailCodeSent {
+    /// The address it went to.
+    pub sent_to: String,
+    /// Seconds it stays valid.
+    pub expires_in_secs: u32,
+}
+
+/// Paths of the e-mail code routes.
+pub const ME_MFA_PATH: &str = "/me/mfa";
+/// `POST`/`DELETE`: turn e-mail codes on (sends the confirming code) / off.
+pub const EMAIL_CODES_PATH: &str = "/me/mfa/email";
+/// `POST`: the confirming code.
+pub const EMAIL_CODES_CONFIRM_PATH: &str = "/me/mfa/email/confirm";
+/// `GET`: the pending sign-in's factors.
+pub const SIGN_IN_MFA_PATH: &str = "/auth/mfa";
+/// `POST`: a code for the pending sign-in.
+pub const SIGN_IN_EMAIL_CODE_PATH: &str = "/auth/mfa/email-code";
+/// `POST`: a code for a step-up.
+pub const STEP_UP_EMAIL_CODE_PATH: &str = "/auth/step-up/email-code";
+
+/// The signed-in (or enrolling) user's second factors.
+pub async fn my_mfa_methods() -> Result<MfaMethodsResponse, ApiError> {
+    client::get(ME_MFA_PATH).await
+}
+
+/// The pending sign-in's second factors.
+pub async fn sign_in_mfa_methods() -> Result<MfaMethodsResponse, ApiError> {
+    client::get(SIGN_IN_MFA_PATH).await
+}
+
+/// Turns e-mail codes on: checks the password and e-mails the confirming code.
+pub async fn start_email_codes(password: String) -> Result<EmailCodeSent, ApiError> {
+    client::send_json(
+        gloo_net::http::Method::POST,
+        EMAIL_CODES_PATH,
+        &PasswordRequest { password },
+    )
+    .await
+}
+
+/// Confirms e-mail codes with the e-mailed code; returns recovery codes (empty when the user
+/// keeps the ones they have).
+pub async fn confirm_email_codes(code: String) -> Result<RecoveryCodesResponse, ApiError> {
+    client::send_json(
+        gloo_net::http::Method::POST,
+        EMAIL_CODES_CONFIRM_PATH,
+        &TotpConfirmRequest { code },
+    )
+    .await
+}
+
+/// Turns e-mail codes off.
+pub async fn stop_email_codes(password: String) -> Result<OkResponse, ApiError> {
+    client::send_json(
+        gloo_net::http::Method::DELETE,
+        EMAIL_CODES_PATH,
+        &PasswordRequest { password },
+    )
+    .await
+}
+
+/// E-mails a code for the pending sign-in.
+pub async fn send_sign_in_email_code() -> Result<EmailCodeSent, ApiError> {
+    client::send_json(
+        gloo_net::http::Method::POST,
+        SIGN_IN_EMAIL_CODE_PATH,
+        &serde_json::json!({}),
+    )
+    .await
+}
+
+/// E-mails a code for a step-up.
+pub async fn send_step_up_email_code() -> Result<EmailCodeSent, ApiError> {
+    client::send_json(
+        gloo_net::http::Method::POST,
+        STEP_UP_EMAIL_CODE_PATH,
+        &serde_json::json!({}),
+    )
+    .await
 }
 
 /// One of the user's sessions.

@@ -36,7 +36,7 @@ pub const NO_PENDING_SIGN_IN_MESSAGE: &str = "There is no sign-in waiting for a 
 /// The fifth wrong code dropped the pending sign-in.
 pub const SIGN_IN_DROPPED_MESSAGE: &str = "Too many wrong codes. For your security this sign-in was cancelled: sign in again with your password.";
 /// A wrong code at sign-in.
-pub const WRONG_SIGN_IN_CODE_MESSAGE: &str = "That code is not right. Enter the current 6-digit code from your authenticator app, or one of your recovery codes.";
+pub const WRONG_SIGN_IN_CODE_MESSAGE: &str = "That code is not right. Enter the current code from your authenticator app or the latest code we e-mailed you, or one of your recovery codes.";
 /// The account's codes are locked.
 pub const CODES_LOCKED_MESSAGE: &str = "Too many wrong codes were entered for this account in a row, so its codes are locked. Reset your password (\"Forgot your password?\" on the sign-in page) to unlock them, or ask your administrator.";
 /// An emailed link that is used, expired or replaced.

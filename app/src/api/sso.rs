@@ -99,6 +99,8 @@ pub struct ProviderOrganisation {
     pub users: i64,
     /// Its SSO settings and tenants.
     pub sso: SsoSettings,
+    /// Its second-factor policy for password sign-ins.
+    pub mfa_policy: super::audit::MfaPolicy,
 }
 
 /// `GET /api/v1/provider/organisations` (staff).

@@ -13,6 +13,26 @@ pub const RECOVERY_CODE_CHARS: usize = 10;
 /// Why a typed code was not sent.
 pub const TOTP_CODE_HINT: &str = "Enter the 6-digit code from your authenticator app.";
 
+/// Digits in a code sent by e-mail.
+pub const EMAIL_CODE_DIGITS: usize = 8;
+
+/// Why a typed e-mailed code was not sent.
+pub const EMAIL_CODE_HINT: &str = "Enter the 8-digit code from the e-mail we sent you.";
+
+/// The 8-digit e-mailed code as sent to the server, if `raw` is one; spaces and dashes are
+/// ignored (the mail shows `1234 5678`).
+pub fn normalize_email_code(raw: &str) -> Result<String, &'static str> {
+    let code: String = raw
+        .chars()
+        .filter(|c| !c.is_whitespace() && *c != '-')
+        .collect();
+    if code.len() == EMAIL_CODE_DIGITS && code.bytes().all(|b| b.is_ascii_digit()) {
+        Ok(code)
+    } else {
+        Err(EMAIL_CODE_HINT)
+    }
+}
+
 /// Why a typed recovery code was not sent.
 pub const RECOVERY_CODE_HINT: &str =
     "Enter one of your recovery codes: 10 letters and digits, like abcde-23456.";
@@ -167,6 +187,8 @@ pub enum CodeKind {
     Totp,
     /// A recovery code, `xxxxx-xxxxx`.
     Recovery,
+    /// An 8-digit code sent by e-mail.
+    Email,
 }
 
 /// The input for an authenticator or recovery code, with the attributes that make phones
@@ -196,8 +218,12 @@ pub fn CodeInput(
     let describe_id = id.clone();
     let describedby = move || described_by(&describe_id, has_hint, invalid.get());
     let aria_invalid = move || invalid.get().then_some("true");
+    let (pattern, maxlength, size) = match kind {
+        CodeKind::Email => ("[0-9]{4}[\\- ]?[0-9]{4}", "9", "10"),
+        _ => ("[0-9]{3} ?[0-9]{3}", "7", "8"),
+    };
     match kind {
-        CodeKind::Totp => view! {
+        CodeKind::Totp | CodeKind::Email => view! {
             <input
                 id=id
                 name="code"
@@ -205,9 +231,9 @@ pub fn CodeInput(
                 type="text"
                 inputmode="numeric"
                 autocomplete="one-time-code"
-                pattern="[0-9]{3} ?[0-9]{3}"
-                maxlength="7"
-                size="8"
+                pattern=pattern
+                maxlength=maxlength
+                size=size
                 required
                 autofocus=autofocus
                 spellcheck="false"

@@ -308,6 +308,8 @@ mod tests {
                 mfa_enabled: false,
                 has_password: true,
                 auth_method: "password".to_string(),
+                email_codes: false,
+                mfa_methods_allowed: Vec::new(),
             },
             organisation: (!staff).then(|| OrganisationSummary {
                 id: "o1".to_string(),

@@ -327,6 +327,8 @@ mod tests {
                 mfa_enabled: false,
                 has_password: true,
                 auth_method: "password".into(),
+                email_codes: false,
+                mfa_methods_allowed: Vec::new(),
             },
             organisation: None,
         };
@@ -342,6 +344,10 @@ mod tests {
             slug: slug.into(),
             name: name.into(),
             users: 0,
+            mfa_policy: crate::api::audit::MfaPolicy {
+                required: false,
+                methods: vec!["totp".into()],
+            },
             sso: crate::api::sso::SsoSettings {
                 enabled: false,
                 jit_provisioning: true,

@@ -1,14 +1,15 @@
 //! "Confirm it's you": the dialog a dangerous action opens when the server wants a fresh proof
 //! of the person's factor (401 `step_up_required`, see `api::step_up`). It asks for what the
-//! server named in that answer: a code from the authenticator app, the password (no second
-//! factor), or a new sign-in with Microsoft. Confirmed, the action is sent again; cancelled, the action's
+//! server named in that answer: a code from the authenticator app, a code it e-mails (the
+//! person's factor is e-mail), the password (no second factor), or a new sign-in with
+//! Microsoft. Confirmed, the action is sent again; cancelled, the action's
 //! page shows the refusal as it shows any error.
 
 use leptos::{ev::SubmitEvent, prelude::*};
 use leptos_router::hooks::use_location;
 
 use crate::api::{
-    auth::{step_up, StepUpRequest},
+    auth::{send_step_up_email_code, step_up, StepUpRequest},
     sso::MICROSOFT_LOGIN_PATH,
     step_up::{dialog_open, finish, proof_wanted},
 };
@@ -27,16 +28,34 @@ pub fn StepUpDialog() -> impl IntoView {
     let (pathname, search) = (location.pathname, location.search);
     let with = Signal::derive(move || match proof.get().as_str() {
         "code" => "code",
+        "email_code" => "email_code",
         "microsoft" => "microsoft",
         _ => "password",
     });
     let secret = RwSignal::new(String::new());
     let (busy, set_busy) = signal(false);
     let (error, set_error) = signal(None::<String>);
+    let (sent_to, set_sent_to) = signal(None::<String>);
     let close = move || {
         secret.set(String::new());
         set_error.set(None);
+        set_sent_to.set(None);
         finish(false);
+    };
+    let send_code = move |_| {
+        if busy.get_untracked() {
+            return;
+        }
+        set_busy.set(true);
+        set_error.set(None);
+        leptos::task::spawn_local(async move {
+            let sent = send_step_up_email_code().await;
+            set_busy.set(false);
+            match sent {
+                Ok(sent) => set_sent_to.set(Some(sent.sent_to)),
+                Err(e) => set_error.set(Some(e.to_string())),
+            }
+        });
     };
     let submit = move |ev: SubmitEvent| {
         ev.prevent_default();
@@ -45,14 +64,14 @@ pub fn StepUpDialog() -> impl IntoView {
         }
         let value = secret.get_untracked();
         if value.trim().is_empty() {
-            set_error.set(Some(if with.get_untracked() == "code" {
-                "Enter the code from your authenticator app.".to_string()
-            } else {
-                "Enter your password.".to_string()
+            set_error.set(Some(match with.get_untracked() {
+                "code" => "Enter the code from your authenticator app.".to_string(),
+                "email_code" => "Enter the code from the e-mail.".to_string(),
+                _ => "Enter your password.".to_string(),
             }));
             return;
         }
-        let request = if with.get_untracked() == "code" {
+        let request = if with.get_untracked() != "password" {
             StepUpRequest {
                 code: Some(value),
                 password: None,
@@ -71,6 +90,7 @@ pub fn StepUpDialog() -> impl IntoView {
             match result {
                 Ok(_) => {
                     secret.set(String::new());
+                    set_sent_to.set(None);
                     finish(true);
                 }
                 Err(e) if matches!(e.code(), Some("session_ended" | "unauthenticated")) => {
@@ -103,19 +123,37 @@ pub fn StepUpDialog() -> impl IntoView {
         }
         .into_any(),
         kind => {
-            let code = kind == "code";
+            let email = kind == "email_code";
+            let code = kind == "code" || email;
+            let email_step = email.then(|| view! {
+                <p>
+                    {move || match sent_to.get() {
+                        Some(to) => format!("We e-mailed a code to {to}. It works for 10 minutes."),
+                        None => "We e-mail you an 8-digit code.".to_string(),
+                    }}
+                    " "
+                    <button type="button" class="button link" data-testid="step-up-send-code" on:click=send_code>
+                        {move || if sent_to.with(Option::is_some) { "Send a new code" } else { "E-mail me the code" }}
+                    </button>
+                </p>
+            });
             view! {
                 <form class="form" method="post" on:submit=submit>
                     <p>
-                        {if code {
-                            "For your security, confirm it's you: enter the current code from your authenticator app."
-                        } else {
-                            "For your security, confirm it's you: enter your password."
+                        {match kind {
+                            "code" => "For your security, confirm it's you: enter the current code from your authenticator app.",
+                            "email_code" => "For your security, confirm it's you with a code sent to your e-mail.",
+                            _ => "For your security, confirm it's you: enter your password.",
                         }}
                     </p>
+                    {email_step}
                     <div class="field">
                         <label class="field-label" for="step-up-secret">
-                            {if code { "Authenticator code" } else { "Password" }}
+                            {match kind {
+                                "code" => "Authenticator code",
+                                "email_code" => "Code from the e-mail",
+                                _ => "Password",
+                            }}
                         </label>
                         <input
                             id="step-up-secret"

@@ -169,6 +169,8 @@ mod tests {
                 mfa_enabled: false,
                 has_password: true,
                 auth_method: "password".to_string(),
+                email_codes: false,
+                mfa_methods_allowed: Vec::new(),
             },
             organisation: organisation.map(|name| OrganisationSummary {
                 id: "o1".to_string(),

@@ -1,5 +1,6 @@
-//! `/login/mfa`: the second step of a password sign-in, a code from the authenticator app or
-//! one of the recovery codes.
+//! `/login/mfa`: the second step of a password sign-in, a code from the authenticator app, a
+//! code sent by e-mail (`?kind=email`, where a sign-in whose factor is e-mail lands: its code
+//! went out with the password step) or one of the recovery codes (`?kind=recovery`).
 //!
 //! The pending sign-in lives on the server for 5 minutes and survives 4 wrong codes; after
 //! that it is gone and the person has to start again at `/login`.
@@ -14,13 +15,16 @@ use leptos_meta::Title;
 use leptos_router::hooks::{use_navigate, use_query_map};
 
 use crate::api::{
-    auth::{submit_mfa_code, SignInResponse, SignInStatus, MFA_PATH, MFA_RECOVERY_PATH},
+    auth::{
+        send_sign_in_email_code, sign_in_mfa_methods, submit_mfa_code, SignInResponse,
+        SignInStatus, MFA_EMAIL_PATH, MFA_PATH, MFA_RECOVERY_PATH,
+    },
     form_post::FormRefusal,
     ApiError,
 };
 use crate::components::form::{
-    field_value, normalize_recovery_code, normalize_totp_code, CodeInput, CodeKind, Field,
-    FormAlert, SubmitButton,
+    field_value, normalize_email_code, normalize_recovery_code, normalize_totp_code, CodeInput,
+    CodeKind, Field, FormAlert, SubmitButton,
 };
 use crate::pages::forgot_password::FORGOT_PASSWORD_PATH;
 use crate::pages::sign_in::{go_to, next_step, NextStep};
@@ -34,11 +38,22 @@ const SIGN_IN_PATH: &str = "/login";
 pub const RECOVERY_CODES_LEFT_PARAM: &str = "recovery_codes_left";
 
 /// The page asking for the other kind of code than `kind`, keeping `return_to`: the switch
-/// between the two is a plain link (`?kind=recovery`), so it also works without JavaScript.
-pub fn other_kind_href(kind: CodeKind, return_to: &str) -> String {
+/// between a code and a recovery code is a plain link (`?kind=recovery`), so it also works
+/// without JavaScript; from a recovery code it goes back to `base` (the app or e-mail).
+pub fn other_kind_href(kind: CodeKind, base: CodeKind, return_to: &str) -> String {
+    match (kind, base) {
+        (CodeKind::Totp | CodeKind::Email, _) => with_return_to(MFA_RECOVERY_PATH, return_to),
+        (CodeKind::Recovery, CodeKind::Email) => with_return_to(MFA_EMAIL_PATH, return_to),
+        (CodeKind::Recovery, _) => with_return_to(MFA_PATH, return_to),
+    }
+}
+
+/// The kind of code the page asks for first, from its `kind` parameter.
+pub fn kind_of_param(kind: Option<&str>) -> CodeKind {
     match kind {
-        CodeKind::Totp => with_return_to(MFA_RECOVERY_PATH, return_to),
-        CodeKind::Recovery => with_return_to(MFA_PATH, return_to),
+        Some("recovery") => CodeKind::Recovery,
+        Some("email") => CodeKind::Email,
+        _ => CodeKind::Totp,
     }
 }
 
@@ -131,12 +146,24 @@ pub fn MfaPage() -> impl IntoView {
 
     let (first_view, first_error) = query.with_untracked(|q| initial_view(|name| q.get(name)));
     let page = RwSignal::new(first_view);
-    let first_kind = if query.with_untracked(|q| q.get("kind")).as_deref() == Some("recovery") {
-        CodeKind::Recovery
+    let first_kind = kind_of_param(query.with_untracked(|q| q.get("kind")).as_deref());
+    let kind = RwSignal::new(first_kind);
+    // The code the person switches back to from a recovery code.
+    let base = RwSignal::new(if first_kind == CodeKind::Email {
+        CodeKind::Email
     } else {
         CodeKind::Totp
+    });
+    // Whether e-mail codes work for this sign-in (asked in the browser only).
+    let methods = LocalResource::new(|| async { sign_in_mfa_methods().await.ok() });
+    let email_usable = move || {
+        methods
+            .get()
+            .flatten()
+            .is_some_and(|m| m.usable.iter().any(|u| u == "email"))
     };
-    let kind = RwSignal::new(first_kind);
+    let (notice, set_notice) = signal(None::<String>);
+    let (sending, set_sending) = signal(false);
     let code = field_value("mfa-code", String::new);
     let (busy, set_busy) = signal(false);
     let (error, set_error) = signal(first_error);
@@ -155,14 +182,46 @@ pub fn MfaPage() -> impl IntoView {
         ev.prevent_default();
         kind.update(|k| {
             *k = match k {
-                CodeKind::Totp => CodeKind::Recovery,
-                CodeKind::Recovery => CodeKind::Totp,
+                CodeKind::Totp | CodeKind::Email => CodeKind::Recovery,
+                CodeKind::Recovery => base.get_untracked(),
             }
         });
         code.set(String::new());
         set_error.set(None);
         set_field_error.set(None);
+        set_notice.set(None);
         focus_input();
+    };
+
+    // "Send a new code" / "E-mail me a code instead": a new code replaces the last one.
+    let send_code = move |ev: leptos::ev::MouseEvent| {
+        ev.prevent_default();
+        if sending.get_untracked() {
+            return;
+        }
+        set_sending.set(true);
+        set_error.set(None);
+        set_notice.set(None);
+        leptos::task::spawn_local(async move {
+            let sent = send_sign_in_email_code().await;
+            set_sending.set(false);
+            match sent {
+                Ok(sent) => {
+                    base.set(CodeKind::Email);
+                    kind.set(CodeKind::Email);
+                    code.set(String::new());
+                    set_notice.set(Some(format!(
+                        "A new code is on its way to {}. It works for 10 minutes; earlier codes no longer work.",
+                        sent.sent_to
+                    )));
+                    focus_input();
+                }
+                Err(e) => match classify_mfa_error(&e) {
+                    MfaFailure::SignInGone => page.set(MfaView::SignInGone(e.to_string())),
+                    _ => set_error.set(Some(e.to_string())),
+                },
+            }
+        });
     };
 
     let submit = move |ev: SubmitEvent| {
@@ -173,6 +232,7 @@ pub fn MfaPage() -> impl IntoView {
         let typed = code.get_untracked();
         let normalized = match kind.get_untracked() {
             CodeKind::Totp => normalize_totp_code(&typed),
+            CodeKind::Email => normalize_email_code(&typed),
             CodeKind::Recovery => normalize_recovery_code(&typed),
         };
         let normalized = match normalized {
@@ -232,13 +292,16 @@ pub fn MfaPage() -> impl IntoView {
                             <p class="muted">
                                 {move || match kind.get() {
                                     CodeKind::Totp => "Open your authenticator app and enter the 6-digit code it shows for the portal.",
-                                    CodeKind::Recovery => "Enter one of the recovery codes you saved when you set up your authenticator app. Each code works once.",
+                                    CodeKind::Email => "We e-mailed you an 8-digit code. Enter it here: it works once, for 10 minutes.",
+                                    CodeKind::Recovery => "Enter one of the recovery codes you saved when you set up your second factor. Each code works once.",
                                 }}
                             </p>
+                            {move || notice.get().map(|text| view! { <p class="alert ok" role="status">{text}</p> })}
                             {move || {
                                 let kind = kind.get();
                                 let label = match kind {
                                     CodeKind::Totp => "Authentication code",
+                                    CodeKind::Email => "Code from the e-mail",
                                     CodeKind::Recovery => "Recovery code",
                                 };
                                 view! {
@@ -256,15 +319,34 @@ pub fn MfaPage() -> impl IntoView {
                             }}
                             <FormAlert message=error />
                             <SubmitButton label="Verify" busy_label="Verifying…" busy=busy class="full-width" works_without_js=true />
+                            {move || {
+                                let offer = match kind.get() {
+                                    CodeKind::Email => Some("Send a new code"),
+                                    CodeKind::Totp if email_usable() => Some("E-mail me a code instead"),
+                                    _ => None,
+                                };
+                                offer.map(|label| view! {
+                                    <button
+                                        type="button"
+                                        class="button link"
+                                        data-testid="send-email-code"
+                                        disabled=move || sending.get()
+                                        on:click=send_code
+                                    >
+                                        {move || if sending.get() { "Sending…" } else { label }}
+                                    </button>
+                                })
+                            }}
                             // A link, so it also switches without JavaScript.
                             <a
                                 class="button link"
-                                href=move || other_kind_href(kind.get(), &return_to.get())
+                                href=move || other_kind_href(kind.get(), base.get(), &return_to.get())
                                 on:click=toggle_kind
                             >
-                                {move || match kind.get() {
-                                    CodeKind::Totp => "Use a recovery code instead",
-                                    CodeKind::Recovery => "Use your authenticator app instead",
+                                {move || match (kind.get(), base.get()) {
+                                    (CodeKind::Totp | CodeKind::Email, _) => "Use a recovery code instead",
+                                    (CodeKind::Recovery, CodeKind::Email) => "Use the code from the e-mail instead",
+                                    (CodeKind::Recovery, _) => "Use your authenticator app instead",
                                 }}
                             </a>
                         </form>
@@ -387,6 +469,7 @@ mod tests {
         let answer = SignInResponse {
             status: SignInStatus::SignedIn,
             recovery_codes_remaining: Some(3),
+            email_code_sent: false,
         };
         assert_eq!(
             after_success(&answer, "/calls"),
@@ -433,10 +516,23 @@ mod tests {
     #[test]
     fn the_switch_between_kinds_of_code_is_a_link_that_keeps_the_return_page() {
         assert_eq!(
-            other_kind_href(CodeKind::Totp, "/calls"),
+            other_kind_href(CodeKind::Totp, CodeKind::Totp, "/calls"),
             "/login/mfa?kind=recovery&return_to=/calls"
         );
-        assert_eq!(other_kind_href(CodeKind::Recovery, "/"), "/login/mfa");
+        assert_eq!(
+            other_kind_href(CodeKind::Recovery, CodeKind::Totp, "/"),
+            "/login/mfa"
+        );
+        assert_eq!(
+            other_kind_href(CodeKind::Recovery, CodeKind::Email, "/"),
+            "/login/mfa?kind=email"
+        );
+        assert_eq!(
+            other_kind_href(CodeKind::Email, CodeKind::Email, "/"),
+            "/login/mfa?kind=recovery"
+        );
+        assert_eq!(kind_of_param(Some("email")), CodeKind::Email);
+        assert_eq!(kind_of_param(Some("x")), CodeKind::Totp);
     }
 
     #[test]
@@ -444,6 +540,7 @@ mod tests {
         let answer = SignInResponse {
             status: SignInStatus::SignedIn,
             recovery_codes_remaining: None,
+            email_code_sent: false,
         };
         assert_eq!(
             after_success(&answer, "/calls"),

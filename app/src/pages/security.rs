@@ -9,6 +9,7 @@
 //! flow; the Microsoft account section shows what they mean.
 
 pub mod authenticator;
+pub mod email_codes;
 pub mod microsoft;
 pub mod password;
 pub mod sessions;
@@ -22,6 +23,7 @@ use crate::return_to::sanitize_return_to;
 
 use self::{
     authenticator::AuthenticatorSection,
+    email_codes::EmailCodesSection,
     microsoft::{link_outcome, MicrosoftSection},
     password::PasswordSection,
     sessions::SessionsSection,
@@ -50,7 +52,7 @@ pub fn SecurityPage() -> impl IntoView {
     let sessions_changed = Trigger::new();
 
     let heading = if enrol_required {
-        "Set up an authenticator app"
+        "Set up a second factor"
     } else {
         "Security"
     };
@@ -66,16 +68,17 @@ pub fn SecurityPage() -> impl IntoView {
                         <div class="alert warn" data-testid="enrolment-required">
                             <p>
                                 <strong>
-                                    "Your account needs an authenticator app before you can use the portal."
+                                    "Your account needs a second factor before you can use the portal."
                                 </strong>
                             </p>
                             <p>
-                                "Your organisation requires one for password sign-ins (the carrier's own staff always sign in with one). Install an authenticator app on your phone (for example Microsoft Authenticator or Google Authenticator), then follow the steps below. It takes about a minute."
+                                "Your organisation requires one for password sign-ins (the carrier's own staff always sign in with one). Install an authenticator app on your phone (for example Microsoft Authenticator or Google Authenticator), then follow the steps below; it takes about a minute. Where your organisation allows it, you can have codes e-mailed to you instead."
                             </p>
                         </div>
                     }
                 })}
-            <AuthenticatorSection enrol_required=enrol_required return_to=return_to />
+            <AuthenticatorSection enrol_required=enrol_required return_to=return_to.clone() />
+            <EmailCodesSection enrol_required=enrol_required return_to=return_to />
             {(!enrol_required)
                 .then(|| {
                     view! {

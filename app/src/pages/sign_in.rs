@@ -21,7 +21,7 @@ use leptos_router::{
 
 pub use crate::api::auth::{ENROL_REQUIRED_PATH, MFA_PATH};
 use crate::api::{
-    auth::{login, sign_in_step_path, SignInStatus},
+    auth::{login, sign_in_answer_path, sign_in_step_path, SignInStatus},
     form_post::{FormRefusal, EMAIL_PARAM},
     sso::{flow_error_message, MICROSOFT_LOGIN_PATH},
     ApiError,
@@ -156,7 +156,11 @@ pub fn SignInPage() -> impl IntoView {
         leptos::task::spawn_local(async move {
             match login(email, typed_password).await {
                 Ok(answer) => {
-                    let step = next_step(answer.status, &return_to);
+                    let step = if answer.email_code_sent {
+                        NextStep::Navigate(sign_in_answer_path(&answer, &return_to))
+                    } else {
+                        next_step(answer.status, &return_to)
+                    };
                     // A full page load keeps the button busy until the new page replaces this one.
                     if matches!(step, NextStep::Navigate(_)) {
                         set_busy.set(false);

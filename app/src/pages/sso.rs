@@ -197,7 +197,11 @@ pub fn SsoPage() -> impl IntoView {
                         return view! { <StaffUseTheConsole /> }.into_any();
                     }
                     match page_access(&state, is_organisation_admin) {
-                        PageAccess::Allowed => view! { <SsoSettingsLoader /> }.into_any(),
+                        PageAccess::Allowed => view! {
+                            <SsoSettingsLoader />
+                            <crate::pages::sign_in_policy::SignInPolicyCard />
+                        }
+                        .into_any(),
                         access => {
                             view! {
                                 <AccessProblem
@@ -614,6 +618,8 @@ mod tests {
                 mfa_enabled: false,
                 has_password: true,
                 auth_method: "entra".to_string(),
+                email_codes: false,
+                mfa_methods_allowed: Vec::new(),
             },
             organisation: None,
         }

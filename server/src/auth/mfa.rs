@@ -18,6 +18,9 @@ pub enum MfaError {
     /// A confirmed authenticator is already set up.
     #[error("an authenticator app is already set up")]
     AlreadyEnabled,
+    /// E-mail codes are already on.
+    #[error("e-mail codes are already on")]
+    EmailAlreadyOn,
     /// The confirming code's time step was already used (or the enrolment was confirmed
     /// meanwhile).
     #[error("the code is not right")]
@@ -38,6 +41,7 @@ impl MfaError {
     pub fn code(&self) -> &'static str {
         match self {
             MfaError::AlreadyEnabled => "mfa_already_enabled",
+            MfaError::EmailAlreadyOn => "email_codes_already_on",
             MfaError::InvalidCode => "invalid_code",
             MfaError::Internal(_) => "internal",
         }
@@ -96,10 +100,17 @@ pub async fn confirm_enrolment(
     Ok(codes)
 }
 
-/// Removes `user`'s authenticator and recovery codes, audited as `mfa.disabled`.
+/// Removes `user`'s authenticator (and the recovery codes, unless e-mail codes stay on),
+/// audited as `mfa.disabled`.
 pub async fn disable(db: &Db, now: i64, meta: &RequestMeta, user: &User) -> Result<(), MfaError> {
     let mut tx = db.begin_write().await?;
     db::mfa::delete_totp(&mut tx, &user.id).await?;
+    if db::mfa::email_otp_enabled_at(&mut *tx, &user.id)
+        .await?
+        .is_none()
+    {
+        db::mfa::delete_recovery_codes(&mut tx, &user.id).await?;
+    }
     audit::record(
         &mut *tx,
         now,
@@ -109,6 +120,68 @@ pub async fn disable(db: &Db, now: i64, meta: &RequestMeta, user: &User) -> Resu
     .await?;
     tx.commit().await?;
     Ok(())
+}
+
+/// Turns e-mail codes on for `user` (the caller checked the confirming code), audited as
+/// `mfa.enabled`. A user who had no second factor gets ten recovery codes, returned to be
+/// shown once; one who has an authenticator keeps theirs (the list is empty).
+pub async fn enable_email(
+    db: &Db,
+    pepper: &[u8; 32],
+    now: i64,
+    meta: &RequestMeta,
+    user: &User,
+) -> Result<Vec<String>, MfaError> {
+    let mut tx = db.begin_write().await?;
+    if !db::mfa::enable_email_otp(&mut tx, &user.id, now).await? {
+        return Err(MfaError::EmailAlreadyOn);
+    }
+    let has_totp = db::mfa::find_totp(&mut *tx, &user.id)
+        .await?
+        .is_some_and(|t| t.confirmed_at.is_some());
+    let codes = if has_totp {
+        Vec::new()
+    } else {
+        new_recovery_codes(&mut tx, pepper, &user.id).await?
+    };
+    audit::record(
+        &mut *tx,
+        now,
+        meta,
+        Event::own(user, "mfa.enabled", json!({"method": "email"})),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(codes)
+}
+
+/// Turns e-mail codes off for `user` (and removes the recovery codes, unless an authenticator
+/// stays), audited as `mfa.disabled`. False when they were off.
+pub async fn disable_email(
+    db: &Db,
+    now: i64,
+    meta: &RequestMeta,
+    user: &User,
+) -> Result<bool, MfaError> {
+    let mut tx = db.begin_write().await?;
+    if !db::mfa::disable_email_otp(&mut tx, &user.id).await? {
+        return Ok(false);
+    }
+    let keeps_totp = db::mfa::find_totp(&mut *tx, &user.id)
+        .await?
+        .is_some_and(|t| t.confirmed_at.is_some());
+    if !keeps_totp {
+        db::mfa::delete_recovery_codes(&mut tx, &user.id).await?;
+    }
+    audit::record(
+        &mut *tx,
+        now,
+        meta,
+        Event::own(user, "mfa.disabled", json!({"method": "email"})),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(true)
 }
 
 /// Replaces `user`'s recovery codes with ten new ones, audited as

@@ -187,6 +187,8 @@ impl<'a> Replaced<'a> {
 /// A session just made: the cookie value to send, and how long the cookie lives.
 #[derive(Debug)]
 pub struct Started {
+    /// The new session's id.
+    pub session_id: String,
     /// The cookie's value (the database holds only its hash).
     pub token: String,
     /// Seconds the cookie lives.
@@ -255,6 +257,7 @@ pub async fn start(
         ctx.sessions.forget_session(previous.id);
     }
     Ok(Started {
+        session_id: id,
         token,
         max_age_secs: lifetime_secs,
     })

@@ -15,6 +15,8 @@ use serde_json::json;
 use crate::{
     audit::{self, Event, RequestMeta},
     auth::{
+        email_code::{self, Purpose},
+        factors,
         rate_limit::{self, LOGIN_PER_ACCOUNT, LOGIN_PER_IP},
         session::{self, states, Replaced, Started},
         verification::{self, CodeAccepted},
@@ -30,6 +32,8 @@ pub struct PasswordAccepted {
     pub next_state: &'static str,
     /// The new session.
     pub started: Started,
+    /// A code was e-mailed for the code step (e-mail is the user's only factor that counts).
+    pub email_code_sent: bool,
 }
 
 /// Checks `password` for the account `login_email` (already normalised) and starts the
@@ -114,12 +118,14 @@ pub async fn with_password(
         return Err(AuthError::SsoRequired);
     }
 
-    let totp_enrolled = db::mfa::find_totp(ctx.db.pool(), &user.id)
-        .await?
-        .is_some_and(|t| t.confirmed_at.is_some());
-    // Carrier staff act for every customer: a password alone never signs them in.
-    let second_factor_required = user.is_staff || org.as_ref().is_some_and(|o| o.mfa_required);
-    let next_state = if totp_enrolled {
+    let user_factors = factors::of_user_in(ctx, &user, org.as_ref()).await?;
+    let counting = user_factors.counting();
+    // Carrier staff act for every customer: a password alone never signs them in. A user who
+    // set up a factor their organisation no longer counts sets up one it does.
+    let second_factor_required = user.is_staff
+        || org.as_ref().is_some_and(|o| o.mfa_required)
+        || user_factors.enrolled.any();
+    let next_state = if counting.any() {
         states::MFA_PENDING
     } else if second_factor_required {
         states::MFA_ENROLMENT
@@ -153,10 +159,36 @@ pub async fn with_password(
         },
     )
     .await?;
+    // E-mail is the user's only way to finish: the code is on its way as the page asks for
+    // it. Past the sending limit the sign-in still goes on: the page offers a new code, and
+    // says when one can be sent.
+    let email_code_sent = next_state == states::MFA_PENDING && !counting.totp;
+    if email_code_sent {
+        match email_code::send(ctx, meta, &user, Purpose::SignIn, &started.session_id).await {
+            Ok(()) | Err(AuthError::RateLimited { .. }) => {}
+            Err(e) => return Err(e),
+        }
+    }
     Ok(PasswordAccepted {
         next_state,
         started,
+        email_code_sent,
     })
+}
+
+/// E-mails a new code for the pending sign-in `pending` of `user` (replacing the last one),
+/// when e-mail codes count for them.
+pub async fn send_email_code(
+    ctx: &AuthContext<'_>,
+    meta: &RequestMeta,
+    pending: &Session,
+    user: &User,
+) -> AuthResult<()> {
+    let counting = factors::of_user(ctx, user).await?.counting();
+    if !counting.email || pending.auth_method == "entra" {
+        return Err(AuthError::EmailCodesOff);
+    }
+    email_code::send(ctx, meta, user, Purpose::SignIn, &pending.id).await
 }
 
 /// A right code: the full session made, and the recovery codes left when it was one.
@@ -179,14 +211,14 @@ pub async fn with_code(
 ) -> AuthResult<CodeSignIn> {
     let accepted = verification::check_sign_in_code(ctx, meta, pending, user, input).await?;
     let recovery_codes_left = match accepted {
-        CodeAccepted::Totp => None,
+        CodeAccepted::Totp | CodeAccepted::Email => None,
         CodeAccepted::Recovery { left } => Some(left),
     };
     // An SSO sign-in whose token showed no second factor stays bound to its tenant.
-    let method = if pending.auth_method == "entra" {
-        "entra+totp"
-    } else {
-        "password+totp"
+    let method = match (pending.auth_method.as_str(), accepted) {
+        ("entra", _) => "entra+totp",
+        (_, CodeAccepted::Email) => "password+email",
+        _ => "password+totp",
     };
     let started = session::start(
         ctx,

@@ -12,10 +12,10 @@
 
 use serde_json::json;
 
-use super::{verification, AuthContext, AuthError, AuthResult};
+use super::{email_code, factors, verification, AuthContext, AuthError, AuthResult};
 use crate::{
     audit::{self, Event, RequestMeta},
-    auth::session::Authenticated,
+    auth::{factors::Factors, session::Authenticated},
     db::{self, sessions::Session, users::User},
 };
 
@@ -25,8 +25,10 @@ pub const WINDOW_MS: i64 = 10 * 60 * 1000;
 /// What the user gives to step up.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Proof {
-    /// A current authenticator code.
+    /// A current authenticator code (or an e-mailed one, when that counts for the user too).
     Code,
+    /// A code sent by e-mail (the user's only factor that counts).
+    EmailCode,
     /// The password (a user with no second factor).
     Password,
     /// A fresh sign-in with Microsoft.
@@ -38,6 +40,7 @@ impl Proof {
     pub fn as_str(self) -> &'static str {
         match self {
             Proof::Code => "code",
+            Proof::EmailCode => "email_code",
             Proof::Password => "password",
             Proof::Microsoft => "microsoft",
         }
@@ -46,27 +49,28 @@ impl Proof {
     /// Whether a step-up or sign-in recorded as `via` is this kind of proof.
     fn accepts(self, via: &str) -> bool {
         match self {
-            Proof::Code => matches!(via, "totp" | "password+totp" | "entra+totp"),
-            Proof::Password => matches!(via, "password" | "totp" | "password+totp"),
+            Proof::Code | Proof::EmailCode => matches!(
+                via,
+                "totp" | "email" | "password+totp" | "password+email" | "entra+totp"
+            ),
+            Proof::Password => matches!(
+                via,
+                "password" | "totp" | "email" | "password+totp" | "password+email"
+            ),
             Proof::Microsoft => via.starts_with("entra") || via == "totp",
         }
     }
 }
 
-/// Whether `user_id` has a confirmed authenticator app.
-async fn has_authenticator(ctx: &AuthContext<'_>, user_id: &str) -> AuthResult<bool> {
-    Ok(db::mfa::find_totp(ctx.db.pool(), user_id)
-        .await?
-        .is_some_and(|t| t.confirmed_at.is_some()))
-}
-
-/// What `user` (who has an authenticator when `has_totp`) proves themselves with in
+/// What `user` (whose second factors that count are `counting`) proves themselves with in
 /// `session`.
-fn proof_of(user: &User, session: &Session, has_totp: bool) -> Proof {
+fn proof_of(user: &User, session: &Session, counting: Factors) -> Proof {
     if session.auth_method.starts_with("entra") {
         Proof::Microsoft
-    } else if has_totp {
+    } else if counting.totp {
         Proof::Code
+    } else if counting.email {
+        Proof::EmailCode
     } else if user.password_hash.is_some() {
         Proof::Password
     } else {
@@ -84,7 +88,8 @@ pub fn is_fresh(proof: Proof, session: &Session, now: i64) -> bool {
 
 /// Refuses (`StepUpRequired`) a dangerous action of a session without a fresh proof.
 pub async fn require(ctx: &AuthContext<'_>, user: &User, session: &Session) -> AuthResult<()> {
-    let proof = proof_of(user, session, has_authenticator(ctx, &user.id).await?);
+    let counting = factors::of_user(ctx, user).await?.counting();
+    let proof = proof_of(user, session, counting);
     if is_fresh(proof, session, ctx.clock.now_ms()) {
         Ok(())
     } else {
@@ -92,8 +97,9 @@ pub async fn require(ctx: &AuthContext<'_>, user: &User, session: &Session) -> A
     }
 }
 
-/// Proves the signed-in user's factor again: `code` (a user with an authenticator, or any
-/// user who has one) or `password` (a user without a second factor). Wrong secrets count
+/// Proves the signed-in user's factor again: `code` (an authenticator code, or the code
+/// e-mailed for this step-up, of a factor that counts for the user; a Microsoft session too
+/// when the user has one) or `password` (a user without a second factor). Wrong secrets count
 /// against the same limits as every re-check. Returns how it was proved.
 pub async fn step_up(
     ctx: &AuthContext<'_>,
@@ -102,12 +108,14 @@ pub async fn step_up(
     code: Option<&str>,
     password: Option<&str>,
 ) -> AuthResult<&'static str> {
-    let has_totp = has_authenticator(ctx, &a.user.id).await?;
-    let proof = proof_of(&a.user, &a.session, has_totp);
+    let counting = factors::of_user(ctx, &a.user).await?.counting();
+    let proof = proof_of(&a.user, &a.session, counting);
     let via = match (code.filter(|c| !c.trim().is_empty()), password) {
-        (Some(code), _) if has_totp => {
-            verification::recheck_code(ctx, meta, a, code).await?;
-            "totp"
+        (Some(code), _) if counting.any() => {
+            match verification::recheck_code(ctx, meta, a, code, counting).await? {
+                verification::CodeAccepted::Email => "email",
+                _ => "totp",
+            }
         }
         (None, Some(password)) if proof == Proof::Password => {
             verification::recheck_password(
@@ -136,6 +144,27 @@ pub async fn step_up(
     )
     .await?;
     Ok(via)
+}
+
+/// E-mails the signed-in user a code for a step-up in this session (e-mail codes must count
+/// for them, and the session must not be a Microsoft one: that signs in again).
+pub async fn send_email_code(
+    ctx: &AuthContext<'_>,
+    meta: &RequestMeta,
+    a: &Authenticated,
+) -> AuthResult<()> {
+    let counting = factors::of_user(ctx, &a.user).await?.counting();
+    if !counting.email || a.session.auth_method.starts_with("entra") {
+        return Err(AuthError::EmailCodesOff);
+    }
+    email_code::send(
+        ctx,
+        meta,
+        &a.user,
+        email_code::Purpose::StepUp,
+        &a.session.id,
+    )
+    .await
 }
 
 #[cfg(test)]

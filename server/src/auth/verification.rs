@@ -22,6 +22,8 @@ use serde_json::json;
 use crate::{
     audit::{self, Event, RequestMeta},
     auth::{
+        email_code::{self, Purpose},
+        factors::{self, Factors},
         rate_limit::{self, Reservation, LOGIN_PER_ACCOUNT, MFA_PER_ACCOUNT},
         recovery,
         session::Authenticated,
@@ -43,6 +45,8 @@ pub const MAX_WRONG_CODES_IN_A_ROW: i64 = 100;
 pub enum CodeAccepted {
     /// A code from the authenticator app.
     Totp,
+    /// A code sent by e-mail.
+    Email,
     /// A recovery code; this many are left.
     Recovery {
         /// Unused recovery codes after this one.
@@ -124,17 +128,12 @@ async fn reserve_code(
     };
     let in_a_row = db::mfa::reserve_code(ctx.db.pool(), &user.id, MAX_WRONG_CODES_IN_A_ROW).await?;
     if in_a_row.is_none() {
-        let enrolment = db::mfa::find_totp(ctx.db.pool(), &user.id).await?;
-        if enrolment
-            .is_some_and(|t| t.confirmed_at.is_some() && t.failed_codes >= MAX_WRONG_CODES_IN_A_ROW)
-        {
-            rate_limit::release(ctx, window).await?;
-            db::sessions::release_attempt(ctx.db.pool(), session_id).await?;
-            // A process stopped between the last wrong code and the lock leaves the count
-            // at the limit without the lock: finish it here.
-            lock_codes(ctx, meta, user).await?;
-            return Err(AuthError::CodesLocked);
-        }
+        rate_limit::release(ctx, window).await?;
+        db::sessions::release_attempt(ctx.db.pool(), session_id).await?;
+        // A process stopped between the last wrong code and the lock leaves the count at the
+        // limit without the lock: finish it here.
+        lock_codes(ctx, meta, user).await?;
+        return Err(AuthError::CodesLocked);
     }
     Ok(Held {
         session_id: session_id.to_string(),
@@ -176,21 +175,41 @@ async fn lock_codes(ctx: &AuthContext<'_>, meta: &RequestMeta, user: &User) -> A
     Ok(())
 }
 
-/// Compares a code with the user's authenticator (and, when `recovery` is true, their
-/// recovery codes), using it up when right.
+/// Which codes a check accepts.
+#[derive(Debug, Clone, Copy)]
+struct Accept<'a> {
+    /// A code from the authenticator app.
+    totp: bool,
+    /// An e-mailed code sent for this purpose in this session.
+    email: Option<(Purpose, &'a str)>,
+    /// A recovery code.
+    recovery: bool,
+}
+
+/// Compares a code with what `accept` allows, using it up when right: 6 digits are an
+/// authenticator code, 8 an e-mailed one, 10 letters and digits a recovery code.
 async fn compare_code(
     ctx: &AuthContext<'_>,
     user: &User,
     input: &str,
-    recovery: bool,
+    accept: Accept<'_>,
 ) -> AuthResult<Option<CodeAccepted>> {
     ctx.faults.before_secret_check().await;
     if let Some(code) = totp::normalize_code(input) {
-        return Ok(verify_totp_challenge(ctx, user, &code)
-            .await?
-            .then_some(CodeAccepted::Totp));
+        return Ok(
+            (accept.totp && verify_totp_challenge(ctx, user, &code).await?)
+                .then_some(CodeAccepted::Totp),
+        );
     }
-    if !recovery {
+    if email_code::normalize(input).is_some() {
+        let Some((purpose, session_id)) = accept.email else {
+            return Ok(None);
+        };
+        return Ok(email_code::check(ctx, user, purpose, session_id, input)
+            .await?
+            .then_some(CodeAccepted::Email));
+    }
+    if !accept.recovery {
         return Ok(None);
     }
     let Some(code) = recovery::normalize(input) else {
@@ -240,9 +259,10 @@ async fn code_was_wrong(
     Ok(())
 }
 
-/// Completes the code step of the pending sign-in `pending` with `input` (an authenticator or
-/// recovery code). On success the caller steps the session up; on failure the error says
-/// whether the sign-in can go on.
+/// Completes the code step of the pending sign-in `pending` with `input` (an authenticator, an
+/// e-mailed or a recovery code; of the factors that count for the user, and for a Microsoft
+/// sign-in that showed no multi-factor evidence, the authenticator only). On success the
+/// caller steps the session up; on failure the error says whether the sign-in can go on.
 pub async fn check_sign_in_code(
     ctx: &AuthContext<'_>,
     meta: &RequestMeta,
@@ -263,7 +283,20 @@ pub async fn check_sign_in_code(
         }
         Err(e) => return Err(e),
     };
-    match compare_code(ctx, user, input, true).await {
+    let counting = match factors::of_user(ctx, user).await {
+        Ok(f) => f.counting(),
+        Err(e) => {
+            held.release(ctx, &user.id, Released::NotChecked).await?;
+            return Err(e);
+        }
+    };
+    let entra = pending.auth_method == "entra";
+    let accept = Accept {
+        totp: counting.totp || entra,
+        email: (counting.email && !entra).then_some((Purpose::SignIn, pending.id.as_str())),
+        recovery: true,
+    };
+    match compare_code(ctx, user, input, accept).await {
         Ok(Some(accepted)) => {
             held.release(ctx, &user.id, Released::Right).await?;
             return Ok(accepted);
@@ -298,7 +331,7 @@ pub async fn check_sign_in_code(
 }
 
 /// A wrong password or code in a signed-in session: audited, and the session ends when it
-/// has used its allowance.
+/// has used its allowance. Returns the error to answer with (`wrong`, or `session_ended`).
 async fn reauth_failed(
     ctx: &AuthContext<'_>,
     meta: &RequestMeta,
@@ -306,7 +339,22 @@ async fn reauth_failed(
     secret: &str,
     count: i64,
     wrong: AuthError,
-) -> AuthResult<()> {
+) -> AuthError {
+    match record_reauth_failure(ctx, meta, a, secret, count).await {
+        Ok(true) => AuthError::SessionEnded,
+        Ok(false) => wrong,
+        Err(e) => e,
+    }
+}
+
+/// [`reauth_failed`]'s work; true when it ended the session.
+async fn record_reauth_failure(
+    ctx: &AuthContext<'_>,
+    meta: &RequestMeta,
+    a: &Authenticated,
+    secret: &str,
+    count: i64,
+) -> AuthResult<bool> {
     let ended = count >= MAX_WRONG_SECRETS_PER_SESSION;
     if ended {
         end_session(ctx, &a.session.id).await?;
@@ -322,11 +370,7 @@ async fn reauth_failed(
         ),
     )
     .await?;
-    Err(if ended {
-        AuthError::SessionEnded
-    } else {
-        wrong
-    })
+    Ok(ended)
 }
 
 /// The session's allowance for a re-check, or `session_ended` when it has none left.
@@ -388,21 +432,33 @@ pub async fn recheck_password(
         return held.release(ctx, &a.user.id, Released::Right).await;
     }
     let wrong = AuthError::WrongPassword { field, message };
-    reauth_failed(ctx, meta, a, "password", held.session_count, wrong).await
+    Err(reauth_failed(ctx, meta, a, "password", held.session_count, wrong).await)
 }
 
-/// Checks a current authenticator code of the signed-in user before a sensitive change (uses
-/// its time step). A wrong one is answered with 401 `invalid_code` on `code`.
+/// Checks a code of the signed-in user before a sensitive change: a current authenticator code
+/// (uses its time step) when `codes.totp`, the code e-mailed for a step-up in this session when
+/// `codes.email`. A wrong one is answered with 401 `invalid_code` on `code`. Returns the kind
+/// of code it was.
 pub async fn recheck_code(
     ctx: &AuthContext<'_>,
     meta: &RequestMeta,
     a: &Authenticated,
     input: &str,
-) -> AuthResult<()> {
+    codes: Factors,
+) -> AuthResult<CodeAccepted> {
+    let email = codes.email;
     let count = reserve_reauth(ctx, a).await?;
     let held = reserve_code(ctx, meta, &a.user, &a.session.id, count, true).await?;
-    match compare_code(ctx, &a.user, input, false).await {
-        Ok(Some(_)) => return held.release(ctx, &a.user.id, Released::Right).await,
+    let accept = Accept {
+        totp: codes.totp,
+        email: email.then_some((Purpose::StepUp, a.session.id.as_str())),
+        recovery: false,
+    };
+    match compare_code(ctx, &a.user, input, accept).await {
+        Ok(Some(kind)) => {
+            held.release(ctx, &a.user.id, Released::Right).await?;
+            return Ok(kind);
+        }
         Ok(None) => {}
         Err(e) => {
             held.release(ctx, &a.user.id, Released::NotChecked).await?;
@@ -410,20 +466,16 @@ pub async fn recheck_code(
         }
     }
     code_was_wrong(ctx, meta, &a.user, &held).await?;
-    reauth_failed(
-        ctx,
-        meta,
-        a,
-        "code",
-        held.session_count,
-        AuthError::WrongCode,
-    )
-    .await
+    let wrong = if email && email_code::normalize(input).is_some() {
+        AuthError::WrongEmailCode
+    } else {
+        AuthError::WrongCode
+    };
+    Err(reauth_failed(ctx, meta, a, "code", held.session_count, wrong).await)
 }
 
 /// Whether the user's code step is locked.
 pub async fn codes_are_locked(ctx: &AuthContext<'_>, user_id: &str) -> AuthResult<bool> {
-    Ok(db::mfa::find_totp(ctx.db.pool(), user_id)
-        .await?
-        .is_some_and(|t| t.codes_locked_at.is_some() || t.failed_codes >= MAX_WRONG_CODES_IN_A_ROW))
+    let guard = db::mfa::code_guard(ctx.db.pool(), user_id).await?;
+    Ok(guard.locked_at.is_some() || guard.failed_codes >= MAX_WRONG_CODES_IN_A_ROW)
 }

@@ -29,9 +29,10 @@ pub struct OrgUser {
 }
 
 const SELECT: &str = "SELECT u.id, u.org_id, u.email, u.name, u.role, u.created_at, u.deactivated_at, \
-    CAST(CASE WHEN EXISTS (SELECT 1 FROM user_totp t WHERE t.user_id = u.id AND t.confirmed_at IS NOT NULL) THEN 1 ELSE 0 END AS BIGINT) AS mfa, \
+    CAST(CASE WHEN EXISTS (SELECT 1 FROM user_totp t WHERE t.user_id = u.id AND t.confirmed_at IS NOT NULL) \
+    OR EXISTS (SELECT 1 FROM user_email_otp e WHERE e.user_id = u.id) THEN 1 ELSE 0 END AS BIGINT) AS mfa, \
     CAST(CASE WHEN EXISTS (SELECT 1 FROM user_identities i WHERE i.user_id = u.id) THEN 1 ELSE 0 END AS BIGINT) AS sso, \
-    CAST(CASE WHEN EXISTS (SELECT 1 FROM user_totp l WHERE l.user_id = u.id AND l.codes_locked_at IS NOT NULL) THEN 1 ELSE 0 END AS BIGINT) AS codes_locked \
+    CAST(CASE WHEN u.codes_locked_at IS NOT NULL THEN 1 ELSE 0 END AS BIGINT) AS codes_locked \
     FROM users u";
 
 fn from_row(row: &AnyRow) -> Result<OrgUser, sqlx::Error> {

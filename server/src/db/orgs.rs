@@ -13,8 +13,10 @@ pub struct Organisation {
     pub name: String,
     /// Creation time, UTC ms.
     pub created_at: i64,
-    /// Password sign-ins must use an authenticator app.
+    /// Password sign-ins must use a second factor.
     pub mfa_required: bool,
+    /// Which second factors count for password sign-ins (at least one stays allowed).
+    pub mfa_methods: MfaMethods,
     /// Carrier staff turned single sign-on on for this customer.
     pub sso_enabled: bool,
     /// Unknown users of a linked tenant are provisioned at their first sign-in.
@@ -30,6 +32,23 @@ pub struct Organisation {
     pub sso_auth_context: Option<String>,
 }
 
+/// The second factors an organisation lets count.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MfaMethods {
+    /// An authenticator app (TOTP).
+    pub totp: bool,
+    /// A code sent by e-mail.
+    pub email: bool,
+}
+
+impl MfaMethods {
+    /// Every method: the default.
+    pub const ALL: MfaMethods = MfaMethods {
+        totp: true,
+        email: true,
+    };
+}
+
 impl Organisation {
     /// A new organisation with the default settings (no MFA policy, SSO off).
     pub fn new(id: String, slug: String, name: String, created_at: i64) -> Organisation {
@@ -39,6 +58,7 @@ impl Organisation {
             name,
             created_at,
             mfa_required: false,
+            mfa_methods: MfaMethods::ALL,
             sso_enabled: false,
             sso_jit: true,
             sso_default_role: "viewer".to_string(),
@@ -49,7 +69,7 @@ impl Organisation {
     }
 }
 
-const COLUMNS: &str = "id, slug, name, created_at, mfa_required, sso_enabled, sso_jit, \
+const COLUMNS: &str = "id, slug, name, created_at, mfa_required, mfa_totp_allowed, mfa_email_allowed, sso_enabled, sso_jit, \
      sso_default_role, sso_required, sso_mfa_evidence, sso_auth_context";
 
 fn from_row(row: &AnyRow) -> Result<Organisation, sqlx::Error> {
@@ -59,6 +79,10 @@ fn from_row(row: &AnyRow) -> Result<Organisation, sqlx::Error> {
         name: row.try_get("name")?,
         created_at: row.try_get("created_at")?,
         mfa_required: super::flag(row, "mfa_required")?,
+        mfa_methods: MfaMethods {
+            totp: super::flag(row, "mfa_totp_allowed")?,
+            email: super::flag(row, "mfa_email_allowed")?,
+        },
         sso_enabled: super::flag(row, "sso_enabled")?,
         sso_jit: super::flag(row, "sso_jit")?,
         sso_default_role: row.try_get("sso_default_role")?,
@@ -114,6 +138,23 @@ pub async fn find_by_id<'e, E: Executor<'e, Database = Any>>(
     .as_ref()
     .map(from_row)
     .transpose()
+}
+
+/// Sets which second factors count; returns whether the row exists.
+pub async fn set_mfa_methods<'e, E: Executor<'e, Database = Any>>(
+    db: E,
+    id: &str,
+    methods: MfaMethods,
+) -> Result<bool, sqlx::Error> {
+    let r = sqlx::query(
+        "UPDATE organisations SET mfa_totp_allowed = $1, mfa_email_allowed = $2 WHERE id = $3",
+    )
+    .bind(methods.totp)
+    .bind(methods.email)
+    .bind(id)
+    .execute(db)
+    .await?;
+    Ok(r.rows_affected() == 1)
 }
 
 /// Sets the "MFA required for password sign-ins" policy; returns whether the row exists.

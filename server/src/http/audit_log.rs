@@ -5,12 +5,10 @@ use axum::{extract::State, http::StatusCode};
 use serde::Deserialize;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
-use app::api::audit::{AuditEntry, AuditPage, MfaPolicyRequest};
-use app::api::{auth::OkResponse, ErrorBody};
+use app::api::audit::{AuditEntry, AuditPage, MfaPolicy, MfaPolicyRequest};
+use app::api::ErrorBody;
 
-use crate::http::openapi::errors::{
-    DangerousSession, Internal, InvalidBody, JsonBody, OwnOrgGone, SessionOnly,
-};
+use crate::http::openapi::errors::{DangerousSession, Internal, JsonBody, OwnOrgGone, SessionOnly};
 use crate::{
     accounts::{self, AccountError},
     audit::RequestMeta,
@@ -25,7 +23,7 @@ use super::{error::ApiQuery, ApiError, ApiJson, ApiResult, AppState};
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(list))
-        .routes(routes!(set_mfa_policy))
+        .routes(routes!(get_mfa_policy, set_mfa_policy))
 }
 
 /// Filters of `GET /api/v1/audit`.
@@ -148,22 +146,74 @@ async fn list(
     }))
 }
 
-/// `PUT /api/v1/organisation/mfa-policy`: an admin requires (or stops requiring) an
-/// authenticator app for the organisation's password sign-ins.
+/// The organisation an administrator acts for, or 403.
+fn admin_org(a: &crate::auth::session::Authenticated) -> ApiResult<&str> {
+    match (a.user.org_id.as_deref(), a.user.role.as_deref()) {
+        (Some(org_id), Some("admin")) => Ok(org_id),
+        _ => Err(ApiError::forbidden(
+            "forbidden",
+            "Only an administrator of your organisation can change this.",
+        )),
+    }
+}
+
+async fn read_policy(state: &AppState, org_id: &str) -> ApiResult<MfaPolicy> {
+    let org = db::orgs::find_by_id(state.db.pool(), org_id)
+        .await?
+        .ok_or_else(|| {
+            ApiError::new(
+                StatusCode::NOT_FOUND,
+                "not_found",
+                "Your organisation no longer exists.",
+            )
+        })?;
+    Ok(MfaPolicy {
+        required: org.mfa_required,
+        methods: crate::auth::factors::Factors::from(org.mfa_methods).names(),
+    })
+}
+
+/// `GET /api/v1/organisation/mfa-policy`.
+#[utoipa::path(
+    get,
+    path = "/organisation/mfa-policy",
+    tag = "organisation",
+    operation_id = "get_mfa_policy",
+    summary = "The organisation's second-factor policy",
+    responses(
+        (status = 200, description = "Whether password sign-ins need a second factor, and which count", body = MfaPolicy),
+        SessionOnly,
+        (status = 403, description = "`forbidden`: only an administrator of the organisation reads it", body = ErrorBody),
+        OwnOrgGone,
+        Internal,
+    ),
+    security(("session" = [])),
+)]
+async fn get_mfa_policy(
+    State(state): State<AppState>,
+    OwnOrgUser(SignedIn(a)): OwnOrgUser,
+) -> ApiResult<ApiJson<MfaPolicy>> {
+    let org_id = admin_org(&a)?;
+    Ok(ApiJson(read_policy(&state, org_id).await?))
+}
+
+/// `PUT /api/v1/organisation/mfa-policy`: an admin requires (or stops requiring) a second
+/// factor for the organisation's password sign-ins, and chooses which factors count.
 #[utoipa::path(
     put,
     path = "/organisation/mfa-policy",
     tag = "organisation",
     operation_id = "set_mfa_policy",
-    summary = "Require (or stop requiring) an authenticator app",
+    summary = "Require a second factor, and choose which count",
+    description = "Fields left out stay as they are. A user whose factors no longer count sets up one that does at their next password sign-in; a user who has none while a second factor is required sets one up first.",
     request_body = MfaPolicyRequest,
     responses(
-        (status = 200, description = "The policy is saved", body = OkResponse),
+        (status = 200, description = "The policy is saved; the answer is the policy now", body = MfaPolicy),
         DangerousSession,
         (status = 403, description = "`forbidden`: only an administrator of the organisation changes it; `csrf`: not same-origin", body = ErrorBody),
         OwnOrgGone,
         JsonBody,
-        InvalidBody,
+        (status = 422, description = "`invalid_field` on `methods`: an unknown method, or none; `malformed_json`, `invalid_body`: the body is not acceptable", body = ErrorBody),
         Internal,
     ),
     security(("session" = [])),
@@ -173,17 +223,22 @@ async fn set_mfa_policy(
     meta: RequestMeta,
     OwnOrgUser(SignedIn(a)): OwnOrgUser,
     ApiJson(req): ApiJson<MfaPolicyRequest>,
-) -> ApiResult<ApiJson<OkResponse>> {
-    let (Some(org_id), Some("admin")) = (a.user.org_id.as_deref(), a.user.role.as_deref()) else {
-        return Err(ApiError::forbidden(
-            "forbidden",
-            "Only an administrator of your organisation can change this.",
-        ));
-    };
+) -> ApiResult<ApiJson<MfaPolicy>> {
+    let org_id = admin_org(&a)?;
+    let methods = req
+        .methods
+        .as_deref()
+        .map(accounts::parse_mfa_methods)
+        .transpose()
+        .map_err(|e| ApiError::invalid_field("methods", capitalise(&e.to_string())))?;
     super::step_up::require(&state, &a).await?;
     let actor = accounts::Actor {
         user_id: Some(&a.user.id),
         label: &a.user.email,
+    };
+    let change = accounts::MfaPolicyChange {
+        required: req.required,
+        methods,
     };
     match accounts::set_mfa_policy_of(
         &state.db,
@@ -191,7 +246,7 @@ async fn set_mfa_policy(
         actor,
         &meta,
         org_id,
-        req.required,
+        change,
     )
     .await
     {
@@ -205,7 +260,21 @@ async fn set_mfa_policy(
         }
         Err(e) => return Err(ApiError::internal(anyhow::Error::from(e))),
     }
-    Ok(ApiJson(OkResponse {
-        status: "ok".into(),
-    }))
+    // Every cached `GET /me` of the organisation says which factors count.
+    state.sessions.forget_all();
+    Ok(ApiJson(read_policy(&state, org_id).await?))
+}
+
+/// The message with its first letter upper-cased, ending in a full stop.
+pub(super) fn capitalise(message: &str) -> String {
+    let mut chars = message.chars();
+    let mut out: String = chars
+        .next()
+        .map(|c| c.to_uppercase().collect::<String>())
+        .unwrap_or_default();
+    out.push_str(chars.as_str());
+    if !out.ends_with('.') {
+        out.push('.');
+    }
+    out
 }

@@ -99,16 +99,9 @@ async fn login(
     current: Option<Authenticated>,
     ApiJson(req): ApiJson<LoginRequest>,
 ) -> ApiResult<Response> {
-    let (status, cookie) =
+    let (answer, cookie) =
         sign_in_with_password(&state, &meta, current.as_ref(), &req.email, &req.password).await?;
-    Ok((
-        cookie,
-        ApiJson(SignInResponse {
-            status,
-            recovery_codes_remaining: None,
-        }),
-    )
-        .into_response())
+    Ok((cookie, ApiJson(answer)).into_response())
 }
 
 /// The password step of a sign-in, whichever encoding it came in: checks the two fields,
@@ -120,7 +113,7 @@ pub async fn sign_in_with_password(
     current: Option<&Authenticated>,
     email: &str,
     password: &str,
-) -> ApiResult<(SignInStatus, HeaderMap)> {
+) -> ApiResult<(SignInResponse, HeaderMap)> {
     let login_email = accounts::normalize_email(email)
         .map_err(|_| ApiError::invalid_field("email", EMAIL_FORMAT_MESSAGE))?;
     if password.is_empty() {
@@ -137,7 +130,12 @@ pub async fn sign_in_with_password(
         states::MFA_ENROLMENT => SignInStatus::MfaEnrolmentRequired,
         _ => SignInStatus::SignedIn,
     };
-    Ok((status, cookie_headers(&accepted.started)))
+    let answer = SignInResponse {
+        status,
+        recovery_codes_remaining: None,
+        email_code_sent: accepted.email_code_sent,
+    };
+    Ok((answer, cookie_headers(&accepted.started)))
 }
 
 /// `POST /api/v1/auth/mfa`: a TOTP code or a recovery code completes a pending sign-in.
@@ -191,6 +189,7 @@ pub async fn sign_in_with_code(
         SignInResponse {
             status: SignInStatus::SignedIn,
             recovery_codes_remaining: signed_in.recovery_codes_left,
+            email_code_sent: false,
         },
         cookie_headers(&signed_in.started),
     ))

@@ -195,6 +195,17 @@ impl From<crate::auth::AuthError> for ApiError {
                 "That code is not right. Enter the current 6-digit code from your authenticator app.",
             )
             .with_field("code"),
+            E::WrongEmailCode => ApiError::new(
+                unauthorized,
+                "invalid_code",
+                "That code is not right, or it has expired. Enter the 8-digit code from the latest e-mail, or send a new one.",
+            )
+            .with_field("code"),
+            E::EmailCodesOff => ApiError::new(
+                StatusCode::CONFLICT,
+                "email_codes_off",
+                "Codes by e-mail are not on for your account (or your organisation does not accept them). Use your authenticator app.",
+            ),
             E::CodesLocked => ApiError::forbidden("codes_locked", words::CODES_LOCKED_MESSAGE),
             E::SessionEnded => ApiError::new(
                 unauthorized,
@@ -228,6 +239,7 @@ impl From<crate::auth::AuthError> for ApiError {
                 "step_up_required",
                 match proof {
                     Proof::Code => "This needs a fresh check: enter a code from your authenticator app to confirm it's you (POST /api/v1/auth/step-up), then try again.",
+                    Proof::EmailCode => "This needs a fresh check: we e-mail you a code (POST /api/v1/auth/step-up/email-code), enter it to confirm it's you (POST /api/v1/auth/step-up), then try again.",
                     Proof::Password => "This needs a fresh check: enter your password to confirm it's you (POST /api/v1/auth/step-up), then try again.",
                     Proof::Microsoft => "This needs a fresh check: sign in again with Microsoft to confirm it's you, then try again.",
                 },
@@ -235,6 +247,7 @@ impl From<crate::auth::AuthError> for ApiError {
             .with_field(proof.as_str()),
             E::StepUpProofWanted(proof) => match proof {
                 Proof::Code => ApiError::invalid_field("code", "Enter the current 6-digit code from your authenticator app."),
+                Proof::EmailCode => ApiError::invalid_field("code", "Enter the 8-digit code we e-mailed you."),
                 Proof::Password => ApiError::invalid_field("password", "Enter your password."),
                 Proof::Microsoft => ApiError::new(
                     StatusCode::CONFLICT,

@@ -94,12 +94,12 @@ impl FromRequestParts<AppState> for SignedIn {
             Some(a) if a.session.state == states::MFA_PENDING => Err(ApiError::new(
                 StatusCode::UNAUTHORIZED,
                 "mfa_required",
-                "Enter the code from your authenticator app to finish signing in.",
+                "Enter your sign-in code (from your authenticator app or your e-mail) to finish signing in.",
             )),
             Some(_) => Err(ApiError::new(
                 StatusCode::UNAUTHORIZED,
                 "mfa_enrolment_required",
-                "Your account needs an authenticator app (your organisation requires one; carrier staff always do): set one up on the Security page to continue.",
+                "Your account needs a second factor (your organisation requires one; carrier staff always do): set one up on the Security page to continue.",
             )),
             None => Err(unauthenticated()),
         }

@@ -24,7 +24,7 @@ use axum::{
 use serde::{de::DeserializeOwned, Deserialize};
 
 use app::api::{
-    auth::{sign_in_step_path, MFA_PATH, MFA_RECOVERY_PATH},
+    auth::{sign_in_answer_path, sign_in_step_path, MFA_EMAIL_PATH, MFA_PATH, MFA_RECOVERY_PATH},
     form_post::{email_param, with_query, FormRefusal, WeakPassword},
 };
 use app::components::password_link::is_link_token;
@@ -121,8 +121,8 @@ async fn sign_in(
     match auth::sign_in_with_password(&state, &meta, current.as_ref(), &form.email, &form.password)
         .await
     {
-        Ok((status, cookie)) => {
-            (cookie, see_other(&sign_in_step_path(status, &return_to))).into_response()
+        Ok((answer, cookie)) => {
+            (cookie, see_other(&sign_in_answer_path(&answer, &return_to))).into_response()
         }
         Err(e) => back_to(
             &with_return_to(SIGN_IN_PATH, &return_to),
@@ -144,6 +144,8 @@ async fn code(
     // A refusal comes back to the kind of code the person was typing.
     let (typed, page) = if form.code.is_empty() && !form.recovery_code.is_empty() {
         (form.recovery_code, MFA_RECOVERY_PATH)
+    } else if crate::auth::email_code::normalize(&form.code).is_some() {
+        (form.code, MFA_EMAIL_PATH)
     } else {
         (form.code, MFA_PATH)
     };

@@ -23,6 +23,7 @@ use crate::http::openapi::errors::{
 use crate::{
     audit::{self, Event, RequestMeta},
     auth::{
+        factors::{self, Factors},
         mfa::{self, MfaError},
         session::{states, Authenticated},
         totp, verification,
@@ -83,19 +84,14 @@ async fn get_me(State(state): State<AppState>, SignedIn(a): SignedIn) -> ApiResu
 }
 
 async fn build_me(state: &AppState, a: &Authenticated) -> ApiResult<MeResponse> {
-    let mfa_enabled = db::mfa::find_totp(state.db.pool(), &a.user.id)
-        .await?
-        .is_some_and(|t| t.confirmed_at.is_some());
-    let organisation = match &a.user.org_id {
-        Some(id) => db::orgs::find_by_id(state.db.pool(), id)
-            .await?
-            .map(|o| OrganisationSummary {
-                id: o.id,
-                slug: o.slug,
-                name: o.name,
-            }),
-        None => None,
-    };
+    let ctx = state.auth();
+    let org = factors::org_of(&ctx, &a.user).await?;
+    let user_factors = factors::of_user_in(&ctx, &a.user, org.as_ref()).await?;
+    let organisation = org.map(|o| OrganisationSummary {
+        id: o.id,
+        slug: o.slug,
+        name: o.name,
+    });
     Ok(MeResponse {
         user: MeUser {
             id: a.user.id.clone(),
@@ -103,7 +99,9 @@ async fn build_me(state: &AppState, a: &Authenticated) -> ApiResult<MeResponse> 
             name: a.user.name.clone(),
             role: a.user.role.clone(),
             staff: a.user.is_staff,
-            mfa_enabled,
+            mfa_enabled: user_factors.enrolled.totp,
+            email_codes: user_factors.enrolled.email,
+            mfa_methods_allowed: user_factors.allowed.names(),
             has_password: a.user.password_hash.is_some(),
             auth_method: a.session.auth_method.clone(),
         },
@@ -111,8 +109,15 @@ async fn build_me(state: &AppState, a: &Authenticated) -> ApiResult<MeResponse> 
     })
 }
 
+/// The authenticator app's own code: what turning it off or replacing its recovery codes
+/// takes.
+const AUTHENTICATOR: Factors = Factors {
+    totp: true,
+    email: false,
+};
+
 /// A session that may manage the authenticator: signed in, or signing in and required to enrol.
-fn enrolling_or_signed_in(current: Option<Authenticated>) -> ApiResult<Authenticated> {
+pub(super) fn enrolling_or_signed_in(current: Option<Authenticated>) -> ApiResult<Authenticated> {
     match current {
         Some(a) if a.session.state == states::FULL || a.session.state == states::MFA_ENROLMENT => {
             Ok(a)
@@ -120,7 +125,7 @@ fn enrolling_or_signed_in(current: Option<Authenticated>) -> ApiResult<Authentic
         Some(_) => Err(ApiError::new(
             StatusCode::UNAUTHORIZED,
             "mfa_required",
-            "Enter the code from your authenticator app to finish signing in.",
+            "Enter your sign-in code (from your authenticator app or your e-mail) to finish signing in.",
         )),
         None => Err(super::extract::unauthenticated()),
     }
@@ -128,7 +133,7 @@ fn enrolling_or_signed_in(current: Option<Authenticated>) -> ApiResult<Authentic
 
 /// Checks the user's password again for a sensitive change (bounded: see
 /// `auth::verification`).
-async fn require_password(
+pub(super) async fn require_password(
     state: &AppState,
     meta: &RequestMeta,
     a: &Authenticated,
@@ -166,6 +171,11 @@ fn mfa_error(e: MfaError) -> ApiError {
             "An authenticator app is already set up.",
         ),
         MfaError::InvalidCode => invalid_code(),
+        MfaError::EmailAlreadyOn => ApiError::new(
+            StatusCode::CONFLICT,
+            "email_codes_already_on",
+            "Codes by e-mail are already on.",
+        ),
         MfaError::Internal(e) => ApiError::internal(e),
     }
 }
@@ -295,10 +305,22 @@ async fn confirm_enrolment(
     )
     .await
     .map_err(mfa_error)?;
-    // The code just confirmed proves the new factor: a signed-in session may go on with
-    // dangerous actions without being asked for it again (`auth::step_up`).
+    factor_confirmed(&state, &meta, &a, "totp", codes).await
+}
+
+/// The answer once a new second factor (`via`: `totp` or `email`) is confirmed, with the
+/// recovery codes to show once. The code just confirmed proves the factor: a signed-in session
+/// may go on with dangerous actions without being asked again (`auth::step_up`); a sign-in that
+/// waited for the set-up becomes full, signed in as `password+{via}`, with a new cookie.
+pub(super) async fn factor_confirmed(
+    state: &AppState,
+    meta: &RequestMeta,
+    a: &Authenticated,
+    via: &'static str,
+    codes: Vec<String>,
+) -> ApiResult<Response> {
     if a.session.state == states::FULL {
-        db::sessions::set_stepped_up(state.db.pool(), &a.session.id, state.clock.now_ms(), "totp")
+        db::sessions::set_stepped_up(state.db.pool(), &a.session.id, state.clock.now_ms(), via)
             .await?;
     }
     state.sessions.forget_user(&a.user.id);
@@ -306,12 +328,17 @@ async fn confirm_enrolment(
         recovery_codes: codes,
     });
     if a.session.state == states::MFA_ENROLMENT {
+        let method = if via == "email" {
+            "password+email"
+        } else {
+            "password+totp"
+        };
         let headers = start_session(
-            &state,
+            state,
             &a.user,
             states::FULL,
-            "password+totp",
-            &meta,
+            method,
+            meta,
             Some(Replaced::in_state(&a.session.id, states::MFA_ENROLMENT)),
             None,
         )
@@ -360,19 +387,20 @@ async fn disable_totp(
             "Carrier staff always sign in with an authenticator app, so it cannot be turned off. Generate new recovery codes instead.",
         ));
     }
-    if let Some(org_id) = &a.user.org_id {
-        if db::orgs::find_by_id(state.db.pool(), org_id)
-            .await?
-            .is_some_and(|o| o.mfa_required)
-        {
-            return Err(ApiError::forbidden(
-                "mfa_required_by_organisation",
-                "Your organisation requires an authenticator app, so it cannot be turned off. Generate new recovery codes instead, or ask your administrator.",
-            ));
-        }
+    let ctx = state.auth();
+    let org = factors::org_of(&ctx, &a.user).await?;
+    let others = factors::of_user_in(&ctx, &a.user, org.as_ref())
+        .await?
+        .counting()
+        .email;
+    if org.as_ref().is_some_and(|o| o.mfa_required) && !others {
+        return Err(ApiError::forbidden(
+            "mfa_required_by_organisation",
+            "Your organisation requires a second factor and this is your only one, so it cannot be turned off. Generate new recovery codes instead, or ask your administrator.",
+        ));
     }
     require_password(&state, &meta, &a, &req.password).await?;
-    verification::recheck_code(&state.auth(), &meta, &a, &req.code).await?;
+    verification::recheck_code(&state.auth(), &meta, &a, &req.code, AUTHENTICATOR).await?;
     mfa::disable(&state.db, state.clock.now_ms(), &meta, &a.user)
         .await
         .map_err(mfa_error)?;
@@ -416,7 +444,7 @@ async fn regenerate_recovery_codes(
         ));
     }
     require_password(&state, &meta, &a, &req.password).await?;
-    verification::recheck_code(&state.auth(), &meta, &a, &req.code).await?;
+    verification::recheck_code(&state.auth(), &meta, &a, &req.code, AUTHENTICATOR).await?;
     let codes = mfa::regenerate_recovery_codes(
         &state.db,
         &state.recovery_pepper,

@@ -14,6 +14,7 @@ use serde::Deserialize;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use app::api::{
+    audit::{MfaPolicy, MfaPolicyRequest},
     sso::{
         LinkTenantRequest, MfaEvidenceRequest, ProviderOrganisation, ProviderOrganisations,
         SsoEnableRequest, SsoSettings, TenantStateRequest, PROVIDER_SEARCH_MAX_CHARS,
@@ -27,7 +28,8 @@ use crate::http::openapi::errors::{
 };
 use crate::http::openapi::params::{CustomerSlug, CustomerTenant};
 use crate::{
-    accounts::Actor,
+    accounts::{self, AccountError, Actor},
+    auth::factors::Factors,
     db::{self, orgs::OrgSearch, Db},
     sso as sso_admin,
 };
@@ -49,6 +51,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(get_one))
         .routes(routes!(set_enabled))
         .routes(routes!(set_mfa_evidence))
+        .routes(routes!(set_mfa_policy))
         .routes(routes!(link))
         .routes(routes!(set_tenant_state, unlink))
         .routes(routes!(approve))
@@ -208,6 +211,10 @@ async fn describe(
             name: org.name.clone(),
             users: counts.get(&org.id).copied().unwrap_or(0),
             sso: settings_of(org, tenants.get(&org.id).map_or(&[], Vec::as_slice)),
+            mfa_policy: MfaPolicy {
+                required: org.mfa_required,
+                methods: Factors::from(org.mfa_methods).names(),
+            },
         })
         .collect())
 }
@@ -319,6 +326,77 @@ async fn set_mfa_evidence(
     .await
     .map_err(sso_api_error)?;
     settings(&state, &slug).await
+}
+
+/// `PUT /api/v1/provider/organisations/{slug}/mfa-policy`.
+#[utoipa::path(
+    put,
+    path = "/organisations/{slug}/mfa-policy",
+    tag = "provider",
+    operation_id = "set_customer_mfa_policy",
+    summary = "Set a customer's second-factor policy for password sign-ins (staff)",
+    description = "The same policy the customer's administrators set (`PUT /api/v1/organisation/mfa-policy`); fields left out stay as they are.",
+    params(CustomerSlug),
+    request_body = MfaPolicyRequest,
+    responses(
+        (status = 200, description = "The customer's policy after the change", body = MfaPolicy),
+        DangerousSession,
+        StaffOnlyChange,
+        (status = 404, description = "`not_found`: no customer with this slug", body = ErrorBody),
+        JsonBody,
+        (status = 422, description = "`invalid_field` on `methods`: an unknown method, or none; `malformed_json`, `invalid_body`", body = ErrorBody),
+        Internal,
+    ),
+    security(("session" = [])),
+)]
+async fn set_mfa_policy(
+    State(state): State<AppState>,
+    meta: crate::audit::RequestMeta,
+    signed_in: SignedIn,
+    Path(slug): Path<String>,
+    ApiJson(req): ApiJson<MfaPolicyRequest>,
+) -> ApiResult<ApiJson<MfaPolicy>> {
+    let actor = staff(&signed_in)?;
+    let methods = req
+        .methods
+        .as_deref()
+        .map(accounts::parse_mfa_methods)
+        .transpose()
+        .map_err(|e| {
+            ApiError::invalid_field("methods", super::audit_log::capitalise(&e.to_string()))
+        })?;
+    super::step_up::require(&state, &signed_in.0).await?;
+    let org = db::orgs::find_by_slug(state.db.pool(), &slug)
+        .await?
+        .ok_or_else(|| ApiError::not_found("There is no customer with this slug."))?;
+    let change = accounts::MfaPolicyChange {
+        required: req.required,
+        methods,
+    };
+    match accounts::set_mfa_policy_of(
+        &state.db,
+        state.clock.now_ms(),
+        actor,
+        &meta,
+        &org.id,
+        change,
+    )
+    .await
+    {
+        Ok(()) => {}
+        Err(AccountError::UnknownOrg(_)) => {
+            return Err(ApiError::not_found("There is no customer with this slug."))
+        }
+        Err(e) => return Err(ApiError::internal(anyhow::Error::from(e))),
+    }
+    state.sessions.forget_all();
+    let org = db::orgs::find_by_slug(state.db.pool(), &slug)
+        .await?
+        .ok_or_else(|| ApiError::not_found("There is no customer with this slug."))?;
+    Ok(ApiJson(MfaPolicy {
+        required: org.mfa_required,
+        methods: Factors::from(org.mfa_methods).names(),
+    }))
 }
 
 /// `POST /api/v1/provider/organisations/{slug}/sso/tenants`.

@@ -282,4 +282,49 @@ async fn org_mfa_policy_sets_the_flag_and_refuses_an_unknown_org() {
         None,
     );
     assert_ne!(out.status.code(), Some(0));
+    // Which second factors count: a bad list changes nothing.
+    let out = portal(
+        &t.url,
+        &[
+            "org",
+            "mfa-policy",
+            "--org",
+            "contoso",
+            "--methods",
+            "totp,sms",
+        ],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("\"sms\""), "{}", stderr(&out));
+    let out = portal(&t.url, &["org", "mfa-policy", "--org", "contoso"], None);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("nothing to change"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(
+        count(
+            &t.db,
+            "SELECT COUNT(*) FROM organisations WHERE mfa_email_allowed = TRUE"
+        )
+        .await,
+        1
+    );
+    let out = portal(
+        &t.url,
+        &["org", "mfa-policy", "--org", "contoso", "--methods", "totp"],
+        None,
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("count: totp"));
+    assert_eq!(
+        count(
+            &t.db,
+            "SELECT COUNT(*) FROM organisations WHERE mfa_email_allowed = FALSE AND mfa_required = TRUE"
+        )
+        .await,
+        1
+    );
 }

@@ -10,6 +10,7 @@ use super::action::{Console, ProviderAction};
 use super::link_form::LinkTenantForm;
 use super::mfa_form::MfaEvidenceForm;
 use super::{id_fragment, users_label};
+use crate::pages::sign_in_policy::PolicyForm;
 
 /// One customer: SSO on/off, its tenants, and the form to link one.
 #[component]
@@ -19,6 +20,7 @@ pub(super) fn CustomerCard(console: Console, org: ProviderOrganisation) -> impl 
         name,
         users,
         sso,
+        mfa_policy,
         ..
     } = org;
     let enabled = sso.enabled;
@@ -89,7 +91,9 @@ pub(super) fn CustomerCard(console: Console, org: ProviderOrganisation) -> impl 
             <ProviderTenantsTable console=console slug=slug.clone() name=name.clone() tenants=sso.tenants.clone() />
             <LinkTenantForm console=console slug=slug.clone() name=name.clone() sso_enabled=enabled />
             <h3>"Multi-factor evidence"</h3>
-            <MfaEvidenceForm console=console slug=slug.clone() name=name sso=sso />
+            <MfaEvidenceForm console=console slug=slug.clone() name=name.clone() sso=sso />
+            <h3>"Two-step sign-in for passwords"</h3>
+            <PolicyForm policy=mfa_policy customer=(slug.clone(), name) />
         </section>
     }
 }

@@ -200,6 +200,10 @@ mod tests {
             slug: "contoso".to_string(),
             name: "Contoso".to_string(),
             users: 3,
+            mfa_policy: crate::api::audit::MfaPolicy {
+                required: false,
+                methods: vec!["totp".into()],
+            },
             sso: SsoSettings {
                 enabled,
                 jit_provisioning: true,

@@ -232,6 +232,8 @@ mod tests {
                 mfa_enabled: false,
                 has_password: true,
                 auth_method: "password".to_string(),
+                email_codes: false,
+                mfa_methods_allowed: Vec::new(),
             },
             organisation: None,
         };

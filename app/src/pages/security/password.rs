@@ -307,6 +307,8 @@ mod tests {
             mfa_enabled: false,
             has_password: true,
             auth_method: auth_method.to_string(),
+            email_codes: false,
+            mfa_methods_allowed: Vec::new(),
         }
     }
 

@@ -455,7 +455,11 @@ async fn sign_in(
     }
     let totp_ready = db::mfa::find_totp(state.db.pool(), &user.id)
         .await?
-        .is_some_and(|t| t.confirmed_at.is_some() && t.codes_locked_at.is_none());
+        .is_some_and(|t| t.confirmed_at.is_some())
+        && db::mfa::code_guard(state.db.pool(), &user.id)
+            .await?
+            .locked_at
+            .is_none();
     if policy == "portal_factor" && totp_ready {
         let previous = current
             .as_ref()

@@ -24,8 +24,8 @@ const INVALID_BODY: &str = "`malformed_json`, `invalid_body` or `invalid_field` 
 const NOT_SIGNED_IN: &str =
     "`unauthenticated`: not signed in (`mfa_required` while a sign-in waits for its code)";
 const CSRF: &str = "`csrf`: a cookie-authenticated change that is not same-origin";
-const UNAUTHENTICATED_OR_STEP_UP: &str = "`unauthenticated`: no valid session or API token; `invalid_token` or `token_expired`: the Bearer token is unknown, revoked or expired; `mfa_required`: a sign-in waits for its code; `step_up_required`: a dangerous action whose session has not proved the user's factor in the last 10 minutes (`field` names the proof: `POST /api/v1/auth/step-up` with `code` or `password`, or `microsoft`: sign in again)";
-const NOT_SIGNED_IN_OR_STEP_UP: &str = "`unauthenticated`: not signed in (`mfa_required` while a sign-in waits for its code); `step_up_required`: the session has not proved the user's factor in the last 10 minutes (`field` names the proof: `POST /api/v1/auth/step-up` with `code` or `password`, or `microsoft`: sign in again)";
+const UNAUTHENTICATED_OR_STEP_UP: &str = "`unauthenticated`: no valid session or API token; `invalid_token` or `token_expired`: the Bearer token is unknown, revoked or expired; `mfa_required`: a sign-in waits for its code; `step_up_required`: a dangerous action whose session has not proved the user's factor in the last 10 minutes (`field` names the proof: `POST /api/v1/auth/step-up` with `code` or `password`, `email_code`: ask for a code with `POST /api/v1/auth/step-up/email-code` first, or `microsoft`: sign in again)";
+const NOT_SIGNED_IN_OR_STEP_UP: &str = "`unauthenticated`: not signed in (`mfa_required` while a sign-in waits for its code); `step_up_required`: the session has not proved the user's factor in the last 10 minutes (`field` names the proof: `POST /api/v1/auth/step-up` with `code` or `password`, `email_code`: ask for a code with `POST /api/v1/auth/step-up/email-code` first, or `microsoft`: sign in again)";
 
 /// What an organisation-scoped read answers besides its data: 400 `org_required` (staff
 /// without `?org=`), 401 (no session or token), 403 (role or scope), 404 (no such
