@@ -371,6 +371,40 @@ pub async fn create_user(
     Ok(user)
 }
 
+/// Names (or stops naming) the customer user who signs in with `email` a break-glass
+/// administrator, as the CLI (`org_users::set_break_glass`'s rules); returns whether anything
+/// changed.
+pub async fn set_break_glass(db: &Db, email: &str, enabled: bool) -> Result<bool, anyhow::Error> {
+    let login_email = normalize_email(email)?;
+    let user = db::users::find_by_login_email(db.pool(), &login_email)
+        .await?
+        .ok_or_else(|| AccountError::UnknownUser(email.to_string()))?;
+    let Some(org_id) = user.org_id.clone() else {
+        anyhow::bail!(
+            "{email} is carrier staff: break-glass administrators are a customer's admins"
+        );
+    };
+    let acting = crate::audit::Acting {
+        user_id: None,
+        label: Actor::CLI.label.to_string(),
+        org_id,
+        meta: crate::audit::RequestMeta::default(),
+    };
+    let changed = org_users::set_break_glass(
+        db,
+        &acting,
+        crate::clock::system_now_ms(),
+        &user.id,
+        enabled,
+    )
+    .await
+    .map_err(|e| match e {
+        org_users::UserChangeError::Internal(e) => e,
+        e => anyhow::anyhow!("{e}"),
+    })?;
+    Ok(changed.changed)
+}
+
 /// Unlocks the sign-in codes of `user`, locked after too many wrong codes in a row (an
 /// administrator's or staff's decision, or the CLI's); returns whether they were locked.
 pub async fn unlock_user_codes(

@@ -163,6 +163,19 @@ async fn administer(
             }
             Ok(())
         }
+        Command::User(UserCommand::BreakGlass { email, enabled }) => {
+            let db = open(database_url).await?;
+            let changed = accounts::set_break_glass(&db, &email, enabled).await;
+            db.close().await;
+            let changed = changed?;
+            let now = if enabled { "is" } else { "is not" };
+            if changed {
+                println!("{email} {now} a break-glass administrator now");
+            } else {
+                println!("{email} already {now} a break-glass administrator; nothing changed");
+            }
+            Ok(())
+        }
         Command::Staff(StaffCommand::Create {
             email,
             password_stdin,

@@ -262,6 +262,17 @@ pub enum UserCommand {
         #[arg(long)]
         email: String,
     },
+    /// Name (or stop naming) a break-glass administrator: an active admin with an
+    /// authenticator app who may still sign in with password and code while the organisation
+    /// requires single sign-on (at most three per organisation).
+    BreakGlass {
+        /// The admin's sign-in email address.
+        #[arg(long)]
+        email: String,
+        /// `true` to name them, `false` to stop.
+        #[arg(long, action = clap::ArgAction::Set)]
+        enabled: bool,
+    },
 }
 
 /// `portal staff …`

@@ -52,6 +52,11 @@ fn dangerous(user_id: &str) -> Vec<(&'static str, String, Value)> {
             address_body("HQ"),
         ),
         (
+            "PUT",
+            format!("/api/v1/users/{user_id}/break-glass"),
+            json!({"enabled": false}),
+        ),
+        (
             "POST",
             "/api/v1/users/invitations".to_string(),
             json!({"email": "new.admin@contoso.example", "role": "admin"}),

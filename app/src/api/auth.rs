@@ -219,6 +219,9 @@ pub struct MfaMethodsResponse {
     pub email: String,
     /// Unused recovery codes.
     pub recovery_codes_left: u32,
+    /// Whether the user has a portal password (a second factor protects only that).
+    #[serde(default)]
+    pub has_password: bool,
 }
 
 /// `POST /api/v1/me/mfa/email` and `DELETE /api/v1/me/mfa/email`: the password.

@@ -29,6 +29,11 @@ pub struct OrgUserInfo {
     /// (`POST /api/v1/users/{id}/unlock-codes`).
     #[serde(default)]
     pub codes_locked: bool,
+    /// A break-glass administrator: signs in with password and authenticator app even while
+    /// the organisation requires single sign-on (every use is audited and mailed to the other
+    /// administrators).
+    #[serde(default)]
+    pub break_glass: bool,
     /// The user can no longer sign in.
     pub deactivated: bool,
     /// When they were deactivated (RFC 3339, UTC).
@@ -51,6 +56,24 @@ pub struct UsersResponse {
 pub struct UpdateUserRequest {
     /// The new role: `admin`, `engineer` or `viewer`.
     pub role: String,
+}
+
+/// `PUT /api/v1/users/{id}/break-glass`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct BreakGlassRequest {
+    /// Whether the user is a break-glass administrator.
+    pub enabled: bool,
+}
+
+/// Makes a user a break-glass administrator, or no longer one (admins).
+pub async fn set_break_glass(id: String, enabled: bool) -> Result<OrgUserInfo, ApiError> {
+    client::send_json(
+        gloo_net::http::Method::PUT,
+        &format!("/users/{id}/break-glass"),
+        &BreakGlassRequest { enabled },
+    )
+    .await
 }
 
 /// The path of [`list_users`].

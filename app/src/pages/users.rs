@@ -10,7 +10,10 @@ use leptos::{ev::SubmitEvent, prelude::*};
 use leptos_meta::Title;
 
 use crate::api::{
-    users::{change_role, deactivate_user, invite_user, list_users, unlock_codes, OrgUserInfo},
+    users::{
+        change_role, deactivate_user, invite_user, list_users, set_break_glass, unlock_codes,
+        OrgUserInfo,
+    },
     ApiError,
 };
 use crate::components::browser::in_browser;
@@ -342,6 +345,33 @@ fn UserRow(user: OrgUserInfo, admin: bool, is_self: bool) -> impl IntoView {
             });
         }
     };
+    let toggle_glass = {
+        let id = id.clone();
+        move |_| {
+            let on = !current.with_untracked(|u| u.break_glass);
+            set_busy.set(true);
+            set_error.set(None);
+            set_notice.set(None);
+            let id = id.clone();
+            leptos::task::spawn_local(async move {
+                match set_break_glass(id, on).await {
+                    Ok(updated) => {
+                        set_notice.set(Some(
+                            if on {
+                                "Now a break-glass administrator: they can sign in with their password and authenticator app even while single sign-on is required. Every use is mailed to the other administrators."
+                            } else {
+                                "No longer a break-glass administrator."
+                            }
+                            .to_string(),
+                        ));
+                        current.set(updated);
+                    }
+                    Err(e) => set_error.set(Some(format!("Nothing was changed. {e}"))),
+                }
+                set_busy.set(false);
+            });
+        }
+    };
     let unlock_button = admin.then(|| {
         let who = who.clone();
         view! {
@@ -394,8 +424,23 @@ fn UserRow(user: OrgUserInfo, admin: bool, is_self: bool) -> impl IntoView {
     };
     let actions = admin.then(|| {
         let who = who.clone();
+        let who_glass = StoredValue::new(who.clone());
         view! {
             <td class="actions-cell">
+                <Show when=move || current.with(|u| u.role == "admin" && !u.deactivated)>
+                    <button
+                        type="button"
+                        class="button secondary small"
+                        aria-label=move || {
+                            let action = if current.with(|u| u.break_glass) { "Remove" } else { "Make" };
+                            format!("{action} {} a break-glass administrator", who_glass.get_value())
+                        }
+                        disabled=move || busy.get()
+                        on:click=toggle_glass.clone()
+                    >
+                        {move || if current.with(|u| u.break_glass) { "Remove break-glass" } else { "Make break-glass" }}
+                    </button>
+                </Show>
                 <Show when=move || !current.with(|u| u.deactivated) && !is_self>
                     <button
                         type="button"
@@ -432,6 +477,9 @@ fn UserRow(user: OrgUserInfo, admin: bool, is_self: bool) -> impl IntoView {
             </td>
             <td data-label="Single sign-on">
                 {if user.sso_identity { "Microsoft identity linked" } else { "Not linked" }}
+                <Show when=move || current.with(|u| u.break_glass)>
+                    " " <span class="badge warn" title="Signs in with password and authenticator app even while single sign-on is required">"Break-glass"</span>
+                </Show>
             </td>
             <td data-label="Status">
                 <span class="badge" class:ok=move || !current.with(|u| u.deactivated) class:bad=move || current.with(|u| u.deactivated)>

@@ -1,5 +1,6 @@
-//! Managing an organisation's users from the portal: role changes, deactivation and
-//! unlocking sign-in codes, each by an admin (or staff) acting for the organisation.
+//! Managing an organisation's users from the portal: role changes, deactivation, unlocking
+//! sign-in codes and naming break-glass administrators, each by an admin (or staff) acting for
+//! the organisation.
 //!
 //! An organisation always keeps one active admin. Role changes and deactivation check that
 //! rule and make the change in one transaction that first takes the organisation row's write
@@ -37,6 +38,15 @@ pub enum UserChangeError {
     /// The user's sign-in codes are not locked, so there is nothing to unlock.
     #[error("the user's sign-in codes are not locked")]
     CodesNotLocked,
+    /// Only an active admin can be a break-glass administrator.
+    #[error("only an active administrator can be a break-glass administrator")]
+    BreakGlassNeedsAdmin,
+    /// A break-glass administrator needs an authenticator app.
+    #[error("a break-glass administrator needs an authenticator app")]
+    BreakGlassNeedsAuthenticator,
+    /// The organisation has its [`MAX_BREAK_GLASS`] break-glass administrators.
+    #[error("the organisation already has {MAX_BREAK_GLASS} break-glass administrators")]
+    BreakGlassLimit,
     /// Anything the caller cannot fix.
     #[error("internal error: {0}")]
     Internal(#[from] anyhow::Error),
@@ -64,6 +74,9 @@ impl UserChangeError {
             UserChangeError::CannotDeactivateSelf => "cannot_deactivate_self",
             UserChangeError::AlreadyDeactivated => "already_deactivated",
             UserChangeError::CodesNotLocked => "codes_not_locked",
+            UserChangeError::BreakGlassNeedsAdmin => "break_glass_needs_admin",
+            UserChangeError::BreakGlassNeedsAuthenticator => "break_glass_needs_authenticator",
+            UserChangeError::BreakGlassLimit => "break_glass_limit",
             UserChangeError::Internal(_) => "internal",
         }
     }
@@ -188,6 +201,67 @@ pub async fn deactivate(
     let after = find(&mut tx, &acting.org_id, id).await?;
     tx.commit().await?;
     Ok(after)
+}
+
+/// Break-glass administrators an organisation may name: a few, so each use stands out.
+pub const MAX_BREAK_GLASS: i64 = 3;
+
+/// Makes the organisation's user `id` a break-glass administrator (`on`), or no longer one,
+/// audited as `user.break_glass_changed`. Only an active admin with an authenticator app can
+/// be one, and at most [`MAX_BREAK_GLASS`] per organisation (checked under the organisation
+/// row's lock, so two admins naming a fourth at once cannot both succeed). A user who already
+/// is as asked is returned unchanged.
+pub async fn set_break_glass(
+    db: &Db,
+    acting: &Acting,
+    now: i64,
+    id: &str,
+    on: bool,
+) -> Result<Changed, UserChangeError> {
+    let mut tx = db.begin_write().await?;
+    db::org_users::lock_org(&mut *tx, &acting.org_id).await?;
+    let before = find(&mut tx, &acting.org_id, id).await?;
+    if before.break_glass == on {
+        return Ok(Changed {
+            user: before,
+            changed: false,
+        });
+    }
+    if on {
+        if before.role != "admin" || before.deactivated_at.is_some() {
+            return Err(UserChangeError::BreakGlassNeedsAdmin);
+        }
+        let has_totp = db::mfa::find_totp(&mut *tx, id)
+            .await?
+            .is_some_and(|t| t.confirmed_at.is_some());
+        if !has_totp {
+            return Err(UserChangeError::BreakGlassNeedsAuthenticator);
+        }
+        if db::org_users::other_break_glass(&mut *tx, &acting.org_id, id).await? >= MAX_BREAK_GLASS
+        {
+            return Err(UserChangeError::BreakGlassLimit);
+        }
+    }
+    db::org_users::set_break_glass(&mut *tx, id, on).await?;
+    acting
+        .record(
+            &mut *tx,
+            now,
+            "user.break_glass_changed",
+            Some(id),
+            json!({
+                "email": before.email,
+                "before": {"break_glass": before.break_glass},
+                "after": {"break_glass": on},
+            }),
+        )
+        .await?;
+    let after = find(&mut tx, &acting.org_id, id).await?;
+    tx.commit().await?;
+    Ok(Changed {
+        user: after,
+        changed: true,
+    })
 }
 
 /// Unlocks the sign-in codes of the organisation's user `id` (locked after too many wrong

@@ -16,14 +16,19 @@ use crate::{
     audit::{self, Event, RequestMeta},
     auth::{
         email_code::{self, Purpose},
-        factors,
+        factors::{self, Factors},
         rate_limit::{self, LOGIN_PER_ACCOUNT, LOGIN_PER_IP},
         session::{self, states, Replaced, Started},
         verification::{self, CodeAccepted},
         AuthError, AuthResult,
     },
     db::{self, sessions::Session, users::User},
+    mail::Mail,
 };
+
+/// The method of a pending sign-in of a break-glass administrator (password accepted while the
+/// organisation requires single sign-on); completed as `break_glass+totp`.
+pub const BREAK_GLASS: &str = "break_glass";
 
 /// A right password: the session made, and the state it is in.
 #[derive(Debug)]
@@ -93,17 +98,22 @@ pub async fn with_password(
     // The right password wipes the account's earlier failures (this attempt's row with them).
     rate_limit::clear(ctx, account_attempt, LOGIN_PER_ACCOUNT, login_email).await?;
 
-    // "Require SSO" switches password sign-in off for the customer's users (never staff).
+    // "Require SSO" switches password sign-in off for the customer's users (never staff),
+    // except its break-glass administrators, who then must give their authenticator code.
     // Said only after the password was right, so it does not reveal who has an account.
     let org = match &user.org_id {
         Some(org_id) => db::orgs::find_by_id(ctx.db.pool(), org_id).await?,
         None => None,
     };
-    if !user.is_staff
+    let sso_only = !user.is_staff
         && org
             .as_ref()
-            .is_some_and(|o| o.sso_enabled && o.sso_required)
-    {
+            .is_some_and(|o| o.sso_enabled && o.sso_required);
+    let user_factors = factors::of_user_in(ctx, &user, org.as_ref()).await?;
+    let break_glass = sso_only
+        && user_factors.enrolled.totp
+        && db::org_users::is_break_glass(ctx.db.pool(), &user.id).await?;
+    if sso_only && !break_glass {
         audit::record(
             ctx.db.pool(),
             ctx.clock.now_ms(),
@@ -118,8 +128,15 @@ pub async fn with_password(
         return Err(AuthError::SsoRequired);
     }
 
-    let user_factors = factors::of_user_in(ctx, &user, org.as_ref()).await?;
-    let counting = user_factors.counting();
+    let counting = if break_glass {
+        // Only the authenticator app opens the glass.
+        Factors {
+            totp: true,
+            email: false,
+        }
+    } else {
+        user_factors.counting()
+    };
     // Carrier staff act for every customer: a password alone never signs them in. A user who
     // set up a factor their organisation no longer counts sets up one it does.
     let second_factor_required = user.is_staff
@@ -136,7 +153,7 @@ pub async fn with_password(
         ctx,
         &user,
         next_state,
-        "password",
+        if break_glass { BREAK_GLASS } else { "password" },
         meta,
         current.map(Replaced::any),
         None,
@@ -155,7 +172,7 @@ pub async fn with_password(
             },
             target: Some(&user.id),
             org_id: None,
-            details: json!({"method": "password", "next": next_state}),
+            details: json!({"method": "password", "next": next_state, "break_glass": break_glass}),
         },
     )
     .await?;
@@ -217,6 +234,7 @@ pub async fn with_code(
     // An SSO sign-in whose token showed no second factor stays bound to its tenant.
     let method = match (pending.auth_method.as_str(), accepted) {
         ("entra", _) => "entra+totp",
+        (BREAK_GLASS, _) => "break_glass+totp",
         (_, CodeAccepted::Email) => "password+email",
         _ => "password+totp",
     };
@@ -247,8 +265,52 @@ pub async fn with_code(
         },
     )
     .await?;
+    if pending.auth_method == BREAK_GLASS {
+        break_glass_used(ctx, meta, user).await?;
+    }
     Ok(CodeSignIn {
         started,
         recovery_codes_left,
     })
+}
+
+/// A break-glass administrator signed in while their organisation requires single sign-on:
+/// audited as `auth.break_glass_used`, and every other active administrator is told by mail.
+async fn break_glass_used(
+    ctx: &AuthContext<'_>,
+    meta: &RequestMeta,
+    user: &User,
+) -> AuthResult<()> {
+    let Some(org_id) = &user.org_id else {
+        return Ok(());
+    };
+    let org = db::orgs::find_by_id(ctx.db.pool(), org_id).await?;
+    let others = db::org_users::other_admin_addresses(ctx.db.pool(), org_id, &user.id).await?;
+    audit::record(
+        ctx.db.pool(),
+        ctx.clock.now_ms(),
+        meta,
+        Event::own(
+            user,
+            "auth.break_glass_used",
+            json!({"ip": meta.ip, "admins_told": others.len()}),
+        ),
+    )
+    .await?;
+    let org_name = org.map_or_else(|| "your organisation".to_string(), |o| o.name);
+    let product = app::product::PRODUCT_NAME;
+    let when = crate::clock::rfc3339_ms(ctx.clock.now_ms());
+    let from = meta.ip.as_deref().unwrap_or("an unknown address");
+    for to in others {
+        ctx.mailer.send_later(Mail {
+            to,
+            subject: format!("Break-glass sign-in to {org_name} on the {product}"),
+            body: format!(
+                "Hello,\n\n{who} signed in to the {product} for {org_name} as a break-glass administrator, with a password and an authenticator app instead of Microsoft, at {when} from {from}.\n\nBreak-glass accounts are for when Microsoft Entra ID sign-in is not working. If you did not expect this, check the audit log ({origin}/audit) and talk to {who}.\n",
+                who = user.email,
+                origin = ctx.public_origin,
+            ),
+        });
+    }
+    Ok(())
 }

@@ -51,11 +51,21 @@ impl Proof {
         match self {
             Proof::Code | Proof::EmailCode => matches!(
                 via,
-                "totp" | "email" | "password+totp" | "password+email" | "entra+totp"
+                "totp"
+                    | "email"
+                    | "password+totp"
+                    | "password+email"
+                    | "entra+totp"
+                    | "break_glass+totp"
             ),
             Proof::Password => matches!(
                 via,
-                "password" | "totp" | "email" | "password+totp" | "password+email"
+                "password"
+                    | "totp"
+                    | "email"
+                    | "password+totp"
+                    | "password+email"
+                    | "break_glass+totp"
             ),
             Proof::Microsoft => via.starts_with("entra") || via == "totp",
         }

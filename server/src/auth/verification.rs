@@ -290,7 +290,11 @@ pub async fn check_sign_in_code(
             return Err(e);
         }
     };
-    let entra = pending.auth_method == "entra";
+    // A Microsoft sign-in without evidence, or a break-glass one, takes the app only.
+    let entra = matches!(
+        pending.auth_method.as_str(),
+        "entra" | super::sign_in::BREAK_GLASS
+    );
     let accept = Accept {
         totp: counting.totp || entra,
         email: (counting.email && !entra).then_some((Purpose::SignIn, pending.id.as_str())),

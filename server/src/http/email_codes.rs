@@ -65,6 +65,7 @@ async fn describe(
         usable: user_factors.counting().names(),
         email: a.user.email.clone(),
         recovery_codes_left: u32::try_from(left).unwrap_or(0),
+        has_password: a.user.password_hash.is_some(),
     })
 }
 

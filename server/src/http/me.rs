@@ -359,7 +359,7 @@ pub(super) async fn factor_confirmed(
     responses(
         (status = 200, description = "The authenticator is off", body = OkResponse),
         WrongPasswordOrCode,
-        (status = 403, description = "`mfa_required_for_staff`: carrier staff always sign in with an authenticator; `mfa_required_by_organisation`: the organisation requires two-step sign-in; `codes_locked`: too many wrong codes in a row locked the codes; `csrf`: not same-origin", body = ErrorBody),
+        (status = 403, description = "`mfa_required_for_staff`: carrier staff always sign in with an authenticator; `mfa_required_by_organisation`: the organisation requires two-step sign-in; `break_glass_needs_authenticator`: the user is a break-glass administrator; `codes_locked`: too many wrong codes in a row locked the codes; `csrf`: not same-origin", body = ErrorBody),
         MfaNotEnabled,
         JsonBody,
         InvalidBody,
@@ -385,6 +385,12 @@ async fn disable_totp(
         return Err(ApiError::forbidden(
             "mfa_required_for_staff",
             "Carrier staff always sign in with an authenticator app, so it cannot be turned off. Generate new recovery codes instead.",
+        ));
+    }
+    if db::org_users::is_break_glass(state.db.pool(), &a.user.id).await? {
+        return Err(ApiError::forbidden(
+            "break_glass_needs_authenticator",
+            "You are a break-glass administrator, who signs in with an authenticator app while single sign-on is required: ask another administrator to remove you from the break-glass administrators first.",
         ));
     }
     let ctx = state.auth();

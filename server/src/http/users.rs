@@ -15,7 +15,7 @@ use axum::{
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use app::api::{
-    users::{OrgUserInfo, UpdateUserRequest, UsersResponse},
+    users::{BreakGlassRequest, OrgUserInfo, UpdateUserRequest, UsersResponse},
     ErrorBody,
 };
 
@@ -41,6 +41,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(get_user, update))
         .routes(routes!(deactivate))
         .routes(routes!(unlock_codes))
+        .routes(routes!(set_break_glass))
 }
 
 fn user_info(u: &OrgUser) -> OrgUserInfo {
@@ -52,6 +53,7 @@ fn user_info(u: &OrgUser) -> OrgUserInfo {
         mfa_enabled: u.mfa_enabled,
         sso_identity: u.sso_identity,
         codes_locked: u.codes_locked,
+        break_glass: u.break_glass,
         deactivated: u.deactivated_at.is_some(),
         deactivated_at: u.deactivated_at.map(rfc3339_ms),
         created_at: rfc3339_ms(u.created_at),
@@ -85,6 +87,18 @@ fn user_change_error(e: UserChangeError) -> ApiError {
         UserChangeError::CodesNotLocked => conflict(
             "codes_not_locked",
             "This user's sign-in codes are not locked.",
+        ),
+        UserChangeError::BreakGlassNeedsAdmin => conflict(
+            "break_glass_needs_admin",
+            "Only an active administrator can be a break-glass administrator. Make them an administrator first.",
+        ),
+        UserChangeError::BreakGlassNeedsAuthenticator => conflict(
+            "break_glass_needs_authenticator",
+            "A break-glass administrator signs in with a password and an authenticator app: this user has no authenticator app yet. Ask them to set one up on their Security page first.",
+        ),
+        UserChangeError::BreakGlassLimit => conflict(
+            "break_glass_limit",
+            "Your organisation already has three break-glass administrators. Remove one first.",
         ),
         UserChangeError::Internal(e) => ApiError::internal(e),
     }
@@ -271,4 +285,49 @@ async fn unlock_codes(
         .map_err(user_change_error)?;
     state.sessions.forget_user(&id);
     Ok(ApiJson(user_info(&user)))
+}
+
+/// `PUT /api/v1/users/{id}/break-glass`: names a break-glass administrator, who may still
+/// sign in with password and authenticator app while the organisation requires single
+/// sign-on (so an outage of its Entra ID does not lock it out), or stops them being one.
+#[utoipa::path(
+    put,
+    path = "/users/{id}/break-glass",
+    tag = "users",
+    operation_id = "set_break_glass",
+    summary = "Name (or stop naming) a break-glass administrator",
+    params(UserId, ActingFor),
+    request_body = BreakGlassRequest,
+    responses(
+        (status = 200, description = "The user as now stored", body = OrgUserInfo),
+        DangerousOrgCaller,
+        UsersAdminOnly,
+        NoSuchUser,
+        (status = 409, description = "`break_glass_needs_admin`: not an active administrator; `break_glass_needs_authenticator`: no authenticator app; `break_glass_limit`: the organisation has three already", body = ErrorBody),
+        JsonBody,
+        InvalidBody,
+        Internal,
+    ),
+    security(("session" = []), ("api_token" = [])),
+)]
+async fn set_break_glass(
+    State(state): State<AppState>,
+    meta: RequestMeta,
+    caller: Caller,
+    Path(id): Path<String>,
+    ApiJson(req): ApiJson<BreakGlassRequest>,
+) -> ApiResult<ApiJson<OrgUserInfo>> {
+    find_user(&state, &caller, &id).await?;
+    caller.require_user_manager()?;
+    caller.require_step_up(&state).await?;
+    let changed = user_admin::set_break_glass(
+        &state.db,
+        &caller.acting(&meta),
+        state.clock.now_ms(),
+        &id,
+        req.enabled,
+    )
+    .await
+    .map_err(user_change_error)?;
+    Ok(ApiJson(user_info(&changed.user)))
 }

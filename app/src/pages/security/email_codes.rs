@@ -37,10 +37,11 @@ enum EmailStep {
     TurnOff,
 }
 
-/// Whether the section has anything to show for `methods`.
+/// Whether the section has anything to offer for `methods`: e-mail codes are on, or could be
+/// (the organisation accepts them, and the user has a password for them to protect).
 pub fn offers_email_codes(methods: &MfaMethodsResponse) -> bool {
     let has = |list: &[String]| list.iter().any(|m| m == "email");
-    has(&methods.allowed) || has(&methods.enrolled)
+    has(&methods.enrolled) || (has(&methods.allowed) && methods.has_password)
 }
 
 /// The "Codes by e-mail" section.
@@ -248,7 +249,11 @@ fn EmailOverview(
     if !offers_email_codes(&methods) {
         return view! {
             <p class="muted" data-testid="email-codes-status" data-email-codes="not-allowed">
-                "Codes by e-mail are not available for your account: your organisation does not accept them (carrier staff always use an authenticator app)."
+                {if methods.has_password {
+                    "Codes by e-mail are not available for your account: your organisation does not accept them (carrier staff always use an authenticator app)."
+                } else {
+                    "You sign in with Microsoft Entra ID, where your organisation's own rules ask for the second step: you have no portal password for codes by e-mail to protect."
+                }}
             </p>
         }
         .into_any();
@@ -412,6 +417,7 @@ mod tests {
             usable: Vec::new(),
             email: "a@b.example".into(),
             recovery_codes_left: 0,
+            has_password: true,
         }
     }
 
@@ -420,5 +426,8 @@ mod tests {
         assert!(offers_email_codes(&methods(&[], &["totp", "email"])));
         assert!(offers_email_codes(&methods(&["email"], &["totp"])));
         assert!(!offers_email_codes(&methods(&["totp"], &["totp"])));
+        let mut sso_only = methods(&[], &["totp", "email"]);
+        sso_only.has_password = false;
+        assert!(!offers_email_codes(&sso_only));
     }
 }
