@@ -73,7 +73,7 @@ pub fn RecoveryCodesPanel(
                     ", such as a password manager. They are shown only this once."
                 </p>
                 <p>
-                    "If you lose your phone, each code lets you sign in once instead of a code from the app."
+                    "If you lose your phone or cannot get into your e-mail, each code lets you sign in once instead of a code."
                 </p>
             </div>
             <ol class="recovery-codes" aria-label="Recovery codes">

@@ -426,8 +426,8 @@ fn UserRow(user: OrgUserInfo, admin: bool, is_self: bool) -> impl IntoView {
         let who = who.clone();
         let who_glass = StoredValue::new(who.clone());
         view! {
-            <td class="actions-cell">
-                <Show when=move || current.with(|u| u.role == "admin" && !u.deactivated)>
+            <td class="actions-cell stacked-actions">
+                <Show when=move || current.with(|u| u.role == "admin" && !u.deactivated && (u.mfa_enabled || u.break_glass))>
                     <button
                         type="button"
                         class="button secondary small"

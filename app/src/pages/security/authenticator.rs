@@ -333,11 +333,16 @@ fn TotpStatus(flow: Flow, me: MeResponse) -> impl IntoView {
         }
         .into_any()
     } else {
+        let why = if me.user.email_codes {
+            "Signing in with your password is confirmed with a code we e-mail you. An authenticator app is stronger: anyone who can read your e-mail can use those codes."
+        } else {
+            "Your password alone is enough to sign in. Add an authenticator app so that a stolen password is not enough."
+        };
         view! {
             <div data-testid="mfa-status" data-mfa="off">
                 <p class="status-line">
                     <span class="badge warn">"Off"</span>
-                    "Your password alone is enough to sign in. Add an authenticator app so that a stolen password is not enough."
+                    {why}
                 </p>
                 {entra_note}
                 <div class="actions">
@@ -576,7 +581,7 @@ fn ReauthForm(flow: Flow, purpose: Reauth) -> impl IntoView {
 
     let (intro, label, busy_label) = match purpose {
         Reauth::TurnOff => (
-            "Without the app, your password alone is enough to sign in. Confirm with your password and a current code from the app.",
+            "Without the app, signing in asks for your codes by e-mail if they are on, or only your password. Confirm with your password and a current code from the app.",
             "Turn off",
             "Turning off…",
         ),

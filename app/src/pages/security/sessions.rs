@@ -21,6 +21,8 @@ pub fn auth_method_label(method: &str) -> String {
     match method {
         "password" => "Password".to_string(),
         "password+totp" => "Password and authenticator app".to_string(),
+        "password+email" => "Password and code by e-mail".to_string(),
+        "break_glass+totp" => "Break-glass: password and authenticator app".to_string(),
         "entra" => "Microsoft Entra ID".to_string(),
         "entra+totp" => "Microsoft Entra ID and authenticator app".to_string(),
         other => other.to_string(),
