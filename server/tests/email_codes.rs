@@ -425,6 +425,26 @@ async fn the_organisation_chooses_which_factors_count() {
         log["entries"][0]["details"]["after"]["mfa_methods"],
         json!(["totp"])
     );
+
+    // With e-mail codes only, an authenticator app cannot be set up.
+    let res = app
+        .json(
+            "PUT",
+            "/api/v1/organisation/mfa-policy",
+            Some(&admin),
+            json!({"methods": ["email"]}),
+        )
+        .await;
+    assert_eq!(res.status, 200, "{}", res.text());
+    let res = post(
+        &app,
+        "/api/v1/me/mfa/totp",
+        &admin,
+        json!({"password": PASSWORD}),
+    )
+    .await;
+    assert_eq!(res.status, 403, "{}", res.text());
+    assert_eq!(code_of(&res), "method_not_allowed");
 }
 
 #[tokio::test]
@@ -493,4 +513,72 @@ async fn carrier_staff_do_not_use_email_codes() {
     assert_eq!(code_of(&res), "method_not_allowed");
     let me = app.get_with("/api/v1/me/mfa", &staff).await.json();
     assert_eq!(me["allowed"], json!(["totp"]));
+}
+
+/// A browser's form post from the portal's own sign-in pages (the no-JavaScript encoding).
+async fn post_form(
+    app: &TestApp,
+    path: &str,
+    cookie: Option<&str>,
+    fields: &[(&str, &str)],
+) -> TestResponse {
+    let body = url::form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(fields)
+        .finish();
+    let mut req = axum::http::Request::post(path)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .header("origin", support::ORIGIN);
+    if let Some(c) = cookie {
+        req = req.header("cookie", c);
+    }
+    app.send(req.body(axum::body::Body::from(body)).unwrap())
+        .await
+}
+
+#[tokio::test]
+async fn without_javascript_the_sign_in_goes_to_the_email_code_page() {
+    let app = TestApp::new().await;
+    create_org(&app.db.db, "contoso").await;
+    create_user(&app.db.db, "contoso", "eng@contoso.example", "engineer").await;
+    let cookie = sign_in(&app, "eng@contoso.example").await;
+    turn_on(&app, &cookie).await;
+
+    let before = mails(&app).await;
+    let res = post_form(
+        &app,
+        "/login?return_to=/calls",
+        None,
+        &[("email", "eng@contoso.example"), ("password", PASSWORD)],
+    )
+    .await;
+    assert_eq!(res.status, 303, "{}", res.text());
+    assert_eq!(
+        res.header("location"),
+        Some("/login/mfa?kind=email&return_to=/calls")
+    );
+    let pending = support::session_cookie(&res).unwrap();
+    let code = next_code(&app, before).await;
+    // A wrong code comes back to the e-mail form, with the error.
+    let wrong = format!("{:08}", (code.parse::<u32>().unwrap() + 1) % 100_000_000);
+    let res = post_form(
+        &app,
+        "/login/mfa?return_to=/calls",
+        Some(&pending),
+        &[("code", &wrong)],
+    )
+    .await;
+    assert_eq!(res.status, 303);
+    let back = res.header("location").unwrap().to_string();
+    assert!(back.starts_with("/login/mfa?kind=email"), "{back}");
+    assert!(back.contains("error=invalid_code"), "{back}");
+    let spaced = format!("{} {}", &code[..4], &code[4..]);
+    let res = post_form(
+        &app,
+        "/login/mfa?return_to=/calls",
+        Some(&pending),
+        &[("code", &spaced)],
+    )
+    .await;
+    assert_eq!(res.status, 303, "{}", res.text());
+    assert_eq!(res.header("location"), Some("/calls"));
 }

@@ -218,6 +218,22 @@ mod tests {
             &session("entra", Some(t), Some("totp")),
             t
         ));
+        // An e-mailed code proves a code-kind factor; a break-glass sign-in proves the app.
+        assert!(is_fresh(
+            Proof::EmailCode,
+            &session("password+email", Some(t), Some("password+email")),
+            t
+        ));
+        assert!(is_fresh(
+            Proof::Code,
+            &session("break_glass+totp", Some(t), Some("break_glass+totp")),
+            t
+        ));
+        assert!(!is_fresh(
+            Proof::EmailCode,
+            &session("password", Some(t), Some("password")),
+            t
+        ));
         // Never stepped up (a session from before step-up existed).
         assert!(!is_fresh(
             Proof::Password,

@@ -197,7 +197,7 @@ async fn is_enrolled(state: &AppState, user_id: &str) -> ApiResult<bool> {
     responses(
         (status = 200, description = "A new, pending authenticator secret (confirm it with a code)", body = TotpEnrolResponse),
         (status = 401, description = "`invalid_password`: the password is not right; `session_ended`: the fifth wrong password or code in this session signed it out; `unauthenticated` or `mfa_required`: not signed in", body = ErrorBody),
-        Csrf,
+        (status = 403, description = "`method_not_allowed`: the organisation does not accept authenticator apps; `csrf`: not same-origin", body = ErrorBody),
         (status = 409, description = "`mfa_already_enabled`: an authenticator is already set up", body = ErrorBody),
         JsonBody,
         InvalidBody,
@@ -213,6 +213,12 @@ async fn start_enrolment(
     ApiJson(req): ApiJson<TotpEnrolRequest>,
 ) -> ApiResult<ApiJson<TotpEnrolResponse>> {
     let a = enrolling_or_signed_in(current)?;
+    if !factors::of_user(&state.auth(), &a.user).await?.allowed.totp {
+        return Err(ApiError::forbidden(
+            "method_not_allowed",
+            "Your organisation does not accept authenticator apps as a second factor: use the other way it offers, or ask your administrator.",
+        ));
+    }
     require_password(&state, &meta, &a, &req.password).await?;
     if is_enrolled(&state, &a.user.id).await? {
         return Err(ApiError::new(
