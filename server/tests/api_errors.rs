@@ -155,6 +155,20 @@ async fn json_with_the_wrong_fields_is_422_invalid_body() {
 }
 
 #[tokio::test]
+async fn a_body_that_is_not_an_object_is_422_invalid_body() {
+    // serde alone would read a struct from an array of its fields.
+    for body in [r#"["Ada"]"#, "[null, null]", r#""Ada""#, "42", "null"] {
+        let res = send(
+            convention_router(),
+            post_json("/greet", Some("application/json"), body),
+        )
+        .await;
+        assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+        assert_eq!(res.json()["error"]["code"], "invalid_body", "{body}");
+    }
+}
+
+#[tokio::test]
 async fn a_body_over_the_limit_is_413() {
     let big = format!(r#"{{"name":"{}"}}"#, "x".repeat(200));
     let res = send(
