@@ -231,9 +231,7 @@ pub async fn set_break_glass(
         if before.role != "admin" || before.deactivated_at.is_some() {
             return Err(UserChangeError::BreakGlassNeedsAdmin);
         }
-        let has_totp = db::mfa::find_totp(&mut *tx, id)
-            .await?
-            .is_some_and(|t| t.confirmed_at.is_some());
+        let has_totp = db::mfa::has_confirmed_totp(&mut *tx, id).await?;
         if !has_totp {
             return Err(UserChangeError::BreakGlassNeedsAuthenticator);
         }

@@ -72,9 +72,7 @@ pub fn allowed(user: &User, org: Option<&Organisation>) -> Factors {
 pub async fn enrolled(ctx: &AuthContext<'_>, user_id: &str) -> AuthResult<Factors> {
     let pool = ctx.db.pool();
     Ok(Factors {
-        totp: db::mfa::find_totp(pool, user_id)
-            .await?
-            .is_some_and(|t| t.confirmed_at.is_some()),
+        totp: db::mfa::has_confirmed_totp(pool, user_id).await?,
         email: db::mfa::email_otp_enabled_at(pool, user_id)
             .await?
             .is_some(),

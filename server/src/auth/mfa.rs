@@ -136,9 +136,7 @@ pub async fn enable_email(
     if !db::mfa::enable_email_otp(&mut tx, &user.id, now).await? {
         return Err(MfaError::EmailAlreadyOn);
     }
-    let has_totp = db::mfa::find_totp(&mut *tx, &user.id)
-        .await?
-        .is_some_and(|t| t.confirmed_at.is_some());
+    let has_totp = db::mfa::has_confirmed_totp(&mut *tx, &user.id).await?;
     let codes = if has_totp {
         Vec::new()
     } else {
@@ -167,9 +165,7 @@ pub async fn disable_email(
     if !db::mfa::disable_email_otp(&mut tx, &user.id).await? {
         return Ok(false);
     }
-    let keeps_totp = db::mfa::find_totp(&mut *tx, &user.id)
-        .await?
-        .is_some_and(|t| t.confirmed_at.is_some());
+    let keeps_totp = db::mfa::has_confirmed_totp(&mut *tx, &user.id).await?;
     if !keeps_totp {
         db::mfa::delete_recovery_codes(&mut tx, &user.id).await?;
     }

@@ -36,6 +36,16 @@ pub async fn find_totp<'e, E: Executor<'e, Database = Any>>(
     .transpose()
 }
 
+/// Whether the user has a confirmed authenticator (a pending enrolment is not one).
+pub async fn has_confirmed_totp<'e, E: Executor<'e, Database = Any>>(
+    db: E,
+    user_id: &str,
+) -> Result<bool, sqlx::Error> {
+    Ok(find_totp(db, user_id)
+        .await?
+        .is_some_and(|t| t.confirmed_at.is_some()))
+}
+
 /// Starts (or restarts) a pending enrolment. Never replaces a confirmed one: returns false then.
 pub async fn upsert_pending_totp<'e, E: Executor<'e, Database = Any>>(
     db: E,

@@ -167,10 +167,15 @@ async fn read_policy(state: &AppState, org_id: &str) -> ApiResult<MfaPolicy> {
                 "Your organisation no longer exists.",
             )
         })?;
-    Ok(MfaPolicy {
+    Ok(policy_of(&org))
+}
+
+/// `org`'s second-factor policy as the API shows it.
+pub(super) fn policy_of(org: &db::orgs::Organisation) -> MfaPolicy {
+    MfaPolicy {
         required: org.mfa_required,
         methods: crate::auth::factors::Factors::from(org.mfa_methods).names(),
-    })
+    }
 }
 
 /// `GET /api/v1/organisation/mfa-policy`.

@@ -181,9 +181,7 @@ fn mfa_error(e: MfaError) -> ApiError {
 }
 
 async fn is_enrolled(state: &AppState, user_id: &str) -> ApiResult<bool> {
-    Ok(db::mfa::find_totp(state.db.pool(), user_id)
-        .await?
-        .is_some_and(|t| t.confirmed_at.is_some()))
+    Ok(db::mfa::has_confirmed_totp(state.db.pool(), user_id).await?)
 }
 
 /// `POST /api/v1/me/mfa/totp`: starts an enrolment (pending until confirmed).

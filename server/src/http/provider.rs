@@ -29,13 +29,13 @@ use crate::http::openapi::errors::{
 use crate::http::openapi::params::{CustomerSlug, CustomerTenant};
 use crate::{
     accounts::{self, AccountError, Actor},
-    auth::factors::Factors,
     db::{self, orgs::OrgSearch, Db},
     sso as sso_admin,
 };
 
 use super::extract::SignedIn;
 use super::{
+    audit_log::policy_of,
     error::ApiQuery,
     sso::{settings_of, sso_api_error},
     ApiError, ApiJson, ApiResult, AppState,
@@ -211,10 +211,7 @@ async fn describe(
             name: org.name.clone(),
             users: counts.get(&org.id).copied().unwrap_or(0),
             sso: settings_of(org, tenants.get(&org.id).map_or(&[], Vec::as_slice)),
-            mfa_policy: MfaPolicy {
-                required: org.mfa_required,
-                methods: Factors::from(org.mfa_methods).names(),
-            },
+            mfa_policy: policy_of(org),
         })
         .collect())
 }
@@ -393,10 +390,7 @@ async fn set_mfa_policy(
     let org = db::orgs::find_by_slug(state.db.pool(), &slug)
         .await?
         .ok_or_else(|| ApiError::not_found("There is no customer with this slug."))?;
-    Ok(ApiJson(MfaPolicy {
-        required: org.mfa_required,
-        methods: Factors::from(org.mfa_methods).names(),
-    }))
+    Ok(ApiJson(policy_of(&org)))
 }
 
 /// `POST /api/v1/provider/organisations/{slug}/sso/tenants`.

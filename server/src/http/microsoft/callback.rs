@@ -453,9 +453,7 @@ async fn sign_in(
     if let (Some(context), purpose::LOGIN) = (context, txn.purpose.as_str()) {
         return challenge(state, meta, &user, txn, claims, context).await;
     }
-    let totp_ready = db::mfa::find_totp(state.db.pool(), &user.id)
-        .await?
-        .is_some_and(|t| t.confirmed_at.is_some())
+    let totp_ready = db::mfa::has_confirmed_totp(state.db.pool(), &user.id).await?
         && db::mfa::code_guard(state.db.pool(), &user.id)
             .await?
             .locked_at
